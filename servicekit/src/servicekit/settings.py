@@ -1,0 +1,81 @@
+"""Typed settings shared by every service; the only place the environment is read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "dev", "secret"})
+
+
+class Environment(StrEnum):
+    """Where a process runs; placeholder secrets are refused outside development and test."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def project_root() -> Path:
+    """The repository root, found from this file, so `var/` is the same for every process."""
+    return Path(__file__).resolve().parents[3]
+
+
+class ServiceSettings(BaseSettings):
+    """Settings common to every service; each service subclasses it with its own prefix."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = "service"
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8100
+
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file under var/data/<service>.db",
+    )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema owning this service's tables"
+    )
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream_replicas: int = 1
+    events_enabled: bool = True
+
+    oidc_issuer: str = "http://127.0.0.1:8000/api/access"
+    jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
+    token_audience: str = "camwatch"
+
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    audit_hmac_key: SecretStr = SecretStr("dev")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to this service's SQLite file."""
+        if self.database_url:
+            return self.database_url
+        data = project_root() / "var" / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data / f'{self.service_name}.db'}"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            for name, value in self._secret_fields():
+                if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                    raise ValueError(f"{name} must be set to a real secret in production")
+        return self
+
+    def _secret_fields(self) -> list[tuple[str, SecretStr]]:
+        return [
+            (name, value)
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]

@@ -1,0 +1,93 @@
+"""OpenTelemetry tracing: one provider per process, OTLP export when an endpoint is configured.
+
+Trace context crosses HTTP through the instrumentations and NATS through message headers
+(`inject_headers` / `extract_context`), so one trace follows a request from the gateway to a
+consumer in another service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from sqlalchemy.engine import Engine
+
+from servicekit.settings import ServiceSettings
+
+_provider: TracerProvider | None = None
+
+
+def setup_telemetry(
+    settings: ServiceSettings, *, processors: list[SpanProcessor] | None = None
+) -> TracerProvider:
+    """Install the process's tracer provider once; later calls only add span processors."""
+    global _provider
+    if _provider is None:
+        current = trace.get_tracer_provider()
+        if isinstance(current, TracerProvider):
+            _provider = current
+        else:
+            _provider = TracerProvider(
+                resource=Resource.create({SERVICE_NAME: f"camwatch-{settings.service_name}"})
+            )
+            if settings.otel_exporter_otlp_endpoint:
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+                    OTLPSpanExporter,
+                )
+
+                endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+                _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint)))
+            trace.set_tracer_provider(_provider)
+    for processor in processors or []:
+        _provider.add_span_processor(processor)
+    return _provider
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Trace every request the app serves (server spans continue the caller's trace)."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+
+
+def instrument_engine(engine: Engine) -> None:
+    """Trace database statements as child spans of the request or handler."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(engine=engine, enable_commenter=False)
+
+
+def instrument_httpx() -> None:
+    """Trace outgoing httpx calls and propagate the context in their headers."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor().instrument()
+
+
+def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
+    """Headers carrying the current trace context (W3C traceparent), for NATS messages."""
+    carrier: dict[str, str] = dict(headers or {})
+    propagate.inject(carrier)
+    return carrier
+
+
+def extract_context(headers: Mapping[str, str] | None) -> otel_context.Context:
+    """The trace context carried by a message's headers."""
+    return propagate.extract(dict(headers or {}))
+
+
+def current_trace_id() -> str | None:
+    """The current trace id in hex, for logs and audit records."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
+
+
+def tracer(name: str) -> Any:
+    """A tracer from the process's provider."""
+    return trace.get_tracer(name)
