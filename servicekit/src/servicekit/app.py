@@ -99,6 +99,7 @@ def create_service_app(
         },
     )
     app.state.settings = settings
+    app.state.spec = spec
     app.state.engine = engine or make_engine(
         settings.resolved_database_url, schema=settings.database_schema
     )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "dev", "secret"})
 
@@ -25,10 +30,40 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
+class CommonEnvSource(EnvSettingsSource):
+    """Unprefixed variables (NATS_URL, DATABASE_URL...) for the fields every service shares.
+
+    A service reads `REGISTRY_NATS_URL` first and falls back to `NATS_URL`, so one environment
+    file can serve the whole stack while each service can still be set apart.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls, env_prefix="")
+
+    def __call__(self) -> dict[str, Any]:
+        common = ServiceSettings.model_fields
+        return {k: v for k, v in super().__call__().items() if k in common}
+
+
 class ServiceSettings(BaseSettings):
     """Settings common to every service; each service subclasses it with its own prefix."""
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Prefixed variables win over the shared unprefixed ones."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("env_prefix"):
+            sources.append(CommonEnvSource(settings_cls))
+        return (*sources, dotenv_settings, file_secret_settings)
 
     service_name: str = "service"
     environment: Environment = Environment.DEVELOPMENT

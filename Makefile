@@ -1,0 +1,32 @@
+# camwatch: the two commands are `make run` and `make test`; the rest are for developers.
+.PHONY: run test lint typecheck fmt contracts bench bootstrap clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+run: bootstrap
+	@.venv/bin/python scripts/devstack.py up
+
+test: bootstrap
+	@scripts/system-packages.sh
+	@scripts/test.sh
+
+lint: bootstrap
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+typecheck: bootstrap
+	@.venv/bin/mypy servicekit/src gateway/src services/*/src
+
+fmt: bootstrap
+	@.venv/bin/ruff format .
+	@.venv/bin/ruff check --fix .
+
+contracts: bootstrap
+	@.venv/bin/python scripts/export_contracts.py
+
+bench: bootstrap
+	@for b in bench/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf var .venv .uv

@@ -1,0 +1,163 @@
+"""Run the whole camwatch stack locally: NATS, S3, five services, the gateway and demo data.
+
+`make run` calls `devstack.py up`: it writes var/stack.env and var/Procfile, migrates and seeds
+each service's database (the demo data's events wait in each outbox until the relays start),
+then hands over to honcho, which runs every process and stops them all on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import typer
+
+from servicekit.testing.ports import free_port
+from servicekit.testing.s3 import SeaweedS3
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+SERVICES = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
+
+cli = typer.Typer(help="camwatch development stack", no_args_is_help=True)
+
+
+def _env_file_values(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+def stack_environment(gateway_port: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Environment shared by every process, and the Procfile entries for external servers."""
+    previous = _env_file_values(VAR / "stack.env")
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    env: dict[str, str] = {
+        "ENVIRONMENT": "development",
+        "LOG_JSON": "false",
+        "OIDC_ISSUER": f"{gateway}/api/access",
+        "JWKS_URL": f"http://127.0.0.1:{SERVICES['access']}/.well-known/jwks.json",
+        "GATEWAY_PORT": str(gateway_port),
+        "PYTHONUNBUFFERED": "1",
+        "AUDIT_HMAC_KEY": previous.get("AUDIT_HMAC_KEY") or secrets.token_urlsafe(32),
+    }
+    for name, port in SERVICES.items():
+        env[f"{name.upper()}_PORT"] = str(port)
+        env[f"GATEWAY_UPSTREAM_{name.upper()}"] = f"http://127.0.0.1:{port}"
+    procs: list[tuple[str, str]] = []
+
+    if nats_url := os.environ.get("NATS_URL"):
+        env["NATS_URL"] = nats_url
+    else:
+        port = free_port()
+        (VAR / "nats").mkdir(parents=True, exist_ok=True)
+        env["NATS_URL"] = f"nats://127.0.0.1:{port}"
+        procs.append(
+            ("nats", f"{BIN / 'nats-server'} -js -a 127.0.0.1 -p {port} -sd {VAR / 'nats'}")
+        )
+
+    if s3_endpoint := os.environ.get("S3_ENDPOINT"):
+        env["S3_ENDPOINT"] = s3_endpoint
+        env["S3_ACCESS_KEY"] = os.environ.get("S3_ACCESS_KEY", "")
+        env["S3_SECRET_KEY"] = os.environ.get("S3_SECRET_KEY", "")
+    else:
+        weed = SeaweedS3(VAR / "s3")
+        procs.append(("s3", " ".join(weed.command())))
+        env["S3_ENDPOINT"] = weed.endpoint.endpoint
+        env["S3_ACCESS_KEY"] = weed.access_key
+        env["S3_SECRET_KEY"] = weed.secret_key
+    if database_url := os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = database_url
+    return env, procs
+
+
+@cli.command()
+def up(port: int = typer.Option(8000, envvar="PORT", help="the gateway's public port")) -> None:
+    """Prepare databases and demo data, then run every process under honcho."""
+    VAR.mkdir(exist_ok=True)
+    env, procs = stack_environment(port)
+    (VAR / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    python = sys.executable
+    for name in SERVICES:
+        procs.append((name, f"{python} -m {name} serve --no-migrate-first"))
+    procs.append(("gateway", f"{python} -m gateway"))
+    procs.append(("ready", f"{python} {Path(__file__)} announce --port {port}"))
+    (VAR / "Procfile").write_text("".join(f"{n}: {c}\n" for n, c in procs))
+
+    os.environ.update(env)
+    for name in SERVICES:
+        _run([python, "-m", name, "migrate"])
+    _run([python, "-m", "access", "seed-demo"], quiet=True)
+    for name in SERVICES:
+        if name != "access" and _has_command(name, "seed-demo"):
+            _run([python, "-m", name, "seed-demo"])
+    os.execv(  # noqa: S606 - hand the terminal to honcho
+        str(BIN / "honcho"),
+        [str(BIN / "honcho"), "start", "-f", str(VAR / "Procfile"), "-e", str(VAR / "stack.env"),
+         "-d", str(ROOT)],
+    )
+
+
+def _has_command(service: str, command: str) -> bool:
+    import subprocess
+
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", service, "--help"], capture_output=True, text=True, check=False
+    )
+    return command in result.stdout
+
+
+def _run(args: list[str], *, quiet: bool = False) -> None:
+    import subprocess
+
+    result = subprocess.run(args, capture_output=quiet, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        if quiet:
+            sys.stderr.write(result.stdout + result.stderr)
+        raise typer.Exit(result.returncode)
+    if quiet:
+        (VAR / "demo-accounts.txt").write_text(result.stdout)
+
+
+@cli.command()
+def announce(port: int = 8000, timeout: float = 180.0) -> None:
+    """Wait until the gateway reports every service ready, print where to go, then idle."""
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    else:
+        typer.echo(f"camwatch: not ready after {timeout:.0f} s; see the logs above")
+    accounts = VAR / "demo-accounts.txt"
+    typer.echo(
+        "\n".join(
+            [
+                "",
+                "=" * 72,
+                f"  camwatch is running: open {url}/",
+                f"  API documentation:  {url}/docs",
+                "  Sign in with a demo account (details also in var/demo-accounts.txt):",
+                *(f"    {line}" for line in (accounts.read_text().splitlines() if accounts.exists() else [])),
+                "  Stop everything with Ctrl-C.",
+                "=" * 72,
+                "",
+            ]
+        )
+    )
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,7 @@
+"""Regenerate contracts/ from the code (`make contracts`)."""
+
+from servicekit.contracts import generate, write
+
+if __name__ == "__main__":
+    for path in write(generate()):
+        print(f"updated {path}")

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole suite: lint, types, then every test (unit, integration against real NATS / S3 /
+# SQLite and PostgreSQL when reachable, contracts, schemathesis, the browser test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== mypy"
+.venv/bin/mypy servicekit/src gateway/src services/*/src
+echo "== pytest"
+.venv/bin/pytest "$@"

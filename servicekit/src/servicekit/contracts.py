@@ -1,0 +1,134 @@
+"""Contracts generated from code: OpenAPI per service, JSON Schema per event, one AsyncAPI file.
+
+`scripts/export_contracts.py` writes them under contracts/; a test regenerates them in memory
+and fails when the committed files differ, so the code and its contracts cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from servicekit.app import ServiceSpec
+from servicekit.settings import Environment, project_root
+
+SERVICES = ("access", "registry", "incidents", "risk", "evidence")
+CONTRACTS_DIR = project_root() / "contracts"
+
+
+def load_app(service: str) -> FastAPI:
+    """The service's app built offline (in-memory SQLite, no NATS), just to read its contracts."""
+    main = importlib.import_module(f"{service}.main")
+    settings_module = importlib.import_module(f"{service}.settings")
+    settings = settings_module.Settings(
+        environment=Environment.TEST, database_url="sqlite://", events_enabled=False
+    )
+    app: FastAPI = main.create_app(settings)
+    return app
+
+
+def event_schema(payload: Any) -> dict[str, Any]:
+    """The JSON Schema of one event payload model, titled with its event type."""
+    schema: dict[str, Any] = payload.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://camwatch.customs.gov.vn/contracts/events/{payload.event_type}.json"
+    schema["title"] = payload.event_type
+    if payload.__doc__:
+        schema["description"] = " ".join(payload.__doc__.split())
+    return schema
+
+
+def asyncapi_document(specs: dict[str, ServiceSpec]) -> dict[str, Any]:
+    """AsyncAPI 3.0: every subject as a channel, who sends it and who receives it."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for service, spec in sorted(specs.items()):
+        for payload in spec.publishes:
+            key = payload.event_type.replace(".", "_")
+            channels[key] = {
+                "address": payload.event_type,
+                "messages": {
+                    key: {
+                        "name": payload.event_type,
+                        "contentType": "application/cloudevents+json",
+                        "payload": {
+                            "$ref": f"./events/{service}/{payload.event_type}.json"
+                        },
+                    }
+                },
+            }
+            operations[f"{service}_sends_{key}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{key}"},
+            }
+    for service, spec in sorted(specs.items()):
+        for subject in sorted(spec.subscriptions):
+            key = subject.replace(".", "_")
+            operations[f"{service}_receives_{key}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{key}"},
+            }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "camwatch events",
+            "version": "1.0.0",
+            "description": "CloudEvents 1.0 envelopes on NATS JetStream; subject = event type.",
+        },
+        "servers": {"nats": {"host": "127.0.0.1:4222", "protocol": "nats"}},
+        "channels": dict(sorted(channels.items())),
+        "operations": dict(sorted(operations.items())),
+    }
+
+
+def render(document: Any) -> str:
+    """Stable JSON text for committed contract files."""
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def generate(services: Iterable[str] = SERVICES) -> dict[Path, str]:
+    """Every contract file, keyed by its path under contracts/."""
+    files: dict[Path, str] = {}
+    specs: dict[str, ServiceSpec] = {}
+    for service in services:
+        app = load_app(service)
+        spec: ServiceSpec = app.state.spec
+        specs[service] = spec
+        files[Path("openapi") / f"{service}.json"] = render(app.openapi())
+        for payload in spec.publishes:
+            path = Path("events") / service / f"{payload.event_type}.json"
+            files[path] = render(event_schema(payload))
+    files[Path("asyncapi.json")] = render(asyncapi_document(specs))
+    return files
+
+
+def write(files: dict[Path, str], root: Path = CONTRACTS_DIR) -> list[Path]:
+    """Write the files and delete stale generated ones; returns what changed."""
+    changed: list[Path] = []
+    for pattern in ("openapi/*.json", "events/*/*.json"):
+        for stale in root.glob(pattern):
+            if stale.relative_to(root) not in files:
+                stale.unlink()
+                changed.append(stale)
+    for relative, text in files.items():
+        target = root / relative
+        if not target.exists() or target.read_text() != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            changed.append(target)
+    return changed
+
+
+def differences(files: dict[Path, str], root: Path = CONTRACTS_DIR) -> list[str]:
+    """Paths whose committed text differs from the generated one (or is missing / stale)."""
+    out = [str(p) for p, text in files.items() if not (root / p).exists()
+           or (root / p).read_text() != text]
+    for pattern in ("openapi/*.json", "events/*/*.json"):
+        out += [str(p.relative_to(root)) + " (stale)" for p in root.glob(pattern)
+                if p.relative_to(root) not in files]
+    return sorted(out)

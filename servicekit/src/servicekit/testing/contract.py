@@ -1,0 +1,46 @@
+"""Schemathesis against a service app in-process: every generated request, as several callers.
+
+Each service's contract test builds its app on a fresh database and calls `check_case` for
+every case; a response of 500 or more fails the test. Bad input must become a 4xx problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from fastapi import FastAPI
+from schemathesis.checks import not_a_server_error
+
+from servicekit.auth import Role
+from servicekit.testing.tokens import TokenFactory
+
+CONTRACT_UNIT = "HQ-KCX-TEST"
+CONTRACT_EPE = "00000000-0000-0000-0000-0000000000e1"
+
+
+def callers(tokens: TokenFactory) -> list[dict[str, str]]:
+    """Authorization headers for an officer, a head, an EPE client and a customs system."""
+    return [
+        tokens.headers(subject="officer", roles=[Role.SUPERVISORY_OFFICER], unit=CONTRACT_UNIT),
+        tokens.headers(
+            subject="head",
+            roles=[Role.HEAD_OF_SUBDEPARTMENT, Role.USER_ADMINISTRATOR, Role.AUDITOR],
+            unit=CONTRACT_UNIT,
+        ),
+        tokens.headers(
+            subject="epe-client", roles=[Role.EPE_CLIENT], unit=CONTRACT_UNIT, epe_id=CONTRACT_EPE
+        ),
+        tokens.headers(subject="vnaccs", roles=[Role.CUSTOMS_SYSTEM], unit=None),
+    ]
+
+
+def schema_for(app: FastAPI) -> Any:
+    """The app's OpenAPI schema, served in-process."""
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def check_case(case: Any, headers_list: list[dict[str, str]]) -> None:
+    """Send the case once per caller; no answer may be a server error."""
+    for headers in headers_list:
+        case.call_and_validate(headers=headers, checks=[not_a_server_error])

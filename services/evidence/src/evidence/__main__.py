@@ -1,0 +1,15 @@
+"""`python -m evidence serve|migrate`."""
+
+from servicekit.cli import service_cli
+from evidence.main import MIGRATIONS_DIR
+from evidence.settings import Settings
+
+cli = service_cli(
+    name="evidence",
+    settings_factory=Settings,
+    app_factory="evidence.main:create_app",
+    migrations_dir=MIGRATIONS_DIR,
+)
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,14 @@
+"""The risk service's own tables (a private SQLModel registry keeps its metadata apart)."""
+
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
+
+from servicekit.events import attach_event_tables
+
+
+class RiskModel(SQLModel, registry=registry()):
+    """Base of every table the risk service owns."""
+
+
+metadata = RiskModel.metadata
+attach_event_tables(metadata)
