@@ -99,15 +99,23 @@ def up(port: int = typer.Option(8000, envvar="PORT", help="the gateway's public 
             _run([python, "-m", name, "seed-demo"])
     os.execv(  # noqa: S606 - hand the terminal to honcho
         str(BIN / "honcho"),
-        [str(BIN / "honcho"), "start", "-f", str(VAR / "Procfile"), "-e", str(VAR / "stack.env"),
-         "-d", str(ROOT)],
+        [
+            str(BIN / "honcho"),
+            "start",
+            "-f",
+            str(VAR / "Procfile"),
+            "-e",
+            str(VAR / "stack.env"),
+            "-d",
+            str(ROOT),
+        ],
     )
 
 
 def _has_command(service: str, command: str) -> bool:
     import subprocess
 
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", service, "--help"], capture_output=True, text=True, check=False
     )
     return command in result.stdout
@@ -116,7 +124,7 @@ def _has_command(service: str, command: str) -> bool:
 def _run(args: list[str], *, quiet: bool = False) -> None:
     import subprocess
 
-    result = subprocess.run(args, capture_output=quiet, text=True, check=False)  # noqa: S603
+    result = subprocess.run(args, capture_output=quiet, text=True, check=False)
     if result.returncode != 0:
         if quiet:
             sys.stderr.write(result.stdout + result.stderr)
@@ -148,7 +156,10 @@ def announce(port: int = 8000, timeout: float = 180.0) -> None:
                 f"  camwatch is running: open {url}/",
                 f"  API documentation:  {url}/docs",
                 "  Sign in with a demo account (details also in var/demo-accounts.txt):",
-                *(f"    {line}" for line in (accounts.read_text().splitlines() if accounts.exists() else [])),
+                *(
+                    f"    {line}"
+                    for line in (accounts.read_text().splitlines() if accounts.exists() else [])
+                ),
                 "  Stop everything with Ctrl-C.",
                 "=" * 72,
                 "",

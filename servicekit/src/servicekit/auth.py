@@ -1,4 +1,4 @@
-"""Access-token verification (Authlib's joserfc, JWKS from the access service) and the caller's principal.
+"""Access tokens (verified with Authlib's joserfc against the access service's JWKS), principals.
 
 Every route depends on `CurrentPrincipal`; role and scope checks live here so each service
 states *what* it requires and never re-implements *how* it is checked.
@@ -13,10 +13,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from fastapi import Depends, Request
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
 from pydantic import BaseModel, Field
 
 from servicekit.errors import Forbidden, Problem
@@ -128,9 +128,7 @@ class TokenVerifier:
             except httpx.HTTPError as exc:
                 if self._keys is not None:
                     return self._keys
-                raise Problem(
-                    503, "Service Unavailable", "token keys cannot be fetched"
-                ) from exc
+                raise Problem(503, "Service Unavailable", "token keys cannot be fetched") from exc
             self._keys = KeySet.import_key_set(response.json())
             self._fetched_at = time.monotonic()
             return self._keys
@@ -150,16 +148,16 @@ class TokenVerifier:
         keys = await self._load_keys()
         try:
             return self._decode(token, keys)
-        except ValueError:
+        except InvalidKeyIdError:
             # Unknown kid: the access service may have rotated keys since we fetched.
             keys = await self._load_keys(force=True)
             try:
                 return self._decode(token, keys)
-            except (JoseError, ValueError) as exc:
+            except (JoseError, ValueError, TypeError, KeyError) as exc:
                 raise unauthorized("access token is not valid") from exc
         except JoseError as exc:
             raise unauthorized(f"access token is not valid: {exc.error}") from exc
-        except (TypeError, KeyError) as exc:  # malformed header or claims
+        except (ValueError, TypeError, KeyError) as exc:  # malformed header or claims
             raise unauthorized("access token is malformed") from exc
 
 

@@ -1,4 +1,4 @@
-"""The command line every service shares (`python -m <service> serve|migrate`); services add more."""
+"""The command line every service shares: `python -m <service> serve|migrate`."""
 
 from __future__ import annotations
 
@@ -52,4 +52,3 @@ def service_cli(
         )
 
     return cli
-

@@ -56,9 +56,7 @@ def asyncapi_document(specs: dict[str, ServiceSpec]) -> dict[str, Any]:
                     key: {
                         "name": payload.event_type,
                         "contentType": "application/cloudevents+json",
-                        "payload": {
-                            "$ref": f"./events/{service}/{payload.event_type}.json"
-                        },
+                        "payload": {"$ref": f"./events/{service}/{payload.event_type}.json"},
                     }
                 },
             }
@@ -126,9 +124,15 @@ def write(files: dict[Path, str], root: Path = CONTRACTS_DIR) -> list[Path]:
 
 def differences(files: dict[Path, str], root: Path = CONTRACTS_DIR) -> list[str]:
     """Paths whose committed text differs from the generated one (or is missing / stale)."""
-    out = [str(p) for p, text in files.items() if not (root / p).exists()
-           or (root / p).read_text() != text]
+    out = [
+        str(p)
+        for p, text in files.items()
+        if not (root / p).exists() or (root / p).read_text() != text
+    ]
     for pattern in ("openapi/*.json", "events/*/*.json"):
-        out += [str(p.relative_to(root)) + " (stale)" for p in root.glob(pattern)
-                if p.relative_to(root) not in files]
+        out += [
+            str(p.relative_to(root)) + " (stale)"
+            for p in root.glob(pattern)
+            if p.relative_to(root) not in files
+        ]
     return sorted(out)

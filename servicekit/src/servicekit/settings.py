@@ -83,7 +83,7 @@ class ServiceSettings(BaseSettings):
 
     oidc_issuer: str = "http://127.0.0.1:8000/api/access"
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
-    token_audience: str = "camwatch"
+    token_audience: str = "camwatch"  # noqa: S105 - an audience name, not a secret
 
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

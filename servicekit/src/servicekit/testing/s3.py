@@ -97,9 +97,7 @@ class SeaweedS3:
         from minio import Minio
         from minio.error import S3Error
 
-        client = Minio(
-            self.endpoint.endpoint, self.access_key, self.secret_key, secure=False
-        )
+        client = Minio(self.endpoint.endpoint, self.access_key, self.secret_key, secure=False)
         deadline = time.monotonic() + timeout
         while True:
             try:

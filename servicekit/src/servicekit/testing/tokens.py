@@ -19,10 +19,13 @@ AUDIENCE = "camwatch"
 class TokenFactory:
     """Signs tokens with an ES256 key and hands out a verifier that trusts only that key."""
 
-    def __init__(self, *, issuer: str = ISSUER, audience: str = AUDIENCE) -> None:
+    def __init__(
+        self, *, issuer: str = ISSUER, audience: str = AUDIENCE, kid: str | None = None
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
-        self.key = ECKey.generate_key("P-256", parameters={"kid": "test"})
+        self.kid = kid or uuid.uuid4().hex[:12]
+        self.key = ECKey.generate_key("P-256", parameters={"kid": self.kid})
 
     @property
     def key_set(self) -> KeySet:
@@ -61,7 +64,7 @@ class TokenFactory:
         }
         if epe_id is not None:
             claims["epe_id"] = epe_id
-        return jwt.encode({"alg": "ES256", "kid": "test"}, claims, self.key)
+        return jwt.encode({"alg": "ES256", "kid": self.kid}, claims, self.key)
 
     def headers(self, **kwargs: Any) -> dict[str, str]:
         """An Authorization header for `issue(**kwargs)`."""

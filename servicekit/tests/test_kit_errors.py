@@ -1,0 +1,66 @@
+"""Every error is RFC 9457 problem+json naming the wrong field; unexpected errors leak nothing."""
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+
+from servicekit.errors import Conflict, field_error, install_problem_handlers
+
+
+class Item(BaseModel):
+    name: str = Field(min_length=1)
+    count: int
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        if item.name == "dup":
+            raise Conflict("an item with this name exists", existing="dup")
+        if item.name == "bad":
+            raise field_error("name", "must not be 'bad'")
+        return item
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("database password=hunter2 leaked?")
+
+    return app
+
+
+client = TestClient(make_app(), raise_server_exceptions=False)
+
+
+def test_validation_error_names_the_field():
+    response = client.post("/items", json={"name": "x", "count": "many"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 422
+    assert body["errors"][0]["field"] == "body.count"
+    assert "many" not in response.text  # input is not echoed back
+
+
+def test_domain_problems_keep_their_status_and_extensions():
+    response = client.post("/items", json={"name": "dup", "count": 1})
+    assert response.status_code == 409
+    assert response.json()["existing"] == "dup"
+    response = client.post("/items", json={"name": "bad", "count": 1})
+    assert response.json()["errors"] == [{"field": "name", "message": "must not be 'bad'"}]
+
+
+def test_unknown_route_is_a_problem():
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json()["title"] == "Not Found"
+
+
+def test_unexpected_error_is_a_bare_500_problem():
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
