@@ -1,0 +1,499 @@
+"""The event bus: the only module that talks to NATS JetStream.
+
+- One stream per producing service, `CAMWATCH_<SERVICE>` with subjects `<service>.>`, file
+  storage and a two-minute duplicate window (so a re-publish with the same `Nats-Msg-Id` = event
+  id is dropped by the server), plus `CAMWATCH_DEADLETTER` with subjects `deadletter.>`.
+- Streams are created idempotently (created when missing, updated when their settings differ).
+- The connection reconnects forever; a failed first connection is retried in the background so
+  a service starts (and reports "not ready") while NATS is down.
+- Durable pull consumers with explicit acknowledgement; `close()` drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+
+log = logging.getLogger(__name__)
+
+STREAM_PREFIX = "CAMWATCH_"
+DEADLETTER_STREAM = "CAMWATCH_DEADLETTER"
+DEADLETTER_PREFIX = "deadletter"
+DUPLICATE_WINDOW_SECONDS = 120.0
+EVENT_MAX_AGE_SECONDS = 30 * 24 * 3600.0
+"""Events stay in their stream for 30 days (replay window for new consumers and repairs)."""
+DEADLETTER_MAX_AGE_SECONDS = 90 * 24 * 3600.0
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+def stream_name(service: str) -> str:
+    """The stream holding everything `service` publishes, e.g. CAMWATCH_REGISTRY."""
+    return f"{STREAM_PREFIX}{service.upper()}"
+
+
+def deadletter_subject(consumer: str, subject: str) -> str:
+    """Where a consumer's poison message goes: deadletter.<consumer>.<original subject>."""
+    return f"{DEADLETTER_PREFIX}.{consumer}.{subject}"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to publish: subject, body, de-duplication id and headers."""
+
+    subject: str
+    payload: bytes
+    msg_id: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Delivery:
+    """A message delivered to a pull consumer, with the ways to settle it."""
+
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+    num_delivered: int
+    stream_sequence: int
+    _msg: Msg
+
+    @classmethod
+    def of(cls, msg: Msg) -> Delivery:
+        metadata = msg.metadata
+        return cls(
+            subject=msg.subject,
+            data=msg.data,
+            headers=dict(msg.headers or {}),
+            num_delivered=metadata.num_delivered or 1,
+            stream_sequence=metadata.sequence.stream if metadata.sequence else 0,
+            _msg=msg,
+        )
+
+    async def ack(self) -> None:
+        """Done: the server will not deliver it again to this consumer."""
+        await self._msg.ack()
+
+    async def nak(self, delay: float | None = None) -> None:
+        """Failed: deliver again after `delay` seconds."""
+        await self._msg.nak(delay=delay)
+
+    async def term(self) -> None:
+        """Give up on it for good (after dead-lettering it)."""
+        await self._msg.term()
+
+    async def in_progress(self) -> None:
+        """Still working: restart the ack wait."""
+        await self._msg.in_progress()
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A poison message as kept in the dead-letter stream."""
+
+    sequence: int
+    subject: str
+    consumer: str
+    original_subject: str
+    error: str
+    deliveries: int
+    failed_at: datetime | None
+    envelope: str
+    headers: dict[str, str]
+
+
+class EventBus:
+    """A NATS connection with JetStream, shared by a service's relay and consumers."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str = "camwatch",
+        replicas: int = 1,
+        connect_timeout: float = 2.0,
+        reconnect_wait: float = 0.5,
+        api_timeout: float = 5.0,
+        publish_async_max_pending: int = 4000,
+    ) -> None:
+        self.url = url
+        self.name = name
+        self.replicas = replicas
+        self.connect_timeout = connect_timeout
+        self.reconnect_wait = reconnect_wait
+        self.api_timeout = api_timeout
+        self.publish_async_max_pending = publish_async_max_pending
+        self._nc: NatsClient | None = None
+        self._js: JetStreamContext | None = None
+        self._connected = asyncio.Event()
+        self._connector: asyncio.Task[None] | None = None
+        self._ensured: set[str] = set()
+        self._closing = False
+
+    # -- connection ----------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to NATS is up right now."""
+        return self._nc is not None and self._nc.is_connected
+
+    async def connect(self, *, within: float | None = None) -> bool:
+        """Connect, waiting at most `within` seconds (forever when None); True once connected.
+
+        When the first attempts fail within that time, a background task keeps trying.
+        """
+        if self._nc is not None:
+            return await self.wait_connected(within)
+        if self._connector is None or self._connector.done():
+            self._connector = asyncio.create_task(self._connect_forever(), name="nats-connect")
+        return await self.wait_connected(within)
+
+    async def wait_connected(self, within: float | None = None) -> bool:
+        """Wait until connected, at most `within` seconds; returns whether it is."""
+        if self.connected:
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), within)
+        return self.connected
+
+    async def _connect_forever(self) -> None:
+        delay = self.reconnect_wait
+        while not self._closing:
+            try:
+                self._nc = await nats.connect(
+                    servers=[self.url],
+                    name=self.name,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=self.reconnect_wait,  # type: ignore[arg-type,unused-ignore]
+                    connect_timeout=self.connect_timeout,  # type: ignore[arg-type,unused-ignore]
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                    error_cb=self._on_error,
+                    closed_cb=self._on_closed,
+                )
+            except (OSError, TimeoutError, nats.errors.Error) as exc:
+                log.warning("NATS at %s unreachable (%s); retrying in %.1f s", self.url, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self._js = self._nc.jetstream(
+                timeout=self.api_timeout,
+                publish_async_max_pending=self.publish_async_max_pending,
+            )
+            self._connected.set()
+            log.info("connected to NATS at %s", self.url)
+            return
+
+    async def _on_disconnected(self) -> None:
+        self._connected.clear()
+        if not self._closing:
+            log.warning("disconnected from NATS at %s; reconnecting", self.url)
+
+    async def _on_reconnected(self) -> None:
+        self._ensured.clear()  # the server may have lost its streams: check them again
+        self._connected.set()
+        log.info("reconnected to NATS at %s", self.url)
+
+    async def _on_error(self, exc: Exception) -> None:
+        if not self._closing:
+            log.warning("NATS connection error: %s", exc)
+
+    async def _on_closed(self) -> None:
+        self._connected.clear()
+
+    @property
+    def js(self) -> JetStreamContext:
+        """The JetStream context (raises when never connected)."""
+        if self._js is None:
+            raise ConnectionError("not connected to NATS")
+        return self._js
+
+    async def close(self) -> None:
+        """Drain subscriptions and pending publishes, then close the connection."""
+        self._closing = True
+        if self._connector is not None and not self._connector.done():
+            self._connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector
+        nc, self._nc, self._js = self._nc, None, None
+        self._connected.clear()
+        if nc is None or nc.is_closed:
+            return
+        try:
+            if nc.is_connected:
+                await nc.drain()
+            else:
+                await nc.close()
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
+            log.warning("NATS drain failed (%s); closing", exc)
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    # -- streams -------------------------------------------------------------------------
+
+    def stream_config(self, service: str) -> StreamConfig:
+        """The stream of a producing service."""
+        return StreamConfig(
+            name=stream_name(service),
+            description=f"Events published by camwatch {service}",
+            subjects=[f"{service}.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=EVENT_MAX_AGE_SECONDS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            num_replicas=self.replicas,
+        )
+
+    def deadletter_config(self) -> StreamConfig:
+        """The stream holding every consumer's poison messages."""
+        return StreamConfig(
+            name=DEADLETTER_STREAM,
+            description="Poison messages: deadletter.<consumer>.<original subject>",
+            subjects=[f"{DEADLETTER_PREFIX}.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=DEADLETTER_MAX_AGE_SECONDS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            num_replicas=self.replicas,
+        )
+
+    async def ensure_stream(self, service: str) -> str:
+        """Create or update the stream of `service`; returns its name."""
+        config = self.stream_config(service)
+        await self._ensure(config)
+        return stream_name(service)
+
+    async def ensure_deadletter_stream(self) -> str:
+        """Create or update the dead-letter stream; returns its name."""
+        await self._ensure(self.deadletter_config())
+        return DEADLETTER_STREAM
+
+    async def _ensure(self, config: StreamConfig) -> None:
+        name = str(config.name)
+        if name in self._ensured:
+            return
+        js = self.js
+        try:
+            info = await js.stream_info(name)
+        except nats.js.errors.NotFoundError:
+            try:
+                await js.add_stream(config)
+            except nats.js.errors.BadRequestError:
+                # Created concurrently by another process with the same settings.
+                await js.stream_info(name)
+            log.info("created stream %s (%s)", name, ", ".join(config.subjects or []))
+        else:
+            current = info.config
+            wanted = (config.subjects, config.max_age, config.duplicate_window, config.num_replicas)
+            have = (
+                current.subjects,
+                current.max_age,
+                current.duplicate_window,
+                current.num_replicas,
+            )
+            if wanted != have:
+                await js.update_stream(config)
+                log.info("updated stream %s", name)
+        self._ensured.add(name)
+
+    # -- publishing ----------------------------------------------------------------------
+
+    async def publish(self, message: OutgoingMessage, *, stream: str | None = None) -> bool:
+        """Publish one message and wait for the stream's ack; True if it was a duplicate."""
+        ack = await self.js.publish(
+            message.subject,
+            message.payload,
+            headers={**message.headers, MSG_ID_HEADER: message.msg_id},
+            stream=stream,
+        )
+        return bool(ack.duplicate)
+
+    async def publish_many(
+        self,
+        messages: Sequence[OutgoingMessage],
+        *,
+        ack_timeout: float = 10.0,
+        streams: dict[str, str] | None = None,
+    ) -> list[bool]:
+        """Publish asynchronously, then wait for every ack; True per message that is stored.
+
+        A message is stored when the stream acknowledged it, as new or as a duplicate of an
+        earlier publish with the same Msg-Id. Failures (no ack within `ack_timeout`, stream
+        errors, a lost connection) give False, so the caller retries those later.
+        """
+        if not messages:
+            return []
+        js = self.js
+        futures: list[asyncio.Future[Any] | None] = []
+        for message in messages:
+            headers = {**message.headers, MSG_ID_HEADER: message.msg_id}
+            stream = streams.get(message.subject.split(".", 1)[0]) if streams else None
+            try:
+                future: asyncio.Future[Any] | None = await js.publish_async(
+                    message.subject,
+                    message.payload,
+                    headers=headers,
+                    stream=stream,
+                    wait_stall=ack_timeout,
+                )
+            except (nats.errors.Error, OSError) as exc:
+                log.warning("publishing %s failed: %s", message.subject, exc)
+                futures.append(None)
+                continue
+            futures.append(future)
+        pending = [f for f in futures if f is not None]
+        if pending:
+            _done, not_done = await asyncio.wait(pending, timeout=ack_timeout)
+            for future in not_done:
+                future.cancel()
+        results: list[bool] = []
+        for future in futures:
+            if future is None or future.cancelled() or future.exception() is not None:
+                results.append(False)
+            else:
+                results.append(True)
+        failed = results.count(False)
+        if failed:
+            first = next(
+                (
+                    f.exception()
+                    for f in futures
+                    if f is not None and not f.cancelled() and f.exception() is not None
+                ),
+                None,
+            )
+            log.warning("%d of %d publishes not acknowledged (%s)", failed, len(results), first)
+        return results
+
+    # -- consuming -----------------------------------------------------------------------
+
+    async def pull_subscribe(
+        self,
+        subject: str,
+        *,
+        durable: str,
+        stream: str,
+        max_deliver: int,
+        ack_wait: float,
+        max_ack_pending: int,
+    ) -> JetStreamContext.PullSubscription:
+        """Create or update a durable pull consumer with explicit ack, and bind to it."""
+        config = ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            description=f"camwatch consumer of {subject}",
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ack_wait,
+            max_deliver=max_deliver,
+            max_ack_pending=max_ack_pending,
+            filter_subject=subject,
+        )
+        await self.js.add_consumer(stream, config)
+        return await self.js.pull_subscribe_bind(durable=durable, stream=stream)
+
+    async def fetch(
+        self, subscription: JetStreamContext.PullSubscription, batch: int, wait: float
+    ) -> list[Delivery]:
+        """Up to `batch` messages, waiting at most `wait` seconds; [] when none came."""
+        try:
+            messages = await subscription.fetch(batch, timeout=wait)
+        except nats.errors.TimeoutError:
+            return []
+        return [Delivery.of(msg) for msg in messages]
+
+    async def consumer_pending(self, stream: str, durable: str) -> tuple[int, int]:
+        """(messages not yet delivered, deliveries not yet acknowledged) of a consumer."""
+        info = await self.js.consumer_info(stream, durable)
+        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
+
+    # -- dead letters --------------------------------------------------------------------
+
+    async def dead_letter(
+        self,
+        delivery: Delivery,
+        *,
+        consumer: str,
+        error: str,
+    ) -> None:
+        """Publish a poison message to deadletter.<consumer>.<subject> with the error."""
+        body = {
+            "consumer": consumer,
+            "subject": delivery.subject,
+            "error": error,
+            "deliveries": delivery.num_delivered,
+            "stream_sequence": delivery.stream_sequence,
+            "failed_at": datetime.now(UTC).isoformat(),
+            "headers": delivery.headers,
+            "envelope": delivery.data.decode("utf-8", errors="replace"),
+        }
+        headers = {k: v for k, v in delivery.headers.items() if k != MSG_ID_HEADER}
+        await self.ensure_deadletter_stream()
+        await self.publish(
+            OutgoingMessage(
+                subject=deadletter_subject(consumer, delivery.subject),
+                payload=json.dumps(body).encode(),
+                msg_id=f"{consumer}:{delivery.stream_sequence}",
+                headers=headers,
+            ),
+            stream=DEADLETTER_STREAM,
+        )
+
+    async def dead_letters(
+        self, consumer: str | None = None, limit: int = 1000
+    ) -> list[DeadLetter]:
+        """The dead letters kept in the stream, oldest first (of one consumer if given)."""
+        await self.ensure_deadletter_stream()
+        subject = f"{DEADLETTER_PREFIX}.{consumer}.>" if consumer else f"{DEADLETTER_PREFIX}.>"
+        letters: list[DeadLetter] = []
+        sequence = 1
+        while len(letters) < limit:
+            try:
+                raw = await self.js.get_msg(
+                    DEADLETTER_STREAM, seq=sequence, subject=subject, next=True
+                )
+            except nats.js.errors.NotFoundError:
+                break
+            letters.append(_dead_letter_of(raw.seq or 0, raw.subject or "", raw.data or b""))
+            sequence = (raw.seq or sequence) + 1
+        return letters
+
+
+def _dead_letter_of(sequence: int, subject: str, data: bytes) -> DeadLetter:
+    body: dict[str, Any] = json.loads(data)
+    failed_at = body.get("failed_at")
+    return DeadLetter(
+        sequence=sequence,
+        subject=subject,
+        consumer=str(body.get("consumer", "")),
+        original_subject=str(body.get("subject", "")),
+        error=str(body.get("error", "")),
+        deliveries=int(body.get("deliveries", 0)),
+        failed_at=datetime.fromisoformat(failed_at) if failed_at else None,
+        envelope=str(body.get("envelope", "")),
+        headers={str(k): str(v) for k, v in dict(body.get("headers") or {}).items()},
+    )
