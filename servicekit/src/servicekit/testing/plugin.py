@@ -20,6 +20,7 @@ from servicekit.testing.database import (
     sqlite_database,
 )
 from servicekit.testing.s3 import S3Endpoint, SeaweedS3
+from servicekit.testing.stack import Stack, StackError
 from servicekit.testing.tokens import TokenFactory
 
 _postgres_reason: dict[str, str | None] = {}
@@ -83,3 +84,21 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
 def tokens() -> TokenFactory:
     """Mints access tokens; pass `tokens.verifier()` to create_app."""
     return TokenFactory()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    nats_url: str, s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The five services and the gateway as real processes (see servicekit.testing.stack).
+
+    `stack.url` is the gateway, `stack.demo` the accounts the demo seed printed. A service
+    that fails to start fails every test using the fixture, quoting the tail of its log.
+    """
+    running = Stack(tmp_path_factory.mktemp("stack"), nats_url=nats_url, s3=s3)
+    try:
+        running.start()
+    except StackError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield running
+    running.stop()

@@ -1,0 +1,386 @@
+// Signing in with OpenID Connect: authorization code + PKCE (S256), against the access service.
+//
+// Officers prove who they are to the access service in two steps (password, then a TOTP code);
+// the SPA then sends the browser to the authorization endpoint with that sign-in transaction,
+// a PKCE challenge, `state` and `nonce`. The access service redirects back to /callback with a
+// one-time code, which the SPA exchanges (with the PKCE verifier) for tokens. The ID token's
+// signature (JWKS, crypto.subtle), issuer, audience, expiry and nonce are checked.
+//
+// The access token lives only in this module's memory. The refresh token is kept in
+// sessionStorage (this tab only, gone when the tab closes) so a reload does not need a new
+// sign-in; each refresh rotates it, and the access service revokes the whole family if an
+// old one is ever presented again.
+
+export const CLIENT_ID = "camwatch-spa";
+export const DISCOVERY_URL = "/api/access/.well-known/openid-configuration";
+export const SIGNIN_URL = "/api/access/signin";
+export const SIGNIN_TOTP_URL = "/api/access/signin/totp";
+const SCOPE = "openid profile offline_access";
+const PENDING_KEY = "camwatch.pending-authorization";
+const REFRESH_KEY = "camwatch.refresh-token";
+const EXPIRY_MARGIN_SECONDS = 30;
+const CLOCK_SKEW_SECONDS = 60;
+
+export class AuthError extends Error {
+  /** `code` is a message key of the SPA (`auth.error.*`); `detail` is for the console. */
+  constructor(code, detail) {
+    super(detail || code);
+    this.name = "AuthError";
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+let discovered = null;
+let session = null; // {accessToken, expiresAt (epoch s), claims, idClaims}
+let refreshing = null;
+const sessionListeners = new Set();
+
+// -- encoding ---------------------------------------------------------------------------------
+
+function base64url(bytes) {
+  let binary = "";
+  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function base64urlDecode(text) {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  const binary = atob(padded);
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function randomString(byteCount = 32) {
+  return base64url(crypto.getRandomValues(new Uint8Array(byteCount)));
+}
+
+/** The S256 PKCE challenge of a verifier (RFC 7636 section 4.2). */
+export async function pkceChallenge(verifier) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return base64url(digest);
+}
+
+/** A JWT's header and claims, without checking anything. */
+export function decodeJwt(token) {
+  const parts = String(token).split(".");
+  if (parts.length !== 3) throw new AuthError("auth.error.token", "not a JWT");
+  const decoder = new TextDecoder();
+  return {
+    header: JSON.parse(decoder.decode(base64urlDecode(parts[0]))),
+    claims: JSON.parse(decoder.decode(base64urlDecode(parts[1]))),
+    signingInput: new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
+    signature: base64urlDecode(parts[2]),
+  };
+}
+
+// -- discovery and keys -----------------------------------------------------------------------
+
+async function fetchJson(url, init) {
+  let response;
+  try {
+    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...(init?.headers || {}) } });
+  } catch (error) {
+    throw new AuthError("auth.error.network", String(error));
+  }
+  const body = await response.json().catch(() => null);
+  return { response, body };
+}
+
+/** The access service's OpenID configuration (fetched once). */
+export async function discovery() {
+  if (discovered) return discovered;
+  if (!window.crypto?.subtle) throw new AuthError("auth.error.insecure", "crypto.subtle is missing");
+  const { response, body } = await fetchJson(DISCOVERY_URL);
+  if (!response.ok || !body?.authorization_endpoint || !body?.token_endpoint) {
+    throw new AuthError("auth.error.discovery", `discovery answered ${response.status}`);
+  }
+  discovered = body;
+  return discovered;
+}
+
+const ALGORITHMS = {
+  ES256: {
+    import: { name: "ECDSA", namedCurve: "P-256" },
+    verify: { name: "ECDSA", hash: "SHA-256" },
+    fields: ["kty", "crv", "x", "y"],
+  },
+  RS256: {
+    import: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    verify: { name: "RSASSA-PKCS1-v1_5" },
+    fields: ["kty", "n", "e"],
+  },
+};
+
+async function verifySignature(jwt, config) {
+  const algorithm = ALGORITHMS[jwt.header.alg];
+  if (!algorithm) throw new AuthError("auth.error.token", `unsupported alg ${jwt.header.alg}`);
+  const { response, body } = await fetchJson(config.jwks_uri);
+  if (!response.ok || !Array.isArray(body?.keys)) {
+    throw new AuthError("auth.error.token", "the key set cannot be read");
+  }
+  const jwk = body.keys.find((key) => key.kid === jwt.header.kid);
+  if (!jwk) throw new AuthError("auth.error.token", `no key ${jwt.header.kid}`);
+  const bare = Object.fromEntries(algorithm.fields.map((name) => [name, jwk[name]]));
+  const key = await crypto.subtle.importKey("jwk", bare, algorithm.import, false, ["verify"]);
+  const valid = await crypto.subtle.verify(algorithm.verify, key, jwt.signature, jwt.signingInput);
+  if (!valid) throw new AuthError("auth.error.token", "ID token signature is not valid");
+}
+
+/** Check an ID token as OIDC Core 3.1.3.7 asks; returns its claims. */
+async function validateIdToken(idToken, config, expectedNonce) {
+  const jwt = decodeJwt(idToken);
+  await verifySignature(jwt, config);
+  const claims = jwt.claims;
+  const now = Date.now() / 1000;
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (claims.iss !== config.issuer) throw new AuthError("auth.error.token", "wrong issuer");
+  if (!audiences.includes(CLIENT_ID)) throw new AuthError("auth.error.token", "wrong audience");
+  if (typeof claims.exp !== "number" || claims.exp + CLOCK_SKEW_SECONDS < now) {
+    throw new AuthError("auth.error.token", "ID token expired");
+  }
+  if (expectedNonce !== undefined && claims.nonce !== expectedNonce) {
+    throw new AuthError("auth.error.nonce", "nonce does not match");
+  }
+  return claims;
+}
+
+// -- the officer's two sign-in steps ------------------------------------------------------------
+
+async function postSignin(url, payload) {
+  const { response, body } = await fetchJson(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(payload),
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    const error = new AuthError("auth.error.signin", body?.detail || body?.title || `HTTP ${response.status}`);
+    error.status = response.status;
+    error.problem = body;
+    error.retryAfter = response.headers.get("Retry-After");
+    throw error;
+  }
+  return body;
+}
+
+/** Step 1: username and password; returns the sign-in transaction (`stage`, `next`...). */
+export function startSignin(username, password) {
+  return postSignin(SIGNIN_URL, { username, password });
+}
+
+/** Step 2: the TOTP code for the transaction; returns it authenticated. */
+export function verifyTotp(transaction, code) {
+  return postSignin(SIGNIN_TOTP_URL, { transaction, code });
+}
+
+// -- authorization code + PKCE ----------------------------------------------------------------
+
+/** Where the access service sends the browser back with the code. */
+export function redirectUri() {
+  return `${window.location.origin}/callback`;
+}
+
+/**
+ * Send the browser to the authorization endpoint for an authenticated sign-in transaction.
+ * `returnTo` is the SPA path to open after the callback.
+ */
+export async function authorize({ signin, returnTo = "/", uiLocale } = {}) {
+  const config = await discovery();
+  const verifier = randomString(48);
+  const pending = { state: randomString(), nonce: randomString(), verifier, returnTo, at: Date.now() };
+  window.sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+  const url = new URL(config.authorization_endpoint, window.location.origin);
+  const params = {
+    response_type: "code",
+    client_id: CLIENT_ID,
+    redirect_uri: redirectUri(),
+    scope: SCOPE,
+    state: pending.state,
+    nonce: pending.nonce,
+    code_challenge: await pkceChallenge(verifier),
+    code_challenge_method: "S256",
+  };
+  if (signin) params.signin = signin;
+  if (uiLocale) params.ui_locales = uiLocale;
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  window.location.assign(url.toString());
+}
+
+/**
+ * Finish the flow on /callback: check `state`, exchange the code with the PKCE verifier, check
+ * the ID token. Returns the path to open next.
+ */
+export async function completeAuthorization(search) {
+  const params = new URLSearchParams(search);
+  const raw = window.sessionStorage.getItem(PENDING_KEY);
+  window.sessionStorage.removeItem(PENDING_KEY); // one use, whatever happens next
+  const pending = raw ? JSON.parse(raw) : null;
+  if (!pending || !params.get("state") || params.get("state") !== pending.state) {
+    throw new AuthError("auth.error.state", "state does not match the request");
+  }
+  if (params.get("error")) {
+    throw new AuthError("auth.error.denied", params.get("error_description") || params.get("error"));
+  }
+  const code = params.get("code");
+  if (!code) throw new AuthError("auth.error.state", "no code in the callback");
+  const config = await discovery();
+  const body = await tokenRequest(config, {
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: redirectUri(),
+    client_id: CLIENT_ID,
+    code_verifier: pending.verifier,
+  });
+  if (!body.id_token) throw new AuthError("auth.error.token", "no ID token");
+  const idClaims = await validateIdToken(body.id_token, config, pending.nonce);
+  acceptTokens(body, idClaims);
+  return pending.returnTo && pending.returnTo.startsWith("/") ? pending.returnTo : "/";
+}
+
+async function tokenRequest(config, form) {
+  const { response, body } = await fetchJson(config.token_endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form).toString(),
+  });
+  if (!response.ok || !body?.access_token) {
+    const error = new AuthError(
+      "auth.error.token",
+      body?.error_description || body?.detail || body?.error || `HTTP ${response.status}`,
+    );
+    error.status = response.status;
+    error.oauthError = body?.error;
+    throw error;
+  }
+  return body;
+}
+
+function acceptTokens(body, idClaims) {
+  const claims = decodeJwt(body.access_token).claims;
+  const lifetime = Number(body.expires_in) || Math.max(0, claims.exp - Date.now() / 1000);
+  session = {
+    accessToken: body.access_token,
+    expiresAt: Date.now() / 1000 + lifetime,
+    claims,
+    idClaims: idClaims || session?.idClaims || null,
+  };
+  if (body.refresh_token) window.sessionStorage.setItem(REFRESH_KEY, body.refresh_token);
+  notify();
+}
+
+// -- the session ------------------------------------------------------------------------------
+
+/** Call `listener(user|null)` whenever the signed-in user changes. */
+export function onSessionChange(listener) {
+  sessionListeners.add(listener);
+  return () => sessionListeners.delete(listener);
+}
+
+function notify() {
+  const user = currentUser();
+  for (const listener of sessionListeners) listener(user);
+}
+
+/** Who is signed in (from the ID and access tokens' claims), or null. */
+export function currentUser() {
+  if (!session) return null;
+  const id = session.idClaims || {};
+  const access = session.claims || {};
+  const roles = access.roles || id.roles || [];
+  return {
+    subject: access.sub || id.sub,
+    username: id.preferred_username || access.preferred_username || null,
+    name: id.name || access.name || id.preferred_username || access.sub,
+    unit: access.unit || id.unit || null,
+    unitName: id.unit_name || access.unit_name || null,
+    roles: Array.isArray(roles) ? roles : String(roles).split(" "),
+    authTime: id.auth_time || access.auth_time || null,
+  };
+}
+
+export function isSignedIn() {
+  return session !== null;
+}
+
+/** Trade the refresh token for new tokens (one request at a time: a refresh token is single-use). */
+export function refresh() {
+  if (!refreshing) {
+    refreshing = doRefresh().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+async function doRefresh() {
+  const refreshToken = window.sessionStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) {
+    forget();
+    return false;
+  }
+  const config = await discovery();
+  try {
+    const body = await tokenRequest(config, {
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      client_id: CLIENT_ID,
+    });
+    const idClaims = body.id_token ? await validateIdToken(body.id_token, config) : null;
+    acceptTokens(body, idClaims);
+    return true;
+  } catch (error) {
+    if (error instanceof AuthError && error.status >= 400 && error.status < 500) {
+      forget(); // expired, revoked or reused: a new sign-in is needed
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** On start-up: resume the tab's session from its refresh token, if it has one. */
+export async function restore() {
+  if (session) return true;
+  if (!window.sessionStorage.getItem(REFRESH_KEY)) return false;
+  return refresh();
+}
+
+/** A current access token, refreshed first when it expires within a few seconds; or null. */
+export async function accessToken() {
+  if (session && session.expiresAt - EXPIRY_MARGIN_SECONDS > Date.now() / 1000) {
+    return session.accessToken;
+  }
+  if (!(await refresh())) return null;
+  return session?.accessToken ?? null;
+}
+
+function forget() {
+  const had = session !== null;
+  session = null;
+  window.sessionStorage.removeItem(REFRESH_KEY);
+  if (had) notify();
+}
+
+/** Sign out: revoke the refresh token (RFC 7009) and forget every token. */
+export async function signOut() {
+  const refreshToken = window.sessionStorage.getItem(REFRESH_KEY);
+  try {
+    const config = await discovery();
+    if (refreshToken && config.revocation_endpoint) {
+      await fetch(config.revocation_endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          token: refreshToken,
+          token_type_hint: "refresh_token",
+          client_id: CLIENT_ID,
+        }).toString(),
+      });
+    }
+  } catch {
+    // the tokens are forgotten locally all the same
+  } finally {
+    session = null;
+    window.sessionStorage.removeItem(REFRESH_KEY);
+    notify();
+  }
+}
