@@ -1,0 +1,589 @@
+"""The proxy path `/api/<service>/<path>`: a raw ASGI handler in front of an aiohttp client.
+
+Everything on this path is per request, so it avoids framework layers: one pass over the
+request headers, a token check answered from the verified-token cache, a rate-limit hit, one
+server span whose `traceparent` goes upstream, and bodies streamed in both directions
+(small bodies are sent in one piece, large or unsized ones chunk by chunk with
+backpressure on both sides).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from multidict import CIMultiDict
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.types import Message, Receive, Scope, Send
+from yarl import URL
+
+from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
+from gateway.ratelimit import RateLimits
+from gateway.settings import GatewaySettings
+from servicekit.auth import unauthorized
+from servicekit.errors import PROBLEM_JSON, Problem, problem_body
+from servicekit.telemetry import inject_headers
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+SMALL_BODY = 64 * 1024
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Request headers the gateway reads or replaces instead of copying.
+_REQUEST_SPECIAL = HOP_BY_HOP | {
+    b"host",
+    b"authorization",
+    b"content-length",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"x-forwarded-prefix",
+    b"x-request-id",
+    b"traceparent",
+    b"tracestate",
+    b"baggage",
+}
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+# The gateway's server sets Date and Server itself, and the request id is the gateway's.
+_RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
+_NO_BODY_STATUS = frozenset({204, 304})
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
+_END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+class ClientDisconnected(Exception):
+    """The client went away while its request body was being forwarded."""
+
+
+class Upstream:
+    """One service behind the gateway, with what the hot path needs precomputed."""
+
+    __slots__ = ("base", "docs", "name", "prefix", "prefix_bytes", "span_name")
+
+    def __init__(self, name: str, base: str) -> None:
+        self.name = name
+        self.base = base
+        self.prefix = f"/api/{name}"
+        self.prefix_bytes = self.prefix.encode()
+        self.span_name = f"{self.prefix}/*"
+        openapi_url = f"{self.prefix}/openapi.json"
+        title = f"camwatch {name} API"
+        self.docs: dict[str, bytes] = {
+            "/docs": bytes(
+                get_swagger_ui_html(
+                    openapi_url=openapi_url,
+                    title=title,
+                    oauth2_redirect_url=f"{self.prefix}/docs/oauth2-redirect",
+                ).body
+            ),
+            "/docs/oauth2-redirect": bytes(get_swagger_ui_oauth2_redirect_html().body),
+            "/redoc": bytes(get_redoc_html(openapi_url=openapi_url, title=title).body),
+        }
+
+
+class _Exchange:
+    """Per-request state the error paths need."""
+
+    __slots__ = ("body_done", "request_id", "started", "status")
+
+    def __init__(self, request_id: bytes) -> None:
+        self.request_id = request_id
+        self.started = False
+        self.body_done = True
+        self.status = 0
+
+
+class Proxy:
+    """ASGI app for `/api/...`; `start()` / `stop()` open and close the upstream pool."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        tokens: CachedTokenVerifier,
+        rate_limits: RateLimits,
+    ) -> None:
+        self.settings = settings
+        self.tokens = tokens
+        self.rate_limits = rate_limits
+        self.upstreams = {name: Upstream(name, url) for name, url in settings.upstreams.items()}
+        self._public = compile_public_paths(settings.public_paths)
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=settings.upstream_connect_timeout,
+            sock_read=settings.upstream_read_timeout,
+        )
+        self._tracer = trace.get_tracer("camwatch.gateway")
+        self._session: aiohttp.ClientSession | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = self._new_session()
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.upstream_pool_size,
+            limit_per_host=0,
+            keepalive_timeout=self.settings.upstream_keepalive,
+            use_dns_cache=True,
+            ttl_dns_cache=None,  # upstream names resolve once per process
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
+            auto_decompress=False,  # bodies pass through as the service encoded them
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            raise_for_status=False,
+        )
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # Served without a lifespan (e.g. some test transports): open the pool lazily.
+            self._session = self._new_session()
+        return self._session
+
+    # -- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        path: str = scope["path"]
+        service, _, _ = path[len(API_PREFIX) :].partition("/")
+        upstream = self.upstreams.get(service)
+
+        # One pass over the headers: copy what goes upstream, pick out what the gateway uses.
+        forward: CIMultiDict[str] = CIMultiDict()
+        authorization: bytes | None = None
+        host = b""
+        client_xff: bytes | None = None
+        request_id: bytes | None = None
+        trace_carrier: dict[str, str] | None = None
+        connection: bytes | None = None
+        has_body = False
+        for name, value in scope["headers"]:
+            if name in _REQUEST_SPECIAL:
+                if name == b"authorization":
+                    authorization = value
+                    forward.add("Authorization", value.decode("latin-1"))
+                elif name == b"content-length":
+                    has_body = value != b"0"
+                    forward.add("Content-Length", value.decode("latin-1"))
+                elif name == b"transfer-encoding":
+                    has_body = True
+                elif name == b"host":
+                    host = value
+                elif name == b"x-request-id":
+                    request_id = value
+                elif name == b"x-forwarded-for":
+                    client_xff = value
+                elif name in _TRACE_HEADERS:
+                    if trace_carrier is None:
+                        trace_carrier = {}
+                    trace_carrier[name.decode("latin-1")] = value.decode("latin-1")
+                elif name == b"connection":
+                    connection = value
+            else:
+                forward.add(name.decode("latin-1"), value.decode("latin-1"))
+        if connection is not None:
+            for listed in connection.split(b","):
+                listed = listed.strip().lower()
+                if listed and listed not in _REQUEST_SPECIAL:
+                    forward.popall(listed.decode("latin-1"), None)
+
+        if request_id is None or _REQUEST_ID.fullmatch(request_id) is None:
+            request_id = secrets.token_hex(16).encode()
+        exchange = _Exchange(request_id)
+
+        parent = propagate.extract(trace_carrier) if trace_carrier is not None else None
+        method: str = scope["method"]
+        span = self._tracer.start_span(
+            f"{method} {upstream.span_name if upstream else '/api'}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": path},
+        )
+        context_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        try:
+            if upstream is None:
+                await self._problem(
+                    send, exchange, 404, "Not Found", f"no service is named {service!r}", path
+                )
+            else:
+                await self._handle(
+                    scope,
+                    receive,
+                    send,
+                    exchange,
+                    upstream=upstream,
+                    forward=forward,
+                    authorization=authorization,
+                    host=host,
+                    client_xff=client_xff,
+                    has_body=has_body,
+                )
+        except Exception as exc:
+            span.record_exception(exc)
+            if exchange.started:
+                log.warning("response from %s broke off: %r", service, exc, extra={"path": path})
+            else:
+                log.exception("gateway error on %s %s", method, path)
+                await self._problem(
+                    send,
+                    exchange,
+                    500,
+                    "Internal Server Error",
+                    "An unexpected error occurred; it has been logged.",
+                    path,
+                )
+        finally:
+            status = exchange.status
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500 or status == 0:
+                span.set_status(Status(StatusCode.ERROR))
+            otel_context.detach(context_token)
+            span.end()
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        exchange: _Exchange,
+        *,
+        upstream: Upstream,
+        forward: CIMultiDict[str],
+        authorization: bytes | None,
+        host: bytes,
+        client_xff: bytes | None,
+        has_body: bool,
+    ) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if "/." in path and any(seg in {".", ".."} for seg in path.split("/")):
+            await self._problem(
+                send, exchange, 400, "Bad Request", "dot segments are not allowed in paths", path
+            )
+            return
+
+        raw_path: bytes = scope.get("raw_path") or b""
+        prefix = upstream.prefix_bytes
+        if raw_path.startswith(prefix) and raw_path[len(prefix) : len(prefix) + 1] in (b"", b"/"):
+            tail = raw_path[len(prefix) :].decode("latin-1") or "/"
+        else:
+            tail = quote(path[len(upstream.prefix) :]) or "/"
+
+        if method in ("GET", "HEAD") and tail in upstream.docs:
+            exchange.status = 200
+            await self._send_whole(
+                send,
+                exchange,
+                200,
+                [(b"content-type", b"text/html; charset=utf-8")],
+                upstream.docs[tail] if method == "GET" else b"",
+            )
+            return
+
+        client = scope.get("client")
+        client_ip: str = client[0] if client else "unknown"
+
+        # Authentication before anything reaches a service.
+        caller: Caller | None = None
+        auth_problem: Problem | None = None
+        if authorization is not None:
+            bearer_token = bearer(authorization)
+            if bearer_token is None:
+                auth_problem = unauthorized("a bearer access token is required")
+            else:
+                try:
+                    caller = await self.tokens.verify(bearer_token)
+                except Problem as problem:
+                    auth_problem = problem
+        if caller is None and self._public.match(path) is None:
+            retry_after = self.rate_limits.hit("ip:" + client_ip, authenticated=False)
+            if retry_after is not None:
+                await self._too_many(send, exchange, retry_after, path)
+                return
+            refusal = auth_problem or unauthorized("a bearer access token is required")
+            await self._problem(
+                send,
+                exchange,
+                refusal.status,
+                refusal.title,
+                refusal.detail,
+                path,
+                headers=refusal.headers,
+            )
+            return
+
+        retry_after = self.rate_limits.hit(
+            caller.rate_key if caller is not None else "ip:" + client_ip,
+            authenticated=caller is not None,
+        )
+        if retry_after is not None:
+            await self._too_many(send, exchange, retry_after, path)
+            return
+
+        # The forwarding headers and the trace context of the gateway's span.
+        forward["X-Forwarded-For"] = (
+            f"{client_xff.decode('latin-1')}, {client_ip}" if client_xff else client_ip
+        )
+        forward["X-Forwarded-Proto"] = scope.get("scheme", "http")
+        if host:
+            forward["X-Forwarded-Host"] = host.decode("latin-1")
+        forward["X-Forwarded-Prefix"] = upstream.prefix
+        forward["X-Request-ID"] = exchange.request_id.decode("latin-1")
+        forward.update(inject_headers())
+
+        data: Any = None
+        if has_body:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            first: bytes = message.get("body", b"")
+            if message.get("more_body", False):
+                exchange.body_done = False
+                data = _request_body(first, receive, exchange)
+            else:
+                data = first
+
+        query: bytes = scope.get("query_string", b"")
+        target = upstream.base + tail + ("?" + query.decode("latin-1") if query else "")
+        try:
+            response = await self.session.request(
+                method,
+                URL(target, encoded=True),
+                headers=forward,
+                data=data,
+                allow_redirects=False,
+            )
+        except ClientDisconnected:
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._upstream_failed(send, exchange, upstream, exc, path)
+            return
+        try:
+            await self._respond(send, receive, exchange, upstream, response, method, tail, path)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if exchange.started:
+                raise
+            await self._upstream_failed(send, exchange, upstream, exc, path)
+        finally:
+            response.release()
+
+    async def _respond(
+        self,
+        send: Send,
+        receive: Receive,
+        exchange: _Exchange,
+        upstream: Upstream,
+        response: aiohttp.ClientResponse,
+        method: str,
+        tail: str,
+        path: str,
+    ) -> None:
+        status = response.status
+        headers: list[tuple[bytes, bytes]] = [(b"x-request-id", exchange.request_id)]
+        connection: bytes | None = None
+        for name, value in response.raw_headers:
+            lname = name.lower()
+            if lname in _RESPONSE_DROP:
+                if lname == b"connection":
+                    connection = value
+                continue
+            if lname == b"location" and value.startswith(b"/") and not value.startswith(b"//"):
+                value = upstream.prefix_bytes + value
+            headers.append((lname, value))
+        if connection is not None:
+            listed = {t.strip().lower() for t in connection.split(b",")}
+            headers = [(n, v) for n, v in headers if n not in listed]
+
+        exchange.status = status
+        if method == "HEAD" or status in _NO_BODY_STATUS or status < 200:
+            await self._send_start(send, exchange, status, headers)
+            await send(_END)
+            return
+        if tail == "/openapi.json" and method == "GET" and status == 200:
+            body = await self._rewrite_openapi(response, upstream)
+            headers = [(n, v) for n, v in headers if n not in (b"content-length", b"etag")]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await self._send_start(send, exchange, status, headers)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        length = response.content_length
+        if length is not None and length <= SMALL_BODY:
+            body = await response.read()
+            await self._send_start(send, exchange, status, headers)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+
+        await self._send_start(send, exchange, status, headers)
+        if not exchange.body_done:
+            await _pump(response, send)
+            return
+        # The request is fully read, so the next receive() is the client's disconnect:
+        # watch for it and stop reading from the service when nobody is listening any more.
+        pump = asyncio.ensure_future(_pump(response, send))
+        watch = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+            if not pump.done():
+                pump.cancel()
+                log.info("client left during a streamed response from %s", upstream.name)
+        if not pump.cancelled():
+            pump.result()
+
+    async def _rewrite_openapi(self, response: aiohttp.ClientResponse, upstream: Upstream) -> bytes:
+        """The service's OpenAPI with `servers` set to its gateway prefix (for Try it out)."""
+        raw = await response.content.read(self.settings.openapi_max_bytes + 1)
+        if len(raw) > self.settings.openapi_max_bytes:
+            raise aiohttp.ClientPayloadError("openapi.json exceeds openapi_max_bytes")
+        try:
+            document = json.loads(raw)
+        except ValueError as exc:
+            raise aiohttp.ClientPayloadError("openapi.json is not JSON") from exc
+        if isinstance(document, dict):
+            document["servers"] = [{"url": upstream.prefix}]
+        return json.dumps(document, separators=(",", ":")).encode()
+
+    # -- responses made by the gateway -----------------------------------------------------
+
+    async def _send_start(
+        self, send: Send, exchange: _Exchange, status: int, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        exchange.started = True
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def _send_whole(
+        self,
+        send: Send,
+        exchange: _Exchange,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
+        exchange.status = status
+        headers = [
+            *headers,
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", exchange.request_id),
+        ]
+        await self._send_start(send, exchange, status, headers)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _problem(
+        self,
+        send: Send,
+        exchange: _Exchange,
+        status: int,
+        title: str | None,
+        detail: str | None,
+        instance: str,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        body = json.dumps(problem_body(status, title, detail, instance=instance)).encode()
+        extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        await self._send_whole(
+            send, exchange, status, [(b"content-type", PROBLEM_JSON.encode()), *extra], body
+        )
+
+    async def _too_many(
+        self, send: Send, exchange: _Exchange, retry_after: int, instance: str
+    ) -> None:
+        await self._problem(
+            send,
+            exchange,
+            429,
+            "Too Many Requests",
+            f"rate limit exceeded; retry in {retry_after} s",
+            instance,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    async def _upstream_failed(
+        self,
+        send: Send,
+        exchange: _Exchange,
+        upstream: Upstream,
+        exc: BaseException,
+        instance: str,
+    ) -> None:
+        if isinstance(exc, TimeoutError):
+            status, title = 504, "Gateway Timeout"
+            detail = f"{upstream.name} did not answer in time"
+        elif isinstance(exc, aiohttp.ClientConnectorError):
+            status, title = 503, "Service Unavailable"
+            detail = f"{upstream.name} is unavailable"
+        else:
+            status, title = 502, "Bad Gateway"
+            detail = f"{upstream.name} answered badly"
+        log.warning("upstream %s failed: %r", upstream.name, exc, extra={"status": status})
+        await self._problem(send, exchange, status, title, detail, instance)
+
+
+async def _request_body(
+    first: bytes, receive: Receive, exchange: _Exchange
+) -> AsyncIterator[bytes]:
+    """The client's request body, chunk by chunk as the server receives it."""
+    if first:
+        yield first
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            exchange.body_done = True
+            return
+
+
+async def _pump(response: aiohttp.ClientResponse, send: Send) -> None:
+    async for chunk in response.content.iter_any():
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send(_END)
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -1,0 +1,151 @@
+"""The gateway's typed settings (env prefix `GATEWAY_`, e.g. `GATEWAY_UPSTREAM_REGISTRY`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from limits import parse_many
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.settings import ServiceSettings, project_root
+
+SERVICES = ("access", "registry", "incidents", "risk", "evidence")
+
+DEFAULT_PUBLIC_PATHS = [
+    # OIDC discovery, keys, and the OAuth / sign-in endpoints of the access service.
+    "/api/access/.well-known/openid-configuration",
+    "/api/access/.well-known/jwks.json",
+    "/api/access/oauth/**",
+    "/api/access/signin**",
+    # Every service's API description and documentation pages.
+    "/api/*/openapi.json",
+    "/api/*/docs",
+    "/api/*/docs/**",
+    "/api/*/redoc",
+]
+
+
+class RateLimitStrategy(StrEnum):
+    """The `limits` strategies that fit an in-memory store."""
+
+    MOVING_WINDOW = "moving-window"
+    SLIDING_WINDOW_COUNTER = "sliding-window-counter"
+    FIXED_WINDOW = "fixed-window"
+
+
+class GatewaySettings(ServiceSettings):
+    """Where the services are, who may pass without a token, and how hard clients may push."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=None, extra="ignore")
+
+    service_name: str = "gateway"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
+
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "addresses of load balancers in front of the gateway whose X-Forwarded-For is "
+            "believed (uvicorn forwarded_allow_ips); empty: the TCP peer is the client"
+        ),
+    )
+
+    upstream_access: str = "http://127.0.0.1:8101"
+    upstream_registry: str = "http://127.0.0.1:8102"
+    upstream_incidents: str = "http://127.0.0.1:8103"
+    upstream_risk: str = "http://127.0.0.1:8104"
+    upstream_evidence: str = "http://127.0.0.1:8105"
+
+    upstream_connect_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to open a connection to a service (then 504)"
+    )
+    upstream_read_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds a service may stay silent (headers or between body chunks; then 504)",
+    )
+    upstream_pool_size: int = Field(
+        default=512, ge=1, description="kept-alive connections to all services together"
+    )
+    upstream_keepalive: float = Field(
+        default=30.0, gt=0, description="seconds an idle upstream connection is kept"
+    )
+    readiness_timeout: float = Field(
+        default=2.0, gt=0, description="seconds each service has to answer /readyz"
+    )
+
+    public_paths: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PUBLIC_PATHS),
+        description=(
+            "API paths that pass without an access token; `*` matches within one path "
+            "segment, `**` matches anything (JSON list in the environment)"
+        ),
+    )
+    token_cache_size: int = Field(
+        default=10_000, ge=0, description="verified tokens kept until their exp (LRU bound)"
+    )
+
+    rate_limit_enabled: bool = True
+    rate_limit_strategy: RateLimitStrategy = RateLimitStrategy.MOVING_WINDOW
+    rate_limit_authenticated: str = Field(
+        default="50/second;2000/minute",
+        description="limits per token subject, in `limits` notation (`;`-separated)",
+    )
+    rate_limit_anonymous: str = Field(
+        default="10/second;120/minute",
+        description="limits per remote IP for requests without a valid token",
+    )
+
+    spa_dir: Path | None = Field(
+        default=None,
+        description="the SPA's built files; default gateway/spa/dist, else gateway/spa",
+    )
+    openapi_max_bytes: int = Field(
+        default=8 * 1024 * 1024, description="largest openapi.json the gateway rewrites"
+    )
+
+    @field_validator("rate_limit_authenticated", "rate_limit_anonymous")
+    @classmethod
+    def _parse_rates(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit in `limits` notation: {value!r}") from exc
+        return value
+
+    @field_validator(
+        "upstream_access",
+        "upstream_registry",
+        "upstream_incidents",
+        "upstream_risk",
+        "upstream_evidence",
+    )
+    @classmethod
+    def _upstream_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an upstream must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("public_paths")
+    @classmethod
+    def _absolute_paths(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.startswith("/"):
+                raise ValueError(f"a public path must start with '/': {pattern!r}")
+        return value
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        """Service name → base URL."""
+        return {name: getattr(self, f"upstream_{name}") for name in SERVICES}
+
+    @property
+    def resolved_spa_dir(self) -> Path:
+        """The directory whose files are served at `/`."""
+        if self.spa_dir is not None:
+            return self.spa_dir
+        source = project_root() / "gateway" / "spa"
+        built = source / "dist"
+        return built if built.is_dir() else source

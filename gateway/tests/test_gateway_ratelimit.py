@@ -1,0 +1,81 @@
+"""Per-client rate limits: 429 problem+json with Retry-After, counted per subject or per IP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from gateway.ratelimit import RateLimits
+from gateway.settings import GatewaySettings
+
+
+def test_client_over_its_limit_gets_429_with_retry_after(start_gateway, upstream, tokens) -> None:
+    url = start_gateway(upstreams={"registry": upstream.url}, rate_limit_authenticated="3/minute")
+    alice = tokens.headers(subject="alice")
+
+    statuses = [httpx.get(f"{url}/api/registry/x", headers=alice).status_code for _ in range(3)]
+    refused = httpx.get(f"{url}/api/registry/x", headers=alice)
+
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.json()["status"] == 429
+    assert len(upstream.hits) == 3
+
+
+def test_limits_are_per_subject_not_per_token(start_gateway, upstream, tokens) -> None:
+    url = start_gateway(upstreams={"registry": upstream.url}, rate_limit_authenticated="2/minute")
+
+    alice = [tokens.headers(subject="alice") for _ in range(3)]  # three tokens, one subject
+    bob = tokens.headers(subject="bob")
+
+    assert [httpx.get(f"{url}/api/registry/x", headers=h).status_code for h in alice] == [
+        200,
+        200,
+        429,
+    ]
+    assert httpx.get(f"{url}/api/registry/x", headers=bob).status_code == 200
+
+
+def test_anonymous_clients_are_limited_per_ip(start_gateway, upstream, tokens) -> None:
+    url = start_gateway(upstreams={"access": upstream.url}, rate_limit_anonymous="2/minute")
+    token_url = f"{url}/api/access/oauth/token"
+
+    assert [httpx.post(token_url).status_code for _ in range(3)] == [200, 200, 429]
+    # An authenticated caller from the same address has its own budget.
+    assert httpx.post(token_url, headers=tokens.headers()).status_code == 200
+
+
+def test_failed_sign_ins_count_against_the_address(start_gateway, upstream) -> None:
+    url = start_gateway(upstreams={"registry": upstream.url}, rate_limit_anonymous="2/minute")
+    bad = {"Authorization": "Bearer guessed"}
+
+    statuses = [httpx.get(f"{url}/api/registry/x", headers=bad).status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]
+
+
+@pytest.mark.parametrize("strategy", ["moving-window", "sliding-window-counter", "fixed-window"])
+def test_each_strategy_enforces_the_rate(strategy) -> None:
+    limits = RateLimits(
+        GatewaySettings(rate_limit_strategy=strategy, rate_limit_authenticated="5/minute")
+    )
+
+    results = [limits.hit("sub:x", authenticated=True) for _ in range(6)]
+
+    assert results[:5] == [None] * 5
+    assert results[5] is not None and 1 <= results[5] <= 60
+
+
+def test_rate_limits_can_be_turned_off() -> None:
+    limits = RateLimits(
+        GatewaySettings(rate_limit_enabled=False, rate_limit_authenticated="1/minute")
+    )
+
+    assert [limits.hit("sub:x", authenticated=True) for _ in range(3)] == [None] * 3
+
+
+def test_bad_rate_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="limits"):
+        GatewaySettings(rate_limit_authenticated="lots")

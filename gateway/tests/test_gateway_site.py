@@ -1,0 +1,115 @@
+"""The gateway's own pages: health, aggregated readiness, the docs index and the SPA."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def test_healthz_needs_no_service(start_gateway, closed_port) -> None:
+    url = start_gateway(upstreams={"registry": f"http://127.0.0.1:{closed_port}"})
+
+    response = httpx.get(f"{url}/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_when_every_service_is(start_gateway, upstream) -> None:
+    url = start_gateway(
+        upstreams={n: upstream.url for n in ("access", "registry", "incidents", "risk", "evidence")}
+    )
+
+    response = httpx.get(f"{url}/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert set(response.json()["services"].values()) == {"ready"}
+
+
+def test_readyz_names_the_services_that_are_not_ready(
+    start_gateway, serve_upstream, closed_port
+) -> None:
+    ready = serve_upstream("ready")
+    busy = serve_upstream("busy", ready=False)
+    url = start_gateway(
+        upstreams={
+            "access": ready.url,
+            "registry": ready.url,
+            "incidents": busy.url,
+            "risk": f"http://127.0.0.1:{closed_port}",
+            "evidence": ready.url,
+        }
+    )
+
+    response = httpx.get(f"{url}/readyz")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert sorted(body["not_ready"]) == ["incidents", "risk"]
+    assert body["services"]["access"] == "ready"
+    assert body["services"]["incidents"] == "not ready (HTTP 503)"
+    assert body["services"]["risk"] == "unreachable"
+    assert "incidents" in body["detail"] and "risk" in body["detail"]
+
+
+def test_docs_page_links_every_service(gateway) -> None:
+    response = httpx.get(f"{gateway}/docs")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    for service in ("access", "registry", "incidents", "risk", "evidence"):
+        assert f'href="/api/{service}/docs"' in response.text
+        assert f'href="/api/{service}/openapi.json"' in response.text
+
+
+@pytest.fixture
+def spa_gateway(start_gateway, upstream, tmp_path) -> str:
+    (tmp_path / "index.html").write_text("<!doctype html><title>spa</title>")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app.js").write_text("console.log('camwatch')")
+    return start_gateway(upstreams={"registry": upstream.url}, spa_dir=tmp_path)
+
+
+def test_spa_index_and_assets_are_served(spa_gateway) -> None:
+    index = httpx.get(f"{spa_gateway}/")
+    script = httpx.get(f"{spa_gateway}/assets/app.js")
+
+    assert index.status_code == 200
+    assert "<title>spa</title>" in index.text
+    assert script.status_code == 200
+    assert script.text == "console.log('camwatch')"
+    assert "javascript" in script.headers["content-type"]
+
+
+@pytest.mark.parametrize("route", ["/incidents", "/incidents/42", "/epes/EPE-1/cameras"])
+def test_spa_routes_fall_back_to_index(spa_gateway, route) -> None:
+    response = httpx.get(f"{spa_gateway}{route}")
+
+    assert response.status_code == 200
+    assert "<title>spa</title>" in response.text
+    assert response.headers["cache-control"] == "no-cache"
+
+
+def test_missing_asset_is_404_not_index(spa_gateway) -> None:
+    response = httpx.get(f"{spa_gateway}/assets/missing.js")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_api_paths_never_fall_back_to_the_spa(spa_gateway, tokens) -> None:
+    response = httpx.get(f"{spa_gateway}/api/nothing/here", headers=tokens.headers())
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_missing_spa_directory_is_a_404(start_gateway, upstream, tmp_path) -> None:
+    url = start_gateway(upstreams={"registry": upstream.url}, spa_dir=tmp_path / "absent")
+
+    response = httpx.get(f"{url}/")
+
+    assert response.status_code == 404
+    assert httpx.get(f"{url}/healthz").status_code == 200

@@ -1,0 +1,66 @@
+"""One server span per proxied request; its traceparent is what the service receives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from gateway.settings import GatewaySettings
+from servicekit.telemetry import setup_telemetry
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    setup_telemetry(GatewaySettings(), processors=[SimpleSpanProcessor(exporter)])
+    yield exporter
+    exporter.shutdown()
+
+
+def _gateway_spans(exporter: InMemorySpanExporter) -> list:
+    return [s for s in exporter.get_finished_spans() if s.name.endswith("/api/registry/*")]
+
+
+def test_service_receives_the_gateway_span_as_parent(gateway, upstream, tokens, spans) -> None:
+    response = httpx.get(f"{gateway}/api/registry/cameras", headers=tokens.headers())
+
+    traceparent = dict(response.json()["headers"])["traceparent"]
+    (span,) = _gateway_spans(spans)
+    context = span.get_span_context()
+    assert span.kind is SpanKind.SERVER
+    assert span.name == "GET /api/registry/*"
+    assert span.attributes["http.response.status_code"] == 200
+    _version, trace_id, parent_id, flags = traceparent.split("-")
+    assert (trace_id, parent_id) == (f"{context.trace_id:032x}", f"{context.span_id:016x}")
+    assert int(flags, 16) & 1  # sampled
+
+
+def test_incoming_trace_is_continued(gateway, upstream, tokens, spans) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    incoming = f"00-{trace_id}-00f067aa0ba902b7-01"
+
+    response = httpx.get(
+        f"{gateway}/api/registry/cameras", headers={**tokens.headers(), "traceparent": incoming}
+    )
+
+    (span,) = _gateway_spans(spans)
+    assert f"{span.context.trace_id:032x}" == trace_id
+    assert span.parent is not None and f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
+    forwarded = dict(response.json()["headers"])["traceparent"]
+    assert forwarded.split("-")[1] == trace_id
+    assert forwarded.split("-")[2] == f"{span.context.span_id:016x}"
+
+
+def test_failed_requests_are_error_spans(start_gateway, closed_port, tokens, spans) -> None:
+    url = start_gateway(upstreams={"registry": f"http://127.0.0.1:{closed_port}"})
+
+    httpx.get(f"{url}/api/registry/cameras", headers=tokens.headers())
+
+    (span,) = _gateway_spans(spans)
+    assert span.attributes["http.response.status_code"] == 503
+    assert not span.status.is_ok
