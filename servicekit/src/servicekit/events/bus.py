@@ -196,7 +196,7 @@ class EventBus:
             except (OSError, TimeoutError, nats.errors.Error) as exc:
                 log.warning("NATS at %s unreachable (%s); retrying in %.1f s", self.url, exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 5.0)
                 continue
             self._js = self._nc.jetstream(
                 timeout=self.api_timeout,

@@ -1,0 +1,50 @@
+"""The trace context crosses NATS: request span -> relay publish span -> consumer span."""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from sqlmodel import Session
+
+from servicekit.events import add_event
+from servicekit.telemetry import setup_telemetry
+
+
+async def test_consumer_span_continues_the_trace_of_add_event(world):
+    exporter = InMemorySpanExporter()
+    setup_telemetry(world.settings(world.producer), processors=[SimpleSpanProcessor(exporter)])
+    try:
+        await world.runtime(subscriptions={world.event_type: world.record_effect})
+        tracer = trace.get_tracer("test")
+        with (
+            tracer.start_as_current_span("POST /widgets") as request_span,
+            Session(world.engine) as session,
+        ):
+            event = add_event(session, world.payload(n=7), subject="widget-7")
+            session.commit()
+        await world.wait_until(lambda: world.effect_count() == 1)
+
+        def spans_of(kind: SpanKind) -> list:
+            return [
+                span
+                for span in exporter.get_finished_spans()
+                if span.kind == kind
+                and span.attributes
+                and span.attributes.get("messaging.message.id") == event.id
+            ]
+
+        await world.wait_until(lambda: spans_of(SpanKind.CONSUMER))
+        [published] = spans_of(SpanKind.PRODUCER)
+        [consumed] = spans_of(SpanKind.CONSUMER)
+        request = request_span.get_span_context()
+        assert published.context.trace_id == request.trace_id
+        assert consumed.context.trace_id == request.trace_id
+        assert published.parent is not None and published.parent.span_id == request.span_id
+        assert consumed.parent is not None
+        assert consumed.parent.span_id == published.context.span_id
+        assert consumed.name == f"{world.event_type} process"
+        assert consumed.attributes["messaging.consumer.group.name"].endswith("widget_moved_v1")
+    finally:
+        exporter.shutdown()
