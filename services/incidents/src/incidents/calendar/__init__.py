@@ -1,0 +1,1 @@
+"""Vietnam's working-day calendar: weekends, Labour Code holidays and announced swaps."""

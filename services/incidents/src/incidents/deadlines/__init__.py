@@ -1,0 +1,1 @@
+"""The deadline watcher: approaching, overdue, extension missing, follow-up missed."""

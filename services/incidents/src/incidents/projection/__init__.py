@@ -1,0 +1,1 @@
+"""The local projection of registry events: enterprises (EPEs) and their cameras."""

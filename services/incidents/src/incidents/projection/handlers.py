@@ -1,0 +1,32 @@
+"""Handlers of the registry's EPE and camera events: keep the projection current."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from incidents.projection.service import apply_camera, apply_enterprise
+from servicekit.events import CloudEvent, PermanentError
+
+
+def _require(event: CloudEvent, *keys: str) -> None:
+    missing = [k for k in keys if not event.data.get(k)]
+    if missing:
+        raise PermanentError(f"{event.type} {event.id} lacks {', '.join(missing)}")
+
+
+def handle_epe_changed(event: CloudEvent, session: Session) -> None:
+    """registry.epe.registered.v1 / registry.epe.updated.v1."""
+    _require(event, "epe_id")
+    apply_enterprise(session, event.data, at=event.time)
+
+
+def handle_camera_changed(event: CloudEvent, session: Session) -> None:
+    """registry.camera.added.v1 / registry.camera.changed.v1."""
+    _require(event, "camera_id", "epe_id")
+    apply_camera(session, event.data, at=event.time, removed=False)
+
+
+def handle_camera_removed(event: CloudEvent, session: Session) -> None:
+    """registry.camera.removed.v1."""
+    _require(event, "camera_id", "epe_id")
+    apply_camera(session, event.data, at=event.time, removed=True)

@@ -1,0 +1,31 @@
+"""Restoration promptness per EPE, for risk scoring and the officer's view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from incidents.access import CanRead, ensure_visible
+from incidents.deps import ContextDep
+from incidents.projection.models import Enterprise
+from incidents.promptness.service import PromptnessSummary, summarise
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+
+router = APIRouter(prefix="/epes", tags=["promptness"])
+
+
+@router.get("/{epe_id}/promptness", response_model=PromptnessSummary, dependencies=[CanRead])
+def get_promptness(
+    epe_id: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+) -> PromptnessSummary:
+    """How promptly the EPE restored its system: early, on time, late with/without extension."""
+    enterprise = session.get(Enterprise, epe_id)
+    ensure_visible(
+        principal, epe_id=epe_id, unit=enterprise.unit if enterprise else None, what="EPE"
+    )
+    return summarise(session, ctx, epe_id=epe_id)
