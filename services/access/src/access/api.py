@@ -1,0 +1,26 @@
+"""Every router of the access service; `routers` get the bearer-token check automatically."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from access.audit import routes as audit
+from access.authority import routes as authority
+from access.clients import routes as clients
+from access.keys import routes as keys
+from access.oauth import routes as oauth
+from access.officers import routes as officers
+from access.vault import routes as vault
+
+public_routers: list[APIRouter] = [oauth.public, officers.public]
+"""Discovery, JWKS, authorize/token/revoke/introspect (client-authenticated), sign-in."""
+
+routers: list[APIRouter] = [
+    oauth.protected,
+    officers.protected,
+    authority.router,
+    clients.router,
+    vault.router,
+    audit.router,
+    keys.router,
+]

@@ -1,0 +1,147 @@
+"""The audit log: append-only records chained by SHA-256, and the head of the chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel
+from sqlalchemy import DDL, Text, event
+from sqlmodel import Field
+
+from access.db import AccessModel, UTCDateTime
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditRecord(AccessModel, table=True):
+    """One attributable action; `hash` covers every field and the previous record's hash."""
+
+    __tablename__ = "audit_records"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    id: str = Field(unique=True, max_length=36)
+    occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=200, index=True)
+    action: str = Field(max_length=100, index=True)
+    target: str | None = Field(default=None, max_length=300, index=True)
+    reason: str | None = Field(default=None, sa_type=Text)
+    outcome: str = Field(max_length=20)
+    request_id: str | None = Field(default=None, max_length=200)
+    trace_id: str | None = Field(default=None, max_length=64)
+    details: str = Field(sa_type=Text, description="canonical JSON; secrets only as salted HMACs")
+    corrects: int | None = Field(default=None, description="seq of the record this corrects")
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(AccessModel, table=True):
+    """The last record of the chain (one row); appenders lock it, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_seq: int = 0
+    last_hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class AuditRecordPublic(BaseModel):
+    """An audit record as auditors read and export it."""
+
+    seq: int
+    id: str
+    occurred_at: datetime
+    actor: str
+    action: str
+    target: str | None
+    reason: str | None
+    outcome: str
+    request_id: str | None
+    trace_id: str | None
+    details: dict[str, Any]
+    corrects: int | None
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    """A page of audit records."""
+
+    data: list[AuditRecordPublic]
+    next_cursor: str | None
+
+
+class BrokenRecord(BaseModel):
+    """The first record whose chain does not hold, and why."""
+
+    seq: int | None
+    id: str | None
+    problem: str
+
+
+class ChainVerification(BaseModel):
+    """The result of checking the whole chain."""
+
+    ok: bool
+    records_checked: int
+    last_seq: int
+    first_broken: BrokenRecord | None = None
+
+
+class CorrectionCreate(BaseModel):
+    """A correction: a new record pointing at the one it corrects (records are never edited)."""
+
+    reason: str = pydantic.Field(min_length=3, max_length=2000)
+    details: dict[str, str] = pydantic.Field(default_factory=dict, max_length=20)
+
+
+APPEND_ONLY_MESSAGE = "audit records are append-only"
+
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
+    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records
+    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
+]
+
+POSTGRES_TRIGGERS = [
+    f"""CREATE OR REPLACE FUNCTION audit_records_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$""",
+    """CREATE TRIGGER audit_records_no_change BEFORE UPDATE OR DELETE ON audit_records
+    FOR EACH ROW EXECUTE FUNCTION audit_records_append_only()""",
+    """CREATE TRIGGER audit_records_no_truncate BEFORE TRUNCATE ON audit_records
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_records_append_only()""",
+]
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """Statements that make the audit table refuse UPDATE and DELETE at the database level."""
+    if dialect == "sqlite":
+        return SQLITE_TRIGGERS
+    if dialect == "postgresql":
+        return POSTGRES_TRIGGERS
+    return []
+
+
+_records_table = AccessModel.metadata.tables["audit_records"]
+_head_table = AccessModel.metadata.tables["audit_head"]
+for _statement in SQLITE_TRIGGERS:
+    event.listen(
+        _records_table,
+        "after_create",
+        DDL(_statement).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
+    )
+for _statement in POSTGRES_TRIGGERS:
+    event.listen(
+        _records_table,
+        "after_create",
+        DDL(_statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+    )
+event.listen(
+    _head_table,
+    "after_create",
+    DDL(  # type: ignore[no-untyped-call]
+        f"INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '{GENESIS_HASH}')"  # noqa: S608
+    ),
+)

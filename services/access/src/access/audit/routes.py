@@ -1,0 +1,157 @@
+"""Reading, verifying, exporting and correcting the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session
+
+from access.audit import service as audit
+from access.audit.models import AuditPage, AuditRecordPublic, ChainVerification, CorrectionCreate
+from access.context import request_audit_context
+from access.pagination import CursorQuery, LimitQuery, decode_int_cursor, next_cursor
+from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
+from access.runtime import RuntimeDep
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+from servicekit.errors import NotFound, field_error
+
+router = APIRouter(tags=["audit"])
+
+SinceQuery = Annotated[datetime | None, Query(description="from this time (inclusive, ISO 8601)")]
+UntilQuery = Annotated[datetime | None, Query(description="until this time (exclusive, ISO 8601)")]
+
+
+def _check_range(since: datetime | None, until: datetime | None) -> None:
+    if (
+        since is not None
+        and until is not None
+        and since.replace(tzinfo=None) > until.replace(tzinfo=None)
+    ):
+        raise field_error("query.until", "must not be before since")
+
+
+@router.get("/audit/records", dependencies=[requires(*AUDITORS)])
+def list_records(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    target: Annotated[str | None, Query(max_length=300)] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
+) -> AuditPage:
+    """Audit records in order, filtered by time range, action or target."""
+    _check_range(since, until)
+    rows = audit.list_records(
+        session,
+        since=since,
+        until=until,
+        after_seq=decode_int_cursor(cursor),
+        limit=limit,
+        action=action,
+        target=target,
+    )
+    return AuditPage(
+        data=[audit.to_public(r) for r in rows],
+        next_cursor=next_cursor([r.seq for r in rows], limit),
+    )
+
+
+@router.get(
+    "/audit/export",
+    dependencies=[requires(*AUDITORS)],
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "one record per line"}
+    },
+)
+def export_records(
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+) -> StreamingResponse:
+    """Export a time range as JSON lines (the export itself is audited)."""
+    _check_range(since, until)
+    audit.record(
+        session,
+        context=request_audit_context(request, principal),
+        action="audit.exported",
+        occurred_at=runtime.clock(),
+        details={
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        },
+    )
+    session.commit()
+    engine = request.app.state.engine
+
+    def lines() -> Iterator[str]:
+        with Session(engine) as reader:
+            for item in audit.iter_export(reader, since=since, until=until):
+                yield item.model_dump_json() + "\n"
+
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="camwatch-audit.ndjson"'},
+    )
+
+
+@router.get("/audit/verify", dependencies=[requires(*VERIFY_AUDIT)])
+def verify(
+    principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> ChainVerification:
+    """Recompute the hash chain; names the first broken record if any."""
+    result = audit.verify_chain(session)
+    audit.record(
+        session,
+        context=request_audit_context(request, principal),
+        action="audit.verified",
+        outcome=audit.SUCCESS if result.ok else audit.FAILURE,
+        occurred_at=runtime.clock(),
+        details={
+            "ok": result.ok,
+            "checked": result.records_checked,
+            "first_broken": result.first_broken.seq if result.first_broken else None,
+        },
+    )
+    session.commit()
+    return result
+
+
+@router.post(
+    "/audit/records/{seq}/corrections", status_code=201, dependencies=[requires(*CORRECT_AUDIT)]
+)
+def correct(
+    seq: int,
+    body: CorrectionCreate,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AuditRecordPublic:
+    """Add a correction: a new record pointing at the corrected one (records never change)."""
+    original = audit.get_record(session, seq)
+    if original is None:
+        raise NotFound("audit record")
+    row = audit.record(
+        session,
+        context=request_audit_context(request, principal),
+        action="audit.corrected",
+        target=original.target,
+        reason=body.reason,
+        occurred_at=runtime.clock(),
+        details={"corrects_action": original.action, **body.details},
+        corrects=original.seq,
+    )
+    session.commit()
+    return audit.to_public(row)

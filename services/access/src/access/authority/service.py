@@ -1,0 +1,620 @@
+"""Authority codes: prepare, approve (by the unit head, never one's own), separation of duties,
+unit moves that revoke grants, and the head's assignment of officers to EPEs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from access.audit import service as audit
+from access.authority.events import AssignmentChanged, GrantApproved, GrantRevoked, OfficerMoved
+from access.authority.models import (
+    ADMINISTRATIVE_DATA_ROLES,
+    OFFICER_GRANTABLE_ROLES,
+    Assignment,
+    AuthorityRequest,
+    RequestAction,
+    RequestStatus,
+    RoleGrant,
+)
+from access.clients.models import EpeBinding
+from access.context import AuditContext
+from access.oauth import tokens as token_store
+from access.officers import service as officers
+from access.officers.models import User
+from servicekit.auth import Role
+from servicekit.errors import Conflict, Forbidden, NotFound, Problem, field_error
+from servicekit.events import add_event
+
+SOD_PROBLEM = "https://camwatch.customs.gov.vn/problems/separation-of-duties"
+
+
+def active_grants(session: Session, user: User) -> list[RoleGrant]:
+    """The grants in force for an officer: not revoked and in their current unit."""
+    return list(
+        session.exec(
+            select(RoleGrant)
+            .where(RoleGrant.user_id == user.id)
+            .where(RoleGrant.unit == user.unit)
+            .where(col(RoleGrant.revoked_at).is_(None))
+            .order_by(col(RoleGrant.granted_at))
+        ).all()
+    )
+
+
+def active_roles(session: Session, user: User) -> list[str]:
+    """The roles that go into an officer's tokens."""
+    if not user.active:
+        return []
+    return sorted({g.role for g in active_grants(session, user)})
+
+
+def holds(session: Session, user: User, role: str, *, unit: str | None = None) -> bool:
+    """Whether the officer currently holds a role (in a given unit when asked)."""
+    if unit is not None and user.unit != unit:
+        return False
+    return role in active_roles(session, user)
+
+
+def check_separation_of_duties(roles: Iterable[str], *, username: str) -> None:
+    """Refuse it_operator together with an administrative data role (seed 2 section 3)."""
+    held = set(roles)
+    conflicting = sorted(held & ADMINISTRATIVE_DATA_ROLES)
+    if Role.IT_OPERATOR in held and conflicting:
+        raise Problem(
+            409,
+            "Separation of duties",
+            f"{username} cannot hold it_operator together with {', '.join(conflicting)}: "
+            "network/system operators must not administer or review the data (seed 2 s3)",
+            type_=SOD_PROBLEM,
+            errors=[{"field": "body.role", "message": "conflicts with a role already held"}],
+        )
+
+
+def _grant(
+    session: Session,
+    *,
+    user: User,
+    role: str,
+    approved_by: str,
+    prepared_by: str | None,
+    request_id: str | None,
+    context: AuditContext,
+    now: datetime,
+) -> RoleGrant:
+    grant = RoleGrant(
+        user_id=user.id,
+        role=role,
+        unit=user.unit,
+        request_id=request_id,
+        granted_at=now,
+        approved_by=approved_by,
+    )
+    session.add(grant)
+    session.flush()
+    add_event(
+        session,
+        GrantApproved(
+            grant_id=grant.id,
+            request_id=request_id,
+            user_id=user.id,
+            role=role,
+            unit=user.unit,
+            prepared_by=prepared_by,
+            approved_by=approved_by,
+            approved_at=now,
+        ),
+        subject=user.id,
+    )
+    audit.record(
+        session,
+        context=context,
+        action="grant.effective",
+        target=f"user:{user.id}",
+        occurred_at=now,
+        details={"role": role, "unit": user.unit, "grant_id": grant.id, "request_id": request_id},
+    )
+    return grant
+
+
+def _revoke(
+    session: Session,
+    grant: RoleGrant,
+    *,
+    cause: str,
+    by: str,
+    reason: str,
+    context: AuditContext,
+    now: datetime,
+) -> None:
+    grant.revoked_at = now
+    grant.revoked_by = by
+    grant.revoke_reason = reason
+    session.add(grant)
+    add_event(
+        session,
+        GrantRevoked(
+            grant_id=grant.id,
+            user_id=grant.user_id,
+            role=grant.role,
+            unit=grant.unit,
+            cause=cause,
+            revoked_by=by,
+            revoked_at=now,
+        ),
+        subject=grant.user_id,
+    )
+    audit.record(
+        session,
+        context=context,
+        action="grant.revoked",
+        target=f"user:{grant.user_id}",
+        reason=reason,
+        occurred_at=now,
+        details={"role": grant.role, "unit": grant.unit, "grant_id": grant.id, "cause": cause},
+    )
+
+
+def grant_directly(
+    session: Session,
+    *,
+    user: User,
+    role: Role,
+    approved_by: str,
+    reason: str,
+    context: AuditContext,
+    now: datetime,
+) -> RoleGrant:
+    """Operator path (CLI bootstrap, appointing a unit's first head): audited, SoD-checked."""
+    current = active_roles(session, user)
+    if role in current:
+        raise Conflict(f"{user.username} already holds {role}")
+    check_separation_of_duties([*current, role], username=user.username)
+    audit.record(
+        session,
+        context=context,
+        action="grant.appointed",
+        target=f"user:{user.id}",
+        reason=reason,
+        occurred_at=now,
+        details={"role": str(role), "unit": user.unit},
+    )
+    return _grant(
+        session,
+        user=user,
+        role=role,
+        approved_by=approved_by,
+        prepared_by=None,
+        request_id=None,
+        context=context,
+        now=now,
+    )
+
+
+# Requests -----------------------------------------------------------------------------------
+
+
+def prepare_request(
+    session: Session,
+    *,
+    user_id: str,
+    action: RequestAction,
+    role: Role,
+    reason: str,
+    preparer: str,
+    context: AuditContext,
+    now: datetime,
+) -> AuthorityRequest:
+    """A user administrator prepares a grant or revocation; it waits for the unit head."""
+    if role not in OFFICER_GRANTABLE_ROLES:
+        raise field_error("body.role", f"{role} is a machine-client role, not an authority code")
+    user = session.get(User, user_id)
+    if user is None:
+        raise field_error("body.user_id", "unknown officer")
+    if not user.active:
+        raise Conflict(f"{user.username} is deactivated")
+    current = active_roles(session, user)
+    if action is RequestAction.GRANT:
+        if role in current:
+            raise Conflict(f"{user.username} already holds {role}")
+        check_separation_of_duties([*current, role], username=user.username)
+    elif role not in current:
+        raise Conflict(f"{user.username} does not hold {role}")
+    duplicate = session.exec(
+        select(AuthorityRequest)
+        .where(AuthorityRequest.user_id == user.id)
+        .where(AuthorityRequest.role == role)
+        .where(AuthorityRequest.status == RequestStatus.PENDING)
+    ).first()
+    if duplicate is not None:
+        raise Conflict(f"a request for {role} of {user.username} is already pending")
+    request = AuthorityRequest(
+        user_id=user.id,
+        action=action,
+        role=role,
+        unit=user.unit,
+        status=RequestStatus.PENDING,
+        reason=reason,
+        prepared_by=preparer,
+        prepared_at=now,
+    )
+    session.add(request)
+    session.flush()
+    audit.record(
+        session,
+        context=context,
+        action=f"authority.{action}.prepared",
+        target=f"user:{user.id}",
+        reason=reason,
+        occurred_at=now,
+        details={"request_id": request.id, "role": str(role), "unit": user.unit},
+    )
+    return request
+
+
+def get_request(session: Session, request_id: str) -> AuthorityRequest:
+    """A request by id (404 when unknown)."""
+    request = session.get(AuthorityRequest, request_id)
+    if request is None:
+        raise NotFound("authority request")
+    return request
+
+
+def _check_decider(session: Session, request: AuthorityRequest, decider_id: str) -> User:
+    decider = session.get(User, decider_id)
+    if decider is None or not holds(
+        session, decider, Role.HEAD_OF_SUBDEPARTMENT, unit=request.unit
+    ):
+        raise Forbidden(f"only the head of {request.unit} may decide this request")
+    if decider_id in (request.prepared_by, request.user_id):
+        raise Forbidden("nobody may decide a request they prepared or that concerns themselves")
+    if request.status != RequestStatus.PENDING:
+        raise Conflict(f"the request is already {request.status}")
+    return decider
+
+
+def approve_request(
+    session: Session,
+    *,
+    request: AuthorityRequest,
+    approver_id: str,
+    note: str | None,
+    context: AuditContext,
+    now: datetime,
+) -> AuthorityRequest:
+    """The unit head approves: the grant or revocation takes effect now."""
+    _check_decider(session, request, approver_id)
+    user = officers.get_user(session, request.user_id)
+    if user.unit != request.unit or not user.active:
+        raise Conflict("the officer has left this unit or was deactivated; prepare anew")
+    current = active_roles(session, user)
+    if request.action == RequestAction.GRANT:
+        if request.role in current:
+            raise Conflict(f"{user.username} already holds {request.role}")
+        check_separation_of_duties([*current, request.role], username=user.username)
+    request.status = RequestStatus.APPROVED
+    request.decided_by = approver_id
+    request.decided_at = now
+    request.decision_note = note
+    session.add(request)
+    audit.record(
+        session,
+        context=context,
+        action=f"authority.{request.action}.approved",
+        target=f"user:{user.id}",
+        reason=note,
+        occurred_at=now,
+        details={"request_id": request.id, "role": request.role, "unit": request.unit},
+    )
+    if request.action == RequestAction.GRANT:
+        _grant(
+            session,
+            user=user,
+            role=request.role,
+            approved_by=approver_id,
+            prepared_by=request.prepared_by,
+            request_id=request.id,
+            context=context,
+            now=now,
+        )
+    else:
+        for grant in active_grants(session, user):
+            if grant.role == request.role:
+                _revoke(
+                    session,
+                    grant,
+                    cause="approved_request",
+                    by=approver_id,
+                    reason=request.reason,
+                    context=context,
+                    now=now,
+                )
+    return request
+
+
+def reject_request(
+    session: Session,
+    *,
+    request: AuthorityRequest,
+    approver_id: str,
+    note: str | None,
+    context: AuditContext,
+    now: datetime,
+) -> AuthorityRequest:
+    """The unit head rejects the request; nothing changes."""
+    _check_decider(session, request, approver_id)
+    request.status = RequestStatus.REJECTED
+    request.decided_by = approver_id
+    request.decided_at = now
+    request.decision_note = note
+    session.add(request)
+    audit.record(
+        session,
+        context=context,
+        action=f"authority.{request.action}.rejected",
+        target=f"user:{request.user_id}",
+        reason=note,
+        occurred_at=now,
+        details={"request_id": request.id, "role": request.role},
+    )
+    return request
+
+
+def list_requests(
+    session: Session,
+    *,
+    unit: str | None,
+    status: str | None,
+    after: str | None,
+    limit: int,
+) -> list[AuthorityRequest]:
+    """Requests ordered by id, optionally of one unit and status."""
+    query = select(AuthorityRequest)
+    if unit is not None:
+        query = query.where(AuthorityRequest.unit == unit)
+    if status is not None:
+        query = query.where(AuthorityRequest.status == status)
+    if after is not None:
+        query = query.where(AuthorityRequest.id > after)
+    return list(session.exec(query.order_by(col(AuthorityRequest.id)).limit(limit)).all())
+
+
+def list_grants(
+    session: Session, *, user_id: str, after: str | None, limit: int
+) -> list[RoleGrant]:
+    """Every grant (current and past) of an officer."""
+    query = select(RoleGrant).where(RoleGrant.user_id == user_id)
+    if after is not None:
+        query = query.where(RoleGrant.id > after)
+    return list(session.exec(query.order_by(col(RoleGrant.id)).limit(limit)).all())
+
+
+# Leaving a unit -------------------------------------------------------------------------------
+
+
+def _end_everything(
+    session: Session,
+    *,
+    user: User,
+    cause: str,
+    by: str,
+    reason: str,
+    context: AuditContext,
+    now: datetime,
+) -> None:
+    for grant in active_grants(session, user):
+        _revoke(session, grant, cause=cause, by=by, reason=reason, context=context, now=now)
+    for request in session.exec(
+        select(AuthorityRequest)
+        .where(AuthorityRequest.user_id == user.id)
+        .where(AuthorityRequest.status == RequestStatus.PENDING)
+    ).all():
+        request.status = RequestStatus.CANCELLED
+        request.decided_at = now
+        request.decision_note = f"cancelled: {cause}"
+        session.add(request)
+    for assignment in active_assignments(session, officer_id=user.id):
+        _end_assignment(session, assignment, by=by, context=context, now=now)
+    token_store.revoke_user_tokens(session, user_id=user.id, now=now, reason=cause)
+
+
+def move_user(
+    session: Session,
+    *,
+    user: User,
+    unit: str,
+    reason: str,
+    by: str,
+    context: AuditContext,
+    now: datetime,
+) -> User:
+    """Move an officer: grants, pending requests and assignments in the old unit end."""
+    officers.get_unit(session, unit)
+    if unit == user.unit:
+        raise field_error("body.unit", "the officer already belongs to this unit")
+    previous = user.unit
+    _end_everything(
+        session, user=user, cause="unit_move", by=by, reason=reason, context=context, now=now
+    )
+    user.unit = unit
+    session.add(user)
+    add_event(
+        session,
+        OfficerMoved(user_id=user.id, from_unit=previous, to_unit=unit, moved_by=by, moved_at=now),
+        subject=user.id,
+    )
+    audit.record(
+        session,
+        context=context,
+        action="officer.moved",
+        target=f"user:{user.id}",
+        reason=reason,
+        occurred_at=now,
+        details={"from_unit": previous, "to_unit": unit},
+    )
+    return user
+
+
+def deactivate_user(
+    session: Session, *, user: User, reason: str, by: str, context: AuditContext, now: datetime
+) -> User:
+    """Deactivate an account: it cannot sign in; grants, assignments and tokens end."""
+    if not user.active:
+        raise Conflict(f"{user.username} is already deactivated")
+    _end_everything(
+        session, user=user, cause="deactivated", by=by, reason=reason, context=context, now=now
+    )
+    user.active = False
+    session.add(user)
+    audit.record(
+        session,
+        context=context,
+        action="officer.deactivated",
+        target=f"user:{user.id}",
+        reason=reason,
+        occurred_at=now,
+    )
+    return user
+
+
+# Assignments ----------------------------------------------------------------------------------
+
+
+def active_assignments(
+    session: Session,
+    *,
+    officer_id: str | None = None,
+    epe_id: str | None = None,
+    unit: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[Assignment]:
+    """Assignments in force, filtered."""
+    query = select(Assignment).where(col(Assignment.ended_at).is_(None))
+    if officer_id is not None:
+        query = query.where(Assignment.officer_id == officer_id)
+    if epe_id is not None:
+        query = query.where(Assignment.epe_id == epe_id)
+    if unit is not None:
+        query = query.where(Assignment.unit == unit)
+    if after is not None:
+        query = query.where(Assignment.id > after)
+    query = query.order_by(col(Assignment.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def is_assigned(session: Session, *, officer_id: str, epe_id: str) -> bool:
+    """Whether an officer is currently assigned to an EPE."""
+    return bool(active_assignments(session, officer_id=officer_id, epe_id=epe_id))
+
+
+def assign(
+    session: Session,
+    *,
+    head_id: str,
+    officer_id: str,
+    epe_id: str,
+    context: AuditContext,
+    now: datetime,
+) -> Assignment:
+    """The unit head assigns an officer of the unit to an EPE of the unit."""
+    head = session.get(User, head_id)
+    if head is None or not holds(session, head, Role.HEAD_OF_SUBDEPARTMENT):
+        raise Forbidden("only a head of sub-department may assign officers")
+    officer = session.get(User, officer_id)
+    if officer is None:
+        raise field_error("body.officer_id", "unknown officer")
+    if officer.unit != head.unit or not officer.active:
+        raise Forbidden("the officer does not belong to your unit")
+    if not (
+        holds(session, officer, Role.SUPERVISORY_OFFICER)
+        or holds(session, officer, Role.HEAD_OF_SUBDEPARTMENT)
+    ):
+        raise Conflict(f"{officer.username} is not a supervisory officer")
+    binding = session.get(EpeBinding, epe_id)
+    if binding is None:
+        raise field_error("body.epe_id", "no EPE with this id is known to the access service")
+    if binding.unit != head.unit:
+        raise Forbidden("this enterprise is supervised by another customs unit")
+    if is_assigned(session, officer_id=officer.id, epe_id=epe_id):
+        raise Conflict(f"{officer.username} is already assigned to {epe_id}")
+    assignment = Assignment(
+        officer_id=officer.id,
+        epe_id=epe_id,
+        unit=head.unit,
+        assigned_by=head.id,
+        assigned_at=now,
+    )
+    session.add(assignment)
+    session.flush()
+    add_event(
+        session,
+        AssignmentChanged(
+            assignment_id=assignment.id,
+            officer_id=officer.id,
+            epe_id=epe_id,
+            unit=head.unit,
+            change="assigned",
+            changed_by=head.id,
+            changed_at=now,
+        ),
+        subject=epe_id,
+    )
+    audit.record(
+        session,
+        context=context,
+        action="assignment.created",
+        target=f"epe:{epe_id}",
+        occurred_at=now,
+        details={"assignment_id": assignment.id, "officer_id": officer.id},
+    )
+    return assignment
+
+
+def _end_assignment(
+    session: Session, assignment: Assignment, *, by: str, context: AuditContext, now: datetime
+) -> None:
+    assignment.ended_at = now
+    assignment.ended_by = by
+    session.add(assignment)
+    add_event(
+        session,
+        AssignmentChanged(
+            assignment_id=assignment.id,
+            officer_id=assignment.officer_id,
+            epe_id=assignment.epe_id,
+            unit=assignment.unit,
+            change="ended",
+            changed_by=by,
+            changed_at=now,
+        ),
+        subject=assignment.epe_id,
+    )
+    audit.record(
+        session,
+        context=context,
+        action="assignment.ended",
+        target=f"epe:{assignment.epe_id}",
+        occurred_at=now,
+        details={"assignment_id": assignment.id, "officer_id": assignment.officer_id},
+    )
+
+
+def end_assignment(
+    session: Session, *, assignment_id: str, head_id: str, context: AuditContext, now: datetime
+) -> Assignment:
+    """The unit head ends an assignment."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("assignment")
+    head = session.get(User, head_id)
+    if head is None or not holds(session, head, Role.HEAD_OF_SUBDEPARTMENT, unit=assignment.unit):
+        raise Forbidden("only the head of the assignment's unit may end it")
+    if assignment.ended_at is not None:
+        raise Conflict("the assignment has already ended")
+    _end_assignment(session, assignment, by=head.id, context=context, now=now)
+    return assignment

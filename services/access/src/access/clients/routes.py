@@ -1,0 +1,119 @@
+"""Administration of machine clients (the secret is shown once, at creation or rotation)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from access.clients import service as clients
+from access.clients.models import (
+    ClientCreate,
+    ClientCreated,
+    ClientPublic,
+    ClientsPage,
+    OAuthClient,
+)
+from access.context import request_audit_context
+from access.officers.models import ReasonBody
+from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
+from access.permissions import MANAGE_CLIENTS, requires
+from access.runtime import RuntimeDep
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+
+router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _public(row: OAuthClient) -> ClientPublic:
+    return ClientPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/clients", status_code=201)
+def create_client(
+    body: ClientCreate,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ClientCreated:
+    """Register a customs-system, EPE vendor or resource-server client."""
+    row, secret = clients.create_client(
+        session,
+        client_id=body.client_id,
+        name=body.name,
+        kind=body.kind,
+        epe_id=body.epe_id,
+        unit=body.unit,
+        runtime=runtime,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return ClientCreated(client=_public(row), client_secret=secret)
+
+
+@router.get("/clients")
+def list_clients(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> ClientsPage:
+    """Machine clients."""
+    rows = clients.list_clients(session, after=decode_cursor(cursor), limit=limit)
+    return ClientsPage(
+        data=[_public(r) for r in rows], next_cursor=next_cursor([r.client_id for r in rows], limit)
+    )
+
+
+@router.get("/clients/{client_id}")
+def get_client(client_id: str, principal: CurrentPrincipal, session: SessionDep) -> ClientPublic:
+    """One machine client."""
+    return _public(clients.get_client(session, client_id))
+
+
+@router.post("/clients/{client_id}/secret")
+def rotate_client_secret(
+    client_id: str,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ClientCreated:
+    """Issue a new secret (the old one stops working); shown only here."""
+    row = clients.get_client(session, client_id)
+    secret = clients.rotate_secret(
+        session,
+        row=row,
+        runtime=runtime,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return ClientCreated(client=_public(row), client_secret=secret)
+
+
+@router.post("/clients/{client_id}/deactivate")
+def deactivate_client(
+    client_id: str,
+    body: ReasonBody,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ClientPublic:
+    """Disable a client; it can no longer obtain tokens."""
+    row = clients.get_client(session, client_id)
+    clients.deactivate_client(
+        session,
+        row=row,
+        reason=body.reason,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return _public(row)

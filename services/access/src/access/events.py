@@ -1,0 +1,25 @@
+"""Every event payload the access service publishes (listed in its ServiceSpec)."""
+
+from __future__ import annotations
+
+from access.authority.events import AssignmentChanged, GrantApproved, GrantRevoked, OfficerMoved
+from access.vault.events import (
+    MasterKeyRotated,
+    VaultEntryCreated,
+    VaultEntryRevealed,
+    VaultEntryRotated,
+    VaultRevealRefused,
+)
+from servicekit.events import EventPayload
+
+PUBLISHES: list[type[EventPayload]] = [
+    GrantApproved,
+    GrantRevoked,
+    AssignmentChanged,
+    OfficerMoved,
+    VaultEntryCreated,
+    VaultEntryRotated,
+    VaultEntryRevealed,
+    VaultRevealRefused,
+    MasterKeyRotated,
+]

@@ -1,0 +1,138 @@
+"""Signing keys: generated and rotated here, private parts sealed, public parts published
+until every token they signed has expired."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from joserfc.jwk import ECKey
+from sqlmodel import Session, col, select
+
+from access.crypto.envelope import read_sealed, write_sealed
+from access.db import as_utc
+from access.keys.models import SigningKey, SigningKeyInfo
+from access.runtime import Runtime
+
+ALGORITHM = "ES256"
+PUBLISH_LEEWAY = timedelta(seconds=60)
+
+_private_cache: dict[str, ECKey] = {}
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ActiveKey:
+    """The key that signs now, unsealed in memory."""
+
+    kid: str
+    key: ECKey
+
+
+def _context(kid: str) -> str:
+    return f"signing:{kid}"
+
+
+def create_key(
+    session: Session, *, runtime: Runtime, now: datetime, activate_in: int = 0
+) -> SigningKey:
+    """A new ES256 key, published at once and signing from `now + activate_in` seconds."""
+    kid = f"{now:%Y%m%d}-{uuid.uuid4().hex[:12]}"
+    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"})
+    public = key.as_dict(private=False)
+    public.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
+    row = SigningKey(
+        kid=kid,
+        alg=ALGORITHM,
+        public_jwk=json.dumps(public, sort_keys=True),
+        created_at=now,
+        activates_at=now + timedelta(seconds=activate_in),
+    )
+    private = json.dumps(key.as_dict(private=True)).encode()
+    write_sealed(row, runtime.envelope.seal(private, context=_context(kid)))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _ordered(session: Session) -> list[SigningKey]:
+    return list(session.exec(select(SigningKey).order_by(col(SigningKey.activates_at))).all())
+
+
+def _lifecycle(keys: list[SigningKey], *, runtime: Runtime, now: datetime) -> list[SigningKeyInfo]:
+    max_lifetime = timedelta(seconds=runtime.settings.access_token_ttl) + PUBLISH_LEEWAY
+    active = [k for k in keys if as_utc(k.activates_at) <= now]
+    current = active[-1].kid if active else None
+    infos = []
+    for index, key in enumerate(keys):
+        successor = next((k for k in keys[index + 1 :] if as_utc(k.activates_at) <= now), None)
+        if successor is None:
+            published = True  # the current key, or a pre-published future one
+        else:
+            published = as_utc(successor.activates_at) + max_lifetime > now
+        infos.append(
+            SigningKeyInfo(
+                kid=key.kid,
+                alg=key.alg,
+                created_at=key.created_at,
+                activates_at=key.activates_at,
+                active=key.kid == current,
+                published=published,
+            )
+        )
+    return infos
+
+
+def key_lifecycle(session: Session, *, runtime: Runtime, now: datetime) -> list[SigningKeyInfo]:
+    """Every key with whether it signs now and whether it is still published."""
+    return _lifecycle(_ordered(session), runtime=runtime, now=now)
+
+
+def jwks(session: Session, *, runtime: Runtime, now: datetime) -> dict[str, Any]:
+    """The public key set: current, pre-published and recently retired keys."""
+    keys = _ordered(session)
+    published = {i.kid for i in _lifecycle(keys, runtime=runtime, now=now) if i.published}
+    return {"keys": [json.loads(k.public_jwk) for k in keys if k.kid in published]}
+
+
+def active_key(session: Session, *, runtime: Runtime, now: datetime) -> ActiveKey:
+    """The key that signs now (one is created the first time a token is issued)."""
+    row = session.exec(
+        select(SigningKey)
+        .where(SigningKey.activates_at <= now)
+        .order_by(col(SigningKey.activates_at).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        row = create_key(session, runtime=runtime, now=now)
+    with _cache_lock:
+        cached = _private_cache.get(row.kid)
+    if cached is not None:
+        return ActiveKey(row.kid, cached)
+    sealed = read_sealed(row)
+    if sealed is None:
+        raise RuntimeError(f"signing key {row.kid} has no private part")
+    private = runtime.envelope.open(sealed, context=_context(row.kid))
+    key = ECKey.import_key(json.loads(private))
+    with _cache_lock:
+        _private_cache[row.kid] = key
+    return ActiveKey(row.kid, key)
+
+
+def rotate(
+    session: Session, *, runtime: Runtime, now: datetime, activate_in: int | None = None
+) -> SigningKey:
+    """Add a new signing key; retired keys stop being published once their tokens expired,
+    and their private parts are destroyed."""
+    delay = runtime.settings.signing_key_prepublish if activate_in is None else activate_in
+    new = create_key(session, runtime=runtime, now=now, activate_in=delay)
+    keys = _ordered(session)
+    for info, row in zip(_lifecycle(keys, runtime=runtime, now=now), keys, strict=True):
+        if not info.published and read_sealed(row) is not None:
+            write_sealed(row, None)
+            session.add(row)
+    return new

@@ -1,0 +1,310 @@
+"""OAuth 2 / OIDC endpoints: discovery, JWKS, authorize, token, revoke, introspect, userinfo."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from access.audit import service as audit
+from access.context import request_audit_context
+from access.db import new_id
+from access.keys import service as signing
+from access.oauth import tokens
+from access.oauth.server import StarletteOAuth2Request, build_server, user_info
+from access.officers import service as officers
+from access.permissions import ensure_person
+from access.runtime import RuntimeDep
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+from servicekit.errors import Forbidden, problem_response
+
+public = APIRouter(tags=["oauth"])
+protected = APIRouter(tags=["oauth"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "RFC 6749 error (error, error_description) with problem members"},
+    401: {"description": "client authentication failed"},
+}
+
+
+@public.get("/.well-known/openid-configuration")
+def openid_configuration(runtime: RuntimeDep) -> dict[str, Any]:
+    """OIDC discovery: where the endpoints are and what they support."""
+    settings = runtime.settings
+    return {
+        "issuer": settings.oidc_issuer,
+        "authorization_endpoint": settings.endpoint("/oauth/authorize"),
+        "token_endpoint": settings.endpoint("/oauth/token"),
+        "revocation_endpoint": settings.endpoint("/oauth/revoke"),
+        "introspection_endpoint": settings.endpoint("/oauth/introspect"),
+        "userinfo_endpoint": settings.endpoint("/userinfo"),
+        "jwks_uri": settings.endpoint(settings.jwks_path),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "scopes_supported": ["openid", "profile"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [signing.ALGORITHM],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "amr",
+            "nonce",
+            "name",
+            "preferred_username",
+            "unit",
+            "roles",
+            "epe_id",
+            "client_id",
+        ],
+        "camwatch_signin_endpoint": settings.endpoint("/signin"),
+        "camwatch_signin_totp_endpoint": settings.endpoint("/signin/totp"),
+    }
+
+
+@public.get("/.well-known/jwks.json")
+def jwks(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+    """Public signing keys: the current one, pre-published and recently retired ones."""
+    body = signing.jwks(session, runtime=runtime, now=runtime.clock())
+    session.commit()
+    return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
+
+
+def _redirect_error(redirect_uri: str, error: str, description: str, state: str | None) -> Response:
+    params = {"error": error, "error_description": description}
+    if state:
+        params["state"] = state
+    separator = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(redirect_uri + separator + urlencode(params), status_code=302)
+
+
+@public.get(
+    "/oauth/authorize",
+    status_code=302,
+    responses={302: {"description": "back to redirect_uri with code (or error) and state"}},
+)
+def authorize(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response_type: Annotated[str, Query(max_length=20)],
+    client_id: Annotated[str, Query(max_length=64)],
+    redirect_uri: Annotated[str | None, Query(max_length=1000)] = None,
+    scope: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[str | None, Query(max_length=500)] = None,
+    code_challenge: Annotated[str | None, Query(max_length=128)] = None,
+    code_challenge_method: Annotated[str | None, Query(max_length=10)] = None,
+    nonce: Annotated[str | None, Query(max_length=255)] = None,
+    prompt: Annotated[str | None, Query(max_length=50)] = None,
+    signin: Annotated[
+        str | None,
+        Query(max_length=200, description="an authenticated sign-in transaction (see /signin)"),
+    ] = None,
+) -> Response:
+    """Authorization code + PKCE (S256); the officer authenticates first through /signin."""
+    context = request_audit_context(request)
+    params = {
+        k: v
+        for k, v in {
+            "response_type": response_type,
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": code_challenge_method,
+            "nonce": nonce,
+            "prompt": prompt,
+        }.items()
+        if v is not None
+    }
+    oauth_request = StarletteOAuth2Request(
+        method="GET",
+        uri=runtime.settings.endpoint("/oauth/authorize"),
+        headers=dict(request.headers),
+        params=params,
+    )
+    server = build_server(session=session, runtime=runtime, context=context)
+    try:
+        grant = server.get_consent_grant(oauth_request)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+        status, body, _ = error()
+        return problem_response(
+            status,
+            "Invalid authorization request",
+            body.get("error_description") or body.get("error"),
+            error=body.get("error"),
+        )
+    target = grant.redirect_uri
+    transaction = officers.consume_signin(session, token=signin, now=server.now) if signin else None
+    if transaction is None or transaction.authenticated_at is None:
+        session.commit()
+        return _redirect_error(target, "login_required", "sign in through /signin first", state)
+    user = officers.get_user(session, transaction.user_id)
+    grantee = tokens.Grantee(
+        user=user,
+        auth_time=int(transaction.authenticated_at.timestamp()),
+        amr=list(transaction.amr),
+        family_id=new_id(),
+        nonce=nonce,
+    )
+    response = server.create_authorization_response(oauth_request, grant_user=grantee, grant=grant)
+    if response.status_code == 302 and "code=" in response.headers.get("location", ""):
+        server.audit(
+            "authorize.code_issued",
+            target=f"user:{user.id}",
+            details={"client_id": client_id, "scope": scope or ""},
+        )
+    session.commit()
+    return response  # type: ignore[no-any-return]
+
+
+def _form_request(
+    request: Request, runtime: RuntimeDep, path: str, params: dict[str, str | None]
+) -> StarletteOAuth2Request:
+    return StarletteOAuth2Request(
+        method="POST",
+        uri=runtime.settings.endpoint(path),
+        headers=request.headers,  # type: ignore[arg-type]
+        params={k: v for k, v in params.items() if v is not None},
+    )
+
+
+FormStr = Annotated[str | None, Form(max_length=2000)]
+
+
+@public.post("/oauth/token", responses=OAUTH_ERRORS)
+def token(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    grant_type: Annotated[str, Form(max_length=100)],
+    code: FormStr = None,
+    redirect_uri: FormStr = None,
+    code_verifier: FormStr = None,
+    refresh_token: FormStr = None,
+    scope: FormStr = None,
+    client_id: FormStr = None,
+    client_secret: FormStr = None,
+) -> Response:
+    """Token endpoint: authorization_code (+PKCE), refresh_token (rotating), client_credentials."""
+    oauth_request = _form_request(
+        request,
+        runtime,
+        "/oauth/token",
+        {
+            "grant_type": grant_type,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier,
+            "refresh_token": refresh_token,
+            "scope": scope,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
+    response: Response = server.create_token_response(oauth_request)
+    if response.status_code >= 400:
+        server.audit(
+            "token.refused",
+            target=f"client:{client_id}" if client_id else None,
+            outcome=audit.FAILURE,
+            details={"grant_type": grant_type, "status": response.status_code},
+        )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return response
+
+
+@public.post("/oauth/revoke", responses=OAUTH_ERRORS)
+def revoke(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form(max_length=4000)],
+    token_type_hint: FormStr = None,
+    client_id: FormStr = None,
+    client_secret: FormStr = None,
+) -> Response:
+    """RFC 7009: revoke an access or refresh token (a refresh token ends its whole family)."""
+    oauth_request = _form_request(
+        request,
+        runtime,
+        "/oauth/revoke",
+        {
+            "token": token,
+            "token_type_hint": token_type_hint,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
+    response: Response = server.create_endpoint_response("revocation", oauth_request)
+    session.commit()
+    return response
+
+
+@public.post("/oauth/introspect", responses=OAUTH_ERRORS)
+def introspect(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form(max_length=4000)],
+    token_type_hint: FormStr = None,
+    client_id: FormStr = None,
+    client_secret: FormStr = None,
+) -> Response:
+    """RFC 7662 for confidential clients: whether a token is active, and its claims."""
+    oauth_request = _form_request(
+        request,
+        runtime,
+        "/oauth/introspect",
+        {
+            "token": token,
+            "token_type_hint": token_type_hint,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
+    response: Response = server.create_endpoint_response("introspection", oauth_request)
+    session.commit()
+    response.headers.update(NO_STORE)
+    return response
+
+
+@protected.get("/userinfo")
+def userinfo(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    """OIDC userinfo of the signed-in officer (name, unit, current roles)."""
+    ensure_person(principal)
+    user = officers.get_user(session, principal.subject)
+    if not user.active:
+        raise Forbidden("the account is deactivated")
+    return dict(user_info(session, user))

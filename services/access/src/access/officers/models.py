@@ -1,0 +1,203 @@
+"""Customs units, officers (argon2id password, sealed TOTP secret, lockout) and sign-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pydantic
+from pydantic import BaseModel, field_validator
+from sqlalchemy import JSON
+from sqlmodel import Field
+
+from access.db import AccessModel, UTCDateTime, new_id
+
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+UNIT_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,49}$"
+
+
+class Unit(AccessModel, table=True):
+    """A customs sub-department (the `unit` claim of officers' tokens)."""
+
+    __tablename__ = "units"
+
+    code: str = Field(primary_key=True, max_length=50)
+    name: str = Field(max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class User(AccessModel, table=True):
+    """An officer account; roles come from approved grants (see authority)."""
+
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    username: str = Field(unique=True, index=True, max_length=64)
+    full_name: str = Field(max_length=200)
+    unit: str = Field(foreign_key="units.code", index=True, max_length=50)
+    password_hash: str | None = Field(default=None, max_length=300)
+    # the TOTP secret, sealed under the master key (context "totp:<user id>")
+    key_version: int | None = None
+    wrapped_key: bytes | None = None
+    nonce: bytes | None = None
+    ciphertext: bytes | None = None
+    totp_enabled: bool = False
+    totp_last_step: int | None = None
+    active: bool = True
+    failed_attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_signin_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    step_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    enrollment_digest: str | None = Field(default=None, max_length=64, index=True)
+    enrollment_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=200)
+
+
+class SigninTransaction(AccessModel, table=True):
+    """A sign-in in progress: password checked, then TOTP, then consumed by /oauth/authorize."""
+
+    __tablename__ = "signin_transactions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    digest: str = Field(unique=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    stage: str = Field(max_length=20)  # password | authenticated | consumed | failed
+    totp_attempts: int = 0
+    amr: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    authenticated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# API schemas ---------------------------------------------------------------------------------
+
+
+class UnitCreate(BaseModel):
+    """A new customs unit."""
+
+    code: str = pydantic.Field(pattern=UNIT_PATTERN, examples=["HQ-KCX-BN"])
+    name: str = pydantic.Field(min_length=3, max_length=300)
+
+
+class UnitPublic(BaseModel):
+    """A customs unit."""
+
+    code: str
+    name: str
+
+
+class UnitsPage(BaseModel):
+    data: list[UnitPublic]
+    next_cursor: str | None
+
+
+class UserCreate(BaseModel):
+    """A new officer; they finish enrolment (password + TOTP) with the code returned once."""
+
+    username: str = pydantic.Field(pattern=USERNAME_PATTERN, examples=["nguyen.van.a"])
+    full_name: str = pydantic.Field(min_length=2, max_length=200)
+    unit: str = pydantic.Field(pattern=UNIT_PATTERN, examples=["HQ-KCX-BN"])
+
+
+class UserPublic(BaseModel):
+    """An officer as administrators see them (no secrets)."""
+
+    id: str
+    username: str
+    full_name: str
+    unit: str
+    active: bool
+    enrolled: bool
+    locked_until: datetime | None
+    roles: list[str]
+    created_at: datetime
+
+
+class UsersPage(BaseModel):
+    data: list[UserPublic]
+    next_cursor: str | None
+
+
+class UserCreated(BaseModel):
+    """The new officer and their one-time enrolment code (shown only in this response)."""
+
+    user: UserPublic
+    enrollment_code: str
+    enrollment_expires_at: datetime
+
+
+class UserMove(BaseModel):
+    """Move an officer to another unit: their grants and assignments there end."""
+
+    unit: str = pydantic.Field(pattern=UNIT_PATTERN)
+    reason: str = pydantic.Field(min_length=3, max_length=1000)
+
+
+class ReasonBody(BaseModel):
+    """A stated reason (recorded in the audit log)."""
+
+    reason: str = pydantic.Field(min_length=3, max_length=1000)
+
+
+class EnrollmentStart(BaseModel):
+    """Step 1 of enrolment: the one-time code and a new password."""
+
+    enrollment_code: str = pydantic.Field(min_length=10, max_length=200)
+    username: str = pydantic.Field(pattern=USERNAME_PATTERN)
+    password: str = pydantic.Field(min_length=1, max_length=1024)
+
+
+class EnrollmentSecret(BaseModel):
+    """The TOTP secret to load into the officer's authenticator app (shown once)."""
+
+    totp_secret: str
+    provisioning_uri: str
+
+
+class EnrollmentFinish(BaseModel):
+    """Step 2 of enrolment: prove the authenticator works."""
+
+    enrollment_code: str = pydantic.Field(min_length=10, max_length=200)
+    username: str = pydantic.Field(pattern=USERNAME_PATTERN)
+    code: str = pydantic.Field(pattern=r"^[0-9]{6}$")
+
+
+class SigninStart(BaseModel):
+    """Step 1 of sign-in: username and password."""
+
+    username: str = pydantic.Field(min_length=1, max_length=64)
+    password: str = pydantic.Field(min_length=1, max_length=1024)
+
+    @field_validator("username")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class SigninTotp(BaseModel):
+    """Step 2 of sign-in: the TOTP code for the transaction from step 1."""
+
+    transaction: str = pydantic.Field(min_length=10, max_length=200)
+    code: str = pydantic.Field(pattern=r"^[0-9]{6}$")
+
+
+class SigninState(BaseModel):
+    """A sign-in transaction: pass it as `signin` to /oauth/authorize once authenticated."""
+
+    transaction: str
+    stage: str
+    next: str | None
+    expires_at: datetime
+
+
+class StepUp(BaseModel):
+    """A fresh TOTP code, required shortly before sensitive actions (vault reveals)."""
+
+    code: str = pydantic.Field(pattern=r"^[0-9]{6}$")
+
+
+class StepUpState(BaseModel):
+    """When the second factor was last re-checked and until when it counts."""
+
+    step_up_at: datetime
+    valid_until: datetime

@@ -1,0 +1,404 @@
+"""Officer sign-in (password, then TOTP), enrolment, step-up, and account administration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import Session
+
+from access.audit import service as audit
+from access.authority import service as authority
+from access.context import request_audit_context
+from access.officers import service as officers
+from access.officers.models import (
+    EnrollmentFinish,
+    EnrollmentSecret,
+    EnrollmentStart,
+    ReasonBody,
+    SigninStart,
+    SigninState,
+    SigninTotp,
+    StepUp,
+    StepUpState,
+    Unit,
+    UnitCreate,
+    UnitPublic,
+    UnitsPage,
+    User,
+    UserCreate,
+    UserCreated,
+    UserMove,
+    UserPublic,
+    UsersPage,
+)
+from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
+from access.permissions import READ_USERS, USER_ADMINS, ensure_person, requires
+from access.refusals import keep_refusals
+from access.runtime import RuntimeDep
+from servicekit.auth import CurrentPrincipal, Principal, Role
+from servicekit.db import SessionDep
+from servicekit.errors import Conflict, Forbidden
+
+public = APIRouter(tags=["sign-in"])
+protected = APIRouter(tags=["officers"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def user_public(session: Session, user: User) -> UserPublic:
+    """An officer with their current roles."""
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        unit=user.unit,
+        active=user.active,
+        enrolled=user.totp_enabled,
+        locked_until=user.locked_until,
+        roles=authority.active_roles(session, user),
+        created_at=user.created_at,
+    )
+
+
+# Public: sign-in and enrolment ----------------------------------------------------------------
+
+
+@public.post("/signin", responses={401: {}, 403: {}, 423: {"description": "locked out"}})
+def signin(
+    body: SigninStart,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> SigninState:
+    """Step 1: username and password; returns a transaction that needs the TOTP code next."""
+    now = runtime.clock()
+    with keep_refusals(session):
+        transaction, token = officers.start_signin(
+            session,
+            username=body.username,
+            password=body.password,
+            runtime=runtime,
+            context=request_audit_context(request),
+            now=now,
+        )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return SigninState(
+        transaction=token, stage=transaction.stage, next="totp", expires_at=transaction.expires_at
+    )
+
+
+@public.post("/signin/totp", responses={401: {}, 423: {"description": "locked out"}})
+def signin_totp(
+    body: SigninTotp, request: Request, response: Response, session: SessionDep, runtime: RuntimeDep
+) -> SigninState:
+    """Step 2: the authenticator code; then open /oauth/authorize with `signin=<transaction>`."""
+    now = runtime.clock()
+    with keep_refusals(session):
+        transaction = officers.verify_signin_totp(
+            session,
+            token=body.transaction,
+            code=body.code,
+            runtime=runtime,
+            context=request_audit_context(request),
+            now=now,
+        )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return SigninState(
+        transaction=body.transaction,
+        stage=transaction.stage,
+        next="authorize",
+        expires_at=transaction.expires_at,
+    )
+
+
+@public.post("/signin/enrollment", responses={401: {}})
+def start_enrollment(
+    body: EnrollmentStart,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> EnrollmentSecret:
+    """Enrolment step 1: the one-time code and a new password; returns the TOTP secret."""
+    secret, uri = officers.start_enrollment(
+        session,
+        username=body.username,
+        enrollment_code=body.enrollment_code,
+        password=body.password,
+        runtime=runtime,
+        context=request_audit_context(request),
+        now=runtime.clock(),
+    )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return EnrollmentSecret(totp_secret=secret, provisioning_uri=uri)
+
+
+@public.post("/signin/enrollment/confirm", status_code=204, responses={401: {}})
+def confirm_enrollment(
+    body: EnrollmentFinish, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> None:
+    """Enrolment step 2: a first code from the authenticator; the account can then sign in."""
+    officers.finish_enrollment(
+        session,
+        username=body.username,
+        enrollment_code=body.enrollment_code,
+        code=body.code,
+        runtime=runtime,
+        context=request_audit_context(request),
+        now=runtime.clock(),
+    )
+    session.commit()
+
+
+# Signed-in officers -------------------------------------------------------------------------
+
+
+def current_user(session: Session, principal: Principal) -> User:
+    """The officer behind a token (403 for machine clients and deactivated accounts)."""
+    ensure_person(principal)
+    user = session.get(User, principal.subject)
+    if user is None or not user.active:
+        raise Forbidden("the account is unknown or deactivated")
+    return user
+
+
+@protected.post("/step-up", responses={401: {}, 423: {"description": "locked out"}})
+def step_up(
+    body: StepUp,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StepUpState:
+    """Re-check the second factor; vault reveals need this within the last few minutes."""
+    user = current_user(session, principal)
+    with keep_refusals(session):
+        at = officers.step_up(
+            session,
+            user=user,
+            code=body.code,
+            runtime=runtime,
+            context=request_audit_context(request, principal),
+            now=runtime.clock(),
+        )
+    session.commit()
+    return StepUpState(
+        step_up_at=at, valid_until=at + timedelta(seconds=runtime.settings.step_up_window)
+    )
+
+
+# Administration -------------------------------------------------------------------------------
+
+
+@protected.post("/units", status_code=201, dependencies=[requires(*USER_ADMINS)])
+def create_unit(
+    body: UnitCreate,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UnitPublic:
+    """Register a customs unit (sub-department)."""
+    if session.get(Unit, body.code) is not None:
+        raise Conflict(f"unit {body.code} exists")
+    unit = officers.ensure_unit(session, code=body.code, name=body.name, now=runtime.clock())
+    audit.record(
+        session,
+        context=request_audit_context(request, principal),
+        action="unit.created",
+        target=f"unit:{unit.code}",
+        occurred_at=runtime.clock(),
+        details={"name": unit.name},
+    )
+    session.commit()
+    return UnitPublic(code=unit.code, name=unit.name)
+
+
+@protected.get("/units")
+def list_units(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> UnitsPage:
+    """Customs units (any signed-in caller)."""
+    rows = officers.list_units(session, after=decode_cursor(cursor), limit=limit)
+    return UnitsPage(
+        data=[UnitPublic(code=u.code, name=u.name) for u in rows],
+        next_cursor=next_cursor([u.code for u in rows], limit),
+    )
+
+
+@protected.post("/users", status_code=201, dependencies=[requires(*USER_ADMINS)])
+def create_user(
+    body: UserCreate,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UserCreated:
+    """Create an officer (no roles yet); the enrolment code is shown only here."""
+    user, code = officers.create_user(
+        session,
+        username=body.username,
+        full_name=body.full_name,
+        unit=body.unit,
+        runtime=runtime,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    response.headers.update(NO_STORE)
+    assert user.enrollment_expires_at is not None
+    return UserCreated(
+        user=user_public(session, user),
+        enrollment_code=code,
+        enrollment_expires_at=user.enrollment_expires_at,
+    )
+
+
+def _visible_user(session: Session, principal: Principal, user_id: str) -> User:
+    user = officers.get_user(session, user_id)
+    if principal.has(Role.USER_ADMINISTRATOR, Role.AUDITOR) or principal.subject == user.id:
+        return user
+    if principal.has(Role.HEAD_OF_SUBDEPARTMENT) and principal.unit == user.unit:
+        return user
+    raise Forbidden("this officer belongs to another unit")
+
+
+@protected.get("/users", dependencies=[requires(*READ_USERS)])
+def list_users(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    unit: Annotated[str | None, Query(max_length=50)] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> UsersPage:
+    """Officers; heads see their own unit only."""
+    if not principal.has(Role.USER_ADMINISTRATOR, Role.AUDITOR):
+        if unit is not None and unit != principal.unit:
+            raise Forbidden("heads of sub-department see their own unit only")
+        unit = principal.unit
+    rows = officers.list_users(session, unit=unit, after=decode_cursor(cursor), limit=limit)
+    return UsersPage(
+        data=[user_public(session, u) for u in rows],
+        next_cursor=next_cursor([u.username for u in rows], limit),
+    )
+
+
+@protected.get("/users/me")
+def me(principal: CurrentPrincipal, session: SessionDep) -> UserPublic:
+    """The signed-in officer."""
+    return user_public(session, current_user(session, principal))
+
+
+@protected.get("/users/{user_id}", dependencies=[requires(*READ_USERS)])
+def get_user(user_id: str, principal: CurrentPrincipal, session: SessionDep) -> UserPublic:
+    """One officer."""
+    return user_public(session, _visible_user(session, principal, user_id))
+
+
+@protected.post("/users/{user_id}/move", dependencies=[requires(*USER_ADMINS)])
+def move_user(
+    user_id: str,
+    body: UserMove,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UserPublic:
+    """Move an officer to another unit: grants, assignments and sign-ins there end now."""
+    user = officers.get_user(session, user_id)
+    authority.move_user(
+        session,
+        user=user,
+        unit=body.unit,
+        reason=body.reason,
+        by=principal.subject,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return user_public(session, user)
+
+
+@protected.post("/users/{user_id}/deactivate", dependencies=[requires(*USER_ADMINS)])
+def deactivate_user(
+    user_id: str,
+    body: ReasonBody,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UserPublic:
+    """Deactivate an account: no sign-in; grants, assignments and tokens end."""
+    user = officers.get_user(session, user_id)
+    authority.deactivate_user(
+        session,
+        user=user,
+        reason=body.reason,
+        by=principal.subject,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return user_public(session, user)
+
+
+@protected.post("/users/{user_id}/unlock", dependencies=[requires(*USER_ADMINS)])
+def unlock_user(
+    user_id: str,
+    body: ReasonBody,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UserPublic:
+    """Clear a sign-in lockout."""
+    user = officers.get_user(session, user_id)
+    officers.unlock(
+        session,
+        user=user,
+        reason=body.reason,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return user_public(session, user)
+
+
+@protected.post("/users/{user_id}/enrollment", dependencies=[requires(*USER_ADMINS)])
+def reissue_enrollment(
+    user_id: str,
+    body: ReasonBody,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UserCreated:
+    """Reset password and authenticator (e.g. a lost phone); a new enrolment code is shown once."""
+    user = officers.get_user(session, user_id)
+    code = officers.reissue_enrollment(
+        session,
+        user=user,
+        reason=body.reason,
+        runtime=runtime,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    response.headers.update(NO_STORE)
+    assert user.enrollment_expires_at is not None
+    return UserCreated(
+        user=user_public(session, user),
+        enrollment_code=code,
+        enrollment_expires_at=user.enrollment_expires_at,
+    )

@@ -1,0 +1,82 @@
+"""Typed settings of the access service (environment variables prefixed ACCESS_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.settings import Environment, ServiceSettings, project_root
+
+
+def default_master_key_file() -> Path:
+    """The dev keyring file under var/keys/ (created on first use)."""
+    return project_root() / "var" / "keys" / "access-master-keys.json"
+
+
+class Settings(ServiceSettings):
+    """Access settings: token lifetimes, sign-in policy, vault and keyring locations."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore")
+
+    service_name: str = "access"
+    port: int = 8101
+
+    # Tokens
+    access_token_ttl: int = Field(default=300, ge=30, le=3600, description="seconds")
+    refresh_token_ttl: int = Field(default=8 * 3600, ge=60, description="seconds (one shift)")
+    authorization_code_ttl: int = Field(default=60, ge=10, le=600)
+    signing_key_prepublish: int = Field(
+        default=0,
+        ge=0,
+        description="seconds a rotated signing key is published before it signs tokens",
+    )
+    spa_client_id: str = "camwatch-spa"
+    spa_redirect_uris: list[str] = Field(
+        default_factory=lambda: [
+            "http://127.0.0.1:8000/callback",
+            "http://localhost:8000/callback",
+        ]
+    )
+
+    # Officers' sign-in
+    signin_transaction_ttl: int = Field(default=300, ge=30, le=1800)
+    signin_totp_attempts: int = Field(default=5, ge=1)
+    lockout_threshold: int = Field(default=5, ge=1, description="failures before lockout")
+    lockout_base_seconds: int = Field(default=30, ge=1)
+    lockout_max_seconds: int = Field(default=3600, ge=1)
+    enrollment_ttl: int = Field(default=72 * 3600, ge=60)
+    totp_issuer: str = "camwatch"
+    password_min_length: int = Field(default=12, ge=8)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost: int = Field(default=65536, ge=8, description="KiB")
+    argon2_parallelism: int = Field(default=2, ge=1)
+
+    # Vault
+    master_key_file: Path = Field(default_factory=default_master_key_file)
+    master_keys: SecretStr | None = Field(
+        default=None,
+        description="keyring JSON given in the environment instead of a file (read-only)",
+    )
+    vault_max_versions: int = Field(default=5, ge=1, le=100)
+    step_up_window: int = Field(default=300, ge=30, le=3600)
+    reveal_handle_ttl: int = Field(default=60, ge=5, le=600)
+
+    @property
+    def jwks_path(self) -> str:
+        return "/.well-known/jwks.json"
+
+    def endpoint(self, path: str) -> str:
+        """An absolute URL of this service as clients see it (under the issuer)."""
+        return self.oidc_issuer.rstrip("/") + path
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if not self.oidc_issuer.startswith("https://"):
+                raise ValueError("oidc_issuer must be an https URL in production")
+            if self.argon2_memory_cost < 19456:
+                raise ValueError("argon2_memory_cost must be at least 19456 KiB in production")
+        return self

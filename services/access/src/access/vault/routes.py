@@ -1,0 +1,219 @@
+"""Vault routes: EPE clients write; assigned officers reveal; IT operators rotate master keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from access.audit import service as audit
+from access.context import request_audit_context
+from access.crypto.keyring import KeyringError, is_rotatable
+from access.crypto.rewrap import rewrap_all, sealed_counts
+from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
+from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
+from access.refusals import keep_refusals
+from access.runtime import RuntimeDep
+from access.vault import service as vault
+from access.vault.events import MasterKeyRotated
+from access.vault.models import (
+    MasterKeyStatus,
+    RevealedSecret,
+    RevealHandleIssued,
+    RevealOpen,
+    RevealRequest,
+    RewrapResult,
+    VaultEntriesPage,
+    VaultEntryCreate,
+    VaultEntryPublic,
+    VaultSecretWrite,
+)
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+from servicekit.errors import Conflict
+from servicekit.events import add_event
+
+router = APIRouter(tags=["vault"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/vault/entries", status_code=201, dependencies=[requires(*EPE_CLIENTS)])
+def create_entry(
+    body: VaultEntryCreate,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> VaultEntryPublic:
+    """An EPE client hands customs the access to one camera system (write-only)."""
+    entry = vault.create_entry(
+        session,
+        principal=principal,
+        data=body,
+        runtime=runtime,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return vault.to_public(session, entry)
+
+
+@router.get("/vault/entries", dependencies=[requires(*READ_VAULT_METADATA)])
+def list_entries(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    epe_id: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> VaultEntriesPage:
+    """Entry metadata: an EPE client sees its own, officers their unit's (never secrets)."""
+    rows = vault.list_entries(
+        session, principal=principal, epe_id=epe_id, after=decode_cursor(cursor), limit=limit
+    )
+    return VaultEntriesPage(
+        data=[vault.to_public(session, e) for e in rows],
+        next_cursor=next_cursor([e.id for e in rows], limit),
+    )
+
+
+@router.get("/vault/entries/{entry_id}", dependencies=[requires(*READ_VAULT_METADATA)])
+def get_entry(entry_id: str, principal: CurrentPrincipal, session: SessionDep) -> VaultEntryPublic:
+    """One entry's metadata."""
+    entry = vault.get_entry(session, entry_id)
+    vault.ensure_visible(principal, entry)
+    return vault.to_public(session, entry)
+
+
+@router.put(
+    "/vault/entries/{entry_id}/secret",
+    dependencies=[requires(*EPE_CLIENTS)],
+    responses={409: {"description": "check-and-set failed"}},
+)
+def write_secret(
+    entry_id: str,
+    body: VaultSecretWrite,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> VaultEntryPublic:
+    """Rotate the secret: `cas` must be the current version; the last N versions are kept."""
+    entry = vault.get_entry(session, entry_id)
+    vault.ensure_visible(principal, entry)
+    vault.write_secret(
+        session,
+        principal=principal,
+        entry=entry,
+        data=body,
+        runtime=runtime,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return vault.to_public(session, entry)
+
+
+@router.post(
+    "/vault/entries/{entry_id}/reveals",
+    status_code=201,
+    responses={403: {"description": "refused (recorded)"}},
+)
+def request_reveal(
+    entry_id: str,
+    body: RevealRequest,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> RevealHandleIssued:
+    """Ask for a single-use handle: assigned officer or unit head, reason, fresh step-up."""
+    entry = vault.get_entry(session, entry_id)
+    with keep_refusals(session):
+        handle, token = vault.request_reveal(
+            session,
+            principal=principal,
+            entry=entry,
+            reason=body.reason,
+            version=body.version,
+            runtime=runtime,
+            context=request_audit_context(request, principal),
+            now=runtime.clock(),
+        )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return RevealHandleIssued(handle=token, handle_id=handle.id, expires_at=handle.expires_at)
+
+
+@router.post(
+    "/vault/reveals/open", responses={410: {"description": "already opened or expired (recorded)"}}
+)
+def open_reveal(
+    body: RevealOpen,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> RevealedSecret:
+    """Open a handle (once): returns the camera-system access to the officer it was issued to."""
+    with keep_refusals(session):
+        secret = vault.open_handle(
+            session,
+            principal=principal,
+            token=body.handle,
+            runtime=runtime,
+            context=request_audit_context(request, principal),
+            now=runtime.clock(),
+        )
+    session.commit()
+    response.headers.update(NO_STORE)
+    return secret
+
+
+@router.get("/vault/master-key", dependencies=[requires(*MANAGE_KEYS)])
+def master_key_status(
+    principal: CurrentPrincipal, session: SessionDep, runtime: RuntimeDep
+) -> MasterKeyStatus:
+    """The keyring's versions and how many sealed values each still wraps."""
+    provider = runtime.envelope.provider
+    return MasterKeyStatus(
+        current_version=provider.current_version(),
+        min_decryption_version=provider.min_decryption_version(),
+        versions=provider.versions(),
+        rotatable=is_rotatable(provider),
+        sealed_by_version={str(k): v for k, v in sealed_counts(session).items()},
+    )
+
+
+@router.post("/vault/master-key/rotate", dependencies=[requires(*MANAGE_KEYS)])
+def rotate_master_key(
+    principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> RewrapResult:
+    """New master key version, then every data key re-wrapped under it (service stays up)."""
+    provider = runtime.envelope.provider
+    if not is_rotatable(provider):
+        raise Conflict("the keyring comes from the environment; rotate it there and run `rewrap`")
+    try:
+        version = provider.rotate()  # type: ignore[attr-defined]
+    except KeyringError as exc:
+        raise Conflict(str(exc)) from exc
+    rewrapped = rewrap_all(session, envelope=runtime.envelope, commit=session.commit)
+    now = runtime.clock()
+    context = request_audit_context(request, principal)
+    add_event(
+        session,
+        MasterKeyRotated(
+            version=version, rewrapped=rewrapped, rotated_by=context.actor, rotated_at=now
+        ),
+        subject=f"master-key:{version}",
+    )
+    audit.record(
+        session,
+        context=context,
+        action="vault.master_key_rotated",
+        occurred_at=now,
+        details={"version": version, "rewrapped": rewrapped},
+    )
+    session.commit()
+    return RewrapResult(current_version=version, rewrapped=rewrapped)
