@@ -1,0 +1,107 @@
+# syntax=docker/dockerfile:1.7
+#
+# One image per deployable, all from this file:
+#   docker build --build-arg SERVICE=registry -t camwatch-registry .
+# SERVICE is one of access, registry, incidents, risk, evidence, gateway.
+# The image runs `python -m <SERVICE> serve` as an unprivileged user and writes nowhere but
+# /tmp, so it runs with a read-only root filesystem. Any other subcommand of the service's CLI
+# is passed as arguments: `docker run camwatch-access migrate`.
+#
+# Secrets may be given as files: for each variable NAME__FILE=/path (double underscore) the
+# entrypoint exports NAME with the file's content, so compose secrets (/run/secrets/...) never
+# appear in the compose file or in `docker inspect`.
+
+ARG PYTHON_VERSION=3.11
+ARG UV_VERSION=0.13.9
+
+FROM ghcr.io/astral-sh/uv:${UV_VERSION} AS uv
+
+# ---------------------------------------------------------------------------------------------
+FROM python:${PYTHON_VERSION}-slim-bookworm AS build
+ARG SERVICE
+RUN case "${SERVICE}" in \
+      access|registry|incidents|risk|evidence|gateway) ;; \
+      *) echo "build with --build-arg SERVICE=access|registry|incidents|risk|evidence|gateway" >&2; \
+         exit 1 ;; \
+    esac
+COPY --from=uv /uv /usr/local/bin/uv
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+WORKDIR /app
+
+# Third-party dependencies first (cached while only our code changes). The workspace needs
+# every member's pyproject.toml to read the lock, not their sources.
+COPY pyproject.toml uv.lock ./
+COPY servicekit/pyproject.toml servicekit/
+COPY gateway/pyproject.toml gateway/
+COPY services/access/pyproject.toml services/access/
+COPY services/registry/pyproject.toml services/registry/
+COPY services/incidents/pyproject.toml services/incidents/
+COPY services/risk/pyproject.toml services/risk/
+COPY services/evidence/pyproject.toml services/evidence/
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-install-workspace --package "camwatch-${SERVICE}"
+
+# Then our packages. They stay editable (source under /app) on purpose: each service finds its
+# Alembic scripts beside its source (services/<s>/migrations) and the event schemas under
+# /app/contracts, both located from the source tree.
+COPY servicekit/ servicekit/
+COPY gateway/ gateway/
+COPY services/ services/
+COPY contracts/ contracts/
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --package "camwatch-${SERVICE}"
+
+# Keep only what this deployable runs, byte-compiled in place (the runtime cannot write .pyc
+# files; unchecked-hash .pyc files stay valid whatever the copied files' timestamps).
+RUN set -eu; \
+    if [ "${SERVICE}" = gateway ]; then src=gateway; else src="services/${SERVICE}"; fi; \
+    rm -rf "${src}/tests" servicekit/tests; \
+    code="servicekit/src ${src}/src"; \
+    if [ -d "${src}/migrations" ]; then code="${code} ${src}/migrations"; fi; \
+    /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash ${code}; \
+    mkdir -p "/out/app/$(dirname "${src}")"; \
+    cp -a .venv servicekit contracts /out/app/; \
+    cp -a "${src}" "/out/app/${src}"
+
+# Turns NAME__FILE=/path into NAME=<content of /path>, then runs the service's CLI.
+COPY <<'EOF' /out/usr/local/bin/camwatch-entrypoint
+#!/bin/sh
+set -eu
+for var in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)__FILE=.*$/\1/p'); do
+    eval "path=\${${var}__FILE}"
+    if [ ! -r "${path}" ]; then
+        echo "camwatch-entrypoint: ${var}__FILE=${path} is not a readable file" >&2
+        exit 1
+    fi
+    value="$(cat "${path}")"
+    export "${var}=${value}"
+    unset "${var}__FILE"
+done
+exec python -m "${CAMWATCH_SERVICE}" "$@"
+EOF
+RUN chmod 0755 /out/usr/local/bin/camwatch-entrypoint
+
+# ---------------------------------------------------------------------------------------------
+FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
+ARG SERVICE
+LABEL org.opencontainers.image.title="camwatch-${SERVICE}" \
+      org.opencontainers.image.description="camwatch ${SERVICE}: customs camera supervision of EPEs"
+RUN groupadd --system --gid 10001 camwatch \
+    && useradd --system --uid 10001 --gid camwatch --home-dir /tmp --no-create-home \
+       --shell /usr/sbin/nologin camwatch
+# Owned by root and not writable by the service user: the code cannot be changed at run time.
+COPY --from=build /out/ /
+WORKDIR /app
+ENV CAMWATCH_SERVICE=${SERVICE} \
+    PATH=/app/.venv/bin:${PATH} \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
+    TMPDIR=/tmp
+USER 10001:10001
+ENTRYPOINT ["/usr/local/bin/camwatch-entrypoint"]
+CMD ["serve"]

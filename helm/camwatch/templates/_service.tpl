@@ -1,0 +1,202 @@
+{{/*
+Everything one deployable needs: ServiceAccount, Service, Deployment (with a migration init
+container when it owns a database) and NetworkPolicy. Each <component>.yaml is one line that
+includes "camwatch.service" with the component context (root, name, values).
+*/}}
+{{- define "camwatch.service" -}}
+{{- if .values.enabled }}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $ctx := . -}}
+{{- $fullname := include "camwatch.componentName" . -}}
+{{- $image := include "camwatch.image" . -}}
+{{- $public := eq .name "gateway" -}}
+{{- if $v.serviceAccount.create }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "camwatch.labels" $ctx | nindent 4 }}
+automountServiceAccountToken: false
+{{- end }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "camwatch.labels" $ctx | nindent 4 }}
+spec:
+  type: {{ dig "service" "type" "ClusterIP" .values }}
+  selector:
+    {{- include "camwatch.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ dig "service" "port" .values.port .values }}
+      targetPort: http
+      protocol: TCP
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "camwatch.labels" $ctx | nindent 4 }}
+spec:
+  replicas: {{ .values.replicas | default 1 }}
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels:
+      {{- include "camwatch.selectorLabels" $ctx | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "camwatch.labels" $ctx | nindent 8 }}
+      {{- with $v.podDefaults.annotations }}
+      annotations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    spec:
+      serviceAccountName: {{ if $v.serviceAccount.create }}{{ $fullname }}{{ else }}default{{ end }}
+      automountServiceAccountToken: false
+      # Kubernetes would otherwise inject ACCESS_PORT=tcp://... style variables, which collide
+      # with the services' own <SERVICE>_PORT settings.
+      enableServiceLinks: false
+      terminationGracePeriodSeconds: 30
+      {{- with $v.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- if $v.securityContext.enabled }}
+      securityContext:
+        {{- toYaml $v.securityContext.pod | nindent 8 }}
+      {{- end }}
+      {{- with $v.podDefaults.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.podDefaults.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.podDefaults.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- if .values.database }}
+      initContainers:
+        # Bring the service's own database to the latest migration before it serves.
+        - name: migrate
+          image: {{ $image | quote }}
+          imagePullPolicy: {{ $v.image.pullPolicy }}
+          args: ["migrate"]
+          env:
+            {{- include "camwatch.env" $ctx | nindent 12 }}
+          {{- if $v.securityContext.enabled }}
+          securityContext:
+            {{- toYaml $v.securityContext.container | nindent 12 }}
+          {{- end }}
+          {{- with .values.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          volumeMounts:
+            {{- include "camwatch.volumeMounts" $ctx | nindent 12 }}
+      {{- end }}
+      containers:
+        - name: {{ .name }}
+          image: {{ $image | quote }}
+          imagePullPolicy: {{ $v.image.pullPolicy }}
+          {{- if .values.database }}
+          args: ["serve", "--no-migrate-first"]
+          {{- else }}
+          args: ["serve"]
+          {{- end }}
+          ports:
+            - name: http
+              containerPort: {{ .values.port }}
+              protocol: TCP
+          env:
+            {{- include "camwatch.env" $ctx | nindent 12 }}
+          startupProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            periodSeconds: 2
+            failureThreshold: 60
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            periodSeconds: 10
+            timeoutSeconds: 3
+            failureThreshold: 3
+          readinessProbe:
+            httpGet:
+              path: {{ .values.readinessPath | default "/readyz" }}
+              port: http
+            periodSeconds: 5
+            timeoutSeconds: 3
+            failureThreshold: 3
+          {{- if $v.securityContext.enabled }}
+          securityContext:
+            {{- toYaml $v.securityContext.container | nindent 12 }}
+          {{- end }}
+          {{- with .values.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          volumeMounts:
+            {{- include "camwatch.volumeMounts" $ctx | nindent 12 }}
+      volumes:
+        # The only writable place: the root filesystem is read-only.
+        - name: tmp
+          emptyDir:
+            sizeLimit: 64Mi
+        {{- range .values.secretFiles }}
+        - name: {{ .name }}
+          secret:
+            secretName: {{ .secretName }}
+            defaultMode: 0440
+        {{- end }}
+{{- if $v.networkPolicies.enabled }}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "camwatch.labels" $ctx | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "camwatch.selectorLabels" $ctx | nindent 6 }}
+  policyTypes:
+    - Ingress
+  ingress:
+    - ports:
+        - port: http
+          protocol: TCP
+      {{- if not $public }}
+      from:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ include "camwatch.name" $root }}
+              app.kubernetes.io/instance: {{ $root.Release.Name }}
+      {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* /tmp (writable) and the component's secret files (read-only). */}}
+{{- define "camwatch.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- range .values.secretFiles }}
+- name: {{ .name }}
+  mountPath: {{ .mountPath }}
+  readOnly: true
+{{- end }}
+{{- end -}}

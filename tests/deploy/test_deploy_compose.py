@@ -1,0 +1,335 @@
+"""docker-compose.yml keeps the deployment invariants, and every service accepts its environment.
+
+No Docker engine is needed: the file is parsed with PyYAML (anchors and merge keys resolved),
+compose's `${VAR:-default}` / `$$` interpolation is applied here, the `NAME__FILE` secrets are
+expanded as the image's entrypoint does, and the result is handed to each service's own
+Settings class.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+
+PORTS = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
+SERVICES = tuple(PORTS)
+APPS = (*SERVICES, "gateway")
+S3_USERS = ("registry", "evidence")
+INFRA = ("postgres", "nats", "minio", "otel-collector")
+SECRET_NAME = re.compile(r"(PASSWORD|SECRET|ACCESS_KEY|HMAC|MASTER_KEYS?$|TOKEN$)")
+_INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    """Compose's interpolation with an empty shell environment: defaults win, `$$` is `$`."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        return match.group(2) or ""
+
+    return _INTERPOLATION.sub(replace, value)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = compose["services"]
+    return result
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """The service's environment as the container sees it (map form only, interpolated)."""
+    env = service.get("environment", {})
+    assert isinstance(env, dict), "use the map form of `environment`"
+    return {key: interpolate(str(value)) for key, value in env.items()}
+
+
+def secret_names(service: dict[str, Any]) -> set[str]:
+    return {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
+
+
+def test_every_service_gateway_and_backing_server_is_defined(services: dict[str, Any]) -> None:
+    missing = {*APPS, *INFRA} - set(services)
+    assert not missing, f"docker-compose.yml lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_app_is_built_from_the_root_dockerfile_for_itself(
+    services: dict[str, Any], name: str
+) -> None:
+    build = services[name]["build"]
+    assert build["context"] == "."
+    assert build.get("dockerfile", "Dockerfile") == "Dockerfile"
+    assert build["args"]["SERVICE"] == name
+    assert services[name]["image"].startswith(f"camwatch-{name}:")
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_listens_on_its_port_on_all_interfaces(services: dict[str, Any], name: str) -> None:
+    env = environment(services[name])
+    prefix = name.upper()
+    assert env[f"{prefix}_HOST"] == "0.0.0.0"
+    assert env[f"{prefix}_PORT"] == str(PORTS[name])
+
+
+def test_each_service_has_its_own_database_role_and_schema(services: dict[str, Any]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for name in SERVICES:
+        env = environment(services[name])
+        url = urlsplit(env[f"{name.upper()}_DATABASE_URL"])
+        assert url.scheme == "postgresql"
+        assert url.hostname == "postgres"
+        assert url.password is None, "the password comes from a secret (PGPASSWORD__FILE)"
+        assert url.username == name
+        database = url.path.lstrip("/")
+        assert database == name
+        assert env[f"{name.upper()}_DATABASE_SCHEMA"] == name
+        assert env["PGPASSWORD__FILE"] == f"/run/secrets/{name}_db_password"
+        assert f"{name}_db_password" in secret_names(services[name])
+        seen.add((database, env[f"{name.upper()}_DATABASE_SCHEMA"]))
+    assert len(seen) == len(SERVICES)
+    assert "DATABASE_URL" not in environment(services["gateway"])
+
+
+def test_every_service_reaches_nats_the_issuer_jwks_and_the_collector(
+    services: dict[str, Any],
+) -> None:
+    for name in APPS:
+        env = environment(services[name])
+        assert env["NATS_URL"] == "nats://nats:4222"
+        assert env["JWKS_URL"] == f"http://access:{PORTS['access']}/.well-known/jwks.json"
+        assert env["OIDC_ISSUER"] == "http://localhost:8000/api/access"
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+        assert env["ENVIRONMENT"] in {"development", "test", "production"}
+        assert env["AUDIT_HMAC_KEY__FILE"] == "/run/secrets/audit_hmac_key"
+
+
+def test_gateway_is_the_only_published_port_and_routes_to_every_service(
+    services: dict[str, Any],
+) -> None:
+    published = sorted(name for name, svc in services.items() if svc.get("ports"))
+    assert published == ["gateway"]
+    (mapping,) = services["gateway"]["ports"]
+    assert interpolate(mapping) == "8000:8000"
+    env = environment(services["gateway"])
+    assert env["GATEWAY_HOST"] == "0.0.0.0"
+    assert env["GATEWAY_PORT"] == "8000"
+    for name, port in PORTS.items():
+        assert env[f"GATEWAY_UPSTREAM_{name.upper()}"] == f"http://{name}:{port}"
+
+
+def test_nats_runs_jetstream_on_a_volume(compose: dict[str, Any]) -> None:
+    nats = compose["services"]["nats"]
+    command = nats["command"]
+    assert "-js" in command
+    store = command[command.index("-sd") + 1]
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in nats["volumes"]}
+    assert store in volumes, "the JetStream store directory must be a volume"
+    assert volumes[store] in compose["volumes"]
+
+
+def test_minio_serves_s3_from_a_volume_with_keys_from_secrets(compose: dict[str, Any]) -> None:
+    minio = compose["services"]["minio"]
+    assert "minio" in interpolate(minio["image"])
+    command = minio["command"]
+    assert command[0] == "server"
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in minio["volumes"]}
+    assert command[1] in volumes and volumes[command[1]] in compose["volumes"]
+    env = minio["environment"]
+    assert env["MINIO_ROOT_USER_FILE"] == "/run/secrets/s3_access_key"
+    assert env["MINIO_ROOT_PASSWORD_FILE"] == "/run/secrets/s3_secret_key"
+    for name in S3_USERS:
+        service = compose["services"][name]
+        app_env = environment(service)
+        assert app_env["S3_ENDPOINT"] == "minio:9000"
+        assert app_env["S3_ACCESS_KEY__FILE"] == "/run/secrets/s3_access_key"
+        assert app_env["S3_SECRET_KEY__FILE"] == "/run/secrets/s3_secret_key"
+        assert {"s3_access_key", "s3_secret_key"} <= secret_names(service)
+        assert service["depends_on"]["minio"]["condition"] == "service_healthy"
+
+
+def test_postgres_keeps_its_data_on_a_volume(compose: dict[str, Any]) -> None:
+    postgres = compose["services"]["postgres"]
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in postgres["volumes"]}
+    assert volumes["/var/lib/postgresql/data"] in compose["volumes"]
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+
+
+def test_otel_collector_receives_otlp_http(compose: dict[str, Any]) -> None:
+    collector = compose["services"]["otel-collector"]
+    (mount,) = collector["configs"]
+    assert any(arg.endswith(mount["target"]) for arg in collector["command"])
+    config = yaml.safe_load(compose["configs"][mount["source"]]["content"])
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
+    assert "otlp" in config["service"]["pipelines"]["traces"]["receivers"]
+
+
+def test_healthchecks_and_start_order(services: dict[str, Any]) -> None:
+    # The collector's image is distroless (nothing to run a probe with); nothing waits on it.
+    for name, service in services.items():
+        if name == "otel-collector":
+            continue
+        test = service["healthcheck"]["test"]
+        assert test[0] in {"CMD", "CMD-SHELL"}, name
+    for name in SERVICES:
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert f"127.0.0.1:{PORTS[name]}/readyz" in probe
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["nats"]["condition"] == "service_healthy"
+    gateway = services["gateway"]
+    assert "127.0.0.1:8000/healthz" in " ".join(gateway["healthcheck"]["test"])
+    for name in SERVICES:
+        assert gateway["depends_on"][name]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_app_containers_are_hardened(services: dict[str, Any], name: str) -> None:
+    service = services[name]
+    assert service["read_only"] is True
+    assert service["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in service["security_opt"]
+    assert service["user"] == "10001:10001"
+    assert any(str(t).startswith("/tmp") for t in service["tmpfs"])
+
+
+def test_no_secret_value_is_written_in_the_file(compose: dict[str, Any]) -> None:
+    declared = set(compose["secrets"])
+    for name, service in compose["services"].items():
+        mounted = secret_names(service)
+        assert mounted <= declared, name
+        for key, value in environment(service).items():
+            if key.endswith("_FILE") or key.endswith("__FILE"):
+                if value.startswith("/run/secrets/"):
+                    assert value.removeprefix("/run/secrets/") in mounted, (name, key)
+                continue
+            assert not SECRET_NAME.search(key), f"{name}: {key} must come from a secret file"
+    for secret in compose["secrets"].values():
+        assert set(secret) == {"file"}
+        assert secret["file"].startswith("./var/secrets/"), "var/ is ignored by git"
+
+
+def test_config_contents_only_use_escaped_dollars(compose: dict[str, Any]) -> None:
+    for name, config in compose["configs"].items():
+        unescaped = re.sub(r"\$\$", "", config["content"])
+        assert "$" not in unescaped, f"config {name}: write $$ for a literal $"
+
+
+def test_postgres_init_creates_one_owned_database_per_service(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """Run the init script (as the postgres image would source it) against a recording psql."""
+    postgres = compose["services"]["postgres"]
+    (mount,) = postgres["configs"]
+    assert mount["target"].startswith("/docker-entrypoint-initdb.d/")
+    assert mount["target"].endswith(".sh")
+    script = interpolate(compose["configs"][mount["source"]]["content"])
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    for name in SERVICES:
+        assert f"{name}_db_password" in secret_names(postgres)
+        (secrets_dir / f"{name}_db_password").write_text(f"pw-{name}\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "psql.log"
+    fake = bin_dir / "psql"
+    fake.write_text('#!/bin/sh\n{ echo "ARGS $*"; cat; echo "END"; } >> "$PSQL_LOG"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    runner = tmp_path / "run.sh"
+    runner.write_text("set -Eeo pipefail\n" + script.replace("/run/secrets/", f"{secrets_dir}/"))
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PSQL_LOG": str(log),
+        "POSTGRES_USER": "postgres",
+    }
+    subprocess.run(["bash", str(runner)], env=env, check=True, timeout=30)
+    calls = log.read_text().split("END\n")[:-1]
+    assert len(calls) == len(SERVICES)
+    for name, call in zip(SERVICES, calls, strict=True):
+        args, _, sql = call.partition("\n")
+        assert f"--set=name={name}" in args
+        assert f"--set=password=pw-{name}" in args
+        assert "ON_ERROR_STOP=1" in args
+        assert "CREATE ROLE :\"name\" LOGIN PASSWORD :'password';" in sql
+        assert 'CREATE DATABASE :"name" OWNER :"name";' in sql
+        assert 'REVOKE ALL ON DATABASE :"name" FROM PUBLIC;' in sql
+
+
+def container_environment(service: dict[str, Any]) -> dict[str, str]:
+    """The environment after the entrypoint turned NAME__FILE into NAME (dummy secret values)."""
+    env: dict[str, str] = {}
+    for key, value in environment(service).items():
+        if key.endswith("__FILE"):
+            env[key.removesuffix("__FILE")] = "x" * 40  # a real-looking secret
+        else:
+            env[key] = value
+    return env
+
+
+_STACK_VARS = re.compile(
+    r"^(ACCESS|REGISTRY|INCIDENTS|RISK|EVIDENCE|GATEWAY|S3|OTEL|NATS|DATABASE|OIDC|JWKS|"
+    r"TOKEN|LOG|AUDIT|ENVIRONMENT|HOST|PORT|PG)"
+)
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_service_settings_accept_the_compose_environment(
+    services: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The names in docker-compose.yml are the names the service's Settings class reads."""
+    for key in list(os.environ):
+        if _STACK_VARS.match(key):
+            monkeypatch.delenv(key)
+    env = container_environment(services[name])
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    if name == "gateway":
+        settings_cls = importlib.import_module("gateway.settings").GatewaySettings
+    else:
+        settings_cls = importlib.import_module(f"{name}.settings").Settings
+    settings = settings_cls()
+
+    assert settings.host == "0.0.0.0"
+    assert settings.port == (8000 if name == "gateway" else PORTS[name])
+    assert settings.nats_url == "nats://nats:4222"
+    assert settings.oidc_issuer == "http://localhost:8000/api/access"
+    assert settings.jwks_url == env["JWKS_URL"]
+    assert settings.otel_exporter_otlp_endpoint == "http://otel-collector:4318"
+    assert settings.audit_hmac_key.get_secret_value() == "x" * 40
+    if name == "gateway":
+        assert settings.upstreams == {s: f"http://{s}:{p}" for s, p in PORTS.items()}
+        return
+    assert settings.database_url == env[f"{name.upper()}_DATABASE_URL"]
+    assert settings.database_schema == name
+    if name in S3_USERS and "s3_endpoint" in settings_cls.model_fields:
+        assert settings.s3_endpoint == "minio:9000"
+        assert settings.s3_access_key == "x" * 40
+        assert settings.s3_secret_key.get_secret_value() == "x" * 40
+        assert settings.s3_secure is False
+    if name == "access":
+        assert str(settings.master_key_file) == env["ACCESS_MASTER_KEY_FILE"]
+        assert settings.spa_redirect_uris == ["http://localhost:8000/callback"]
+
+
+def test_registry_reads_the_s3_settings_compose_gives_it() -> None:
+    fields = importlib.import_module("registry.settings").Settings.model_fields
+    assert {"s3_endpoint", "s3_access_key", "s3_secret_key", "s3_secure"} <= set(fields)

@@ -1,0 +1,210 @@
+"""helm/camwatch: one chart, a `_service.tpl` helper, one small file per deployable.
+
+There is no helm binary here, so the chart is checked by parsing: Chart.yaml and values.yaml
+with PyYAML, and the templates as text (every deployable includes the helper, the helper
+carries the hardening, and every template action that opens a block closes it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "camwatch"
+TEMPLATES = CHART / "templates"
+PORTS = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
+SERVICES = tuple(PORTS)
+S3_USERS = {"registry", "evidence"}
+# Keys whose values name a Secret or a key inside one; any other secret-looking key is a leak.
+SECRET_REFERENCE_KEY = re.compile(r"(existingSecret|passwordSecret|secretName|Key)$")
+SECRET_LOOKING_KEY = re.compile(r"(password|secret|hmac|masterkey|privatekey)", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def chart() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    return document
+
+
+@pytest.fixture(scope="module")
+def values() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    return document
+
+
+def test_chart_metadata(chart: dict[str, Any]) -> None:
+    assert chart["apiVersion"] == "v2"
+    assert chart["name"] == "camwatch"
+    assert chart["type"] == "application"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", chart["version"])
+    assert isinstance(chart["appVersion"], str) and chart["appVersion"]
+
+
+def test_values_have_one_block_per_service_and_one_for_the_gateway(
+    values: dict[str, Any],
+) -> None:
+    assert set(values["services"]) == set(SERVICES)
+    for name, port in PORTS.items():
+        block = values["services"][name]
+        assert block["enabled"] is True
+        assert block["port"] == port
+        assert block["replicas"] >= 1
+        assert "resources" in block and block["resources"]["limits"]["memory"]
+    gateway = values["gateway"]
+    assert gateway["enabled"] is True
+    assert gateway["port"] == 8000
+    assert gateway["readinessPath"] == "/healthz"
+
+
+def test_each_service_has_its_own_database(values: dict[str, Any]) -> None:
+    seen = set()
+    for name in SERVICES:
+        database = values["services"][name]["database"]
+        url = urlsplit(database["url"])
+        assert url.scheme == "postgresql"
+        assert url.password is None, "passwords come from passwordSecret (PGPASSWORD)"
+        assert database["schema"] == name
+        assert database["passwordSecret"]
+        seen.add((url.hostname, url.port, url.path, database["schema"]))
+    assert len(seen) == len(SERVICES)
+    assert "database" not in values["gateway"]
+
+
+def test_s3_goes_to_the_services_that_keep_objects(values: dict[str, Any]) -> None:
+    assert {n for n in SERVICES if values["services"][n]["s3"]} == S3_USERS
+    s3 = values["s3"]
+    assert s3["existingSecret"] and s3["accessKeyKey"] and s3["secretKeyKey"]
+    assert "://" not in s3["endpoint"], "the minio SDK takes host:port"
+
+
+def test_hardened_security_context_by_default(values: dict[str, Any]) -> None:
+    security = values["securityContext"]
+    assert security["enabled"] is True
+    pod = security["pod"]
+    assert pod["runAsNonRoot"] is True
+    assert pod["runAsUser"] >= 1000
+    assert pod["seccompProfile"]["type"] == "RuntimeDefault"
+    container = security["container"]
+    assert container["readOnlyRootFilesystem"] is True
+    assert container["allowPrivilegeEscalation"] is False
+    assert container["capabilities"]["drop"] == ["ALL"]
+    assert values["networkPolicies"]["enabled"] is True
+
+
+def test_opentelemetry_is_switched_by_values(values: dict[str, Any]) -> None:
+    otel = values["opentelemetry"]
+    assert isinstance(otel["enabled"], bool)
+    assert otel["endpoint"].startswith("http")
+    helpers = (TEMPLATES / "_helpers.tpl").read_text()
+    block = helpers[helpers.index("{{- if $v.opentelemetry.enabled }}") :]
+    block = block[: block.index("{{- end }}")]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in block
+
+
+def test_production_defaults_are_consistent(values: dict[str, Any]) -> None:
+    assert values["environment"] == "production"
+    assert values["publicUrl"].startswith("https://"), "access refuses http issuers in production"
+
+
+def walk(node: Any, path: str = "") -> list[tuple[str, str, Any]]:
+    found: list[tuple[str, str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((f"{path}.{key}", str(key), value))
+            found.extend(walk(value, f"{path}.{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(walk(value, f"{path}[{index}]"))
+    return found
+
+
+def test_no_secret_value_in_values(values: dict[str, Any]) -> None:
+    for path, key, value in walk(values):
+        if isinstance(value, dict | list) or not SECRET_LOOKING_KEY.search(key):
+            continue
+        assert SECRET_REFERENCE_KEY.search(key) or key.endswith("_FILE"), (
+            f"{path} looks like a secret value; reference a Secret instead"
+        )
+    for name in SERVICES:
+        for env_name in values["services"][name]["env"]:
+            assert not SECRET_LOOKING_KEY.search(env_name) or env_name.endswith("_FILE")
+
+
+def test_access_gets_its_master_keyring_from_a_secret_file(values: dict[str, Any]) -> None:
+    access = values["services"]["access"]
+    key_file = Path(access["env"]["ACCESS_MASTER_KEY_FILE"])
+    mounts = {Path(m["mountPath"]): m for m in access["secretFiles"]}
+    assert key_file.parent in mounts
+    assert mounts[key_file.parent]["secretName"]
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "gateway"])
+def test_one_small_template_per_deployable_using_the_helper(name: str) -> None:
+    text = (TEMPLATES / f"{name}.yaml").read_text()
+    values_path = ".Values.gateway" if name == "gateway" else f".Values.services.{name}"
+    assert (
+        f'include "camwatch.service" (dict "root" . "name" "{name}" "values" {values_path})' in text
+    )
+    assert len(text.splitlines()) <= (40 if name == "gateway" else 3)
+
+
+def test_service_helper_carries_the_hardening_and_migrations() -> None:
+    helper = (TEMPLATES / "_service.tpl").read_text()
+    assert '{{- define "camwatch.service" -}}' in helper
+    for needle in (
+        "enableServiceLinks: false",  # else ACCESS_PORT=tcp://... breaks the settings
+        "automountServiceAccountToken: false",
+        "toYaml $v.securityContext.pod",
+        "toYaml $v.securityContext.container",
+        "- name: migrate",
+        'args: ["migrate"]',
+        'args: ["serve", "--no-migrate-first"]',
+        "mountPath: /tmp",
+        "path: /healthz",
+        "kind: NetworkPolicy",
+    ):
+        assert needle in helper, needle
+    helpers = (TEMPLATES / "_helpers.tpl").read_text()
+    for needle in ("_HOST", "_PORT", "_DATABASE_URL", "_DATABASE_SCHEMA", "PGPASSWORD"):
+        assert needle in helpers, needle
+    assert "GATEWAY_UPSTREAM_%s" in helpers
+    assert "secretKeyRef" in helpers
+
+
+_ACTION = re.compile(r"\{\{-?\s*(/\*.*?\*/)?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_OPENERS = ("if ", "range ", "with ", "define ", "block ")
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.iterdir()))
+def test_template_actions_are_balanced(template: str) -> None:
+    text = (TEMPLATES / template).read_text()
+    assert text.count("{{") == text.count("}}"), "unbalanced delimiters"
+    depth = 0
+    for match in _ACTION.finditer(text):
+        action = match.group(2)
+        if match.group(1) and not action:
+            continue  # a comment
+        if action.startswith(_OPENERS):
+            depth += 1
+        elif action == "end":
+            depth -= 1
+            assert depth >= 0, f"an extra {{{{ end }}}} near offset {match.start()}"
+    assert depth == 0, f"{depth} block(s) left open"
+
+
+def test_templates_only_read_values_that_exist(values: dict[str, Any]) -> None:
+    """Every `$v.a.b` / `.Values.a.b` path in the templates is present in values.yaml."""
+    text = "\n".join(p.read_text() for p in TEMPLATES.iterdir())
+    paths = set(re.findall(r"(?:\$v|\.Values)((?:\.[A-Za-z][A-Za-z0-9]*)+)", text))
+    assert paths
+    for path in paths:
+        node: Any = values
+        for part in path.strip(".").split("."):
+            assert isinstance(node, dict) and part in node, f"values.yaml lacks {path}"
+            node = node[part]
