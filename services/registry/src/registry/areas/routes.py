@@ -1,0 +1,69 @@
+"""Area routes: the EPE declares its gates/doors and storage areas."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from registry.areas import service
+from registry.areas.models import AreaCreate, AreaPublic, AreaUpdate
+from registry.common import utc_now
+from registry.coverage.service import refresh_coverage
+from registry.permissions import managed_epe, readable_epe
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+
+router = APIRouter(prefix="/epes/{epe_id}/areas", tags=["areas"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AreaPublic)
+def create_area(
+    epe_id: str, data: AreaCreate, session: SessionDep, principal: CurrentPrincipal
+) -> AreaPublic:
+    """Declare a gate/door, storage area or storage-area gate (EPE client or customs system)."""
+    epe = managed_epe(session, principal, epe_id)
+    area = service.create_area(session, epe=epe, data=data)
+    refresh_coverage(session, [epe.id], now=utc_now())
+    session.commit()
+    return service.to_public(area)
+
+
+@router.get("", response_model=list[AreaPublic])
+def list_areas(epe_id: str, session: SessionDep, principal: CurrentPrincipal) -> list[AreaPublic]:
+    """The EPE's areas (an EPE has tens of them: not paginated)."""
+    epe = readable_epe(session, principal, epe_id)
+    return [service.to_public(a) for a in service.list_areas(session, epe_id=epe.id)]
+
+
+@router.get("/{area_id}", response_model=AreaPublic)
+def get_area(
+    epe_id: str, area_id: str, session: SessionDep, principal: CurrentPrincipal
+) -> AreaPublic:
+    """One area."""
+    epe = readable_epe(session, principal, epe_id)
+    return service.to_public(service.get_area(session, epe_id=epe.id, area_id=area_id))
+
+
+@router.patch("/{area_id}", response_model=AreaPublic)
+def update_area(
+    epe_id: str, area_id: str, data: AreaUpdate, session: SessionDep, principal: CurrentPrincipal
+) -> AreaPublic:
+    """Rename an area or change its coverage declaration."""
+    epe = managed_epe(session, principal, epe_id)
+    area = service.update_area(
+        session, area=service.get_area(session, epe_id=epe.id, area_id=area_id), data=data
+    )
+    refresh_coverage(session, [epe.id], now=utc_now())
+    session.commit()
+    return service.to_public(area)
+
+
+@router.delete("/{area_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_area(
+    epe_id: str, area_id: str, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """Retire an area without cameras or gates."""
+    epe = managed_epe(session, principal, epe_id)
+    service.remove_area(session, area=service.get_area(session, epe_id=epe.id, area_id=area_id))
+    refresh_coverage(session, [epe.id], now=utc_now())
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,142 @@
+"""Declaring the areas of an EPE."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from registry.areas.models import Area, AreaCreate, AreaKind, AreaPublic, AreaUpdate, StorageKind
+from registry.cameras.models import Camera
+from registry.common import new_id, utc_now
+from registry.epes.models import Epe
+from servicekit.errors import Conflict, NotFound, field_error
+
+
+def get_area(session: Session, *, epe_id: str, area_id: str) -> Area:
+    """An active area of the EPE or a 404."""
+    area = session.get(Area, area_id)
+    if area is None or area.epe_id != epe_id or area.removed_at is not None:
+        raise NotFound("area")
+    return area
+
+
+def storage_kind_of(session: Session, area: Area) -> StorageKind | None:
+    """What the storage area holds, for a storage area or one of its gates."""
+    if area.kind == AreaKind.STORAGE_AREA and area.storage_kind:
+        return StorageKind(area.storage_kind)
+    if area.kind == AreaKind.STORAGE_AREA_GATE and area.parent_area_id:
+        parent = session.get(Area, area.parent_area_id)
+        if parent is not None and parent.storage_kind:
+            return StorageKind(parent.storage_kind)
+    return None
+
+
+def create_area(session: Session, *, epe: Epe, data: AreaCreate) -> Area:
+    """Add an area after checking that kind, storage kind and parent fit together."""
+    if data.kind is AreaKind.STORAGE_AREA and data.storage_kind is None:
+        raise field_error("body.storage_kind", "a storage area states what it stores")
+    if data.kind is not AreaKind.STORAGE_AREA and data.storage_kind is not None:
+        raise field_error("body.storage_kind", "only storage areas have a storage kind")
+    if data.kind is AreaKind.STORAGE_AREA_GATE:
+        if data.parent_area_id is None:
+            raise field_error("body.parent_area_id", "a storage-area gate names its storage area")
+        parent = session.get(Area, data.parent_area_id)
+        if (
+            parent is None
+            or parent.epe_id != epe.id
+            or parent.removed_at is not None
+            or parent.kind != AreaKind.STORAGE_AREA
+        ):
+            raise field_error("body.parent_area_id", "not a storage area of this EPE")
+    elif data.parent_area_id is not None:
+        raise field_error("body.parent_area_id", "only storage-area gates have a parent area")
+    if data.declared_fully_covered and data.kind is not AreaKind.STORAGE_AREA:
+        raise field_error("body.declared_fully_covered", "applies to storage areas only")
+    duplicate = session.execute(
+        select(col(Area.id)).where(
+            col(Area.epe_id) == epe.id,
+            col(Area.code) == data.code,
+            col(Area.removed_at).is_(None),
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict("an area with this code already exists", field="body.code")
+    now = utc_now()
+    area = Area(
+        id=new_id(),
+        epe_id=epe.id,
+        code=data.code,
+        name=data.name,
+        kind=data.kind.value,
+        storage_kind=data.storage_kind.value if data.storage_kind else None,
+        parent_area_id=data.parent_area_id,
+        declared_fully_covered=data.declared_fully_covered,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(area)
+    session.flush()
+    return area
+
+
+def update_area(session: Session, *, area: Area, data: AreaUpdate) -> Area:
+    """Rename an area or change its coverage declaration."""
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name", "") is None or changes.get("declared_fully_covered", False) is None:
+        raise field_error("body", "fields may not be null")
+    if changes.get("declared_fully_covered") and area.kind != AreaKind.STORAGE_AREA:
+        raise field_error("body.declared_fully_covered", "applies to storage areas only")
+    for name, value in changes.items():
+        setattr(area, name, value)
+    area.updated_at = utc_now()
+    session.add(area)
+    session.flush()
+    return area
+
+
+def remove_area(session: Session, *, area: Area) -> None:
+    """Retire an area that no active camera or gate refers to."""
+    camera = session.execute(
+        select(col(Camera.id)).where(
+            col(Camera.area_id) == area.id,
+            col(Camera.removed_at).is_(None),
+        )
+    ).first()
+    gate = session.execute(
+        select(col(Area.id)).where(
+            col(Area.parent_area_id) == area.id,
+            col(Area.removed_at).is_(None),
+        )
+    ).first()
+    if camera is not None or gate is not None:
+        raise Conflict("remove or move the cameras and gates of this area first")
+    area.removed_at = utc_now()
+    session.add(area)
+    session.flush()
+
+
+def list_areas(session: Session, *, epe_id: str) -> list[Area]:
+    """Active areas of the EPE."""
+    return list(
+        session.execute(
+            select(Area)
+            .where(col(Area.epe_id) == epe_id, col(Area.removed_at).is_(None))
+            .order_by(col(Area.code))
+        ).scalars()
+    )
+
+
+def to_public(area: Area) -> AreaPublic:
+    """The API view of an area."""
+    return AreaPublic(
+        id=area.id,
+        epe_id=area.epe_id,
+        code=area.code,
+        name=area.name,
+        kind=AreaKind(area.kind),
+        storage_kind=StorageKind(area.storage_kind) if area.storage_kind else None,
+        parent_area_id=area.parent_area_id,
+        declared_fully_covered=area.declared_fully_covered,
+        created_at=area.created_at,
+        updated_at=area.updated_at,
+    )

@@ -1,0 +1,247 @@
+"""The active prober: customs checks cameras it can reach (ONVIF, else RTSP OPTIONS).
+
+Cameras due for a probe are claimed with a conditional UPDATE (`probe_claimed_until`), so two
+replicas never probe the same camera in the same round; results are written as observations
+(`probe_*` columns) that the detector turns into transitions, like heartbeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import BindParameter
+
+from registry.cameras.models import Camera
+from registry.health.models import CameraHealth
+from registry.types import table_of
+
+log = logging.getLogger(__name__)
+
+H = table_of(CameraHealth)
+C = table_of(Camera)
+OK, UNREACHABLE = "ok", "unreachable"
+
+ONVIF_NS = "http://www.onvif.org/ver10/device/wsdl"
+GET_SYSTEM_DATE_AND_TIME = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
+    f'<s:Body><GetSystemDateAndTime xmlns="{ONVIF_NS}"/></s:Body></s:Envelope>'
+)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Whether the camera answered, and a short reason (never a credential)."""
+
+    ok: bool
+    detail: str
+
+
+async def probe_onvif(client: httpx.AsyncClient, url: str, wait: float) -> ProbeResult:
+    """ONVIF device service: `GetSystemDateAndTime` needs no authentication by the standard."""
+    try:
+        response = await client.post(
+            url,
+            content=GET_SYSTEM_DATE_AND_TIME.encode(),
+            headers={
+                "Content-Type": (
+                    f'application/soap+xml; charset=utf-8; action="{ONVIF_NS}/GetSystemDateAndTime"'
+                )
+            },
+            timeout=wait,
+        )
+    except httpx.HTTPError as exc:
+        return ProbeResult(False, f"ONVIF: {type(exc).__name__}")
+    if response.status_code == 200 and b"GetSystemDateAndTimeResponse" in response.content:
+        return ProbeResult(True, "ONVIF GetSystemDateAndTime answered")
+    return ProbeResult(False, f"ONVIF: HTTP {response.status_code}")
+
+
+async def probe_rtsp(url: str, wait: float) -> ProbeResult:
+    """RTSP `OPTIONS`: any RTSP status line means the server is up (401 too: it needs auth)."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (322 if parts.scheme == "rtsps" else 554)
+    if parts.scheme == "rtsps":
+        return ProbeResult(False, "RTSPS probing is not supported; give an ONVIF URL")
+    request = f"OPTIONS {url} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: camwatch-prober\r\n\r\n"
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), wait)
+        writer.write(request.encode())
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), wait)
+    except (OSError, TimeoutError) as exc:
+        return ProbeResult(False, f"RTSP: {type(exc).__name__}")
+    finally:
+        if writer is not None:
+            writer.close()
+    status = line.decode("latin-1").split()
+    if len(status) >= 2 and status[0].startswith("RTSP/") and status[1] in {"200", "401"}:
+        return ProbeResult(True, f"RTSP OPTIONS {status[1]}")
+    return ProbeResult(False, "RTSP: unexpected answer")
+
+
+async def probe_camera(
+    client: httpx.AsyncClient, *, onvif_url: str | None, stream_url: str | None, wait: float
+) -> ProbeResult:
+    """Probe one camera by the best means it declares."""
+    if onvif_url:
+        return await probe_onvif(client, onvif_url, wait)
+    if stream_url and urlsplit(stream_url).scheme in {"rtsp", "rtsps"}:
+        return await probe_rtsp(stream_url, wait)
+    if stream_url:
+        try:
+            response = await client.head(stream_url, timeout=wait)
+        except httpx.HTTPError as exc:
+            return ProbeResult(False, f"HTTP: {type(exc).__name__}")
+        return ProbeResult(response.status_code < 500, f"HTTP {response.status_code}")
+    return ProbeResult(False, "no address to probe")
+
+
+def claim_due(
+    engine: Engine, *, now: datetime, worker: str, limit: int, claim: float
+) -> list[dict[str, Any]]:
+    """Claim up to `limit` cameras due for a probe; returns their ids and addresses."""
+    due = and_(
+        H.c.probe_enabled.is_(True),
+        H.c.probe_next_at.is_not(None),
+        H.c.probe_next_at <= now,
+        or_(H.c.probe_claimed_until.is_(None), H.c.probe_claimed_until < now),
+    )
+    candidates = (
+        select(H.c.camera_id)
+        .where(due)
+        .order_by(H.c.probe_next_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with engine.begin() as conn:
+        ids = [
+            r.camera_id
+            for r in conn.execute(
+                update(H)
+                .where(H.c.camera_id.in_(candidates), due)
+                .values(probe_claimed_until=now + timedelta(seconds=claim), probe_claimed_by=worker)
+                .returning(H.c.camera_id)
+            )
+        ]
+        if not ids:
+            return []
+        rows = conn.execute(
+            select(C.c.id, C.c.onvif_url, C.c.stream_url).where(C.c.id.in_(ids))
+        ).all()
+    return [{"camera_id": r.id, "onvif_url": r.onvif_url, "stream_url": r.stream_url} for r in rows]
+
+
+_now = bindparam("r_now", type_=H.c.probe_at.type)
+_ok: BindParameter[bool] = bindparam("r_ok")
+RECORD = (
+    update(H)
+    .where(H.c.camera_id == bindparam("r_id"), H.c.probe_claimed_by == bindparam("r_worker"))
+    .values(
+        probe_at=_now,
+        probe_status=bindparam("r_status"),
+        probe_detail=bindparam("r_detail"),
+        probe_fault_since=case((_ok, None), else_=func.coalesce(H.c.probe_fault_since, _now)),
+        probe_ok_since=case((_ok, func.coalesce(H.c.probe_ok_since, _now)), else_=None),
+        probe_next_at=bindparam("r_next", type_=H.c.probe_next_at.type),
+        probe_claimed_until=None,
+        probe_claimed_by=None,
+    )
+)
+
+
+def record_results(
+    engine: Engine,
+    *,
+    worker: str,
+    now: datetime,
+    results: dict[str, ProbeResult],
+    interval: float,
+    retry: float,
+) -> None:
+    """Write probe observations; a failure is re-probed soon so a blip is told from an outage."""
+    params = [
+        {
+            "r_id": camera_id,
+            "r_worker": worker,
+            "r_now": now,
+            "r_ok": result.ok,
+            "r_status": OK if result.ok else UNREACHABLE,
+            "r_detail": result.detail[:300],
+            "r_next": now + timedelta(seconds=interval if result.ok else retry),
+        }
+        for camera_id, result in sorted(results.items())
+    ]
+    if params:
+        with engine.begin() as conn:
+            conn.execute(RECORD, params)
+
+
+class Prober:
+    """One replica's prober; `run_round` claims, probes concurrently and records."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        interval: float,
+        timeout: float,
+        concurrency: int,
+        claim: float,
+        grace: float,
+    ) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.claim = max(claim, timeout * 2)
+        self.retry = max(1.0, min(interval, grace / 3 if grace else interval))
+        self.worker = f"prober-{uuid.uuid4().hex[:12]}"
+
+    async def run_round(self, client: httpx.AsyncClient, now: datetime) -> dict[str, ProbeResult]:
+        """Probe every camera that is due (up to a few hundred per round)."""
+        due = await asyncio.to_thread(
+            claim_due,
+            self.engine,
+            now=now,
+            worker=self.worker,
+            limit=self.concurrency * 4,
+            claim=self.claim,
+        )
+        if not due:
+            return {}
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: dict[str, Any]) -> tuple[str, ProbeResult]:
+            async with gate:
+                result = await probe_camera(
+                    client,
+                    onvif_url=row["onvif_url"],
+                    stream_url=row["stream_url"],
+                    wait=self.timeout,
+                )
+            return row["camera_id"], result
+
+        results = dict(await asyncio.gather(*(one(r) for r in due)))
+        from registry.common import utc_now
+
+        await asyncio.to_thread(
+            record_results,
+            self.engine,
+            worker=self.worker,
+            now=utc_now(),
+            results=results,
+            interval=self.interval,
+            retry=self.retry,
+        )
+        return results
