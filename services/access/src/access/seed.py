@@ -51,7 +51,7 @@ OFFICERS = (
         "nguyen.van.a",
         "Nguyễn Văn A",
         "Demo officer 2024!",
-        "JBSWY3DPEHPK3PXP",
+        "MNQW253BORRWQLLPMZTGSY3FOIWWCIJB",
         (Role.SUPERVISORY_OFFICER,),
     ),
     DemoOfficer(
@@ -59,7 +59,7 @@ OFFICERS = (
         "tran.thi.b",
         "Trần Thị B",
         "Demo head 2024!!",
-        "KRSXG5CTMVRXEZLU",
+        "MNQW253BORRWQLLIMVQWILLUOJQW4LLC",
         (Role.HEAD_OF_SUBDEPARTMENT,),
     ),
     DemoOfficer(
@@ -67,7 +67,7 @@ OFFICERS = (
         "le.van.c",
         "Lê Văn C",
         "Demo admin 2024!",
-        "MFRGGZDFMZTWQ2LK",
+        "MNQW253BORRWQLLBMRWWS3RNNRSS2YZB",
         (Role.USER_ADMINISTRATOR,),
     ),
     DemoOfficer(
@@ -75,7 +75,7 @@ OFFICERS = (
         "pham.thi.d",
         "Phạm Thị D",
         "Demo auditor 2024!",
-        "NBSWY3DPO5XXE3DE",
+        "MNQW253BORRWQLLBOVSGS5DPOIWWIIJB",
         (Role.AUDITOR,),
     ),
     DemoOfficer(
@@ -83,7 +83,7 @@ OFFICERS = (
         "hoang.van.e",
         "Hoàng Văn E",
         "Demo operator 2024!",
-        "ONSWG4TFOQYTEMZU",
+        "MNQW253BORRWQLLJORXXALLIN5QW4ZZB",
         (Role.IT_OPERATOR,),
     ),
 )

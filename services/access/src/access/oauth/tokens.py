@@ -66,7 +66,6 @@ def mint_access_token(
         "aud": settings.token_audience,
         "sub": subject.subject,
         "iat": issued,
-        "nbf": issued,
         "exp": issued + ttl,
         "jti": jti,
         "client_id": subject.client_id,

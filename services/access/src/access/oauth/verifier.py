@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
+from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -40,6 +41,21 @@ class LocalTokenVerifier(TokenVerifier):
             self._cached = await run_in_threadpool(self._read_keys)
             self._cached_at = time.monotonic()
         return self._cached
+
+    def _decode(self, token: str, keys: KeySet) -> dict[str, Any]:
+        """Signature and claims, checked against this service's own clock."""
+        options: dict[str, Any] = {
+            "exp": {"essential": True},
+            "sub": {"essential": True},
+            "iss": {"essential": True, "value": self.issuer},
+            "aud": {"essential": True, "value": self.audience},
+        }
+        decoded = jwt.decode(token, keys, algorithms=[signing.ALGORITHM])
+        registry = jwt.JWTClaimsRegistry(
+            now=lambda: int(self.runtime.clock().timestamp()), leeway=5, **options
+        )
+        registry.validate(decoded.claims)
+        return dict(decoded.claims)
 
     def _revoked(self, jti: str | None) -> bool:
         with Session(self.engine) as session:
