@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import importlib
+import importlib.util
 import os
 import re
 import stat
@@ -201,3 +203,45 @@ def test_dockerignore_keeps_what_the_build_copies_and_drops_local_state() -> Non
     for dropped in (".git/HEAD", ".venv/bin/python", "var/secrets/audit_hmac_key", "var/nats"):
         assert ignored(dropped, patterns), dropped
     assert ignored("services/registry/tests/test_x.py", patterns)
+
+
+def test_service_cli_serves_and_migrates_as_the_deployments_expect() -> None:
+    """Compose runs `serve`; Helm runs `migrate`, then `serve --no-migrate-first`."""
+    from typer.testing import CliRunner
+
+    from servicekit.cli import service_cli
+    from servicekit.settings import ServiceSettings
+
+    cli = service_cli(
+        name="probe",
+        settings_factory=ServiceSettings,
+        app_factory="probe.main:create_app",
+        migrations_dir=ROOT,
+    )
+    runner = CliRunner()
+    serve = runner.invoke(cli, ["serve", "--help"])
+    assert serve.exit_code == 0, serve.output
+    assert "--no-migrate-first" in serve.output
+    assert runner.invoke(cli, ["migrate", "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("service", APPS[:-1])
+def test_service_uses_the_shared_cli_and_keeps_its_source_layout(service: str) -> None:
+    """The image keeps services/<s>/{src,migrations}; the service's code is found there."""
+    spec = importlib.util.find_spec(f"{service}.main")
+    assert spec is not None and spec.origin is not None
+    package_dir = Path(spec.origin).resolve().parent
+    assert package_dir == ROOT / "services" / service / "src" / service, "editable source layout"
+    assert (ROOT / "services" / service / "migrations" / "env.py").is_file()
+    main = (package_dir / "main.py").read_text()
+    assert re.search(
+        r'MIGRATIONS_DIR = Path\(__file__\)\.resolve\(\)\.parents\[2\] / "migrations"', main
+    )
+    cli_sources = [package_dir / "__main__.py", package_dir / "cli.py"]
+    assert any(p.is_file() and "service_cli(" in p.read_text() for p in cli_sources)
+
+
+def test_event_schemas_are_read_from_the_copied_contracts_folder() -> None:
+    from servicekit.events import default_contracts_dir
+
+    assert default_contracts_dir().resolve() == ROOT / "contracts" / "events"
