@@ -154,7 +154,7 @@ spec:
         # The only writable place: the root filesystem is read-only.
         - name: tmp
           emptyDir:
-            sizeLimit: 64Mi
+            sizeLimit: {{ $v.podDefaults.tmpSizeLimit }}
         {{- range .values.secretFiles }}
         - name: {{ .name }}
           secret:
