@@ -134,6 +134,10 @@ def upstream_app(state: Upstream) -> FastAPI:
             size += len(chunk)
         return {"size": size, "sha256": digest.hexdigest()}
 
+    @app.get("/blob")
+    async def blob(size: int) -> Response:
+        return Response(pattern_chunk(7, size), media_type="application/octet-stream")
+
     @app.get("/download")
     async def download(size: int) -> StreamingResponse:
         async def body() -> AsyncIterator[bytes]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -79,3 +82,28 @@ def test_rate_limits_can_be_turned_off() -> None:
 def test_bad_rate_setting_is_refused() -> None:
     with pytest.raises(ValueError, match="limits"):
         GatewaySettings(rate_limit_authenticated="lots")
+
+
+def test_sweep_drops_expired_hits(monkeypatch) -> None:
+    limits = RateLimits(GatewaySettings(rate_limit_authenticated="5/second"))
+    for key in ("sub:a", "sub:b"):
+        limits.hit(key, authenticated=True)
+    storage = limits._storage
+    assert len(storage.events) == 2
+    assert all(len(entries) == 1 for entries in storage.events.values())
+
+    later = time.time() + 2
+    monkeypatch.setattr(time, "time", lambda: later)
+    limits.sweep()
+
+    assert storage.events == {}
+
+
+def test_hits_start_no_threads() -> None:
+    limits = RateLimits(GatewaySettings(rate_limit_authenticated="1000/second"))
+    before = threading.active_count()
+
+    for _ in range(50):
+        limits.hit("sub:x", authenticated=True)
+
+    assert threading.active_count() <= before

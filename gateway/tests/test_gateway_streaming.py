@@ -87,3 +87,26 @@ def test_large_download_streams_to_the_client(gateway, upstream, tokens, pattern
         expected.update(pattern(index, MIB))
     assert size == SIZE
     assert digest.hexdigest() == expected.hexdigest()
+
+
+def test_sized_download_keeps_its_length(gateway, upstream, tokens, pattern) -> None:
+    size = 3 * MIB + 17
+    response = httpx.get(
+        f"{gateway}/api/evidence/blob", params={"size": size}, headers=tokens.headers()
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(size)
+    assert response.content == pattern(7, size)
+
+
+def test_expect_continue_upload(gateway, upstream, tokens, pattern) -> None:
+    body = pattern(3, 2 * MIB)
+    response = httpx.post(
+        f"{gateway}/api/evidence/upload",
+        headers={**tokens.headers(), "Expect": "100-continue"},
+        content=body,
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}

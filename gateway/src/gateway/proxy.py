@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 SMALL_BODY = 64 * 1024
+SWEEP_INTERVAL = 1.0  # seconds between rate-limit expiry sweeps
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -68,6 +69,7 @@ _REQUEST_SPECIAL = HOP_BY_HOP | {
     b"traceparent",
     b"tracestate",
     b"baggage",
+    b"expect",  # 100-continue is settled between the client and the gateway's server
 }
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 # The gateway's server sets Date and Server itself, and the request id is the gateway's.
@@ -141,17 +143,29 @@ class Proxy:
         )
         self._tracer = trace.get_tracer("camwatch.gateway")
         self._session: aiohttp.ClientSession | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         if self._session is None or self._session.closed:
             self._session = self._new_session()
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_rate_limits())
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    async def _sweep_rate_limits(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            self.rate_limits.sweep()
 
     def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
