@@ -220,7 +220,8 @@ def uptime_of_epe(session: Session, epe: Epe, *, start: datetime, end: datetime)
             select(Camera)
             .where(
                 col(Camera.epe_id) == epe.id,
-                col(Camera.created_at) < end,
+                col(Camera.monitored_since).is_not(None),
+                col(Camera.monitored_since) < end,
                 or_(col(Camera.removed_at).is_(None), col(Camera.removed_at) > start),
             )
             .order_by(col(Camera.number))
