@@ -71,6 +71,12 @@ def _date_line(place: str | None, instant: datetime, tz: ZoneInfo) -> str:
     return f"{where}, ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
 
 
+def _cell(pdf: FPDF, width: float, height: float, text: str, *, align: str = "L") -> None:
+    """A wrapped paragraph; the cursor goes to the left margin of the next line."""
+    text = text.replace("\t", "    ")
+    pdf.multi_cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 class _Form(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
@@ -105,31 +111,31 @@ def render_notice_pdf(
     top = pdf.get_y()
     # Left column: the enterprise and the document number.
     pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(left_w, 5, revision.enterprise_name.upper(), align="C")
+    _cell(pdf, left_w, 5, revision.enterprise_name.upper(), align="C")
     pdf.set_font(FONT, "", 10)
-    pdf.multi_cell(left_w, 5, "-------", align="C")
+    _cell(pdf, left_w, 5, "-------", align="C")
     number = revision.document_number or "........"
-    pdf.multi_cell(left_w, 5, f"Số: {number}", align="C")
+    _cell(pdf, left_w, 5, f"Số: {number}", align="C")
     left_bottom = pdf.get_y()
     # Right column: the national header, then place and date.
     pdf.set_xy(pdf.l_margin + left_w, top)
     pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(right_w, 5, NATIONAL_NAME, align="C")
+    _cell(pdf, right_w, 5, NATIONAL_NAME, align="C")
     pdf.set_x(pdf.l_margin + left_w)
     pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(right_w, 5, NATIONAL_MOTTO, align="C")
+    _cell(pdf, right_w, 5, NATIONAL_MOTTO, align="C")
     pdf.set_x(pdf.l_margin + left_w)
     pdf.set_font(FONT, "", 10)
-    pdf.multi_cell(right_w, 5, "---------------", align="C")
+    _cell(pdf, right_w, 5, "---------------", align="C")
     pdf.set_x(pdf.l_margin + left_w)
     pdf.set_font(FONT, "I", 10)
-    pdf.multi_cell(right_w, 6, _date_line(revision.place, filed_at, tz), align="C")
+    _cell(pdf, right_w, 6, _date_line(revision.place, filed_at, tz), align="C")
     pdf.set_y(max(left_bottom, pdf.get_y()) + 6)
 
     pdf.set_font(FONT, "B", 13)
-    pdf.multi_cell(0, 7, TITLE, align="C")
+    _cell(pdf, 0, 7, TITLE, align="C")
     pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(0, 6, SUBTITLE, align="C")
+    _cell(pdf, 0, 6, SUBTITLE, align="C")
     pdf.ln(3)
     pdf.set_font(FONT, "", 11)
     addressee = (
@@ -137,9 +143,10 @@ def render_notice_pdf(
         if unit
         else ("Chi cục Hải quan quản lý doanh nghiệp chế xuất")
     )
-    pdf.multi_cell(0, 6, f"Kính gửi: {addressee}", align="C")
+    _cell(pdf, 0, 6, f"Kính gửi: {addressee}", align="C")
     pdf.ln(2)
-    pdf.multi_cell(
+    _cell(
+        pdf,
         0,
         6,
         "Căn cứ quy định tại Quyết định số 247/QĐ-TCHQ năm 2022 của Tổng cục Hải quan, "
@@ -177,13 +184,13 @@ def render_notice_pdf(
     for label, lines in zip(FIELD_LABELS, answers, strict=True):
         pdf.ln(1)
         pdf.set_font(FONT, "B", 11)
-        pdf.multi_cell(0, 6, label, align="L")
+        _cell(pdf, 0, 6, label, align="L")
         pdf.set_font(FONT, "", 11)
         for line in lines:
-            pdf.multi_cell(0, 6, line, align="J")
+            _cell(pdf, 0, 6, line, align="J")
     pdf.ln(2)
     pdf.set_font(FONT, "I", 11)
-    pdf.multi_cell(0, 6, "Trân trọng thông báo./.", align="L")
+    _cell(pdf, 0, 6, "Trân trọng thông báo./.", align="L")
 
     # Signature block on the right, recipients on the left.
     pdf.ln(4)
@@ -191,19 +198,19 @@ def render_notice_pdf(
         pdf.add_page()
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(left_w, 5, "Nơi nhận:", align="L")
+    _cell(pdf, left_w, 5, "Nơi nhận:", align="L")
     pdf.set_font(FONT, "", 9)
-    pdf.multi_cell(left_w, 5, "- Như trên;\n- Lưu: VT.", align="L")
+    _cell(pdf, left_w, 5, "- Như trên;\n- Lưu: VT.", align="L")
     pdf.set_xy(pdf.l_margin + left_w, top)
     pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(right_w, 6, SIGNATORY_TITLE, align="C")
+    _cell(pdf, right_w, 6, SIGNATORY_TITLE, align="C")
     pdf.set_x(pdf.l_margin + left_w)
     pdf.set_font(FONT, "I", 10)
-    pdf.multi_cell(right_w, 5, SIGNATURE_HINT, align="C")
+    _cell(pdf, right_w, 5, SIGNATURE_HINT, align="C")
     pdf.ln(22)
     pdf.set_x(pdf.l_margin + left_w)
     pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(right_w, 6, revision.signatory_name or "", align="C")
+    _cell(pdf, right_w, 6, revision.signatory_name or "", align="C")
 
     pdf.set_y(pdf.get_y() + 8)
     pdf.set_font(FONT, "I", 8)
