@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import ManualClock
 from incidents.deadlines.watcher import DeadlineWatcher
 from incidents.main import create_app
 from incidents.settings import DEFAULT_SWAPS_FILE

@@ -44,7 +44,9 @@ def _schemas_dir(tmp_path: Path) -> Path:
             (target / service / path.name).write_text(path.read_text())
     for service in ("registry", "incidents"):
         missing = [
-            t for t in CONSUMED if t.startswith(service) and not (target / service / f"{t}.json").exists()
+            t
+            for t in CONSUMED
+            if t.startswith(service) and not (target / service / f"{t}.json").exists()
         ]
         if service == "incidents" or missing:
             spec = contracts.load_app(service).state.spec
