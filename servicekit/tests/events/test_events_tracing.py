@@ -1,4 +1,4 @@
-"""The trace context crosses NATS: request span -> relay publish span -> consumer span."""
+"""The trace context crosses NATS: request span -> event "create" span -> consumer span."""
 
 from __future__ import annotations
 
@@ -36,14 +36,17 @@ async def test_consumer_span_continues_the_trace_of_add_event(world):
             ]
 
         await world.wait_until(lambda: spans_of(SpanKind.CONSUMER))
-        [published] = spans_of(SpanKind.PRODUCER)
+        [created] = spans_of(SpanKind.PRODUCER)
         [consumed] = spans_of(SpanKind.CONSUMER)
         request = request_span.get_span_context()
-        assert published.context.trace_id == request.trace_id
+        assert created.name == f"{world.event_type} create"
+        assert created.context.trace_id == request.trace_id
+        assert created.parent is not None and created.parent.span_id == request.span_id
         assert consumed.context.trace_id == request.trace_id
-        assert published.parent is not None and published.parent.span_id == request.span_id
         assert consumed.parent is not None
-        assert consumed.parent.span_id == published.context.span_id
+        assert consumed.parent.span_id == created.context.span_id
+        relayed = [s for s in exporter.get_finished_spans() if s.name == "outbox relay publish"]
+        assert relayed, "the relay records its publishing"
         assert consumed.name == f"{world.event_type} process"
         assert consumed.attributes["messaging.consumer.group.name"].endswith("widget_moved_v1")
     finally:

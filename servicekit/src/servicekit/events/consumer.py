@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from servicekit.events.bus import Delivery, EventBus, stream_name
+from servicekit.events.bus import Delivery, EventBus, PullConsumer, stream_name
 from servicekit.events.envelope import CloudEvent, producer_of, schema_path
 from servicekit.events.outbox import TABLES
 from servicekit.telemetry import extract_context
@@ -157,7 +157,7 @@ class EventConsumer:
         self.prune_interval = prune_interval
         self.durable = durable_name(service, subject)
         self.stream = stream_name(producer_of(subject))
-        self._subscription: Any = None
+        self._subscription: PullConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._last_prune = 0.0
@@ -209,33 +209,64 @@ class EventConsumer:
 
     async def _run(self) -> None:
         failures = 0
-        while not self._stop.is_set():
-            try:
-                if not self.bus.connected:
-                    await self.bus.wait_connected(self.fetch_timeout)
-                    continue
-                if self._subscription is None:
-                    await self._subscribe()
-                deliveries = await self.bus.fetch(
-                    self._subscription, self.batch_size, self.fetch_timeout
-                )
-                if deliveries:
-                    await self.handle(deliveries)
-                await self._maybe_prune()
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                delay = min(0.2 * 2**failures, 10.0)
-                log.warning(
-                    "consumer %s failed (%s: %s); retrying in %.1f s",
-                    self.durable,
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await self._unsubscribe()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+        # The next batch is fetched while the current one is handled (network and server
+        # work overlap the database work); only one fetch is ever in flight.
+        prefetch: asyncio.Task[list[Delivery]] | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not self.bus.connected:
+                        await self.bus.wait_connected(self.fetch_timeout)
+                        continue
+                    if self._subscription is None:
+                        await self._subscribe()
+                    subscription = self._subscription
+                    assert subscription is not None
+                    if prefetch is not None:
+                        deliveries, prefetch = await prefetch, None
+                    else:
+                        deliveries = await self.bus.fetch(
+                            subscription, self.batch_size, self.fetch_timeout
+                        )
+                    if deliveries and not self._stop.is_set():
+                        prefetch = asyncio.create_task(
+                            self.bus.fetch(subscription, self.batch_size, self.fetch_timeout)
+                        )
+                    if deliveries:
+                        await self.handle(deliveries)
+                    await self._maybe_prune()
+                    failures = 0
+                except Exception as exc:
+                    failures += 1
+                    delay = min(0.2 * 2**failures, 10.0)
+                    log.warning(
+                        "consumer %s failed (%s: %s); retrying in %.1f s",
+                        self.durable,
+                        type(exc).__name__,
+                        exc,
+                        delay,
+                    )
+                    if prefetch is not None:
+                        prefetch.cancel()
+                        with contextlib.suppress(BaseException):
+                            await prefetch
+                        prefetch = None
+                    await self._unsubscribe()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), delay)
+        finally:
+            if prefetch is not None:
+                await self._release(prefetch)
+
+    async def _release(self, prefetch: asyncio.Task[list[Delivery]]) -> None:
+        """Hand back messages fetched ahead but not handled, for prompt redelivery."""
+        try:
+            leftovers = await prefetch
+        except Exception:
+            return
+        for delivery in leftovers:
+            with contextlib.suppress(Exception):
+                await delivery.nak()
 
     async def handle(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """Handle fetched messages and settle each one (ack, nak, or dead-letter + term)."""
@@ -281,7 +312,6 @@ class EventConsumer:
                 "messaging.destination.name": item.delivery.subject,
                 "messaging.consumer.group.name": self.durable,
                 "messaging.message.id": item.event.id,
-                "messaging.nats.delivery_count": item.delivery.num_delivered,
             },
         )
 
@@ -341,6 +371,9 @@ class EventConsumer:
             except IntegrityError:
                 session.rollback()
                 return Outcome.DUPLICATE, None
+            except Exception as exc:  # the database itself failed: try again later
+                session.rollback()
+                return Outcome.RETRY, f"{type(exc).__name__}: {exc}"
             with self._span(item) as span:
                 try:
                     self.handler(item.event, session)

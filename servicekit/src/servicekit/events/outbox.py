@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     JSON,
     Column,
@@ -36,6 +38,8 @@ from sqlalchemy.orm import Session
 
 from servicekit.events.envelope import CloudEvent, EventPayload
 from servicekit.telemetry import inject_headers
+
+_tracer = trace.get_tracer("servicekit.events.outbox")
 
 OUTBOX_TABLE = "event_outbox"
 INBOX_TABLE = "event_inbox"
@@ -108,14 +112,30 @@ def outbox_row(event: CloudEvent, headers: dict[str, str]) -> dict[str, object]:
     }
 
 
+def _create_span_headers(event: CloudEvent) -> dict[str, str]:
+    """A "create" producer span for the event; its context goes into the message headers."""
+    with _tracer.start_as_current_span(
+        f"{event.type} create",
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "nats",
+            "messaging.destination.name": event.type,
+            "messaging.message.id": event.id,
+        },
+    ):
+        return inject_headers()
+
+
 def add_event(session: Session, payload: EventPayload, *, subject: str | None) -> CloudEvent:
     """Record an event in the caller's transaction; it is published after the commit.
 
-    `subject` is the CloudEvents subject: the id of the resource the event is about. The
-    current trace context is stored with the row so the consumer's span continues this trace.
+    `subject` is the CloudEvents subject: the id of the resource the event is about. A
+    "create" span is recorded in the current trace and its context stored with the row, so the
+    consumer's span continues this trace on the other side of NATS.
     """
     cloud_event = CloudEvent.new(payload, subject=subject)
-    session.connection().execute(insert(TABLES.outbox), [outbox_row(cloud_event, inject_headers())])
+    row = outbox_row(cloud_event, _create_span_headers(cloud_event))
+    session.connection().execute(insert(TABLES.outbox), [row])
     session.info[_PENDING] = True
     return cloud_event
 
@@ -124,10 +144,9 @@ def add_events(session: Session, items: list[tuple[EventPayload, str | None]]) -
     """Record several events in the caller's transaction with one multi-row insert."""
     if not items:
         return []
-    headers = inject_headers()
     events = [CloudEvent.new(payload, subject=subject) for payload, subject in items]
     session.connection().execute(
-        insert(TABLES.outbox), [outbox_row(event, headers) for event in events]
+        insert(TABLES.outbox), [outbox_row(event, _create_span_headers(event)) for event in events]
     )
     session.info[_PENDING] = True
     return events

@@ -30,7 +30,6 @@ from sqlalchemy.engine import Connection, Engine
 from servicekit.events.bus import EventBus, OutgoingMessage, stream_name
 from servicekit.events.envelope import producer_of
 from servicekit.events.outbox import TABLES, register_waker, unregister_waker
-from servicekit.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("servicekit.events.relay")
@@ -205,34 +204,22 @@ class OutboxRelay:
         return None, [_Row(r[0], r[1], r[2], dict(r[3] or {})) for r in result]
 
     async def _publish(self, rows: list[_Row]) -> list[bool]:
-        streams: dict[str, str] = {}
         for producer in {producer_of(row.type) for row in rows}:
-            streams[producer] = await self.bus.ensure_stream(producer)
-        messages = []
-        for row in rows:
-            parent = extract_context(row.headers)
-            with _tracer.start_as_current_span(
-                f"{row.type} publish",
-                context=parent,
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    "messaging.system": "nats",
-                    "messaging.destination.name": row.type,
-                    "messaging.message.id": row.id,
-                },
-            ):
-                headers = inject_headers()
-            messages.append(
-                OutgoingMessage(
-                    subject=row.type,
-                    payload=row.envelope.encode(),
-                    msg_id=row.id,
-                    headers=headers,
-                )
+            await self.bus.ensure_stream(producer)
+        # The headers stored by add_event carry the context of its "create" span, so each
+        # consumer span continues the trace of the request that produced the event.
+        messages = [
+            OutgoingMessage(
+                subject=row.type, payload=row.envelope.encode(), msg_id=row.id, headers=row.headers
             )
-        return await self.bus.publish_many(
-            messages, ack_timeout=self.publish_timeout, streams=streams
-        )
+            for row in rows
+        ]
+        with _tracer.start_as_current_span(
+            "outbox relay publish",
+            kind=SpanKind.CLIENT,
+            attributes={"messaging.system": "nats", "messaging.batch.message_count": len(rows)},
+        ):
+            return await self.bus.publish_many(messages, ack_timeout=self.publish_timeout)
 
     def _mark_sent(self, connection: Connection | None, ids: list[str]) -> None:
         outbox = TABLES.outbox
