@@ -1,0 +1,84 @@
+"""Diagram versions in a real S3 server: content type checked, size limited, downloadable."""
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from registry.main import create_app
+from registry.models import metadata
+from registry.testing import EPE_ID, Callers, epe_body, registry_settings
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 5000
+
+
+@pytest.fixture
+def s3_client(database, tokens, s3):
+    settings = registry_settings(
+        database,
+        s3_endpoint=s3.endpoint,
+        s3_access_key=s3.access_key,
+        s3_secret_key=s3.secret_key,
+        s3_secure=s3.secure,
+        s3_bucket=f"registry-test-{uuid.uuid4().hex[:8]}",
+        diagram_max_bytes=200_000,
+    )
+    app = create_app(settings, token_verifier=tokens.verifier())
+    metadata.create_all(app.state.engine)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def upload(client, callers, data, content_type, **params):
+    return client.post(
+        f"/epes/{EPE_ID}/diagrams",
+        content=data,
+        params=params,
+        headers={**callers.epe(), "Content-Type": content_type},
+    )
+
+
+def test_versions_upload_list_download(s3_client, tokens):
+    client, callers = s3_client, Callers(tokens)
+    client.post("/epes", json=epe_body(), headers=callers.epe())
+    v1 = upload(client, callers, PNG, "image/png", filename="so-do.png")
+    assert v1.status_code == 201, v1.text
+    assert v1.json()["version"] == 1 and v1.json()["size"] == len(PNG)
+    v2 = upload(client, callers, PDF, "application/pdf")
+    assert v2.status_code == 201 and v2.json()["version"] == 2
+    listed = client.get(f"/epes/{EPE_ID}/diagrams", headers=callers.officer()).json()
+    assert [d["version"] for d in listed] == [2, 1]
+    latest = client.get(f"/epes/{EPE_ID}/diagrams/latest/content", headers=callers.officer())
+    assert latest.status_code == 200 and latest.content == PDF
+    assert latest.headers["content-type"] == "application/pdf"
+    old = client.get(f"/epes/{EPE_ID}/diagrams/1/content", headers=callers.officer())
+    assert old.content == PNG and 'filename="so-do.png"' in old.headers["content-disposition"]
+    assert client.get(f"/epes/{EPE_ID}/diagrams/9", headers=callers.officer()).status_code == 404
+    assert (
+        client.get(
+            f"/epes/{EPE_ID}/diagrams/1/content", headers=callers.officer("CC-X")
+        ).status_code
+        == 403
+    )
+
+
+def test_type_size_and_rights_are_checked(s3_client, tokens):
+    client, callers = s3_client, Callers(tokens)
+    client.post("/epes", json=epe_body(), headers=callers.epe())
+    r = upload(client, callers, b"GIF89a....", "image/gif")
+    assert r.status_code == 415
+    r = upload(client, callers, PNG, "application/pdf")  # a PNG labelled as PDF
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    r = upload(client, callers, b"%PDF-" + b"x" * 300_000, "application/pdf")
+    assert r.status_code == 413
+    r = upload(client, callers, b"", "image/png")
+    assert r.status_code == 422
+    r = client.post(
+        f"/epes/{EPE_ID}/diagrams",
+        content=PNG,
+        headers={**callers.officer(), "Content-Type": "image/png"},
+    )
+    assert r.status_code == 403
+    assert client.get(f"/epes/{EPE_ID}/diagrams", headers=callers.epe()).json() == []
