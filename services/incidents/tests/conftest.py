@@ -126,6 +126,25 @@ class Registry:
             )
         )
 
+    def came_back(self, camera_id: str, epe_id: str, *, at: datetime | None = None) -> None:
+        """registry.camera.came_back.v1."""
+        at = at or self.clock.now()
+        self._handle(
+            registry_event(
+                "registry.camera.came_back.v1",
+                {
+                    **self.camera_data(camera_id, epe_id),
+                    "outage_id": str(uuid.uuid4()),
+                    "cause": "no_heartbeat",
+                    "started_at": (at - timedelta(minutes=30)).isoformat(),
+                    "ended_at": at.isoformat(),
+                    "duration_seconds": 1800.0,
+                    "planned": False,
+                },
+                at,
+            )
+        )
+
 
 @pytest.fixture
 def clock() -> ManualClock:

@@ -104,3 +104,21 @@ def test_recurrence_of_a_detected_camera(
     ]
     assert detected[0]["previous_incident_id"] == first
     assert outbox(app, "incidents.notice.requested.v1")[0]["previous_incident_id"] == first
+
+
+def test_a_detected_incident_ends_when_all_its_cameras_are_back(
+    app, client, registry, officer_headers, clock
+) -> None:
+    registry.went_offline("cam-1", "epe-1", at=clock.now())
+    registry.went_offline("cam-2", "epe-1", at=clock.now())
+    clock.advance(timedelta(minutes=40))
+    registry.came_back("cam-1", "epe-1", at=clock.now())
+    incident = client.get("/incidents", headers=officer_headers).json()["data"][0]
+    assert incident["state"] == "detected"  # cam-2 is still down
+    registry.came_back("cam-2", "epe-1", at=clock.now())
+    incident = client.get(f"/incidents/{incident['id']}", headers=officer_headers).json()
+    assert incident["state"] == "restored"
+    assert incident["promptness"] == "early"
+    assert len(outbox(app, "incidents.incident.restored.v1")) == 1
+    closed = client.post(f"/incidents/{incident['id']}/closure", json={}, headers=officer_headers)
+    assert closed.status_code == 200

@@ -15,12 +15,15 @@ from incidents.incident.models import Incident, IncidentKind, IncidentState
 from incidents.incident.service import (
     Context,
     add_cameras,
+    camera_ids,
     emit,
     facts,
     open_covering,
     open_incident,
     record,
+    restore,
 )
+from incidents.projection.models import Camera
 from incidents.projection.service import apply_camera
 from incidents.settings import Settings
 from servicekit.events import CloudEvent, PermanentError
@@ -113,14 +116,32 @@ def camera_came_back(session: Session, ctx: Context, event: CloudEvent) -> None:
     camera = apply_camera(session, event.data, at=event.time, online=True)
     session.flush()
     covering = open_covering(session, epe_id=camera.epe_id, camera_id=camera.camera_id)
-    if covering is not None:
-        record(
+    if covering is None:
+        return
+    ended_at = _instant(event.data.get("ended_at"), event.time)
+    record(
+        session,
+        covering,
+        actor=SYSTEM,
+        action="camera_came_back",
+        at=ctx.now,
+        details={"camera_id": camera.camera_id, "ended_at": ended_at.isoformat()},
+    )
+    if covering.state != IncidentState.DETECTED.value:
+        return  # notified: the EPE reports the restoration of its whole system
+    cameras = session.exec(
+        select(Camera).where(col(Camera.camera_id).in_(camera_ids(session, covering.id)))
+    ).all()
+    if all(c.online or c.removed for c in cameras):
+        # Every camera of a detected incident is back before any notice: it is over. The
+        # officer still confirms the closure; promptness counts as for any restoration.
+        restore(
             session,
+            ctx,
             covering,
+            restored_at=max(ended_at, covering.opened_at),
+            note="all cameras back online before a notice was filed",
             actor=SYSTEM,
-            action="camera_came_back",
-            at=ctx.now,
-            details={"camera_id": camera.camera_id, "ended_at": event.data.get("ended_at")},
         )
 
 

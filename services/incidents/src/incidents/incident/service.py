@@ -306,7 +306,7 @@ def promptness_of(incident: Incident, restored_at: datetime, *, extension: bool)
     return Promptness.LATE_WITH_EXTENSION if extension else Promptness.LATE_WITHOUT_EXTENSION
 
 
-def report_restoration(
+def restore(
     session: Session,
     ctx: Context,
     incident: Incident,
@@ -315,14 +315,7 @@ def report_restoration(
     note: str | None,
     actor: Actor,
 ) -> None:
-    """The EPE reports the time its system worked again."""
-    require_state(
-        incident, [IncidentState.NOTIFIED, IncidentState.PLAN_AGREED], "report the restoration"
-    )
-    if restored_at > ctx.now + FUTURE_TOLERANCE:
-        raise field_error("body.restored_at", "must not be in the future")
-    if restored_at < incident.opened_at:
-        raise field_error("body.restored_at", "must not be before the interruption was reported")
+    """Mark the incident restored at `restored_at`, with its promptness, and publish it."""
     extension = has_extension(session, incident.id, before=ctx.now)
     promptness = promptness_of(incident, restored_at, extension=extension)
     incident.state = IncidentState.RESTORED.value
@@ -347,6 +340,26 @@ def report_restoration(
         ),
         incident,
     )
+
+
+def report_restoration(
+    session: Session,
+    ctx: Context,
+    incident: Incident,
+    *,
+    restored_at: datetime,
+    note: str | None,
+    actor: Actor,
+) -> None:
+    """The EPE reports the time its system worked again."""
+    require_state(
+        incident, [IncidentState.NOTIFIED, IncidentState.PLAN_AGREED], "report the restoration"
+    )
+    if restored_at > ctx.now + FUTURE_TOLERANCE:
+        raise field_error("body.restored_at", "must not be in the future")
+    if restored_at < incident.opened_at:
+        raise field_error("body.restored_at", "must not be before the interruption was reported")
+    restore(session, ctx, incident, restored_at=restored_at, note=note, actor=actor)
 
 
 def working_days_used(ctx: Context, incident: Incident) -> int:
