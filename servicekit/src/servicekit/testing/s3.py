@@ -76,6 +76,12 @@ class SeaweedS3:
             f"-master.port={free_port()}",
             f"-volume.port={free_port()}",
             f"-filer.port={free_port()}",
+            # gRPC ports default to HTTP port + 10000, invalid above 55535: choose them too.
+            f"-master.port.grpc={free_port()}",
+            f"-volume.port.grpc={free_port()}",
+            f"-filer.port.grpc={free_port()}",
+            f"-s3.port.grpc={free_port()}",
+            "-s3.port.iceberg=0",  # no fixed-port Iceberg catalog (8181) shared between servers
             "-master.volumeSizeLimitMB=64",
             "-volume.max=0",
             "-s3",
