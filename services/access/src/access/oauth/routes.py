@@ -14,7 +14,12 @@ from access.context import request_audit_context
 from access.db import new_id
 from access.keys import service as signing
 from access.oauth import tokens
-from access.oauth.server import StarletteOAuth2Request, build_server, user_info
+from access.oauth.server import (
+    StarletteOAuth2Request,
+    build_server,
+    oauth_error_body,
+    user_info,
+)
 from access.officers import service as officers
 from access.permissions import ensure_person
 from access.runtime import RuntimeDep
@@ -24,6 +29,9 @@ from servicekit.errors import Forbidden, problem_response
 
 public = APIRouter(tags=["oauth"])
 protected = APIRouter(tags=["oauth"])
+
+VSCHAR = r"^[\x20-\x7e]*$"
+"""Printable ASCII, as RFC 6749 appendix A allows in these parameters."""
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -94,6 +102,14 @@ def jwks(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
 
 
+def malformed() -> Response:
+    """An RFC 6749 invalid_request for parameters Authlib cannot even describe."""
+    body = oauth_error_body(
+        400, {"error": "invalid_request", "error_description": "malformed parameters"}
+    )
+    return JSONResponse(body, status_code=400, headers=NO_STORE)
+
+
 def _redirect_error(redirect_uri: str, error: str, description: str, state: str | None) -> Response:
     params = {"error": error, "error_description": description}
     if state:
@@ -111,15 +127,19 @@ def authorize(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
-    response_type: Annotated[str, Query(max_length=20)],
-    client_id: Annotated[str, Query(max_length=64)],
-    redirect_uri: Annotated[str | None, Query(max_length=1000)] = None,
-    scope: Annotated[str | None, Query(max_length=200)] = None,
-    state: Annotated[str | None, Query(max_length=500)] = None,
-    code_challenge: Annotated[str | None, Query(max_length=128)] = None,
-    code_challenge_method: Annotated[str | None, Query(max_length=10)] = None,
-    nonce: Annotated[str | None, Query(max_length=255)] = None,
-    prompt: Annotated[str | None, Query(max_length=50)] = None,
+    response_type: Annotated[str, Query(max_length=20, pattern=r"^[a-z_ ]+$")],
+    client_id: Annotated[str, Query(max_length=64, pattern=VSCHAR)],
+    redirect_uri: Annotated[str | None, Query(max_length=1000, pattern=VSCHAR)] = None,
+    scope: Annotated[str | None, Query(max_length=200, pattern=VSCHAR)] = None,
+    state: Annotated[str | None, Query(max_length=500, pattern=VSCHAR)] = None,
+    code_challenge: Annotated[
+        str | None, Query(max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
+    ] = None,
+    code_challenge_method: Annotated[
+        str | None, Query(max_length=10, pattern=r"^[A-Za-z0-9]+$")
+    ] = None,
+    nonce: Annotated[str | None, Query(max_length=255, pattern=VSCHAR)] = None,
+    prompt: Annotated[str | None, Query(max_length=50, pattern=r"^[a-z_ ]+$")] = None,
     signin: Annotated[
         str | None,
         Query(max_length=200, description="an authenticated sign-in transaction (see /signin)"),
@@ -151,6 +171,8 @@ def authorize(
     server = build_server(session=session, runtime=runtime, context=context)
     try:
         grant = server.get_consent_grant(oauth_request)
+    except ValueError:  # Authlib refuses to echo characters RFC 6749 forbids in errors
+        return problem_response(400, "Invalid authorization request", "malformed parameters")
     except OAuth2Error as error:
         if error.redirect_uri:
             return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
@@ -230,7 +252,11 @@ def token(
         },
     )
     server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
-    response: Response = server.create_token_response(oauth_request)
+    try:
+        response: Response = server.create_token_response(oauth_request)
+    except ValueError:  # Authlib refuses to echo characters RFC 6749 forbids in errors
+        session.rollback()
+        return malformed()
     if response.status_code >= 400:
         server.audit(
             "token.refused",
@@ -266,7 +292,11 @@ def revoke(
         },
     )
     server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
-    response: Response = server.create_endpoint_response("revocation", oauth_request)
+    try:
+        response: Response = server.create_endpoint_response("revocation", oauth_request)
+    except ValueError:
+        session.rollback()
+        return malformed()
     session.commit()
     return response
 
@@ -294,7 +324,11 @@ def introspect(
         },
     )
     server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
-    response: Response = server.create_endpoint_response("introspection", oauth_request)
+    try:
+        response: Response = server.create_endpoint_response("introspection", oauth_request)
+    except ValueError:
+        session.rollback()
+        return malformed()
     session.commit()
     response.headers.update(NO_STORE)
     return response
