@@ -83,6 +83,7 @@ class Upstream:
     hits: list[dict[str, Any]] = field(default_factory=list)
     upload_started: threading.Event = field(default_factory=threading.Event)
     download_received: threading.Event = field(default_factory=threading.Event)
+    endless_stopped: threading.Event = field(default_factory=threading.Event)
     url: str = ""
 
 
@@ -133,6 +134,18 @@ def upstream_app(state: Upstream) -> FastAPI:
             digest.update(chunk)
             size += len(chunk)
         return {"size": size, "sha256": digest.hexdigest()}
+
+    @app.get("/endless")
+    async def endless() -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    yield b"e" * 65536
+                    await asyncio.sleep(0.001)
+            finally:
+                state.endless_stopped.set()
+
+        return StreamingResponse(body(), media_type="application/octet-stream")
 
     @app.get("/blob")
     async def blob(size: int) -> Response:

@@ -110,3 +110,14 @@ def test_expect_continue_upload(gateway, upstream, tokens, pattern) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+
+
+def test_client_leaving_a_download_stops_the_service_stream(gateway, upstream, tokens) -> None:
+    with httpx.stream("GET", f"{gateway}/api/evidence/endless", headers=tokens.headers()) as r:
+        received = 0
+        for chunk in r.iter_raw():
+            received += len(chunk)
+            if received > 2 * MIB:
+                break
+    # Leaving the block closed the client connection; the gateway must let go of the service.
+    assert upstream.endless_stopped.wait(10)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import re
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -242,7 +242,8 @@ class Proxy:
                     forward.popall(listed.decode("latin-1"), None)
 
         if request_id is None or _REQUEST_ID.fullmatch(request_id) is None:
-            request_id = secrets.token_hex(16).encode()
+            # A correlation id, not a secret: no need for a system call per request.
+            request_id = b"%032x" % random.getrandbits(128)
         exchange = _Exchange(request_id)
 
         parent = propagate.extract(trace_carrier) if trace_carrier is not None else None
