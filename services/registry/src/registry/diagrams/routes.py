@@ -14,14 +14,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
-from minio.error import S3Error
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from registry.common import new_id, utc_now
 from registry.diagrams.models import DiagramPublic, DiagramVersion
-from registry.diagrams.storage import DiagramStore
+from registry.diagrams.storage import STORAGE_ERRORS, DiagramStore
 from registry.permissions import managed_epe, readable_epe
 from registry.settings import Settings
 from servicekit.auth import CurrentPrincipal
@@ -147,7 +146,7 @@ async def upload_diagram(
 
         try:
             row = await asyncio.to_thread(save)
-        except (OSError, ValueError, S3Error) as exc:
+        except STORAGE_ERRORS as exc:
             raise Problem(503, "Service Unavailable", "object storage is unavailable") from exc
     return _public(row)
 
@@ -204,7 +203,7 @@ def download_diagram(
     safe = "".join(ch for ch in name if ch.isalnum() or ch in "._-") or "diagram"
     try:
         body = store_of(request).open(row.object_key)
-    except (OSError, ValueError, S3Error) as exc:
+    except STORAGE_ERRORS as exc:
         raise Problem(503, "Service Unavailable", "object storage is unavailable") from exc
     return StreamingResponse(
         body,

@@ -6,12 +6,16 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO, cast
 
+import urllib3
 from minio import Minio
 from minio.error import S3Error
+from urllib3.exceptions import HTTPError as TransportError
 
 from registry.settings import Settings
 
 CHUNK = 64 * 1024
+STORAGE_ERRORS = (OSError, ValueError, S3Error, TransportError)
+"""What talking to object storage may raise: mapped to 503 by the routes."""
 
 
 class DiagramStore:
@@ -25,6 +29,13 @@ class DiagramStore:
             secret_key=settings.s3_secret_key.get_secret_value() or None,
             secure=settings.s3_secure,
             region=settings.s3_region,
+            http_client=urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=5.0, read=60.0),
+                retries=urllib3.Retry(
+                    total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)
+                ),
+                maxsize=10,
+            ),
         )
         self._ready = False
         self._lock = threading.Lock()
