@@ -1,6 +1,7 @@
 """Imports every table module so the registry's metadata is complete (migrations, create_all)."""
 
 from registry.areas.models import Area
+from registry.assignments.models import OfficerAssignment
 from registry.cameras.models import Camera
 from registry.conformity.models import ConformityDeclaration, ConformityReview
 from registry.coverage.models import CoverageGap
@@ -21,6 +22,7 @@ __all__ = [
     "Epe",
     "LogbookEntry",
     "MaintenanceWindow",
+    "OfficerAssignment",
     "Outage",
     "metadata",
 ]

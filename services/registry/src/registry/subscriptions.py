@@ -1,5 +1,8 @@
 """Everything the registry consumes: `{subject: handler}`."""
 
+from registry.assignments.handlers import handle_assignment_changed
 from servicekit.events import EventHandler
 
-subscriptions: dict[str, EventHandler] = {}
+subscriptions: dict[str, EventHandler] = {
+    "access.assignment.changed.v1": handle_assignment_changed,
+}

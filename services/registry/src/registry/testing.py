@@ -4,16 +4,19 @@ database, tokens per kind of caller, builders of a small EPE site, and outbox re
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlmodel import Session
 
 from registry.settings import Settings
 from servicekit.auth import Role
-from servicekit.events import EventPayload
+from servicekit.events import CloudEvent, EventPayload
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment
 from servicekit.testing.tokens import TokenFactory
@@ -118,11 +121,16 @@ class Site:
 
 
 def build_site(
-    client: TestClient, callers: Callers, epe_id: str = EPE_ID, *, tax_code: str = TAX_CODE
+    client: TestClient,
+    callers: Callers,
+    epe_id: str = EPE_ID,
+    *,
+    tax_code: str = TAX_CODE,
+    unit: str = UNIT,
 ) -> Site:
     """Register an EPE (as itself) and declare a small, complete camera system."""
     vendor = callers.epe(epe_id)
-    r = client.post("/epes", json=epe_body(tax_code=tax_code), headers=vendor)
+    r = client.post("/epes", json=epe_body(tax_code=tax_code, unit=unit), headers=vendor)
     assert r.status_code == 201, r.text
 
     def area(**body: Any) -> dict[str, Any]:
@@ -187,3 +195,36 @@ def validate_payloads(app: FastAPI) -> int:
         jsonschema.validate(event["data"], model.model_json_schema())
         checked += 1
     return checked
+
+
+def assign(
+    app: FastAPI,
+    *,
+    officer: str,
+    epe_id: str = EPE_ID,
+    unit: str = UNIT,
+    change: str = "assigned",
+    assignment_id: str = "asg-1",
+    at: datetime | None = None,
+) -> None:
+    """Feed an `access.assignment.changed.v1` event to the app's own handler."""
+    at = at or datetime.now(UTC)
+    event = CloudEvent(
+        id=str(uuid.uuid4()),
+        source="camwatch/access",
+        type="access.assignment.changed.v1",
+        subject=epe_id,
+        time=at,
+        data={
+            "assignment_id": assignment_id,
+            "officer_id": officer,
+            "epe_id": epe_id,
+            "unit": unit,
+            "change": change,
+            "changed_by": "head-binh",
+            "changed_at": at.isoformat(),
+        },
+    )
+    with Session(app.state.engine) as session:
+        app.state.spec.subscriptions[event.type](event, session)
+        session.commit()

@@ -4,7 +4,7 @@ import pytest
 
 from registry.conformity.models import LineResult
 from registry.conformity.requirements import APPENDIX_I, check_specs
-from registry.testing import EPE_ID, GOOD_SPECS, build_site, epe_body
+from registry.testing import EPE_ID, GOOD_SPECS, assign, build_site, epe_body
 
 LINES = ["1", "2", "3", "4", "5", "6a", "6b", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
 
@@ -129,8 +129,9 @@ def test_declare_then_confirm_by_head(client, callers):
     )
 
 
-def test_rejection_needs_reasons_and_failing_specs_cannot_be_confirmed(client, callers):
+def test_rejection_needs_reasons_and_failing_specs_cannot_be_confirmed(client, callers, app):
     site = build_site(client, callers)
+    assign(app, officer="officer-an")
     client.patch(
         f"/epes/{EPE_ID}/cameras/{site.cameras['C02']['id']}",
         json={"specs": {**GOOD_SPECS, "frame_rate_fps": 15}},
@@ -174,3 +175,35 @@ def test_camera_change_makes_the_declaration_outdated(client, callers):
         client.get(f"/epes/{EPE_ID}/conformity", headers=callers.officer()).json()["status"]
         == "outdated"
     )
+
+
+def test_only_assigned_officers_review(client, callers, app):
+    build_site(client, callers)
+    d = declare(client, callers).json()
+    url = f"/epes/{EPE_ID}/conformity/reviews"
+    body = {"declaration_id": d["id"], "decision": "rejected", "reasons": ["Thiếu tài liệu"]}
+    # not assigned (yet): refused
+    assert client.post(url, json=body, headers=callers.officer()).status_code == 403
+    # assigned to another EPE: still refused
+    assign(app, officer="officer-an", epe_id="epe-other", assignment_id="asg-0")
+    assert client.post(url, json=body, headers=callers.officer()).status_code == 403
+    assign(app, officer="officer-an", assignment_id="asg-1")
+    # a redelivered or stale event changes nothing; a later "ended" does
+    from datetime import UTC, datetime, timedelta
+
+    assign(
+        app,
+        officer="officer-an",
+        assignment_id="asg-1",
+        change="ended",
+        at=datetime.now(UTC) - timedelta(days=1),
+    )
+    other_officer = callers.officer(subject="officer-ba")
+    assert client.post(url, json=body, headers=other_officer).status_code == 403
+    r = client.post(url, json=body, headers=callers.officer())
+    assert r.status_code == 201, r.text
+    assign(app, officer="officer-an", assignment_id="asg-1", change="ended")
+    d2 = declare(client, callers).json()
+    body2 = {**body, "declaration_id": d2["id"]}
+    assert client.post(url, json=body2, headers=callers.officer()).status_code == 403
+    assert client.post(url, json=body2, headers=callers.head()).status_code == 201

@@ -1,0 +1,25 @@
+"""Projection of the access service's officer-to-EPE assignments (`access.assignment.changed.v1`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field as SQLField
+
+from registry.db import RegistryModel
+from registry.types import utc_field
+
+
+class OfficerAssignment(RegistryModel, table=True):
+    """One assignment as last reported by the access service."""
+
+    __tablename__ = "officer_assignments"
+    __table_args__ = (Index("ix_officer_assignments_lookup", "officer_id", "epe_id", "active"),)
+
+    assignment_id: str = SQLField(primary_key=True, max_length=64)
+    officer_id: str = SQLField(max_length=200)
+    epe_id: str = SQLField(max_length=64)
+    unit: str = SQLField(max_length=64)
+    active: bool
+    changed_at: datetime = utc_field()
