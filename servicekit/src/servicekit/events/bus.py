@@ -457,11 +457,14 @@ class EventBus:
                 futures.append(None)
                 continue
             futures.append(future)
-        pending = [f for f in futures if f is not None]
-        if pending:
-            _done, not_done = await asyncio.wait(pending, timeout=ack_timeout)
-            for future in not_done:
-                future.cancel()
+        if any(future is not None for future in futures):
+            try:
+                # Resolves when no asynchronous publish of this connection awaits its ack.
+                await asyncio.wait_for(js.publish_async_completed(), ack_timeout)
+            except TimeoutError:
+                for future in futures:
+                    if future is not None and not future.done():
+                        future.cancel()
         results: list[bool] = []
         for future in futures:
             if future is None or future.cancelled() or future.exception() is not None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
@@ -117,6 +118,10 @@ class _Item:
     delivery: Delivery
     event: CloudEvent
 
+    @property
+    def span_name(self) -> str:
+        return f"{self.delivery.subject} process"
+
 
 class EventConsumer:
     """One durable pull consumer of one subject for one service."""
@@ -130,7 +135,7 @@ class EventConsumer:
         engine: Engine,
         bus: EventBus,
         schemas: SchemaRegistry,
-        batch_size: int = 256,
+        batch_size: int = 512,
         fetch_timeout: float = 1.0,
         max_deliver: int = 5,
         ack_wait: float = 30.0,
@@ -315,6 +320,29 @@ class EventConsumer:
             },
         )
 
+    def _handle_traced(self, item: _Item, session: Session) -> None:
+        """Run the handler inside a consumer span continuing the producer's trace."""
+        span = _tracer.start_span(
+            item.span_name,
+            context=extract_context(item.delivery.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": item.delivery.subject,
+                "messaging.consumer.group.name": self.durable,
+                "messaging.message.id": item.event.id,
+            },
+        )
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            self.handler(item.event, session)
+        except BaseException as exc:
+            _record(span, exc)
+            raise
+        finally:
+            otel_context.detach(token)
+            span.end()
+
     def _process_batch(self, items: list[_Item]) -> list[Outcome] | None:
         """All events in one transaction; None when it failed (then one by one)."""
         inbox = TABLES.inbox
@@ -337,8 +365,7 @@ class EventConsumer:
                         outcomes.append(Outcome.DUPLICATE)
                         continue
                     seen.add(item.event.id)
-                    with self._span(item):
-                        self.handler(item.event, session)
+                    self._handle_traced(item, session)
                     rows.append(
                         {"consumer": self.durable, "event_id": item.event.id, "processed_at": now}
                     )
