@@ -120,7 +120,10 @@ function userBlock(user) {
       "dl",
       { class: "user-facts" },
       h("dt", { text: t("header.unit") }),
-      h("dd", { "data-testid": "user-unit", text: user.unitName ? `${user.unitName} (${user.unit})` : user.unit || "—" }),
+      h("dd", {
+        "data-testid": "user-unit",
+        text: user.unitName ? `${user.unitName} (${user.unit})` : user.unit || "—",
+      }),
       h("dt", { text: t("header.roles") }),
       h(
         "dd",
@@ -129,17 +132,66 @@ function userBlock(user) {
           "ul",
           { class: "roles" },
           user.roles.length
-            ? user.roles.map((role) => h("li", { class: "role", "data-role": role, text: roleLabel(role) }))
+            ? user.roles.map((role) =>
+                h("li", { class: "role", "data-role": role, text: roleLabel(role) }),
+              )
             : h("li", { class: "role role-none", text: t("header.noRoles") }),
         ),
       ),
       user.authTime
         ? [
             h("dt", { text: t("header.signedInAt") }),
-            h("dd", {}, h("time", { datetime: isoDateTime(user.authTime), text: formatDateTime(user.authTime) })),
+            h(
+              "dd",
+              {},
+              h("time", {
+                datetime: isoDateTime(user.authTime),
+                text: formatDateTime(user.authTime),
+              }),
+            ),
           ]
         : null,
     ),
+  );
+}
+
+function brand() {
+  return h(
+    "div",
+    { class: "brand" },
+    h(
+      "a",
+      { href: "/", class: "brand-link", "data-link": true },
+      h("span", { class: "brand-mark", "aria-hidden": "true" }),
+      "camwatch",
+    ),
+    h("span", { class: "brand-tagline", text: t("app.tagline") }),
+  );
+}
+
+function signOutButton() {
+  return h("button", {
+    type: "button",
+    class: "button-secondary sign-out",
+    text: t("header.signOut"),
+    onClick: async () => {
+      await auth.signOut();
+      navigate("/signin?signedOut=1", { replace: true });
+    },
+  });
+}
+
+function mainNav() {
+  const onEpes = ["/", "/epes"].includes(window.location.pathname);
+  return h(
+    "nav",
+    { class: "site-nav", "aria-label": t("nav.label") },
+    h("a", {
+      href: "/",
+      "data-link": true,
+      "aria-current": onEpes ? "page" : null,
+      text: t("nav.assignedEpes"),
+    }),
   );
 }
 
@@ -152,45 +204,30 @@ function renderHeader() {
     header,
     h(
       "div",
-      { class: "brand" },
-      h("a", { href: "/", class: "brand-link", "data-link": true }, h("span", { class: "brand-mark", "aria-hidden": "true" }), "camwatch"),
-      h("span", { class: "brand-tagline", text: t("app.tagline") }),
+      { class: "topbar" },
+      brand(),
+      h(
+        "div",
+        { class: "header-tools" },
+        user ? userBlock(user) : null,
+        languageSwitch(),
+        user ? signOutButton() : null,
+      ),
     ),
-    user
-      ? h(
-          "nav",
-          { class: "site-nav", "aria-label": t("nav.label") },
-          h("a", {
-            href: "/",
-            "data-link": true,
-            "aria-current": window.location.pathname === "/" || window.location.pathname === "/epes" ? "page" : null,
-            text: t("nav.assignedEpes"),
-          }),
-        )
-      : null,
-    h(
-      "div",
-      { class: "header-tools" },
-      user ? userBlock(user) : null,
-      languageSwitch(),
-      user
-        ? h("button", {
-            type: "button",
-            class: "button-secondary sign-out",
-            text: t("header.signOut"),
-            onClick: async () => {
-              await auth.signOut();
-              navigate("/signin?signedOut=1", { replace: true });
-            },
-          })
-        : null,
-    ),
+    user ? mainNav() : null,
   );
   if (focusedLanguage) header.querySelector(`[data-language="${focusedLanguage}"]`)?.focus();
 }
 
 function interceptLinks(event) {
-  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  if (
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey
+  )
+    return;
   const link = event.target.closest("a[data-link]");
   if (!link || link.origin !== window.location.origin) return;
   event.preventDefault();

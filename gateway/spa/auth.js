@@ -15,7 +15,7 @@ export const CLIENT_ID = "camwatch-spa";
 export const DISCOVERY_URL = "/api/access/.well-known/openid-configuration";
 export const SIGNIN_URL = "/api/access/signin";
 export const SIGNIN_TOTP_URL = "/api/access/signin/totp";
-const SCOPE = "openid profile offline_access";
+const SCOPE = "openid profile";
 const PENDING_KEY = "camwatch.pending-authorization";
 const REFRESH_KEY = "camwatch.refresh-token";
 const EXPIRY_MARGIN_SECONDS = 30;
@@ -45,7 +45,10 @@ function base64url(bytes) {
 }
 
 function base64urlDecode(text) {
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  const padded = text
+    .replace(/-/g, "+")
+    .replace(/_/g, "/")
+    .padEnd(Math.ceil(text.length / 4) * 4, "=");
   const binary = atob(padded);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
@@ -78,7 +81,10 @@ export function decodeJwt(token) {
 async function fetchJson(url, init) {
   let response;
   try {
-    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...(init?.headers || {}) } });
+    response = await fetch(url, {
+      ...init,
+      headers: { Accept: "application/json", ...(init?.headers || {}) },
+    });
   } catch (error) {
     throw new AuthError("auth.error.network", String(error));
   }
@@ -89,7 +95,8 @@ async function fetchJson(url, init) {
 /** The access service's OpenID configuration (fetched once). */
 export async function discovery() {
   if (discovered) return discovered;
-  if (!window.crypto?.subtle) throw new AuthError("auth.error.insecure", "crypto.subtle is missing");
+  if (!window.crypto?.subtle)
+    throw new AuthError("auth.error.insecure", "crypto.subtle is missing");
   const { response, body } = await fetchJson(DISCOVERY_URL);
   if (!response.ok || !body?.authorization_endpoint || !body?.token_endpoint) {
     throw new AuthError("auth.error.discovery", `discovery answered ${response.status}`);
@@ -146,7 +153,7 @@ async function validateIdToken(idToken, config, expectedNonce) {
 
 // -- the officer's two sign-in steps ------------------------------------------------------------
 
-async function postSignin(url, payload) {
+async function postSignin(url, payload, errorCode) {
   const { response, body } = await fetchJson(url, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -154,7 +161,10 @@ async function postSignin(url, payload) {
     credentials: "same-origin",
   });
   if (!response.ok) {
-    const error = new AuthError("auth.error.signin", body?.detail || body?.title || `HTTP ${response.status}`);
+    const error = new AuthError(
+      errorCode,
+      body?.detail || body?.title || `HTTP ${response.status}`,
+    );
     error.status = response.status;
     error.problem = body;
     error.retryAfter = response.headers.get("Retry-After");
@@ -165,12 +175,12 @@ async function postSignin(url, payload) {
 
 /** Step 1: username and password; returns the sign-in transaction (`stage`, `next`...). */
 export function startSignin(username, password) {
-  return postSignin(SIGNIN_URL, { username, password });
+  return postSignin(SIGNIN_URL, { username, password }, "auth.error.signin");
 }
 
 /** Step 2: the TOTP code for the transaction; returns it authenticated. */
 export function verifyTotp(transaction, code) {
-  return postSignin(SIGNIN_TOTP_URL, { transaction, code });
+  return postSignin(SIGNIN_TOTP_URL, { transaction, code }, "auth.error.totp");
 }
 
 // -- authorization code + PKCE ----------------------------------------------------------------
@@ -187,7 +197,13 @@ export function redirectUri() {
 export async function authorize({ signin, returnTo = "/", uiLocale } = {}) {
   const config = await discovery();
   const verifier = randomString(48);
-  const pending = { state: randomString(), nonce: randomString(), verifier, returnTo, at: Date.now() };
+  const pending = {
+    state: randomString(),
+    nonce: randomString(),
+    verifier,
+    returnTo,
+    at: Date.now(),
+  };
   window.sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
   const url = new URL(config.authorization_endpoint, window.location.origin);
   const params = {
@@ -219,7 +235,10 @@ export async function completeAuthorization(search) {
     throw new AuthError("auth.error.state", "state does not match the request");
   }
   if (params.get("error")) {
-    throw new AuthError("auth.error.denied", params.get("error_description") || params.get("error"));
+    throw new AuthError(
+      "auth.error.denied",
+      params.get("error_description") || params.get("error"),
+    );
   }
   const code = params.get("code");
   if (!code) throw new AuthError("auth.error.state", "no code in the callback");

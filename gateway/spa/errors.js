@@ -56,11 +56,18 @@ export function problemView(error) {
           ),
         )
       : null,
-    retryAfter ? h("p", { class: "problem-detail", text: t("error.retryAfter", { seconds: retryAfter }) }) : null,
+    retryAfter
+      ? h("p", { class: "problem-detail", text: t("error.retryAfter", { seconds: retryAfter }) })
+      : null,
   );
 }
 
 /** Log the technical part for developers (never tokens: errors carry none). */
 export function report(error) {
-  console.warn("camwatch:", error?.name || "Error", error?.status ?? "", error?.detail || error?.message || error);
+  console.warn(
+    "camwatch:",
+    error?.name || "Error",
+    error?.status ?? "",
+    error?.detail || error?.message || error,
+  );
 }

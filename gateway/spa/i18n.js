@@ -66,6 +66,17 @@ export function t(key, params = {}) {
   );
 }
 
+/**
+ * A message that depends on a number: `key.one` / `key.other` (Intl.PluralRules of the
+ * current language; Vietnamese has only `other`), with `{count}` filled in.
+ */
+export function tn(key, count, params = {}) {
+  const form = new Intl.PluralRules(locale()).select(count);
+  const specific = `${key}.${form}`;
+  const chosen = t(specific) === specific ? `${key}.other` : specific;
+  return t(chosen, { ...params, count });
+}
+
 /** The label of a role code, or the code itself when the role is unknown to the SPA. */
 export function roleLabel(role) {
   const key = `role.${role}`;

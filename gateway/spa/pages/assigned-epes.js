@@ -7,7 +7,7 @@
 import { api, listAll } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { errorTitle, problemView, report } from "../errors.js";
-import { formatDate, formatDateTime, isoDateTime, onLanguageChange, t } from "../i18n.js";
+import { formatDate, formatDateTime, isoDateTime, onLanguageChange, t, tn } from "../i18n.js";
 
 export const ASSIGNMENTS_URL = "/api/access/assignments/me";
 
@@ -52,7 +52,10 @@ function row({ assignment, epe, error }) {
       {},
       epe
         ? epe.address
-        : h("span", { class: "muted", text: `${t("epes.registryUnavailable")}: ${errorTitle(error)}` }),
+        : h("span", {
+            class: "muted",
+            text: `${t("epes.registryUnavailable")}: ${errorTitle(error)}`,
+          }),
     ),
     h("td", {}, epe ? statusBadge(epe.status) : "—"),
     h(
@@ -110,7 +113,12 @@ export function mount(container) {
         h(
           "div",
           { class: "page-head" },
-          h("div", {}, h("h1", { id: "epes-heading", text: t("epes.title") }), h("p", { class: "lead", text: t("epes.lead") })),
+          h(
+            "div",
+            {},
+            h("h1", { id: "epes-heading", text: t("epes.title") }),
+            h("p", { class: "lead", text: t("epes.lead") }),
+          ),
           h("button", {
             type: "button",
             class: "button-secondary",
@@ -122,8 +130,10 @@ export function mount(container) {
         h(
           "p",
           { id: "epes-summary", class: "summary", role: "status" },
-          state.loading || state.error ? "" : t("epes.count", { count: state.rows.length }),
-          state.loadedAt ? ` · ${t("epes.loadedAt", { time: formatDateTime(state.loadedAt) })}` : "",
+          state.loading || state.error ? "" : tn("epes.count", state.rows.length),
+          state.loadedAt
+            ? ` · ${t("epes.loadedAt", { time: formatDateTime(state.loadedAt) })}`
+            : "",
         ),
         body,
       ),

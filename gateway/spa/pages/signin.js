@@ -22,7 +22,11 @@ export function mount(container) {
     expiresAt: null,
     error: null,
     busy: false,
-    notice: query.get("signedOut") ? "signin.signedOut" : query.get("expired") ? "signin.expired" : null,
+    notice: query.get("signedOut")
+      ? "signin.signedOut"
+      : query.get("expired")
+        ? "signin.expired"
+        : null,
     returnTo: safeReturnPath(query.get("return")),
   };
 
@@ -32,7 +36,13 @@ export function mount(container) {
       { class: "field" },
       h("label", { for: id, text: label }),
       hint ? h("p", { class: "field-hint", id: `${id}-hint`, text: hint }) : null,
-      h("input", { id, name: id, "aria-describedby": hint ? `${id}-hint` : null, required: true, ...attrs }),
+      h("input", {
+        id,
+        name: id,
+        "aria-describedby": hint ? `${id}-hint` : null,
+        required: true,
+        ...attrs,
+      }),
     );
   }
 
@@ -63,7 +73,11 @@ export function mount(container) {
   async function finish() {
     state.step = "redirecting";
     draw();
-    await auth.authorize({ signin: state.transaction, returnTo: state.returnTo, uiLocale: language() });
+    await auth.authorize({
+      signin: state.transaction,
+      returnTo: state.returnTo,
+      uiLocale: language(),
+    });
   }
 
   async function step(action) {
@@ -75,10 +89,13 @@ export function mount(container) {
     } catch (error) {
       report(error);
       state.error = error;
-      // A transaction that expired or used up its attempts cannot go on: start again.
-      if (state.step !== "password" && [400, 404, 410].includes(error.status)) {
+      // A transaction that expired cannot go on: start again. (The access service answers
+      // 401 both for a wrong code and for a dead transaction; the expiry tells them apart.)
+      const expired = state.expiresAt && Date.parse(state.expiresAt) <= Date.now();
+      if (state.step === "totp" && (expired || [400, 404, 410].includes(error.status))) {
         state.step = "password";
         state.transaction = null;
+        state.expiresAt = null;
       }
       if (state.step === "redirecting") state.step = "password";
     } finally {
@@ -90,17 +107,42 @@ export function mount(container) {
   function passwordForm() {
     return h(
       "form",
-      { class: "card signin-form", onSubmit: submitPassword, "aria-busy": state.busy ? "true" : "false", novalidate: false },
-      field({ id: "username", label: t("signin.username"), autocomplete: "username", autocapitalize: "none", spellcheck: "false", value: state.username }),
-      field({ id: "password", label: t("signin.password"), type: "password", autocomplete: "current-password" }),
-      h("button", { type: "submit", class: "button-primary", disabled: state.busy, text: state.busy ? t("signin.checking") : t("signin.continue") }),
+      {
+        class: "card signin-form",
+        onSubmit: submitPassword,
+        "aria-busy": state.busy ? "true" : "false",
+      },
+      field({
+        id: "username",
+        label: t("signin.username"),
+        autocomplete: "username",
+        autocapitalize: "none",
+        spellcheck: "false",
+        value: state.username,
+      }),
+      field({
+        id: "password",
+        label: t("signin.password"),
+        type: "password",
+        autocomplete: "current-password",
+      }),
+      h("button", {
+        type: "submit",
+        class: "button-primary",
+        disabled: state.busy,
+        text: state.busy ? t("signin.checking") : t("signin.continue"),
+      }),
     );
   }
 
   function totpForm() {
     return h(
       "form",
-      { class: "card signin-form", onSubmit: submitTotp, "aria-busy": state.busy ? "true" : "false" },
+      {
+        class: "card signin-form",
+        onSubmit: submitTotp,
+        "aria-busy": state.busy ? "true" : "false",
+      },
       h("p", { class: "signin-user", text: t("signin.totpFor", { username: state.username }) }),
       field({
         id: "code",
@@ -113,12 +155,20 @@ export function mount(container) {
         class: "totp-input",
       }),
       state.expiresAt
-        ? h("p", { class: "field-hint", text: t("signin.totpExpires", { time: formatDateTime(state.expiresAt) }) })
+        ? h("p", {
+            class: "field-hint",
+            text: t("signin.totpExpires", { time: formatDateTime(state.expiresAt) }),
+          })
         : null,
       h(
         "div",
         { class: "form-actions" },
-        h("button", { type: "submit", class: "button-primary", disabled: state.busy, text: state.busy ? t("signin.checking") : t("signin.verify") }),
+        h("button", {
+          type: "submit",
+          class: "button-primary",
+          disabled: state.busy,
+          text: state.busy ? t("signin.checking") : t("signin.verify"),
+        }),
         h("button", {
           type: "button",
           class: "button-secondary",
@@ -145,18 +195,31 @@ export function mount(container) {
         "section",
         { class: "signin", "aria-labelledby": "signin-heading" },
         h("h1", { id: "signin-heading", text: t("signin.title") }),
-        h("p", { class: "lead", text: state.step === "totp" ? t("signin.totpLead") : t("signin.lead") }),
+        h("p", {
+          class: "lead",
+          text: state.step === "totp" ? t("signin.totpLead") : t("signin.lead"),
+        }),
         h(
           "ol",
           { class: "steps", "aria-label": t("signin.stepsLabel") },
-          h("li", { "aria-current": state.step === "password" ? "step" : null, text: t("signin.stepPassword") }),
-          h("li", { "aria-current": state.step === "totp" ? "step" : null, text: t("signin.stepTotp") }),
+          h("li", {
+            "aria-current": state.step === "password" ? "step" : null,
+            text: t("signin.stepPassword"),
+          }),
+          h("li", {
+            "aria-current": state.step === "totp" ? "step" : null,
+            text: t("signin.stepTotp"),
+          }),
         ),
-        state.notice && !state.error ? h("p", { class: "notice", role: "status", text: t(state.notice) }) : null,
+        state.notice && !state.error
+          ? h("p", { class: "notice", role: "status", text: t(state.notice) })
+          : null,
         state.error ? problemView(state.error) : null,
         state.step === "password" ? passwordForm() : null,
         state.step === "totp" ? totpForm() : null,
-        state.step === "redirecting" ? h("p", { class: "loading", role: "status", text: t("signin.redirecting") }) : null,
+        state.step === "redirecting"
+          ? h("p", { class: "loading", role: "status", text: t("signin.redirecting") })
+          : null,
       ),
     );
     for (const [id, value] of Object.entries(focus ? {} : kept)) {

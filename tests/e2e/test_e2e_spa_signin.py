@@ -1,0 +1,185 @@
+"""The officer SPA in headless Chromium, through the gateway of a real stack.
+
+The seeded officer signs in (password, then a TOTP code computed with pyotp from the seeded
+secret) through the authorization code + PKCE flow, sees who is signed in (name, unit, roles)
+and the EPEs they are assigned to (names and tax codes from the registry), switches to English,
+reloads (the language persists and the refresh token resumes the session), and a screenshot
+is saved to test-artifacts/spa-signed-in.png.
+
+Chromium is Debian's (`scripts/system-packages.sh` installs it), driven by Playwright with
+`executable_path`; Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from servicekit.settings import project_root
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = project_root() / "test-artifacts"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# The browser runs in another time zone, so times shown in Vietnam time prove the conversion.
+BROWSER_TIME_ZONE = "America/New_York"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/system-packages.sh (apt-get install chromium)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        timezone_id=BROWSER_TIME_ZONE,
+        locale="en-US",
+    )
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    failures: list[str] = []
+    opened.on("pageerror", lambda error: failures.append(str(error)))
+    yield opened
+    context.close()
+    assert not failures, f"uncaught errors in the page: {failures}"
+
+
+def _vietnam_minutes_now() -> set[str]:
+    """The current minute in Vietnam (and its neighbours), as the SPA shows it in English."""
+    now = datetime.now(VIETNAM)
+    return {(now + timedelta(minutes=d)).strftime("%d/%m/%Y, %H:%M") for d in (-1, 0, 1)}
+
+
+def test_officer_signs_in_with_totp_and_sees_assigned_epes(stack, account, demo_epes, page):
+    officer = account("officer")
+    assigned = officer["assigned_epes"].split(",")
+    roles = officer["roles"].split(",")
+    assert assigned and all(epe in demo_epes for epe in assigned)
+
+    # Not signed in: the SPA opens its sign-in page, in Vietnamese.
+    page.goto(f"{stack.url}/")
+    expect(page).to_have_url(f"{stack.url}/signin")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Đăng nhập")
+
+    # A wrong password is refused with the server's problem shown.
+    page.get_by_label("Tên đăng nhập").fill(officer.username)
+    page.get_by_label("Mật khẩu").fill(officer.password + "x")
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect(page.get_by_role("alert")).to_contain_text("Thông tin đăng nhập không đúng")
+
+    # Password, then the TOTP code.
+    page.get_by_label("Mật khẩu").fill(officer.password)
+    page.get_by_role("button", name="Tiếp tục").click()
+    code = page.get_by_label("Mã xác thực (TOTP)")
+    expect(code).to_be_focused()
+    totp = pyotp.TOTP(officer["totp_secret"])
+    code.fill(totp.at(datetime.now() - timedelta(hours=1)))  # a code from an hour ago
+    page.get_by_role("button", name="Xác nhận").click()
+    expect(page.get_by_role("alert")).to_contain_text("Mã xác thực không đúng")
+    expect(code).to_be_focused()
+    code.fill(totp.now())
+    page.get_by_role("button", name="Xác nhận").click()
+
+    # Back from /oauth/authorize and /callback, on the assigned EPEs page.
+    expect(page).to_have_url(f"{stack.url}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Doanh nghiệp chế xuất được phân công"
+    )
+    header = page.locator("header")
+    expect(header.get_by_test_id("user-name")).to_have_text(officer["name"])
+    expect(header.get_by_test_id("user-unit")).to_have_text(officer["unit"])
+    for role in roles:
+        expect(header.locator(f'[data-role="{role}"]')).to_be_visible()
+    expect(header.locator('[data-role="supervisory_officer"]')).to_have_text("Công chức giám sát")
+
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(len(assigned))
+    for epe_id in assigned:
+        row = page.locator(f'tr[data-epe-id="{epe_id}"]')
+        expect(row).to_contain_text(demo_epes[epe_id]["name"])
+        expect(row).to_contain_text(demo_epes[epe_id]["tax_code"])
+        expect(row).to_contain_text(demo_epes[epe_id]["address"])
+    for other in set(demo_epes) - set(assigned):
+        expect(page.locator(f'tr[data-epe-id="{other}"]')).to_have_count(0)
+
+    # The access token is in memory only; the refresh token is in this tab's sessionStorage.
+    stored = page.evaluate("() => JSON.stringify({...sessionStorage, ...localStorage})")
+    assert "refresh-token" in stored
+    assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+", stored), "no JWT is stored"
+
+    # English, kept across a reload; the reload resumes the session with the refresh token.
+    header.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(header.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
+    page.reload()
+    expect(page).to_have_url(f"{stack.url}/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Assigned export processing enterprises"
+    )
+    expect(header.locator('[data-role="supervisory_officer"]')).to_have_text("Supervisory officer")
+    expect(header.get_by_test_id("user-name")).to_have_text(officer["name"])
+    expect(page.locator(f'tr[data-epe-id="{assigned[0]}"]')).to_contain_text(
+        demo_epes[assigned[0]]["name"]
+    )
+    expect(page.get_by_role("columnheader", name="Tax code")).to_be_visible()
+
+    # Times are Vietnam's whatever the browser's zone.
+    summary = page.locator("#epes-summary")
+    expect(summary).to_contain_text("(Vietnam time)")
+    shown = summary.inner_text()
+    assert any(minute in shown for minute in _vietnam_minutes_now()), shown
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "spa-signed-in.png"))
+
+    # Sign out: back to the sign-in page; the old session does not come back on reload.
+    header.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin\?signedOut=1$"))
+    expect(page.get_by_role("status")).to_have_text("You have signed out.")
+    page.goto(f"{stack.url}/")
+    expect(page).to_have_url(f"{stack.url}/signin")
+
+
+def test_both_languages_have_the_same_messages(stack, page):
+    page.goto(f"{stack.url}/signin")
+    keys = page.evaluate(
+        """async () => {
+            const vi = (await import('/locales/vi.js')).default;
+            const en = (await import('/locales/en.js')).default;
+            return {vi: Object.keys(vi).sort(), en: Object.keys(en).sort()};
+        }"""
+    )
+    assert keys["vi"] == keys["en"]
+    assert len(keys["vi"]) > 50
