@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -48,11 +48,11 @@ class Callers:
 
     tokens: TokenFactory
 
-    def epe(self, epe_id: str = EPE_ID) -> dict[str, str]:
+    def epe(self, epe_id: str = EPE_ID, unit: str | None = UNIT) -> dict[str, str]:
         return self.tokens.headers(
             subject=f"vendor-{epe_id}",
             roles=[Role.EPE_CLIENT],
-            unit=None,
+            unit=unit,
             epe_id=epe_id,
             client_id=f"client-{epe_id}",
         )
@@ -129,7 +129,7 @@ def build_site(
     unit: str = UNIT,
 ) -> Site:
     """Register an EPE (as itself) and declare a small, complete camera system."""
-    vendor = callers.epe(epe_id)
+    vendor = callers.epe(epe_id, unit)
     r = client.post("/epes", json=epe_body(tax_code=tax_code, unit=unit), headers=vendor)
     assert r.status_code == 201, r.text
 

@@ -25,9 +25,11 @@ def test_exemption_cannot_be_typed_in(client, callers):
     assert r.json()["errors"][0]["field"] == "body.exemption_category"
 
 
-def test_epe_client_cannot_register_another_epe(client, callers):
+def test_epe_client_cannot_register_another_epe_or_choose_its_unit(client, callers):
     r = client.post("/epes", json=epe_body(id="someone-else"), headers=callers.epe())
     assert r.status_code == 403
+    r = client.post("/epes", json=epe_body(unit=OTHER_UNIT), headers=callers.epe())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.unit"
 
 
 def test_officer_of_the_unit_registers_officer_of_another_unit_cannot(client, callers):

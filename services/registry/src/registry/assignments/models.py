@@ -1,4 +1,4 @@
-"""Projection of the access service's officer-to-EPE assignments (`access.assignment.changed.v1`)."""
+"""Projection of the access service's officer-to-EPE assignments (access.assignment.changed)."""
 
 from __future__ import annotations
 

@@ -155,11 +155,12 @@ def refresh_coverage(session: Session, epe_ids: Iterable[str], *, now: datetime)
             a.id: a
             for a in session.execute(select(Area).where(col(Area.epe_id) == epe_id)).scalars()
         }
-        numbers = dict(
-            session.execute(
+        numbers: dict[str, str] = {
+            camera_id: number
+            for camera_id, number in session.execute(
                 select(col(Camera.id), col(Camera.number)).where(col(Camera.epe_id) == epe_id)
-            ).all()
-        )
+            )
+        }
         events: list[tuple[EventPayload, str | None]] = []
         for key in sorted(stored.keys() - current.keys()):
             row = stored[key]

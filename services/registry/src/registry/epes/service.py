@@ -71,6 +71,9 @@ def registration_id(principal: Principal, data: EpeCreate) -> str:
             raise Forbidden("this EPE client's token names no EPE")
         if data.id is not None and data.id != principal.epe_id:
             raise Forbidden("an EPE client registers only its own epe_id")
+        if principal.unit is not None and data.unit != principal.unit:
+            # The access service binds each EPE client to its supervising unit.
+            raise field_error("body.unit", "not the customs unit this EPE client is bound to")
         return principal.epe_id
     if is_unit_staff(principal, data.unit):
         return data.id or new_id()

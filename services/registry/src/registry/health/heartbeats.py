@@ -70,13 +70,14 @@ def record_heartbeats(
     latest: dict[str, str] = {}
     for report in reports:  # the last report of a camera in a batch wins
         latest[report.camera] = report.status.value
-    known: dict[str, str] = dict(
-        connection.execute(
+    known: dict[str, str] = {
+        row.camera_number: row.camera_id
+        for row in connection.execute(
             select(HEALTH.c.camera_number, HEALTH.c.camera_id).where(
                 and_(HEALTH.c.epe_id == epe_id, HEALTH.c.camera_number.in_(list(latest)))
             )
-        ).all()
-    )
+        )
+    }
     unknown = sorted(n for n in latest if n not in known)
     stale = now - timedelta(seconds=silence)
     # Sorted by primary key: concurrent batches and the detector lock rows in the same order.
