@@ -73,8 +73,8 @@ class SeaweedS3:
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             f"-dir={self.data_dir}",
-            # Every port explicit: the defaults (and port+10000 for gRPC) collide when two
-            # servers run at once, e.g. the dev stack beside a test run.
+            # Every port explicit: fixed defaults (Iceberg 8181, Lance 9101) collide when two
+            # servers run at once, and gRPC's default HTTP+10000 is invalid above 55535.
             f"-master.port={free_port()}",
             f"-master.port.grpc={free_port()}",
             f"-volume.port={free_port()}",
@@ -84,12 +84,6 @@ class SeaweedS3:
             f"-s3.port.grpc={free_port()}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
-            # gRPC ports default to HTTP port + 10000, invalid above 55535: choose them too.
-            f"-master.port.grpc={free_port()}",
-            f"-volume.port.grpc={free_port()}",
-            f"-filer.port.grpc={free_port()}",
-            f"-s3.port.grpc={free_port()}",
-            "-s3.port.iceberg=0",  # no fixed-port Iceberg catalog (8181) shared between servers
             "-master.volumeSizeLimitMB=64",
             "-volume.max=0",
             "-s3",
