@@ -1,5 +1,5 @@
 # camwatch: the two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test lint typecheck fmt contracts bench bootstrap clean
+.PHONY: run test lint typecheck fmt contracts bench bootstrap clean totp
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -27,6 +27,10 @@ contracts: bootstrap
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
+
+ACCOUNT ?= officer
+totp:
+	@.venv/bin/python scripts/devstack.py totp $(ACCOUNT)
 
 clean:
 	rm -rf var .venv .uv

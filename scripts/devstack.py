@@ -7,6 +7,7 @@ then hands over to honcho, which runs every process and stops them all on Ctrl-C
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -133,6 +134,53 @@ def _run(args: list[str], *, quiet: bool = False) -> None:
         (VAR / "demo-accounts.txt").write_text(result.stdout)
 
 
+def demo_accounts() -> dict[str, dict[str, object]]:
+    """The demo accounts the access service printed when seeding (its last line is JSON)."""
+    path = VAR / "demo-accounts.txt"
+    if not path.exists():
+        return {}
+    last = path.read_text().strip().splitlines()[-1]
+    accounts: dict[str, dict[str, object]] = json.loads(last)["accounts"]
+    return accounts
+
+
+@cli.command()
+def totp(account: str = typer.Argument("officer", help="demo account: officer, head, ...")) -> None:
+    """Print the current TOTP code of a demo account (the second sign-in step)."""
+    import pyotp
+
+    secret = demo_accounts().get(account, {}).get("totp_secret")
+    if not secret:
+        raise typer.BadParameter(f"no demo account {account!r} with a TOTP secret")
+    typer.echo(pyotp.TOTP(str(secret)).now())
+
+
+def banner(url: str) -> str:
+    """Where to go and how to sign in."""
+    accounts = demo_accounts()
+    lines = [
+        "",
+        "=" * 72,
+        f"  camwatch is running: open {url}/",
+        f"  API documentation:  {url}/docs",
+    ]
+    if officer := accounts.get("officer"):
+        lines += [
+            f"  Sign in as officer {officer['username']} / password {officer['password']!r};",
+            "  the one-time code: `make totp` (another demo account: `make totp ACCOUNT=head`).",
+        ]
+    machines = [a for a in accounts.values() if "client_id" in a]
+    if machines:
+        lines.append("  Machine clients (OAuth2 client credentials at /api/access/oauth/token):")
+        lines += [f"    {a['client_id']} / {a['client_secret']} ({a['kind']})" for a in machines]
+    lines += [
+        "  All demo accounts: var/demo-accounts.txt.  Stop everything with Ctrl-C.",
+        "=" * 72,
+        "",
+    ]
+    return "\n".join(lines)
+
+
 @cli.command()
 def announce(port: int = 8000, timeout: float = 180.0) -> None:
     """Wait until the gateway reports every service ready, print where to go, then idle."""
@@ -147,25 +195,7 @@ def announce(port: int = 8000, timeout: float = 180.0) -> None:
         time.sleep(1)
     else:
         typer.echo(f"camwatch: not ready after {timeout:.0f} s; see the logs above")
-    accounts = VAR / "demo-accounts.txt"
-    typer.echo(
-        "\n".join(
-            [
-                "",
-                "=" * 72,
-                f"  camwatch is running: open {url}/",
-                f"  API documentation:  {url}/docs",
-                "  Sign in with a demo account (details also in var/demo-accounts.txt):",
-                *(
-                    f"    {line}"
-                    for line in (accounts.read_text().splitlines() if accounts.exists() else [])
-                ),
-                "  Stop everything with Ctrl-C.",
-                "=" * 72,
-                "",
-            ]
-        )
-    )
+    typer.echo(banner(url))
     while True:
         time.sleep(3600)
 
