@@ -29,7 +29,7 @@ class Settings(ServiceSettings):
     refresh_token_ttl: int = Field(default=8 * 3600, ge=60, description="seconds (one shift)")
     authorization_code_ttl: int = Field(default=60, ge=10, le=600)
     signing_key_prepublish: int = Field(
-        default=0,
+        default=60,
         ge=0,
         description="seconds a rotated signing key is published before it signs tokens",
     )

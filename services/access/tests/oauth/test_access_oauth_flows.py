@@ -50,6 +50,7 @@ def test_pkce_flow_issues_tokens_with_the_claims_services_read(client, flows, wo
     id_claims = jwt.decode(tokens["id_token"], keys).claims
     assert id_claims["aud"] == ["camwatch-spa"] and id_claims["nonce"] == "n1"
     assert id_claims["preferred_username"] == "nguyen.van.a" and id_claims["unit"] == "HQ-KCX-BN"
+    assert id_claims["unit_name"].startswith("Chi cục Hải quan")
     me = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert me.status_code == 200 and me.json()["roles"] == ["supervisory_officer"]
 
@@ -248,7 +249,7 @@ def test_signing_key_rotation_keeps_old_key_published_until_tokens_expire(
     old = flows.officer_tokens("officer")["access_token"]
     old_kid = json.loads(base64.urlsafe_b64decode(old.split(".")[0] + "=="))["kid"]
     it = flows.officer_headers("it_operator")
-    rotated = client.post("/signing-keys/rotate", headers=it)
+    rotated = client.post("/signing-keys/rotate", params={"activate_in": 0}, headers=it)
     assert rotated.status_code == 201, rotated.text
     new_kid = rotated.json()["kid"]
     kids = {k["kid"] for k in client.get("/.well-known/jwks.json").json()["keys"]}

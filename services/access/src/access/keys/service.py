@@ -129,6 +129,8 @@ def rotate(
     """Add a new signing key; retired keys stop being published once their tokens expired,
     and their private parts are destroyed."""
     delay = runtime.settings.signing_key_prepublish if activate_in is None else activate_in
+    if not any(info.active for info in key_lifecycle(session, runtime=runtime, now=now)):
+        delay = 0  # nothing signs yet: no cached key set to warn in advance
     new = create_key(session, runtime=runtime, now=now, activate_in=delay)
     keys = _ordered(session)
     for info, row in zip(_lifecycle(keys, runtime=runtime, now=now), keys, strict=True):

@@ -34,7 +34,7 @@ from access.db import as_utc
 from access.keys import service as signing
 from access.oauth import tokens
 from access.oauth.models import AuthorizationCode, IssuedAccessToken, RefreshToken
-from access.officers.models import User
+from access.officers.models import Unit, User
 from access.runtime import Runtime
 from servicekit.errors import PROBLEM_BASE
 
@@ -345,11 +345,13 @@ class OpenIDTokens(OpenIDCode):  # type: ignore[misc]
 
 def user_info(session: Session, user: User) -> UserInfo:
     """OIDC claims about an officer (also served by /userinfo)."""
+    unit = session.get(Unit, user.unit)
     return UserInfo(
         sub=user.id,
         name=user.full_name,
         preferred_username=user.username,
         unit=user.unit,
+        unit_name=unit.name if unit else None,
         roles=authority.active_roles(session, user),
     )
 
