@@ -12,6 +12,7 @@ from access import api
 from access.crypto.keyring import MasterKeyProvider
 from access.db import Clock, metadata
 from access.events import PUBLISHES
+from access.oauth.maintenance import purge_task
 from access.oauth.verifier import LocalTokenVerifier
 from access.runtime import build_runtime
 from access.settings import Settings
@@ -57,6 +58,7 @@ def create_app(
         public_routers=api.public_routers,
         publishes=PUBLISHES,
         subscriptions=SUBSCRIPTIONS,
+        background=[purge_task],
     )
     app = create_service_app(
         spec,

@@ -63,6 +63,9 @@ class Settings(ServiceSettings):
     vault_max_versions: int = Field(default=5, ge=1, le=100)
     step_up_window: int = Field(default=300, ge=30, le=3600)
     reveal_handle_ttl: int = Field(default=60, ge=5, le=600)
+    purge_interval: float = Field(
+        default=600, gt=0, description="seconds between purges of expired token rows"
+    )
 
     @property
     def jwks_path(self) -> str:

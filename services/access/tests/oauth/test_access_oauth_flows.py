@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -259,3 +260,20 @@ def test_signing_key_rotation_keeps_old_key_published_until_tokens_expire(
     clock.advance(world.runtime.settings.access_token_ttl + 120)
     kids = {k["kid"] for k in client.get("/.well-known/jwks.json").json()["keys"]}
     assert old_kid not in kids and new_kid in kids
+
+
+def test_expired_rows_are_purged(client, flows, world, clock):
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from access.oauth.maintenance import purge_expired
+    from access.oauth.models import IssuedAccessToken, RefreshToken
+
+    flows.officer_tokens("officer")
+    with world.session() as session:
+        assert purge_expired(session, now=clock()) == 0
+        later = clock() + timedelta(days=2)
+        assert purge_expired(session, now=later) > 0
+        session.commit()
+        assert session.exec(select(func.count()).select_from(IssuedAccessToken)).one() == 0
+        assert session.exec(select(func.count()).select_from(RefreshToken)).one() == 0
