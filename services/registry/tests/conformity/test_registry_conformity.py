@@ -207,3 +207,8 @@ def test_only_assigned_officers_review(client, callers, app):
     body2 = {**body, "declaration_id": d2["id"]}
     assert client.post(url, json=body2, headers=callers.officer()).status_code == 403
     assert client.post(url, json=body2, headers=callers.head()).status_code == 201
+
+
+def test_impossible_sensor_format_is_a_validation_error(client, callers):
+    r = client.post("/conformity/check", json={"sensor_format": "1/0"}, headers=callers.epe())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.sensor_format"

@@ -54,7 +54,7 @@ class CameraSpecs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sensor_format: Annotated[str, Field(pattern=r'^1/\d{1,2}(\.\d{1,2})?"?$')] | None = Field(
+    sensor_format: Annotated[str, Field(pattern=r'^1/[1-9]\d?(\.\d{1,2})?"?$')] | None = Field(
         default=None, description='optical format, e.g. 1/2.8"', examples=['1/2.8"']
     )
     sensor_technology: Annotated[str, StringConstraints(max_length=20)] | None = Field(
