@@ -107,7 +107,7 @@ function languageSwitch() {
 function userBlock(user) {
   return h(
     "div",
-    { class: "user", "aria-label": t("header.signedInAs") },
+    { class: "user", role: "group", "aria-label": t("header.signedInAs") },
     h(
       "div",
       { class: "user-identity" },
@@ -115,13 +115,26 @@ function userBlock(user) {
       user.username && user.username !== user.name
         ? h("span", { class: "user-username", text: `@${user.username}` })
         : null,
+      user.authTime
+        ? h(
+            "span",
+            { class: "user-since" },
+            `${t("header.signedInAt")} `,
+            h("time", {
+              datetime: isoDateTime(user.authTime),
+              text: formatDateTime(user.authTime),
+            }),
+          )
+        : null,
     ),
     h(
       "dl",
       { class: "user-facts" },
       h("dt", { text: t("header.unit") }),
       h("dd", {
+        class: "user-unit",
         "data-testid": "user-unit",
+        title: user.unitName ? `${user.unitName} (${user.unit})` : null,
         text: user.unitName ? `${user.unitName} (${user.unit})` : user.unit || "—",
       }),
       h("dt", { text: t("header.roles") }),
@@ -138,19 +151,6 @@ function userBlock(user) {
             : h("li", { class: "role role-none", text: t("header.noRoles") }),
         ),
       ),
-      user.authTime
-        ? [
-            h("dt", { text: t("header.signedInAt") }),
-            h(
-              "dd",
-              {},
-              h("time", {
-                datetime: isoDateTime(user.authTime),
-                text: formatDateTime(user.authTime),
-              }),
-            ),
-          ]
-        : null,
     ),
   );
 }

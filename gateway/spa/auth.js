@@ -282,6 +282,7 @@ function acceptTokens(body, idClaims) {
     expiresAt: Date.now() / 1000 + lifetime,
     claims,
     idClaims: idClaims || session?.idClaims || null,
+    profile: session?.profile || null,
   };
   if (body.refresh_token) window.sessionStorage.setItem(REFRESH_KEY, body.refresh_token);
   notify();
@@ -303,7 +304,7 @@ function notify() {
 /** Who is signed in (from the ID and access tokens' claims), or null. */
 export function currentUser() {
   if (!session) return null;
-  const id = session.idClaims || {};
+  const id = { ...(session.idClaims || {}), ...(session.profile || {}) };
   const access = session.claims || {};
   const roles = access.roles || id.roles || [];
   return {
@@ -346,6 +347,7 @@ async function doRefresh() {
     });
     const idClaims = body.id_token ? await validateIdToken(body.id_token, config) : null;
     acceptTokens(body, idClaims);
+    if (!session.idClaims && !session.profile) await loadProfile(config);
     return true;
   } catch (error) {
     if (error instanceof AuthError && error.status >= 400 && error.status < 500) {
@@ -353,6 +355,24 @@ async function doRefresh() {
       return false;
     }
     throw error;
+  }
+}
+
+/**
+ * The officer's OIDC profile from the userinfo endpoint, for a session resumed with a refresh
+ * token whose answer carried no ID token. Without it the header shows the access token's
+ * claims (no unit name), so a failure here is only logged.
+ */
+async function loadProfile(config) {
+  if (!config.userinfo_endpoint || !session) return;
+  const { response, body } = await fetchJson(config.userinfo_endpoint, {
+    headers: { Authorization: `Bearer ${session.accessToken}` },
+  });
+  if (response.ok && body?.sub === session.claims.sub) {
+    session.profile = body;
+    notify();
+  } else {
+    console.warn("camwatch: userinfo answered", response.status);
   }
 }
 

@@ -22,6 +22,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from access.seed import DEMO_UNIT_NAME
 from servicekit.settings import project_root
 
 pytestmark = pytest.mark.browser
@@ -118,7 +119,7 @@ def test_officer_signs_in_with_totp_and_sees_assigned_epes(stack, account, demo_
     )
     header = page.locator("header")
     expect(header.get_by_test_id("user-name")).to_have_text(officer["name"])
-    expect(header.get_by_test_id("user-unit")).to_have_text(officer["unit"])
+    expect(header.get_by_test_id("user-unit")).to_have_text(f"{DEMO_UNIT_NAME} ({officer['unit']})")
     for role in roles:
         expect(header.locator(f'[data-role="{role}"]')).to_be_visible()
     expect(header.locator('[data-role="supervisory_officer"]')).to_have_text("Công chức giám sát")
@@ -150,6 +151,7 @@ def test_officer_signs_in_with_totp_and_sees_assigned_epes(stack, account, demo_
     )
     expect(header.locator('[data-role="supervisory_officer"]')).to_have_text("Supervisory officer")
     expect(header.get_by_test_id("user-name")).to_have_text(officer["name"])
+    expect(header.get_by_test_id("user-unit")).to_have_text(f"{DEMO_UNIT_NAME} ({officer['unit']})")
     expect(page.locator(f'tr[data-epe-id="{assigned[0]}"]')).to_contain_text(
         demo_epes[assigned[0]]["name"]
     )

@@ -87,18 +87,30 @@ def tokens() -> TokenFactory:
 
 
 @pytest.fixture(scope="session")
-def stack(
-    nats_url: str, s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
+def stack(s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The five services and the gateway as real processes (see servicekit.testing.stack).
 
     `stack.url` is the gateway, `stack.demo` the accounts the demo seed printed. A service
     that fails to start fails every test using the fixture, quoting the tail of its log.
+    Unless NATS_URL is set, the stack gets a NATS server of its own rather than `nats_url`:
+    its services' durable consumers have the names service tests use on the session's
+    server, and must not take those tests' messages (or leave theirs behind).
     """
+    from servicekit.testing.nats import NatsServer
+
+    nats: NatsServer | None = None
+    nats_url = os.environ.get("NATS_URL")
+    if not nats_url:
+        nats = NatsServer(tmp_path_factory.mktemp("stack-nats"))
+        nats_url = nats.start()
     running = Stack(tmp_path_factory.mktemp("stack"), nats_url=nats_url, s3=s3)
     try:
-        running.start()
-    except StackError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield running
-    running.stop()
+        try:
+            running.start()
+        except StackError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield running
+    finally:
+        running.stop()
+        if nats is not None:
+            nats.stop()

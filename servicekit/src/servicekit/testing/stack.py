@@ -2,7 +2,8 @@
 
 `Stack` runs what `make run` runs, but privately: every service and the gateway on free ports,
 each service's SQLite database, the access keyring and every log in one temporary directory,
-against the NATS and S3 servers it is given (the session's `nats_url` and `s3` fixtures). It
+against the NATS and S3 servers it is given (the `stack` fixture passes the session's `s3` and
+a NATS server of the stack's own). It
 migrates every database, seeds the demo data (`python -m access seed-demo`, then every other
 service that has a `seed-demo` command), starts the services and the gateway, and waits until
 the gateway's `/readyz` reports every service ready.
@@ -15,6 +16,7 @@ timeout. `stop()` terminates every process (SIGTERM, then SIGKILL after a grace 
 from __future__ import annotations
 
 import atexit
+import importlib
 import json
 import os
 import re
@@ -334,8 +336,11 @@ class Stack:
         self._deadline = time.monotonic() + self.startup_timeout
         atexit.register(self.stop)
         try:
-            self._run_parallel({name: [name, "migrate"] for name in self.services}, "migrate")
-            self._seed()
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                commands = pool.submit(self._service_commands)
+                self._run_parallel({name: [name, "migrate"] for name in self.services}, "migrate")
+                seeders = [name for name in self.services if "seed-demo" in commands.result()[name]]
+            self._seed(seeders)
             for name in self.services:
                 self._spawn(name, ["-m", name, "serve", "--no-migrate-first"])
             self._spawn("gateway", ["-m", "gateway"])
@@ -409,7 +414,9 @@ class Stack:
         self.log_of(name).write_text(result.stdout + result.stderr)
         return result
 
-    def _run_parallel(self, commands: Mapping[str, Sequence[str]], step: str) -> None:
+    def _run_parallel(
+        self, commands: Mapping[str, Sequence[str]], step: str
+    ) -> dict[str, subprocess.CompletedProcess[str]]:
         """Run one command per service at once; any failure names every failing service."""
         with ThreadPoolExecutor(max_workers=len(commands) or 1) as pool:
             futures = {
@@ -424,29 +431,29 @@ class Stack:
         ]
         if failures:
             raise StackError("\n\n".join(failures))
+        return results
 
-    def _seed(self) -> None:
-        """`access seed-demo` first (it makes the accounts), then every other service's seed."""
-        others = [name for name in self.services if name != "access"]
-        with ThreadPoolExecutor(max_workers=len(others) or 1) as pool:
-            helps = {
-                name: pool.submit(self._command, f"{name}-help", [name, "--help"])
-                for name in others
-            }
-            seeders = [
-                name for name, future in helps.items() if "seed-demo" in future.result().stdout
-            ]
-        order = (["access"] if "access" in self.services else []) + seeders
-        for name in order:
-            result = self._command(f"{name}-seed", [name, "seed-demo"])
-            if result.returncode != 0:
-                raise StackError(
-                    self.describe_failure(
-                        f"{name}-seed", f"seed-demo exited with status {result.returncode}"
-                    )
-                )
-            self.seed_output[name] = result.stdout
-            self.demo.update(parse_demo_accounts(result.stdout))
+    def _service_commands(self) -> dict[str, list[str]]:
+        """Each service's command names, read from its typer app in one helper process
+        (cheaper than a `--help` run per service); empty for a service that cannot say."""
+        result = self._command("commands", ["servicekit.testing.stack", *self.services])
+        try:
+            found: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            found = {}
+        return {name: found.get(name) or [] for name in self.services}
+
+    def _seed(self, seeders: Sequence[str]) -> None:
+        """`access seed-demo` first (it makes the accounts), then the other services' seeds."""
+        first = [name for name in seeders if name == "access"]
+        others = [name for name in seeders if name != "access"]
+        for group in (first, others):
+            if not group:
+                continue
+            results = self._run_parallel({name: [name, "seed-demo"] for name in group}, "seed")
+            for name in group:
+                self.seed_output[name] = results[name].stdout
+                self.demo.update(parse_demo_accounts(results[name].stdout))
 
     def _spawn(self, name: str, args: Sequence[str]) -> None:
         process = ManagedProcess(
@@ -496,3 +503,23 @@ def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _print_service_commands(services: Sequence[str]) -> None:
+    """Print `{service: [command, ...]}` as JSON, from each service's `__main__.cli` (typer)."""
+    found: dict[str, list[str]] = {}
+    for name in services:
+        try:
+            cli = importlib.import_module(f"{name}.__main__").cli
+            found[name] = [
+                command.name or command.callback.__name__.replace("_", "-")
+                for command in cli.registered_commands
+                if command.name or command.callback
+            ]
+        except Exception:  # the migrate step reports real failures
+            found[name] = []
+    sys.stdout.write(json.dumps(found) + "\n")
+
+
+if __name__ == "__main__":
+    _print_service_commands(sys.argv[1:])
