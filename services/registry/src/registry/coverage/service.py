@@ -27,13 +27,26 @@ STORAGE_POSITIONS = frozenset({PositionKind.STORAGE_AREA, PositionKind.INSIDE_ST
 
 
 @dataclass(frozen=True)
+class CameraAt:
+    """The few camera facts the check needs (read as plain rows: it runs after every transition)."""
+
+    id: str
+    number: str
+    area_id: str | None
+    position_kind: str
+    reads_plates: bool
+    reads_container_numbers: bool
+    covers_whole_area: bool
+
+
+@dataclass(frozen=True)
 class Gap:
     """One gap as computed now."""
 
     kind: GapKind
     area: Area
     detail: str
-    camera: Camera | None = None
+    camera: CameraAt | None = None
 
     @property
     def key(self) -> str:
@@ -57,14 +70,32 @@ def compute_gaps(session: Session, epe_id: str) -> list[Gap]:
     )
     by_id = {a.id: a for a in areas}
     rows = session.execute(
-        select(Camera, col(CameraHealth.state))
+        select(
+            col(Camera.id),
+            col(Camera.number),
+            col(Camera.area_id),
+            col(Camera.position_kind),
+            col(Camera.reads_plates),
+            col(Camera.reads_container_numbers),
+            col(Camera.covers_whole_area),
+            col(CameraHealth.state),
+        )
         .join(CameraHealth, col(CameraHealth.camera_id) == col(Camera.id), isouter=True)
         .where(col(Camera.epe_id) == epe_id, col(Camera.removed_at).is_(None))
     ).all()
-    cameras_at: dict[str, list[tuple[Camera, str | None]]] = {}
-    for camera, state in rows:
-        if camera.area_id:
-            cameras_at.setdefault(camera.area_id, []).append((camera, state))
+    cameras_at: dict[str, list[tuple[CameraAt, str | None]]] = {}
+    for row in rows:
+        if row.area_id:
+            at = CameraAt(
+                id=row.id,
+                number=row.number,
+                area_id=row.area_id,
+                position_kind=row.position_kind,
+                reads_plates=row.reads_plates,
+                reads_container_numbers=row.reads_container_numbers,
+                covers_whole_area=row.covers_whole_area,
+            )
+            cameras_at.setdefault(row.area_id, []).append((at, row.state))
     gaps: list[Gap] = []
     for area in sorted(areas, key=lambda a: a.code):
         if area.kind == AreaKind.OTHER:

@@ -1,4 +1,4 @@
-"""The heartbeat hot path: one batch → one SELECT and one executemany UPDATE, nothing else.
+"""The heartbeat hot path: one batch → one SELECT and one set-based UPDATE per status.
 
 No ORM objects, no events: a heartbeat only records an observation. The detector turns
 observations into transitions (and events) on its own tick.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import BindParameter
 
 from registry.health.models import CameraHealth, CameraReport, ReportedStatus
 from registry.types import table_of
@@ -19,35 +19,38 @@ from registry.types import table_of
 HEALTH = table_of(CameraHealth)
 OK = ReportedStatus.OK.value
 
-_status: BindParameter[str] = bindparam("p_status")
-_now = bindparam("p_now", type_=HEALTH.c.hb_at.type)
-_stale = bindparam("p_stale", type_=HEALTH.c.hb_at.type)
+CHUNK = 5000
 
-RECORD = (
-    update(HEALTH)
-    .where(HEALTH.c.camera_id == bindparam("p_camera_id"))
-    .values(
-        hb_at=_now,
-        hb_status=_status,
-        # A fault streak starts at its first report and ends at the first "ok".
-        hb_fault_since=case(
-            (_status == OK, None), else_=func.coalesce(HEALTH.c.hb_fault_since, _now)
-        ),
-        # An ok streak starts at the first "ok" after a fault or after a silence.
-        hb_ok_since=case(
-            (_status != OK, None),
-            (
-                or_(
-                    HEALTH.c.hb_ok_since.is_(None),
-                    HEALTH.c.hb_at.is_(None),
-                    HEALTH.c.hb_at < _stale,
+
+def _record(status: str, now: datetime, stale: datetime) -> Any:
+    """The UPDATE recording one status for a set of cameras (`camera_ids` expands)."""
+    if status == OK:
+        values: dict[str, Any] = {
+            "hb_fault_since": None,
+            # An ok streak starts at the first "ok" after a fault or after a silence.
+            "hb_ok_since": case(
+                (
+                    or_(
+                        HEALTH.c.hb_ok_since.is_(None),
+                        HEALTH.c.hb_at.is_(None),
+                        HEALTH.c.hb_at < stale,
+                    ),
+                    now,
                 ),
-                _now,
+                else_=HEALTH.c.hb_ok_since,
             ),
-            else_=HEALTH.c.hb_ok_since,
-        ),
+        }
+    else:
+        # A fault streak starts at its first report and ends at the first "ok".
+        values = {
+            "hb_fault_since": func.coalesce(HEALTH.c.hb_fault_since, now),
+            "hb_ok_since": None,
+        }
+    return (
+        update(HEALTH)
+        .where(HEALTH.c.camera_id.in_(bindparam("camera_ids", expanding=True)))
+        .values(hb_at=now, hb_status=status, **values)
     )
-)
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,14 @@ def record_heartbeats(
     }
     unknown = sorted(n for n in latest if n not in known)
     stale = now - timedelta(seconds=silence)
-    # Sorted by primary key: concurrent batches and the detector lock rows in the same order.
-    params = sorted(
-        (
-            {"p_camera_id": camera_id, "p_status": latest[number], "p_now": now, "p_stale": stale}
-            for number, camera_id in known.items()
-        ),
-        key=lambda p: str(p["p_camera_id"]),
-    )
-    if params:
-        connection.execute(RECORD, params)
-    return HeartbeatResult(accepted=len(params), unknown=unknown)
+    by_status: dict[str, list[str]] = {}
+    for number, camera_id in known.items():
+        by_status.setdefault(latest[number], []).append(camera_id)
+    # One set-based UPDATE per status (and per chunk), ids sorted so concurrent writers lock
+    # rows in the same order; the detector skips locked rows instead of waiting.
+    for status in sorted(by_status):
+        ids = sorted(by_status[status])
+        statement = _record(status, now, stale)
+        for start in range(0, len(ids), CHUNK):
+            connection.execute(statement, {"camera_ids": ids[start : start + CHUNK]})
+    return HeartbeatResult(accepted=len(known), unknown=unknown)
