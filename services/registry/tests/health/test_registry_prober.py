@@ -4,7 +4,6 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -103,7 +102,6 @@ async def test_onvif_probe():
         await camera.stop()
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_prober_round_feeds_the_detector(client, callers, app):
     camera = await FakeCamera().start()
     site = build_site(client, callers)

@@ -23,7 +23,6 @@ from registry.health.models import (
     Outage,
     OutageCause,
     OutagePublic,
-    Uptime,
 )
 from servicekit.errors import Conflict, NotFound, field_error
 
@@ -151,9 +150,7 @@ def camera_uptime(
     count = 0
     for outage in outages:
         seconds = _overlap(outage.started_at, outage.ended_at or now, monitored_from, stop)
-        if seconds <= 0 and not (
-            outage.started_at < stop and (outage.ended_at or now) > monitored_from
-        ):
+        if seconds <= 0:
             continue
         count += 1
         if outage.planned:
@@ -240,6 +237,3 @@ def uptime_of_epe(session: Session, epe: Epe, *, start: datetime, end: datetime)
         sum(c.outages for c in per_camera),
     )
     return EpeUptime(epe_id=epe.id, cameras=per_camera, **total)
-
-
-__all__ = ["Uptime", "camera_uptime", "uptime_of_camera", "uptime_of_epe"]
