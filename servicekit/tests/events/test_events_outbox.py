@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, insert
 from sqlmodel import Session
 
 from servicekit.events import EventBus, EventRuntime, OutboxRelay, add_event, attach_event_tables
-from servicekit.events.outbox import register_waker, unregister_waker
+from servicekit.events.outbox import TABLES, outbox_row, register_waker, unregister_waker
 
 
 def test_attach_event_tables_is_idempotent():
@@ -68,6 +68,23 @@ async def test_relay_wakes_on_commit_instead_of_waiting_for_the_poll(world):
     await world.wait_until(lambda: world.effect_count() == 1, timeout=10)
     assert loop.time() - started < 5
     assert runtime.relay.published_total == 1
+
+
+async def test_relay_polls_for_rows_committed_elsewhere(world):
+    runtime = await world.runtime(
+        subscriptions={world.event_type: world.record_effect},
+        relay_options={"poll_interval": 0.3},
+    )
+    [event] = world.publish(1)
+    await world.wait_until(lambda: world.effect_count() == 1)
+    # A row committed by "another process": written without a session, so nothing wakes the
+    # relay; its periodic poll finds it.
+    copy = event.model_copy(update={"id": "00000000-0000-4000-8000-000000000001"})
+    with world.engine.begin() as connection:
+        connection.execute(insert(TABLES.outbox), [outbox_row(copy, {})])
+    await world.wait_until(lambda: world.effect_count() == 2, timeout=10)
+    assert world.outbox_unsent() == 0
+    assert runtime.relay.published_total == 2
 
 
 async def test_relay_publishes_in_batches_and_marks_rows_sent(world):
