@@ -35,6 +35,7 @@ const header = document.getElementById("site-header");
 let unmount = null;
 let currentPage = null;
 let firstRoute = true;
+let signingOut = false;
 
 /** Open an SPA path (adds a history entry unless `replace`). */
 export function navigate(path, { replace = false } = {}) {
@@ -43,9 +44,12 @@ export function navigate(path, { replace = false } = {}) {
   route();
 }
 
-function signinPath(returnTo) {
-  const target = returnTo && returnTo !== "/" ? `?return=${encodeURIComponent(returnTo)}` : "";
-  return `/signin${target}`;
+function signinPath(returnTo, { expired = false } = {}) {
+  const query = new URLSearchParams();
+  if (returnTo && returnTo !== "/") query.set("return", returnTo);
+  if (expired) query.set("expired", "1");
+  const search = query.toString();
+  return search ? `/signin?${search}` : "/signin";
 }
 
 async function route() {
@@ -56,12 +60,14 @@ async function route() {
     return;
   }
   if (entry.signedIn && !auth.isSignedIn()) {
+    const resumable = auth.canResume();
     const restored = await auth.restore().catch((error) => {
       report(error);
       return false;
     });
     if (!restored) {
-      navigate(signinPath(path + window.location.search), { replace: true });
+      const here = path + window.location.search;
+      navigate(signinPath(here, { expired: resumable }), { replace: true });
       return;
     }
   }
@@ -175,7 +181,12 @@ function signOutButton() {
     class: "button-secondary sign-out",
     text: t("header.signOut"),
     onClick: async () => {
-      await auth.signOut();
+      signingOut = true;
+      try {
+        await auth.signOut();
+      } finally {
+        signingOut = false;
+      }
       navigate("/signin?signedOut=1", { replace: true });
     },
   });
@@ -245,7 +256,15 @@ function start() {
     renderHeader();
     updateTitle();
   });
-  auth.onSessionChange(() => renderHeader());
+  auth.onSessionChange((user) => {
+    renderHeader();
+    // The session ended by itself (refresh token expired or revoked): sign in again.
+    const entry = ROUTES[window.location.pathname];
+    if (!user && !signingOut && entry?.signedIn) {
+      const here = window.location.pathname + window.location.search;
+      navigate(signinPath(here, { expired: true }), { replace: true });
+    }
+  });
   route().catch((error) => {
     report(error);
   });

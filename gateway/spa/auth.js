@@ -376,6 +376,11 @@ async function loadProfile(config) {
   }
 }
 
+/** Whether this tab holds a refresh token to resume a session with. */
+export function canResume() {
+  return window.sessionStorage.getItem(REFRESH_KEY) !== null;
+}
+
 /** On start-up: resume the tab's session from its refresh token, if it has one. */
 export async function restore() {
   if (session) return true;

@@ -167,11 +167,21 @@ def test_officer_signs_in_with_totp_and_sees_assigned_epes(stack, account, demo_
     page.screenshot(path=str(ARTIFACTS / "spa-signed-in.png"))
 
     # Sign out: back to the sign-in page; the old session does not come back on reload.
+    refresh_token = page.evaluate("() => sessionStorage.getItem('camwatch.refresh-token')")
     header.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/signin\?signedOut=1$"))
     expect(page.get_by_role("status")).to_have_text("You have signed out.")
     page.goto(f"{stack.url}/")
     expect(page).to_have_url(f"{stack.url}/signin")
+    # Sign-out revoked the refresh token at the access service: putting it back does not
+    # resume the session, the SPA says the session has expired.
+    page.evaluate("token => sessionStorage.setItem('camwatch.refresh-token', token)", refresh_token)
+    page.goto(f"{stack.url}/epes")
+    expect(page).to_have_url(f"{stack.url}/signin?return=%2Fepes&expired=1")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your session has expired. Please sign in again."
+    )
+    assert page.evaluate("() => sessionStorage.getItem('camwatch.refresh-token')") is None
 
 
 def test_both_languages_have_the_same_messages(stack, page):
