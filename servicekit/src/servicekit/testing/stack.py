@@ -195,20 +195,12 @@ class ManagedProcess:
         )
 
     @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
-
-    @property
     def returncode(self) -> int | None:
         return None if self._process is None else self._process.poll()
 
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
-
-    def tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        """The last lines of this process's log."""
-        return log_tail(self.log, lines)
 
     def terminate(self) -> None:
         """Ask the process to stop (SIGTERM lets uvicorn run its shutdown)."""
