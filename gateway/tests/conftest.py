@@ -277,6 +277,7 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
         *,
         upstreams: dict[str, str],
         verifier: TokenVerifier | None = None,
+        prepare: Callable[[Any], None] | None = None,
         **overrides: Any,
     ) -> str:
         values: dict[str, Any] = {
@@ -288,6 +289,8 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
         values.update({f"upstream_{name}": url for name, url in upstreams.items()})
         values.update(overrides)
         app = create_app(GatewaySettings(**values), token_verifier=verifier or tokens.verifier())
+        if prepare is not None:
+            prepare(app)
         server = ServerThread(app).__enter__()
         servers.append(server)
         return server.url

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -64,3 +65,22 @@ def test_failed_requests_are_error_spans(start_gateway, closed_port, tokens, spa
     (span,) = _gateway_spans(spans)
     assert span.attributes["http.response.status_code"] == 503
     assert not span.status.is_ok
+
+
+def _without_span_processors(app) -> None:
+    app.proxy._provider = TracerProvider()  # an SDK provider nothing is attached to
+
+
+def test_without_span_processors_the_callers_trace_passes_unchanged(
+    start_gateway, upstream, tokens
+) -> None:
+    url = start_gateway(upstreams={"registry": upstream.url}, prepare=_without_span_processors)
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    traced = httpx.get(
+        f"{url}/api/registry/x", headers={**tokens.headers(), "traceparent": incoming}
+    )
+    untraced = httpx.get(f"{url}/api/registry/x", headers=tokens.headers())
+
+    assert dict(traced.json()["headers"])["traceparent"] == incoming
+    assert "traceparent" not in dict(untraced.json()["headers"])
