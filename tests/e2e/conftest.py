@@ -1,4 +1,5 @@
-"""End-to-end helpers: machine-client tokens and the demo EPEs, all through the gateway.
+"""End-to-end helpers: seeded accounts, machine-client tokens and the demo EPEs (all read
+through the gateway).
 
 Every request goes to `stack.url` (the gateway), as a customs system or EPE vendor software
 would send it; nothing here reaches a service directly.
@@ -14,23 +15,6 @@ import httpx
 import pytest
 
 from servicekit.testing.stack import DemoAccount, Stack
-
-# The registry's records of the demo EPEs the access seed refers to (EPE-DEMO-01 is the one
-# assigned to the demo officer). Valid MSTs: the 10th digit is the check digit.
-DEMO_EPE_RECORDS: dict[str, dict[str, Any]] = {
-    "EPE-DEMO-01": {
-        "name": "Công ty TNHH Điện tử Kinh Bắc (demo)",
-        "address": "Lô C5, KCN Quế Võ, phường Phương Liễu, Bắc Ninh",
-        "tax_code": "2301234566",
-        "investment_certificate_date": "2019-06-14",
-    },
-    "EPE-DEMO-02": {
-        "name": "Công ty TNHH May mặc Yên Phong (demo)",
-        "address": "Lô B2, KCN Yên Phong, xã Long Châu, Bắc Ninh",
-        "tax_code": "2307654327",
-        "investment_certificate_date": "2022-09-01",
-    },
-}
 
 
 def demo_account(stack: Stack, name: str) -> DemoAccount:
@@ -75,16 +59,17 @@ def machine_token(stack: Stack) -> Callable[[str], dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def demo_epes(stack: Stack) -> dict[str, dict[str, Any]]:
-    """The demo EPEs as the registry holds them, registered by the customs system if missing."""
+    """The registry's records of every EPE the access seed refers to (read by the customs
+    system through the gateway): the two services' demo data must agree."""
+    epe_ids = {account["epe_id"] for account in stack.demo.values() if account.get("epe_id")} | set(
+        demo_account(stack, "officer")["assigned_epes"].split(",")
+    )
+    assert len(epe_ids) >= 2, f"the demo seed names too few EPEs: {epe_ids}"
     token = client_credentials_token(stack, demo_account(stack, "customs_system"))
-    unit = demo_account(stack, "officer")["unit"]
     records = {}
     with httpx.Client(base_url=stack.url, headers=bearer(token), timeout=30) as api:
-        for epe_id, record in DEMO_EPE_RECORDS.items():
+        for epe_id in sorted(epe_ids):
             found = api.get(f"/api/registry/epes/{epe_id}")
-            if found.status_code == 404:
-                found = api.post("/api/registry/epes", json={"id": epe_id, "unit": unit, **record})
-                assert found.status_code == 201, found.text
-            assert found.status_code == 200 or found.status_code == 201, found.text
+            assert found.status_code == 200, f"registry has no demo EPE {epe_id}: {found.text}"
             records[epe_id] = found.json()
     return records
