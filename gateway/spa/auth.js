@@ -253,7 +253,8 @@ export async function completeAuthorization(search) {
   if (!body.id_token) throw new AuthError("auth.error.token", "no ID token");
   const idClaims = await validateIdToken(body.id_token, config, pending.nonce);
   acceptTokens(body, idClaims);
-  return pending.returnTo && pending.returnTo.startsWith("/") ? pending.returnTo : "/";
+  const next = String(pending.returnTo || "/");
+  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
 async function tokenRequest(config, form) {
