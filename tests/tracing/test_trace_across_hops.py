@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from registry.models import metadata as registry_metadata
 from registry.testing import Callers, epe_body
 from servicekit.settings import Environment, ServiceSettings
 from servicekit.telemetry import setup_telemetry
+from servicekit.testing.nats import NatsServer
 from servicekit.testing.ports import free_port
 
 pytestmark = pytest.mark.timeout(120)
@@ -44,7 +45,15 @@ async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]
 
 
 @pytest.fixture
-async def hops(tmp_path, nats_url, tokens) -> AsyncIterator[dict[str, Any]]:
+def private_nats(tmp_path) -> Iterator[str]:
+    """A NATS of this test's own: durable consumers elsewhere share names with ours."""
+    with NatsServer(tmp_path / "nats") as server:
+        yield server.url
+
+
+@pytest.fixture
+async def hops(tmp_path, private_nats, tokens) -> AsyncIterator[dict[str, Any]]:
+    nats_url = private_nats
     exporter = InMemorySpanExporter()
     setup_telemetry(
         ServiceSettings(service_name="trace-test"), processors=[SimpleSpanProcessor(exporter)]
@@ -101,6 +110,11 @@ async def test_one_trace_spans_gateway_service_nats_and_consumer(hops, tokens):
         )
     assert response.status_code == 201, response.text
 
+    request_trace = next(
+        s.context.trace_id
+        for s in exporter.get_finished_spans()
+        if s.instrumentation_scope.name == "camwatch.gateway"
+    )
     consumed = None
     deadline = time.monotonic() + 30
     while consumed is None and time.monotonic() < deadline:
@@ -110,6 +124,7 @@ async def test_one_trace_spans_gateway_service_nats_and_consumer(hops, tokens):
                 s
                 for s in exporter.get_finished_spans()
                 if s.name == "registry.epe.registered.v1 process"
+                and s.context.trace_id == request_trace
             ),
             None,
         )
