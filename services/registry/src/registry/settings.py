@@ -1,6 +1,8 @@
 """Typed settings of the registry service."""
 
-from pydantic import AliasChoices, Field, SecretStr
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -48,7 +50,19 @@ class Settings(ServiceSettings):
     probe_concurrency: int = Field(default=50, gt=0)
     probe_claim_seconds: float = Field(default=30.0, gt=0)
 
-    # Who may confirm conformity when the access service's assignments are not projected.
     maintenance_min_notice: float = Field(
         default=0.0, ge=0, description="how far ahead a maintenance window must be declared"
     )
+
+    @model_validator(mode="after")
+    def _detect_within_two_intervals(self) -> Self:
+        """A dead camera must be offline within two heartbeat intervals (issue 4)."""
+        worst = self.offline_after_silence + self.detector_tick
+        if worst > 2 * self.heartbeat_interval:
+            raise ValueError(
+                f"offline_after_silence + detector_tick = {worst:g} s exceeds two heartbeat "
+                f"intervals ({2 * self.heartbeat_interval:g} s)"
+            )
+        if self.offline_after_silence <= self.heartbeat_interval:
+            raise ValueError("offline_after_silence must exceed heartbeat_interval")
+        return self
