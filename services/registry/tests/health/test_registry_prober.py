@@ -139,3 +139,40 @@ async def test_prober_round_feeds_the_detector(client, callers, app):
         app.state.engine, now=utc_now() + timedelta(seconds=61 + 31), thresholds=thresholds
     )
     assert went.went_offline == [gate_cam["id"]]
+
+
+def test_two_prober_replicas_claim_disjoint_cameras(client, callers, app):
+    import threading
+
+    from registry.health.prober import claim_due
+
+    site = build_site(client, callers)
+    for number in ("C01", "C02", "C03"):
+        r = client.patch(
+            f"/epes/{EPE_ID}/cameras/{site.cameras[number]['id']}",
+            json={"onvif_url": "http://127.0.0.1:9/onvif/device_service", "probe_enabled": True},
+            headers=callers.epe(),
+        )
+        assert r.status_code == 200
+    now = utc_now() + timedelta(seconds=1)
+    barrier = threading.Barrier(2)
+    claimed: dict[str, list[str]] = {}
+
+    def replica(name):
+        barrier.wait()
+        rows = claim_due(app.state.engine, now=now, worker=name, limit=10, claim=30)
+        claimed[name] = [r["camera_id"] for r in rows]
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    together = claimed["a"] + claimed["b"]
+    assert sorted(together) == sorted(c["id"] for c in site.cameras.values())
+    # claimed cameras are not handed out again until the claim expires
+    assert claim_due(app.state.engine, now=now, worker="c", limit=10, claim=30) == []
+    later = claim_due(
+        app.state.engine, now=now + timedelta(seconds=31), worker="c", limit=10, claim=30
+    )
+    assert len(later) == 3
