@@ -195,3 +195,16 @@ def test_both_languages_have_the_same_messages(stack, page):
     )
     assert keys["vi"] == keys["en"]
     assert len(keys["vi"]) > 50
+
+
+def test_a_callback_the_spa_did_not_ask_for_is_refused(stack, page):
+    exchanges: list[str] = []
+    page.on(
+        "request",
+        lambda request: exchanges.append(request.url) if "/oauth/token" in request.url else None,
+    )
+    page.goto(f"{stack.url}/callback?code=stolen-code&state=forged-state")
+    expect(page.get_by_role("alert")).to_contain_text("Phản hồi đăng nhập không khớp với yêu cầu")
+    expect(page).to_have_url(f"{stack.url}/callback")  # the code left the address bar
+    expect(page.get_by_role("link", name="Đăng nhập lại")).to_be_visible()
+    assert exchanges == [], "no code exchange without a matching state"
