@@ -87,6 +87,16 @@ async def test_relay_polls_for_rows_committed_elsewhere(world):
     assert runtime.relay.published_total == 2
 
 
+async def test_running_relay_overlaps_rounds_without_claiming_a_row_twice(world):
+    world.publish(2000)
+    runtime = await world.runtime(relay_options={"batch_size": 200})
+    await world.wait_until(lambda: world.outbox_unsent() == 0, timeout=60)
+    # Each row was claimed by exactly one round although two rounds were in flight at once
+    # (a row claimed twice would be published and counted twice).
+    assert runtime.relay.published_total == 2000
+    assert await world.stream_messages() == 2000
+
+
 async def test_relay_publishes_in_batches_and_marks_rows_sent(world):
     world.publish(250)
     bus = EventBus(world.nats_url)

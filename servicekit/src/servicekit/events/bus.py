@@ -197,6 +197,27 @@ class PullConsumer:
         return taken
 
 
+async def _all_done(futures: list[asyncio.Future[Any]], within: float) -> None:
+    """Wait until every future is done, at most `within` seconds; cancel the rest."""
+    remaining = len(futures)
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def count(_: asyncio.Future[Any]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0 and not finished.done():
+            finished.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(count)
+    try:
+        await asyncio.wait_for(finished, within)
+    except TimeoutError:
+        for future in futures:
+            if not future.done():
+                future.cancel()
+
+
 def _temporary_409(description: str) -> bool:
     """409s that only end one pull request (the consumer itself is fine)."""
     lowered = description.lower()
@@ -457,14 +478,9 @@ class EventBus:
                 futures.append(None)
                 continue
             futures.append(future)
-        if any(future is not None for future in futures):
-            try:
-                # Resolves when no asynchronous publish of this connection awaits its ack.
-                await asyncio.wait_for(js.publish_async_completed(), ack_timeout)
-            except TimeoutError:
-                for future in futures:
-                    if future is not None and not future.done():
-                        future.cancel()
+        pending = [future for future in futures if future is not None]
+        if pending:
+            await _all_done(pending, ack_timeout)
         results: list[bool] = []
         for future in futures:
             if future is None or future.cancelled() or future.exception() is not None:

@@ -79,6 +79,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._last_prune = 0.0
+        self._in_flight: set[str] = set()
         self.published_total = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -124,29 +125,46 @@ class OutboxRelay:
     # -- loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        # Two rounds overlap: the next batch is claimed (and starts publishing) while the
+        # previous one waits for its acks and is marked sent, so the database work of one
+        # round hides behind the network wait of the other.
         failures = 0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                if not self.bus.connected:
-                    await self.bus.wait_connected(self.poll_interval)
+        in_flight: asyncio.Task[tuple[int, int]] | None = None
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    if not self.bus.connected:
+                        if in_flight is not None:
+                            await _settle(in_flight)
+                            in_flight = None
+                        await self.bus.wait_connected(self.poll_interval)
+                        continue
+                    next_round = await self._start_round()
+                    if in_flight is not None:
+                        claimed, published = await in_flight
+                        in_flight = None
+                        if published < claimed:
+                            failures += 1
+                            await self._sleep(min(0.1 * 2**failures, self.max_backoff))
+                        else:
+                            failures = 0
+                    in_flight = next_round
+                    await self._maybe_prune()
+                except Exception as exc:
+                    failures += 1
+                    delay = min(0.1 * 2**failures, self.max_backoff)
+                    log.warning("outbox relay round failed (%s); retrying in %.1f s", exc, delay)
+                    if in_flight is not None:
+                        await _settle(in_flight)
+                        in_flight = None
+                    await self._sleep(delay)
                     continue
-                claimed, published = await self.run_once()
-                await self._maybe_prune()
-            except Exception as exc:
-                failures += 1
-                delay = min(0.1 * 2**failures, self.max_backoff)
-                log.warning("outbox relay round failed (%s); retrying in %.1f s", exc, delay)
-                await self._sleep(delay)
-                continue
-            if published < claimed:
-                failures += 1
-                await self._sleep(min(0.1 * 2**failures, self.max_backoff))
-                continue
-            failures = 0
-            if claimed >= self.batch_size:
-                continue  # more rows are probably waiting
-            await self._sleep(self.poll_interval, wakeable=True)
+                if in_flight is None:
+                    await self._sleep(self.poll_interval, wakeable=True)
+        finally:
+            if in_flight is not None:
+                await _settle(in_flight)
 
     async def _sleep(self, seconds: float, *, wakeable: bool = False) -> None:
         """Sleep, leaving early when stopping (and on a notification when wakeable)."""
@@ -156,10 +174,19 @@ class OutboxRelay:
 
     async def run_once(self) -> tuple[int, int]:
         """One round: claim, publish, mark. Returns (rows claimed, rows published)."""
-        connection, rows = await asyncio.to_thread(self._claim)
+        round_ = await self._start_round()
+        return (0, 0) if round_ is None else await round_
+
+    async def _start_round(self) -> asyncio.Task[tuple[int, int]] | None:
+        """Claim a batch (skipping rows of a round still in flight) and start delivering it."""
+        connection, rows = await asyncio.to_thread(self._claim, frozenset(self._in_flight))
+        if not rows:
+            return None
+        self._in_flight.update(row.id for row in rows)
+        return asyncio.create_task(self._deliver(connection, rows), name="outbox-relay-round")
+
+    async def _deliver(self, connection: Connection | None, rows: list[_Row]) -> tuple[int, int]:
         try:
-            if not rows:
-                return 0, 0
             ids = [row.id for row in rows]
             self._fault("claimed", ids)
             acked = await self._publish(rows)
@@ -170,6 +197,7 @@ class OutboxRelay:
             self.published_total += len(sent)
             return len(rows), len(sent)
         finally:
+            self._in_flight.difference_update(row.id for row in rows)
             if connection is not None:
                 await asyncio.to_thread(_close, connection)
 
@@ -177,7 +205,7 @@ class OutboxRelay:
         if self._fault_hook is not None:
             self._fault_hook(point, ids)
 
-    def _claim(self) -> tuple[Connection | None, list[_Row]]:
+    def _claim(self, exclude: frozenset[str] = frozenset()) -> tuple[Connection | None, list[_Row]]:
         outbox = TABLES.outbox
         statement = (
             select(outbox.c.id, outbox.c.type, outbox.c.envelope, outbox.c.headers)
@@ -185,6 +213,8 @@ class OutboxRelay:
             .order_by(outbox.c.created_at, outbox.c.id)
             .limit(self.batch_size)
         )
+        if exclude:
+            statement = statement.where(outbox.c.id.not_in(exclude))
         if self._skip_locked:
             # Keep the transaction (and the row locks) until the rows are marked sent.
             statement = statement.with_for_update(skip_locked=True)
@@ -249,6 +279,12 @@ class OutboxRelay:
                 delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
             )
         return int(result.rowcount or 0)
+
+
+async def _settle(round_: asyncio.Task[tuple[int, int]]) -> None:
+    """Let a round finish (its failure was or will be logged; its rows stay unsent)."""
+    with contextlib.suppress(Exception):
+        await round_
 
 
 def _close(connection: Connection) -> None:
