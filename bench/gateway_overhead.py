@@ -1,6 +1,6 @@
 """Gateway overhead: a bare FastAPI JSON endpoint, directly and through the gateway, same run.
 
-    .venv/bin/python bench/gateway_overhead.py [--duration 10] [--concurrency 16]
+    .venv/bin/python bench/gateway_overhead.py [--duration 10] [--rounds 2] [--traced]
 
 Starts two subprocesses on 127.0.0.1, each one uvicorn worker (uvloop, httptools, no access
 log): the bare FastAPI app (which also serves the JWKS the gateway verifies tokens with) and
@@ -8,9 +8,12 @@ the gateway (`python -m gateway`) in front of it, with its default settings: tok
 tracing, and the default per-subject rate limits, which the load stays under by spreading
 its requests over `--subjects` valid tokens. This process drives the load with an aiohttp
 client at bounded concurrency for a fixed time and request count per target, after a warm-up,
-and prints requests/s and p50/p99 latency directly and through the gateway, the ratios, and
-the CPU time each process spent per request (read from /proc), which shows whether the load
-generator or a server was the bottleneck on a shared machine.
+in two phases: throughput (`--concurrency`, default 32 requests in flight) and latency
+(`--latency-concurrency`, default 4: the latency a request gains by passing the gateway,
+without the queueing a saturated server adds). It prints requests/s and p50/p99 per target
+and phase, the throughput ratio and the added latency, and the CPU time each process spent
+per request (from /proc), which shows what the gateway costs whatever else runs on the
+machine. `--traced` adds a gateway exporting its spans (OTLP/HTTP to a sink).
 
 Targets (issue 2): the gateway keeps >= 35% of direct throughput and adds < 5 ms at p50.
 Exit status is 0 unless a target server fails; `--strict` also fails on a missed target.
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from fastapi import FastAPI, Request, Response
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
@@ -46,7 +50,6 @@ ADDED_P50_TARGET_MS = 5.0
 def serve_upstream(port: int, jwks_file: str) -> None:
     """The bare FastAPI app: one small JSON endpoint, the JWKS, and readiness."""
     import uvicorn
-    from fastapi import FastAPI
 
     jwks = json.loads(Path(jwks_file).read_text())
     app = FastAPI()
@@ -63,6 +66,12 @@ def serve_upstream(port: int, jwks_file: str) -> None:
     async def readyz() -> dict[str, str]:
         return {"status": "ready"}
 
+    @app.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        """OTLP/HTTP sink for `--traced`: the gateway's exported spans are read and dropped."""
+        await request.body()
+        return Response(media_type="application/x-protobuf")
+
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -77,11 +86,8 @@ def serve_upstream(port: int, jwks_file: str) -> None:
 # -- load generation -------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU time (user + system) of a process so far: this one when pid is None."""
-    if pid is None:
-        times = os.times()
-        return times.user + times.system
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -114,7 +120,7 @@ async def drive(
     url: str,
     headers: list[dict[str, str]],
     *,
-    processes: dict[str, int | None],
+    processes: dict[str, int],
     duration: float,
     warmup: float,
     concurrency: int,
@@ -196,7 +202,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def pooled(results: list[Result], name: str) -> Result:
-    """All rounds of one target as one result."""
+    """All rounds of one target in one phase as one result."""
     parts = [r for r in results if r.name == name]
     cpu: dict[str, float] = {}
     for r in parts:
@@ -212,26 +218,42 @@ def pooled(results: list[Result], name: str) -> Result:
     )
 
 
-def report(results: list[Result], direct: Result, gateway: Result, concurrency: int) -> bool:
-    """Print the table and the verdicts; True when both targets are met."""
-    print(f"\nGateway overhead (one uvicorn worker each, concurrency {concurrency}, 127.0.0.1)")
+def print_table(title: str, rows: list[Result]) -> None:
+    print(f"\n{title}")
     print(
-        f"{'target':<9}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
-        f"   CPU per request (us): {'upstream':>8}{'gateway':>8}{'client':>8}"
+        f"{'target':<10}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
+        f"   CPU us/request: {'upstream':>8}{'gateway':>8}{'client':>8}"
     )
-    for r in [*results, *([direct, gateway] if len(results) > 2 else [])]:
-        label = r.name if r in results else f"{r.name}*"
+    for r in rows:
         print(
-            f"{label:<9}{r.requests:>9}{r.errors:>7}{r.rps:>8.0f}"
+            f"{r.name:<10}{r.requests:>9}{r.errors:>7}{r.rps:>8.0f}"
             f"{r.percentile(50):>8.2f}{r.percentile(99):>8.2f}"
-            f"{'':>26}{r.cpu_per_request_us('upstream'):>8.0f}"
+            f"{'':>19}{r.cpu_per_request_us('upstream'):>8.0f}"
             f"{r.cpu_per_request_us('gateway'):>8.0f}{r.cpu_per_request_us('client'):>8.0f}"
         )
-    if len(results) > 2:
-        print("(* all rounds pooled)")
+
+
+def report(
+    options: argparse.Namespace, loaded: list[Result], light: list[Result]
+) -> tuple[bool, dict[str, Any]]:
+    """Print both phases and the verdicts; True when both targets are met."""
+    names = ["direct", "gateway", *(["traced"] if options.traced else [])]
+    heavy_pools = {n: pooled(loaded, n) for n in names}
+    light_pools = {n: pooled(light, n) for n in names}
+    print_table(
+        f"Throughput: {options.concurrency} requests in flight, "
+        f"{options.rounds} x {options.duration:g} s per target",
+        list(heavy_pools.values()),
+    )
+    print_table(
+        f"Latency: {options.latency_concurrency} requests in flight, "
+        f"{options.rounds} x {options.latency_duration:g} s per target",
+        list(light_pools.values()),
+    )
+    direct, gateway = heavy_pools["direct"], heavy_pools["gateway"]
     ratio = gateway.rps / direct.rps
-    added_p50 = gateway.percentile(50) - direct.percentile(50)
-    added_p99 = gateway.percentile(99) - direct.percentile(99)
+    added_p50 = light_pools["gateway"].percentile(50) - light_pools["direct"].percentile(50)
+    added_p99 = light_pools["gateway"].percentile(99) - light_pools["direct"].percentile(99)
     throughput_ok = ratio >= THROUGHPUT_TARGET
     latency_ok = added_p50 < ADDED_P50_TARGET_MS
     print(
@@ -241,26 +263,45 @@ def report(results: list[Result], direct: Result, gateway: Result, concurrency: 
     print(
         f"latency added by the gateway: p50 {added_p50:+.2f} ms "
         f"(target < {ADDED_P50_TARGET_MS:.0f} ms): {'met' if latency_ok else 'MISSED'}; "
-        f"p99 {added_p99:+.2f} ms"
+        f"p99 {added_p99:+.2f} ms; under the throughput load p50 "
+        f"{gateway.percentile(50) - direct.percentile(50):+.2f} ms"
     )
-    # The load generator is Python too; when it is the busiest process, the measured ratio
-    # flatters the gateway. The CPU each server spends per request is independent of that:
-    # one worker each, the gateway path is bounded by its slowest process.
+    # The load generator is Python too and shares the machine; the CPU each server spends
+    # per request does not depend on that. One worker each, the gateway path is bounded by
+    # its busiest process.
     up_direct = direct.cpu_per_request_us("upstream")
     bottleneck = max(gateway.cpu_per_request_us("gateway"), gateway.cpu_per_request_us("upstream"))
     if up_direct and bottleneck:
         print(
-            f"CPU-bound capacity (one core each): direct {1e6 / up_direct:.0f} req/s, "
+            f"CPU-bound capacity (a core per process): direct {1e6 / up_direct:.0f} req/s, "
             f"through the gateway {1e6 / bottleneck:.0f} req/s = {up_direct / bottleneck:.1%}"
         )
-    return throughput_ok and latency_ok
+    if options.traced:
+        traced = heavy_pools["traced"]
+        traced_p50 = light_pools["traced"].percentile(50) - light_pools["direct"].percentile(50)
+        print(
+            f"with spans exported (not part of the targets): {traced.rps / direct.rps:.1%} of "
+            f"direct, p50 {traced_p50:+.2f} ms, "
+            f"gateway CPU {traced.cpu_per_request_us('gateway'):.0f} us/request"
+        )
+    summary = {
+        "direct_rps": round(direct.rps),
+        "gateway_rps": round(gateway.rps),
+        "ratio": round(ratio, 3),
+        "added_p50_ms": round(added_p50, 2),
+        "added_p99_ms": round(added_p99, 2),
+        "gateway_cpu_us_per_request": round(gateway.cpu_per_request_us("gateway")),
+        "upstream_cpu_us_per_request": round(direct.cpu_per_request_us("upstream")),
+        "errors": sum(r.errors for r in loaded + light),
+    }
+    return throughput_ok and latency_ok, summary
 
 
 async def run(options: argparse.Namespace) -> bool:
     from servicekit.testing.tokens import TokenFactory
 
     tokens = TokenFactory()
-    upstream_port, gateway_port = free_port(), free_port()
+    upstream_port, gateway_port, traced_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         jwks_file = Path(tmp) / "jwks.json"
         jwks_file.write_text(json.dumps(tokens.jwks()))
@@ -276,63 +317,71 @@ async def run(options: argparse.Namespace) -> bool:
             "GATEWAY_LOG_LEVEL": "WARNING",
             "GATEWAY_WORKERS": "1",
         }
-        script = str(SCRIPT)
+        env.pop("GATEWAY_OTEL_EXPORTER_OTLP_ENDPOINT", None)
+        env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
         upstream = start(
-            [sys.executable, script, "serve-upstream", str(upstream_port), str(jwks_file)]
+            [sys.executable, str(SCRIPT), "serve-upstream", str(upstream_port), str(jwks_file)]
         )
-        gateway = start([sys.executable, "-m", "gateway"], env)
+        servers = {"direct": upstream, "gateway": start([sys.executable, "-m", "gateway"], env)}
+        if options.traced:
+            servers["traced"] = start(
+                [sys.executable, "-m", "gateway"],
+                {
+                    **env,
+                    "GATEWAY_PORT": str(traced_port),
+                    "GATEWAY_OTEL_EXPORTER_OTLP_ENDPOINT": upstream_url,
+                },
+            )
         try:
             # Many callers, so the gateway's default per-subject limits apply without refusing:
             # each subject stays far below them, and the token cache holds them all.
-            headers = [
+            tokens_headers = [
                 {"Authorization": f"Bearer {tokens.issue(subject=f'bench-{i}', ttl=3600)}"}
                 for i in range(options.subjects)
             ]
-            direct_url = f"{upstream_url}{PATH}"
-            gateway_url = f"http://127.0.0.1:{gateway_port}/api/registry{PATH}"
-            await wait_ready(direct_url, {}, upstream)
-            await wait_ready(gateway_url, headers[0], gateway)
-            processes: dict[str, int | None] = {
-                "upstream": upstream.pid,
-                "gateway": gateway.pid,
-                "client": None,
+            targets = {
+                "direct": (f"{upstream_url}{PATH}", [{}]),
+                "gateway": (f"http://127.0.0.1:{gateway_port}/api/registry{PATH}", tokens_headers),
+                "traced": (f"http://127.0.0.1:{traced_port}/api/registry{PATH}", tokens_headers),
             }
-            common: dict[str, Any] = {
-                "processes": processes,
-                "duration": options.duration,
-                "warmup": options.warmup,
-                "concurrency": options.concurrency,
-                "max_requests": options.max_requests,
-            }
-            results: list[Result] = []
-            for _ in range(options.rounds):
-                results.append(await drive("direct", direct_url, [{}], **common))
-                results.append(await drive("gateway", gateway_url, headers, **common))
-        finally:
-            stop(gateway)
-            stop(upstream)
+            for name, process in servers.items():
+                url, headers = targets[name]
+                await wait_ready(url, headers[0], process)
 
-    direct, through = pooled(results, "direct"), pooled(results, "gateway")
-    met = report(results, direct, through, options.concurrency)
+            async def measure(name: str, concurrency: int, duration: float) -> Result:
+                url, headers = targets[name]
+                processes = {"upstream": upstream.pid, "client": os.getpid()}
+                if name != "direct":
+                    processes["gateway"] = servers[name].pid
+                return await drive(
+                    name,
+                    url,
+                    headers,
+                    processes=processes,
+                    duration=duration,
+                    warmup=options.warmup,
+                    concurrency=concurrency,
+                    max_requests=options.max_requests,
+                )
+
+            loaded: list[Result] = []
+            light: list[Result] = []
+            for _ in range(options.rounds):
+                for name in servers:
+                    loaded.append(await measure(name, options.concurrency, options.duration))
+                for name in servers:
+                    light.append(
+                        await measure(name, options.latency_concurrency, options.latency_duration)
+                    )
+        finally:
+            for process in servers.values():
+                stop(process)
+
+    met, summary = report(options, loaded, light)
     if options.json:
-        print(
-            json.dumps(
-                {
-                    "concurrency": options.concurrency,
-                    "direct_rps": round(direct.rps),
-                    "gateway_rps": round(through.rps),
-                    "ratio": round(through.rps / direct.rps, 3),
-                    "direct_p50_ms": round(direct.percentile(50), 2),
-                    "direct_p99_ms": round(direct.percentile(99), 2),
-                    "gateway_p50_ms": round(through.percentile(50), 2),
-                    "gateway_p99_ms": round(through.percentile(99), 2),
-                    "gateway_cpu_us_per_request": round(through.cpu_per_request_us("gateway")),
-                    "upstream_cpu_us_per_request": round(direct.cpu_per_request_us("upstream")),
-                }
-            )
-        )
-    if direct.errors or through.errors:
-        raise SystemExit(f"errors during the run: direct {direct.errors}, gateway {through.errors}")
+        print(json.dumps(summary))
+    if summary["errors"]:
+        raise SystemExit(f"{summary['errors']} requests failed during the run")
     return met
 
 
@@ -343,12 +392,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
-    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="requests in flight, throughput phase"
+    )
+    parser.add_argument(
+        "--latency-concurrency", type=int, default=4, help="requests in flight, latency phase"
+    )
+    parser.add_argument(
+        "--latency-duration", type=float, default=5.0, help="seconds per latency measurement"
+    )
     parser.add_argument("--max-requests", type=int, default=300_000, help="cap per measurement")
     parser.add_argument(
         "--subjects", type=int, default=512, help="distinct token subjects (rate-limit keys)"
     )
     parser.add_argument("--rounds", type=int, default=1, help="direct/gateway alternations")
+    parser.add_argument(
+        "--traced",
+        action="store_true",
+        help="also measure a gateway exporting its spans (OTLP/HTTP to a sink in the upstream)",
+    )
     parser.add_argument("--json", action="store_true", help="also print a JSON summary")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     options = parser.parse_args()
