@@ -45,6 +45,9 @@ def stack_environment(gateway_port: int) -> tuple[dict[str, str], list[tuple[str
         "OIDC_ISSUER": f"{gateway}/api/access",
         "JWKS_URL": f"http://127.0.0.1:{SERVICES['access']}/.well-known/jwks.json",
         "GATEWAY_PORT": str(gateway_port),
+        "ACCESS_SPA_REDIRECT_URIS": json.dumps(
+            [f"http://{host}:{gateway_port}/callback" for host in ("127.0.0.1", "localhost")]
+        ),
         "PYTHONUNBUFFERED": "1",
         "AUDIT_HMAC_KEY": previous.get("AUDIT_HMAC_KEY") or secrets.token_urlsafe(32),
     }
