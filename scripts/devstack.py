@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -31,8 +32,10 @@ cli = typer.Typer(help="camwatch development stack", no_args_is_help=True)
 def _env_file_values(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {k: v for k, v in pairs}
+    from honcho.environ import parse
+
+    values: dict[str, str] = parse(path.read_text())
+    return values
 
 
 def stack_environment(gateway_port: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -86,7 +89,8 @@ def up(port: int = typer.Option(8000, envvar="PORT", help="the gateway's public 
     """Prepare databases and demo data, then run every process under honcho."""
     VAR.mkdir(exist_ok=True)
     env, procs = stack_environment(port)
-    (VAR / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    # honcho reads the file with shell quoting rules (the JSON lists need it).
+    (VAR / "stack.env").write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()))
     python = sys.executable
     for name in SERVICES:
         procs.append((name, f"{python} -m {name} serve --no-migrate-first"))
