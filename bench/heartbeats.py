@@ -552,8 +552,8 @@ detector tick {args.tick:g} s, silence limit {args.silence:g} s, fault grace {ar
 Design: a heartbeat batch is one indexed SELECT (camera numbers of that EPE) and one
 set-based UPDATE of observation columns per reported status (ids sorted), with no ORM objects
 and no events; the detector's conditional `UPDATE ... RETURNING` statements make the
-transitions, and only transitions record events. Silence detection after the last heartbeat costs the silence limit
-plus at most one tick, so any camera that dies is offline within
+transitions, and only transitions record events. Silence detection after the last heartbeat
+costs the silence limit plus at most one tick, so any camera that dies is offline within
 {args.silence:g} + {args.tick:g} s < {limit:g} s of its last heartbeat.
 """
     print()
