@@ -70,7 +70,12 @@ class GatewaySettings(ServiceSettings):
         default=512, ge=1, description="kept-alive connections to all services together"
     )
     upstream_keepalive: float = Field(
-        default=30.0, gt=0, description="seconds an idle upstream connection is kept"
+        default=4.0,
+        gt=0,
+        description=(
+            "seconds an idle upstream connection is kept; below the services' own keep-alive "
+            "(uvicorn: 5 s) so the gateway never reuses a connection the service is closing"
+        ),
     )
     readiness_timeout: float = Field(
         default=2.0, gt=0, description="seconds each service has to answer /readyz"
