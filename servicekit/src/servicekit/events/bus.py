@@ -60,7 +60,7 @@ def deadletter_subject(consumer: str, subject: str) -> str:
     return f"{DEADLETTER_PREFIX}.{consumer}.{subject}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutgoingMessage:
     """One message to publish: subject, body, de-duplication id and headers."""
 

@@ -19,8 +19,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -39,8 +39,7 @@ FaultHook = Callable[[str, Sequence[str]], None]
 received, rows not yet marked) and the event ids; tests use it to kill the relay there."""
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     id: str
     type: str
     envelope: str
@@ -228,10 +227,10 @@ class OutboxRelay:
             if not result:
                 connection.close()
                 return None, []
-            return connection, [_Row(r[0], r[1], r[2], dict(r[3] or {})) for r in result]
+            return connection, [_Row(r[0], r[1], r[2], r[3] or {}) for r in result]
         with self.engine.connect() as plain:
             result = plain.execute(statement).all()
-        return None, [_Row(r[0], r[1], r[2], dict(r[3] or {})) for r in result]
+        return None, [_Row(r[0], r[1], r[2], r[3] or {}) for r in result]
 
     async def _publish(self, rows: list[_Row]) -> list[bool]:
         for producer in {producer_of(row.type) for row in rows}:
