@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, update
 from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session, col
 
@@ -36,7 +36,7 @@ from servicekit.events import EventPayload, add_events
 log = logging.getLogger(__name__)
 
 H = table_of(CameraHealth)
-O = table_of(Outage)  # noqa: E741
+OUT = table_of(Outage)
 OFFLINE, ONLINE, UNKNOWN = (
     CameraState.OFFLINE.value,
     CameraState.ONLINE.value,
@@ -195,7 +195,7 @@ def go_offline(session: Session, now: datetime, t: Thresholds) -> list[str]:
                     r.camera_id,
                 )
             )
-    session.execute(insert(O), outages)
+    session.execute(insert(OUT), outages)
     _mark_monitored(session, {r.camera_id: r.state_since for r in rows})
     add_events(session, events)
     refresh_coverage(session, {r.epe_id for r in rows}, now=now)
@@ -235,15 +235,15 @@ def come_back(session: Session, now: datetime, t: Thresholds) -> list[str]:
         return []
     ended = {r.camera_id: r.state_since for r in rows}
     open_outages = session.execute(
-        select(O.c.id, O.c.camera_id, O.c.started_at, O.c.cause, O.c.planned).where(
-            O.c.camera_id.in_(list(ended)), O.c.ended_at.is_(None)
+        select(OUT.c.id, OUT.c.camera_id, OUT.c.started_at, OUT.c.cause, OUT.c.planned).where(
+            OUT.c.camera_id.in_(list(ended)), OUT.c.ended_at.is_(None)
         )
     ).all()
     if open_outages:
         session.execute(
-            update(O)
-            .where(O.c.id == _bind("o_id"))
-            .values(ended_at=_bind("o_end", O.c.ended_at.type)),
+            update(OUT)
+            .where(OUT.c.id == bindparam("o_id"))
+            .values(ended_at=bindparam("o_end", type_=OUT.c.ended_at.type)),
             [{"o_id": o.id, "o_end": max(ended[o.camera_id], o.started_at)} for o in open_outages],
         )
     facts = _camera_facts(session, list(ended))
@@ -300,8 +300,8 @@ def _mark_monitored(session: Session, since: dict[str, datetime]) -> None:
     C = table_of(Camera)
     session.execute(
         update(C)
-        .where(C.c.id == _bind("m_id"), C.c.monitored_since.is_(None))
-        .values(monitored_since=_bind("m_since", C.c.monitored_since.type)),
+        .where(C.c.id == bindparam("m_id"), C.c.monitored_since.is_(None))
+        .values(monitored_since=bindparam("m_since", type_=C.c.monitored_since.type)),
         [{"m_id": camera_id, "m_since": at} for camera_id, at in sorted(since.items())],
     )
 
@@ -309,9 +309,13 @@ def _mark_monitored(session: Session, since: dict[str, datetime]) -> None:
 def maintenance_overruns(session: Session, now: datetime) -> list[str]:
     """A planned outage still open when its window ends becomes an unplanned one from then."""
     rows = session.execute(
-        select(O.c.id, O.c.camera_id, O.c.epe_id, col(MaintenanceWindow.ends_at))
-        .join(MaintenanceWindow, col(MaintenanceWindow.id) == O.c.maintenance_window_id)
-        .where(O.c.ended_at.is_(None), O.c.planned.is_(True), col(MaintenanceWindow.ends_at) <= now)
+        select(OUT.c.id, OUT.c.camera_id, OUT.c.epe_id, col(MaintenanceWindow.ends_at))
+        .join(MaintenanceWindow, col(MaintenanceWindow.id) == OUT.c.maintenance_window_id)
+        .where(
+            OUT.c.ended_at.is_(None),
+            OUT.c.planned.is_(True),
+            col(MaintenanceWindow.ends_at) <= now,
+        )
         .limit(1000)
     ).all()
     done: list[str] = []
@@ -319,13 +323,13 @@ def maintenance_overruns(session: Session, now: datetime) -> list[str]:
     facts = _camera_facts(session, [r.camera_id for r in rows]) if rows else {}
     for r in rows:
         closed = session.execute(
-            update(O).where(O.c.id == r.id, O.c.ended_at.is_(None)).values(ended_at=r.ends_at)
+            update(OUT).where(OUT.c.id == r.id, OUT.c.ended_at.is_(None)).values(ended_at=r.ends_at)
         )
         if getattr(closed, "rowcount", 0) != 1:
             continue  # another replica got there first
         outage_id = new_id()
         session.execute(
-            insert(O).values(
+            insert(OUT).values(
                 id=outage_id,
                 camera_id=r.camera_id,
                 epe_id=r.epe_id,
@@ -358,12 +362,6 @@ def maintenance_overruns(session: Session, now: datetime) -> list[str]:
         done.append(r.camera_id)
     add_events(session, events)
     return done
-
-
-def _bind(name: str, type_: Any = None) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name, type_=type_)
 
 
 def run_tick(engine: Engine, *, now: datetime, thresholds: Thresholds) -> TickResult:
