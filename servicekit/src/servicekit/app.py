@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from servicekit.telemetry import instrument_app, instrument_engine, setup_teleme
 
 log = logging.getLogger(__name__)
 
-BackgroundTask = Callable[[FastAPI, asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """`python -m evidence serve|migrate`."""
 
-from servicekit.cli import service_cli
 from evidence.main import MIGRATIONS_DIR
 from evidence.settings import Settings
+from servicekit.cli import service_cli
 
 cli = service_cli(
     name="evidence",

@@ -5,9 +5,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from servicekit.app import ServiceSpec, create_service_app
 from evidence.db import metadata
 from evidence.settings import Settings
+from servicekit.app import ServiceSpec, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -16,7 +16,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """Build the evidence API."""
     spec = ServiceSpec(
         title="camwatch evidence",
-        description="Camera data exported on customs' request with chain of custody (Decision I.2.2.d). Only the service frame exists so far.",
+        description=(
+            "Camera data exported on customs' request with chain of custody (Decision "
+            "I.2.2.d). Only the service frame exists so far."
+        ),
         settings=settings or Settings(),
         metadata=metadata,
         routers=[],

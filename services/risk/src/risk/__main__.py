@@ -1,8 +1,8 @@
 """`python -m risk serve|migrate`."""
 
-from servicekit.cli import service_cli
 from risk.main import MIGRATIONS_DIR
 from risk.settings import Settings
+from servicekit.cli import service_cli
 
 cli = service_cli(
     name="risk",
