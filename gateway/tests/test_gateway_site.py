@@ -81,6 +81,10 @@ def test_spa_index_and_assets_are_served(spa_gateway) -> None:
     assert script.status_code == 200
     assert script.text == "console.log('camwatch')"
     assert "javascript" in script.headers["content-type"]
+    for response in (index, script):
+        assert response.headers["cache-control"] == "no-cache"
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize("route", ["/incidents", "/incidents/42", "/epes/EPE-1/cameras"])
