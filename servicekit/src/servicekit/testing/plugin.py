@@ -87,7 +87,16 @@ def tokens() -> TokenFactory:
 
 
 @pytest.fixture(scope="session")
-def stack(s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack_env() -> dict[str, str]:
+    """Extra environment for every process of the `stack` (none by default); a conftest.py
+    overrides it, e.g. to shorten the registry's fault grace for end-to-end tests."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def stack(
+    s3: S3Endpoint, stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     """The five services and the gateway as real processes (see servicekit.testing.stack).
 
     `stack.url` is the gateway, `stack.demo` the accounts the demo seed printed. A service
@@ -103,7 +112,7 @@ def stack(s3: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     if not nats_url:
         nats = NatsServer(tmp_path_factory.mktemp("stack-nats"))
         nats_url = nats.start()
-    running = Stack(tmp_path_factory.mktemp("stack"), nats_url=nats_url, s3=s3)
+    running = Stack(tmp_path_factory.mktemp("stack"), nats_url=nats_url, s3=s3, extra_env=stack_env)
     try:
         try:
             running.start()
