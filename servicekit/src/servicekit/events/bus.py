@@ -169,28 +169,38 @@ class PullConsumer:
     async def fetch(self, batch: int, wait: float) -> list[Delivery]:
         """Up to `batch` messages, waiting at most `wait` seconds; [] when none came.
 
-        Raises ConnectionError when the server does not answer the request or reports that
-        the consumer is gone, so the caller binds again.
+        First asks for what is available now (`no_wait`: the server answers at once, ending
+        with a "no messages" status when it has fewer than `batch`); only when nothing is
+        available does it wait, up to `wait` seconds, for the next message. So a partial batch
+        is handled at once instead of waiting for the batch to fill or the request to expire.
+
+        Raises ConnectionError when the server does not answer or reports that the consumer
+        is gone, so the caller binds again.
         """
         if self._subscription is None:
             raise ConnectionError("pull consumer is not bound")
-        self._want = batch - len(self._buffer)
-        if self._want <= 0:
-            return self._take()
+        if self._buffer:
+            return self._take()  # delivered for an earlier request
+        await self._request({"batch": batch, "no_wait": True}, want=batch, wait=5.0)
+        if not self._buffer:
+            expires = int(wait * 1_000_000_000)
+            await self._request({"batch": 1, "expires": expires}, want=1, wait=wait + 2.0)
+        return self._take()
+
+    async def _request(self, request: dict[str, Any], *, want: int, wait: float) -> None:
+        self._want = want
         self._requests += 1
         self._reply = f"{self._prefix}.{self._requests}"
         self._failure = None
         self._ended.clear()
-        request = {"batch": self._want, "expires": int(wait * 1_000_000_000)}
         await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._reply)
         try:
-            await asyncio.wait_for(self._ended.wait(), wait + 2.0)
+            await asyncio.wait_for(self._ended.wait(), wait)
         except TimeoutError:
             if not self._buffer:
                 raise ConnectionError(f"no answer to pull request on {self.durable}") from None
         if self._failure and not self._buffer:
             raise ConnectionError(self._failure)
-        return self._take()
 
     def _take(self) -> list[Delivery]:
         taken, self._buffer = self._buffer, []
