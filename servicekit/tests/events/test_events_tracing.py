@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from sqlmodel import Session
 
-from servicekit.events import add_event
+from servicekit.events import CloudEvent, add_event
 from servicekit.telemetry import setup_telemetry
 
 
@@ -51,3 +53,37 @@ async def test_consumer_span_continues_the_trace_of_add_event(world):
         assert consumed.attributes["messaging.consumer.group.name"].endswith("widget_moved_v1")
     finally:
         exporter.shutdown()
+
+
+def test_without_a_span_processor_the_handler_still_runs_in_the_producers_trace():
+    from servicekit.events.consumer import EventConsumer, _Item
+
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    seen: list[str] = []
+
+    def handler(event, session) -> None:
+        context = trace.get_current_span().get_span_context()
+        seen.append(format(context.trace_id, "032x"))
+
+    consumer = EventConsumer(
+        service="tracetest",
+        subject="tracetest.lamp.switched.v1",
+        handler=handler,
+        engine=None,  # type: ignore[arg-type]
+        bus=None,  # type: ignore[arg-type]
+        schemas=None,  # type: ignore[arg-type]
+    )
+
+    class Delivery:
+        subject = "tracetest.lamp.switched.v1"
+        headers = {"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}
+
+    event = CloudEvent(
+        id="e1",
+        source="camwatch/tracetest",
+        type="tracetest.lamp.switched.v1",
+        time=datetime.now(UTC),
+    )
+    consumer._handle_traced(_Item(Delivery(), event), None, record=False)  # type: ignore[arg-type]
+    assert seen == [trace_id]
+    assert trace.get_current_span().get_span_context().trace_id != int(trace_id, 16)

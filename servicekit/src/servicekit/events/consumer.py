@@ -44,6 +44,7 @@ from sqlmodel import Session
 from servicekit.events.bus import Delivery, EventBus, PullConsumer, stream_name
 from servicekit.events.envelope import CloudEvent, producer_of, schema_path
 from servicekit.events.outbox import TABLES
+from servicekit.events.tracing import spans_recorded
 from servicekit.telemetry import extract_context
 
 log = logging.getLogger(__name__)
@@ -307,24 +308,23 @@ class EventConsumer:
         self.schemas.validate(event.type, event.data)
         return event
 
-    def _span(self, item: _Item) -> Any:
-        return _tracer.start_as_current_span(
-            f"{item.delivery.subject} process",
-            context=extract_context(item.delivery.headers),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.destination.name": item.delivery.subject,
-                "messaging.consumer.group.name": self.durable,
-                "messaging.message.id": item.event.id,
-            },
-        )
+    def _handle_traced(self, item: _Item, session: Session, *, record: bool = True) -> None:
+        """Run the handler inside a consumer span continuing the producer's trace.
 
-    def _handle_traced(self, item: _Item, session: Session) -> None:
-        """Run the handler inside a consumer span continuing the producer's trace."""
+        Without a span processor (`record` False) no span is created, but the producer's
+        context is still current, so log lines and nested spans keep its trace id.
+        """
+        parent = extract_context(item.delivery.headers)
+        if not record:
+            token = otel_context.attach(parent)
+            try:
+                self.handler(item.event, session)
+            finally:
+                otel_context.detach(token)
+            return
         span = _tracer.start_span(
             item.span_name,
-            context=extract_context(item.delivery.headers),
+            context=parent,
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "nats",
@@ -333,7 +333,7 @@ class EventConsumer:
                 "messaging.message.id": item.event.id,
             },
         )
-        token = otel_context.attach(trace.set_span_in_context(span))
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
             self.handler(item.event, session)
         except BaseException as exc:
@@ -360,12 +360,13 @@ class EventConsumer:
                 )
                 outcomes: list[Outcome] = []
                 rows: list[dict[str, Any]] = []
+                record = spans_recorded()
                 for item in items:
                     if item.event.id in seen:
                         outcomes.append(Outcome.DUPLICATE)
                         continue
                     seen.add(item.event.id)
-                    self._handle_traced(item, session)
+                    self._handle_traced(item, session, record=record)
                     rows.append(
                         {"consumer": self.durable, "event_id": item.event.id, "processed_at": now}
                     )
@@ -401,18 +402,15 @@ class EventConsumer:
             except Exception as exc:  # the database itself failed: try again later
                 session.rollback()
                 return Outcome.RETRY, f"{type(exc).__name__}: {exc}"
-            with self._span(item) as span:
-                try:
-                    self.handler(item.event, session)
-                    session.commit()
-                except PermanentError as exc:
-                    session.rollback()
-                    _record(span, exc)
-                    return Outcome.DEAD, f"PermanentError: {exc}"
-                except Exception as exc:
-                    session.rollback()
-                    _record(span, exc)
-                    return Outcome.RETRY, f"{type(exc).__name__}: {exc}"
+            try:
+                self._handle_traced(item, session, record=spans_recorded())
+                session.commit()
+            except PermanentError as exc:
+                session.rollback()
+                return Outcome.DEAD, f"PermanentError: {exc}"
+            except Exception as exc:
+                session.rollback()
+                return Outcome.RETRY, f"{type(exc).__name__}: {exc}"
         return Outcome.DONE, None
 
     async def _settle(self, delivery: Delivery, outcome: Outcome, error: str | None) -> Outcome:

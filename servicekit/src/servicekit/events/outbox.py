@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from servicekit.events.envelope import CloudEvent, EventPayload
+from servicekit.events.tracing import spans_recorded
 from servicekit.telemetry import inject_headers
 
 _tracer = trace.get_tracer("servicekit.events.outbox")
@@ -113,7 +114,13 @@ def outbox_row(event: CloudEvent, headers: dict[str, str]) -> dict[str, object]:
 
 
 def _create_span_headers(event: CloudEvent) -> dict[str, str]:
-    """A "create" producer span for the event; its context goes into the message headers."""
+    """A "create" producer span for the event; its context goes into the message headers.
+
+    When no span would be recorded, the current context (the request's) is stored instead:
+    the consumer then continues that trace directly.
+    """
+    if not spans_recorded():
+        return inject_headers()
     with _tracer.start_as_current_span(
         f"{event.type} create",
         kind=SpanKind.PRODUCER,
