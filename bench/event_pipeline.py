@@ -1,7 +1,7 @@
 """Event pipeline throughput: outbox -> relay -> JetStream -> consumer (with inbox) vs. raw
 nats-py JetStream asynchronous publishing, measured in the same run on a private nats-server.
 
-    .venv/bin/python bench/event_pipeline.py [--events 10000] [--raw-events 30000] [--rounds 3]
+    .venv/bin/python bench/event_pipeline.py [--events 20000] [--raw-events 20000] [--rounds 3]
 
 (a) raw: one nats-py client `js.publish_async`es envelope-sized messages (no headers) into a
     file-backed stream, then waits for every ack. (a) runs before and after every run of (b),
@@ -307,8 +307,8 @@ def cpu_text(measure: Measure) -> str:
 
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000, help="events per run of (b)")
-    parser.add_argument("--raw-events", type=int, default=30_000, help="events per run of (a)")
+    parser.add_argument("--events", type=int, default=20_000, help="events per run of (b)")
+    parser.add_argument("--raw-events", type=int, default=20_000, help="events per run of (a)")
     parser.add_argument("--rounds", type=int, default=3, help="untraced runs of (b)")
     parser.add_argument("--producer-relay", nargs=2, metavar=("DATABASE", "NATS_URL"))
     args = parser.parse_args(argv)
