@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -23,8 +24,15 @@ def spans() -> Iterator[InMemorySpanExporter]:
     exporter.shutdown()
 
 
-def _gateway_spans(exporter: InMemorySpanExporter) -> list:
-    return [s for s in exporter.get_finished_spans() if s.name.endswith("/api/registry/*")]
+def _gateway_spans(exporter: InMemorySpanExporter, *, wait: float = 5.0) -> list:
+    """The gateway's finished spans; the span ends just after the response is sent, so a
+    loaded machine may need a moment before it shows."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = [s for s in exporter.get_finished_spans() if s.name.endswith("/api/registry/*")]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 def test_service_receives_the_gateway_span_as_parent(gateway, upstream, tokens, spans) -> None:
