@@ -16,7 +16,7 @@ from access.oauth.maintenance import purge_task
 from access.oauth.verifier import LocalTokenVerifier
 from access.runtime import build_runtime
 from access.settings import Settings
-from access.subscriptions import SUBSCRIPTIONS
+from access.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.auth import TokenVerifier
 from servicekit.db import make_engine
@@ -57,7 +57,7 @@ def create_app(
         routers=api.routers,
         public_routers=api.public_routers,
         publishes=PUBLISHES,
-        subscriptions=SUBSCRIPTIONS,
+        subscriptions=subscriptions(clock=runtime.clock),
         background=[purge_task],
     )
     app = create_service_app(

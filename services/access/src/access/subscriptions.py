@@ -1,7 +1,16 @@
-"""Everything the access service consumes: nothing yet (EPEs are known from client bindings)."""
+"""Everything the access service consumes: `{subject: handler}`."""
 
 from __future__ import annotations
 
+from access.db import Clock
+from access.epes.handlers import make_epe_handler
 from servicekit.events import EventHandler
 
-SUBSCRIPTIONS: dict[str, EventHandler] = {}
+
+def subscriptions(*, clock: Clock) -> dict[str, EventHandler]:
+    """The registry's EPE events feed `registry_epes`, the source of each EPE's unit."""
+    epe_changed = make_epe_handler(clock)
+    return {
+        "registry.epe.registered.v1": epe_changed,
+        "registry.epe.updated.v1": epe_changed,
+    }

@@ -19,8 +19,8 @@ from access.authority.models import (
     RequestStatus,
     RoleGrant,
 )
-from access.clients.models import EpeBinding
 from access.context import AuditContext
+from access.epes import service as epes
 from access.oauth import tokens as token_store
 from access.officers import service as officers
 from access.officers.models import User
@@ -535,11 +535,17 @@ def assign(
         or holds(session, officer, Role.HEAD_OF_SUBDEPARTMENT)
     ):
         raise Conflict(f"{officer.username} is not a supervisory officer")
-    binding = session.get(EpeBinding, epe_id)
-    if binding is None:
-        raise field_error("body.epe_id", "no EPE with this id is known to the access service")
-    if binding.unit != head.unit:
+    supervision = epes.supervision(session, epe_id)
+    if supervision is None:
+        raise field_error(
+            "body.epe_id",
+            "no EPE with this id is known to the access service (neither from the registry "
+            "nor from an EPE vendor client)",
+        )
+    if supervision.unit != head.unit:
         raise Forbidden("this enterprise is supervised by another customs unit")
+    if supervision.closed:
+        raise Conflict(f"the registry reports {epe_id} closed: it takes no new assignments")
     if is_assigned(session, officer_id=officer.id, epe_id=epe_id):
         raise Conflict(f"{officer.username} is already assigned to {epe_id}")
     assignment = Assignment(
@@ -602,6 +608,16 @@ def _end_assignment(
         occurred_at=now,
         details={"assignment_id": assignment.id, "officer_id": assignment.officer_id},
     )
+
+
+def end_assignments_outside(
+    session: Session, *, epe_id: str, unit: str, by: str, context: AuditContext, now: datetime
+) -> list[Assignment]:
+    """End the EPE's assignments held in any unit but `unit` (the registry moved the EPE)."""
+    ended = [a for a in active_assignments(session, epe_id=epe_id) if a.unit != unit]
+    for assignment in ended:
+        _end_assignment(session, assignment, by=by, context=context, now=now)
+    return ended
 
 
 def end_assignment(

@@ -42,7 +42,8 @@ class OAuthClient(AccessModel, table=True):
 
 
 class EpeBinding(AccessModel, table=True):
-    """Which customs unit supervises an EPE, as far as the access service knows it."""
+    """The unit an EPE's vendor clients are bound to; it stands in for the registry until the
+    registry's event about the EPE arrives (`access.epes`), then follows the registry."""
 
     __tablename__ = "epe_bindings"
 
@@ -79,6 +80,16 @@ class ClientPublic(BaseModel):
     unit: str | None
     active: bool
     created_at: datetime
+    registry_unit: str | None = pydantic.Field(
+        default=None,
+        description="EPE vendor clients: the unit the registry gives the EPE (null while the "
+        "registry has not described it)",
+    )
+    unit_mismatch: bool = pydantic.Field(
+        default=False,
+        description="the client is bound to another unit than the registry's: it is refused "
+        "tokens until the EPE gets a client bound to the right unit",
+    )
 
 
 class ClientsPage(BaseModel):

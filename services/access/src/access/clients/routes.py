@@ -10,7 +10,6 @@ from access.clients.models import (
     ClientCreated,
     ClientPublic,
     ClientsPage,
-    OAuthClient,
 )
 from access.context import request_audit_context
 from access.officers.models import ReasonBody
@@ -22,10 +21,6 @@ from servicekit.db import SessionDep
 
 router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _public(row: OAuthClient) -> ClientPublic:
-    return ClientPublic.model_validate(row, from_attributes=True)
 
 
 @router.post("/clients", status_code=201)
@@ -51,7 +46,7 @@ def create_client(
     )
     session.commit()
     response.headers.update(NO_STORE)
-    return ClientCreated(client=_public(row), client_secret=secret)
+    return ClientCreated(client=clients.public_view(session, row), client_secret=secret)
 
 
 @router.get("/clients")
@@ -64,14 +59,15 @@ def list_clients(
     """Machine clients."""
     rows = clients.list_clients(session, after=decode_cursor(cursor), limit=limit)
     return ClientsPage(
-        data=[_public(r) for r in rows], next_cursor=next_cursor([r.client_id for r in rows], limit)
+        data=[clients.public_view(session, r) for r in rows],
+        next_cursor=next_cursor([r.client_id for r in rows], limit),
     )
 
 
 @router.get("/clients/{client_id}")
 def get_client(client_id: str, principal: CurrentPrincipal, session: SessionDep) -> ClientPublic:
     """One machine client."""
-    return _public(clients.get_client(session, client_id))
+    return clients.public_view(session, clients.get_client(session, client_id))
 
 
 @router.post("/clients/{client_id}/secret")
@@ -94,7 +90,7 @@ def rotate_client_secret(
     )
     session.commit()
     response.headers.update(NO_STORE)
-    return ClientCreated(client=_public(row), client_secret=secret)
+    return ClientCreated(client=clients.public_view(session, row), client_secret=secret)
 
 
 @router.post("/clients/{client_id}/deactivate")
@@ -116,4 +112,4 @@ def deactivate_client(
         now=runtime.clock(),
     )
     session.commit()
-    return _public(row)
+    return clients.public_view(session, row)

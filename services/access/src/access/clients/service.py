@@ -9,9 +9,10 @@ from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
 from sqlmodel import Session, col, select
 
 from access.audit import service as audit
-from access.clients.models import ClientKind, EpeBinding, OAuthClient
+from access.clients.models import ClientKind, ClientPublic, EpeBinding, OAuthClient
 from access.context import AuditContext
 from access.crypto.hashing import new_secret
+from access.epes.service import registry_unit
 from access.officers.models import Unit
 from access.runtime import Runtime
 from servicekit.auth import Role
@@ -118,15 +119,44 @@ def find_client(session: Session, client_id: str, *, runtime: Runtime) -> Regist
 
 
 def bind_epe(session: Session, *, epe_id: str, unit: str, now: datetime) -> EpeBinding:
-    """Record which unit supervises an EPE (refusing a second, different unit)."""
+    """Record the unit an EPE's vendor clients are bound to. Once the registry has described the
+    EPE only its unit is accepted; before that, a second, different unit is refused."""
+    registered = registry_unit(session, epe_id)
+    if registered is not None and registered != unit:
+        raise Conflict(
+            f"the registry places EPE {epe_id} under {registered}, not {unit}",
+            errors=[{"field": "body.unit", "message": f"the registry says {registered}"}],
+        )
     binding = session.get(EpeBinding, epe_id)
     if binding is None:
         binding = EpeBinding(epe_id=epe_id, unit=unit, created_at=now)
         session.add(binding)
         session.flush()
     elif binding.unit != unit:
-        raise Conflict(f"EPE {epe_id} is supervised by {binding.unit}, not {unit}")
+        if registered != unit:
+            raise Conflict(f"EPE {epe_id} is supervised by {binding.unit}, not {unit}")
+        binding.unit = unit  # the registry moved the EPE; the binding follows it
+        session.add(binding)
     return binding
+
+
+def unit_mismatch(
+    session: Session, *, kind: str, epe_id: str | None, unit: str | None
+) -> str | None:
+    """For an EPE vendor client bound to another unit than the registry's: the registry's unit."""
+    if kind != ClientKind.EPE_VENDOR or epe_id is None:
+        return None
+    registered = registry_unit(session, epe_id)
+    return registered if registered is not None and registered != unit else None
+
+
+def public_view(session: Session, row: OAuthClient) -> ClientPublic:
+    """A client as the API shows it, with the registry's unit of its EPE."""
+    view = ClientPublic.model_validate(row, from_attributes=True)
+    if row.kind == ClientKind.EPE_VENDOR and row.epe_id is not None:
+        view.registry_unit = registry_unit(session, row.epe_id)
+        view.unit_mismatch = view.registry_unit is not None and view.registry_unit != row.unit
+    return view
 
 
 def create_client(

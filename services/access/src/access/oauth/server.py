@@ -16,6 +16,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     OAuth2Payload,
     OAuth2Request,
+    UnauthorizedClientError,
     grants,
 )
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -27,7 +28,7 @@ from sqlmodel import Session, select
 
 from access.audit import service as audit
 from access.authority import service as authority
-from access.clients.service import RegisteredClient, find_client
+from access.clients.service import RegisteredClient, find_client, unit_mismatch
 from access.context import AuditContext
 from access.crypto.hashing import digest
 from access.db import as_utc
@@ -304,6 +305,20 @@ class ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
     """Machine clients (customs systems, EPE vendor software) authenticate with their secret."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self) -> None:
+        """Also refuse an EPE vendor client bound to another unit than the registry gives its
+        EPE: its tokens would carry the wrong unit (see docs/access.md)."""
+        super().validate_token_request()
+        client: RegisteredClient = self.request.client
+        registered = unit_mismatch(
+            self.server.session, kind=client.kind, epe_id=client.epe_id, unit=client.unit
+        )
+        if registered is not None:
+            raise UnauthorizedClientError(
+                f"the registry places EPE {client.epe_id} under {registered}, not {client.unit}; "
+                "a user administrator must give the EPE a client bound to that unit"
+            )
 
 
 class OpenIDTokens(OpenIDCode):  # type: ignore[misc]

@@ -180,6 +180,17 @@ def revoke_user_tokens(session: Session, *, user_id: str, now: datetime, reason:
     )
 
 
+def revoke_client_tokens(session: Session, *, client_id: str, now: datetime) -> None:
+    """Revoke every unexpired access token a machine client holds (its binding went stale)."""
+    session.execute(
+        update(IssuedAccessToken)
+        .where(col(IssuedAccessToken.subject) == client_id)
+        .where(col(IssuedAccessToken.client_id) == client_id)
+        .where(col(IssuedAccessToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def decode_access_token(
     session: Session, token: str, *, runtime: Runtime, now: datetime
 ) -> dict[str, Any] | None:

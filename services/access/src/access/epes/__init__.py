@@ -1,0 +1,1 @@
+"""EPEs as the registry describes them: which customs unit supervises each one."""
