@@ -44,9 +44,9 @@ def test_each_event_gets_a_new_id():
 
 def test_envelope_rejects_naive_time_and_bad_type():
     base = {"id": "1", "source": "camwatch/x", "type": "x.y.z.v1", "data": {}}
-    with pytest.raises(ValidationError, match="time zone"):
+    with pytest.raises(ValidationError, match="timezone"):
         CloudEvent(**base, time=datetime(2025, 1, 1))
-    with pytest.raises(ValidationError, match=r"<service>\.<entity>\.<verb>"):
+    with pytest.raises(ValidationError, match="should match pattern"):
         CloudEvent(**{**base, "type": "Not.An.Event"}, time=datetime.now().astimezone())
     with pytest.raises(ValidationError):
         CloudEvent.from_json(b'{"specversion": "0.3"}')

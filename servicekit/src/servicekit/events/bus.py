@@ -208,20 +208,16 @@ class PullConsumer:
 
 
 async def _all_done(futures: list[asyncio.Future[Any]], within: float) -> None:
-    """Wait until every future is done, at most `within` seconds; cancel the rest."""
-    remaining = len(futures)
-    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    """Wait until every future is done, at most `within` seconds; cancel the rest.
 
-    def count(_: asyncio.Future[Any]) -> None:
-        nonlocal remaining
-        remaining -= 1
-        if remaining == 0 and not finished.done():
-            finished.set_result(None)
-
-    for future in futures:
-        future.add_done_callback(count)
+    Acks arrive in bursts, so most futures are done by the time they are reached and cost
+    nothing to check; only the others are waited for, one at a time.
+    """
     try:
-        await asyncio.wait_for(finished, within)
+        async with asyncio.timeout(within):
+            for future in futures:
+                if not future.done():
+                    await asyncio.wait((future,))
     except TimeoutError:
         for future in futures:
             if not future.done():

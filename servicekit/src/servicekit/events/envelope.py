@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}\.v[1-9][0-9]*$")
 """`<service>.<entity>.<verb>.v<N>` in lower case (the entity may have several tokens)."""
@@ -45,26 +45,15 @@ class CloudEvent(BaseModel):
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, description="Unique per event (a UUID); the NATS Msg-Id")
     source: str = Field(min_length=1, description="camwatch/<producing service>")
-    type: str = Field(description="<service>.<entity>.<verb>.v<N>; also the NATS subject")
+    type: str = Field(
+        pattern=EVENT_TYPE_PATTERN.pattern,
+        description="<service>.<entity>.<verb>.v<N>; also the NATS subject",
+    )
     subject: str | None = Field(default=None, description="The resource the event is about")
-    time: datetime = Field(description="When the event happened (UTC)")
+    time: AwareDatetime = Field(description="When the event happened (UTC when we produce it)")
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("type")
-    @classmethod
-    def _check_type(cls, value: str) -> str:
-        if not EVENT_TYPE_PATTERN.match(value):
-            raise ValueError("must look like <service>.<entity>.<verb>.v<N>")
-        return value
-
-    @field_validator("time")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("must carry a time zone")
-        return value.astimezone(UTC)
 
     @property
     def producer(self) -> str:
@@ -87,7 +76,7 @@ class CloudEvent(BaseModel):
             source=f"camwatch/{producer_of(event_type)}",
             type=event_type,
             subject=subject,
-            time=time or datetime.now(UTC),
+            time=(time or datetime.now(UTC)).astimezone(UTC),
             dataschema=schema_uri(event_type),
             data=payload.model_dump(mode="json"),
         )
