@@ -23,7 +23,12 @@ from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
 from servicekit.logging import configure_logging
 from servicekit.settings import ServiceSettings
-from servicekit.telemetry import instrument_app, instrument_engine, setup_telemetry
+from servicekit.telemetry import (
+    instrument_app,
+    instrument_engine,
+    instrument_httpx,
+    setup_telemetry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +115,7 @@ def create_service_app(
     setup_telemetry(settings)
     instrument_app(app)
     instrument_engine(app.state.engine)
+    instrument_httpx()
 
     for router in spec.public_routers:
         app.include_router(router)

@@ -64,10 +64,12 @@ def instrument_engine(engine: Engine) -> None:
 
 
 def instrument_httpx() -> None:
-    """Trace outgoing httpx calls and propagate the context in their headers."""
+    """Trace outgoing httpx calls (e.g. camera probes) and propagate the context in headers."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    HTTPXClientInstrumentor().instrument()
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
 
 
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
