@@ -76,10 +76,10 @@ def poll(
 
 
 def items(response: httpx.Response) -> list[dict[str, Any]]:
-    """The rows of a list answer. The registry lists areas and diagram versions as a bare
-    array (few per EPE, not paginated); everything else is `{"data": [...], "next_cursor"}`."""
+    """The rows of one page of a list answer: `{"data": [...], "next_cursor": ...}`."""
     body = response.json()
-    rows: list[dict[str, Any]] = body["data"] if isinstance(body, dict) else body
+    assert set(body) == {"data", "next_cursor"}, body
+    rows: list[dict[str, Any]] = body["data"]
     return rows
 
 
@@ -144,6 +144,9 @@ def test_vendor_manages_its_own_epe_through_the_gateway(account, vendor, own_epe
     )
     assert area.status_code == 201, area.text
     area_id = area.json()["id"]
+    areas = vendor.get(f"/epes/{own_epe}/areas", params={"limit": 500})
+    assert areas.status_code == 200, areas.text
+    assert area_id in {a["id"] for a in items(areas)}
     number = f"E2E-{suffix}"
     camera = vendor.post(
         f"/epes/{own_epe}/cameras",

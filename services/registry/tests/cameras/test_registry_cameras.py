@@ -184,6 +184,39 @@ def test_cameras_list_paginates(client, callers):
     assert [c["number"] for c in gates["data"]] == ["C01"]
 
 
+def test_areas_list_paginates_in_code_order(client, callers):
+    build_site(client, callers)
+    officer = callers.officer()
+    first = client.get(f"/epes/{EPE_ID}/areas?limit=2", headers=officer).json()
+    assert [a["code"] for a in first["data"]] == ["G1", "K1"] and first["next_cursor"]
+    rest = client.get(
+        f"/epes/{EPE_ID}/areas",
+        params={"limit": 2, "cursor": first["next_cursor"]},
+        headers=officer,
+    ).json()
+    assert [a["code"] for a in rest["data"]] == ["K1-C"] and rest["next_cursor"] is None
+    whole = client.get(f"/epes/{EPE_ID}/areas", headers=officer).json()
+    assert [a["code"] for a in whole["data"]] == ["G1", "K1", "K1-C"]
+    assert whole["next_cursor"] is None
+    # a removed area leaves the list; a tampered cursor is a 422 naming it
+    extra = client.post(
+        f"/epes/{EPE_ID}/areas",
+        json={"code": "A0", "name": "Xưởng", "kind": "other"},
+        headers=callers.epe(),
+    ).json()
+    assert (
+        client.delete(f"/epes/{EPE_ID}/areas/{extra['id']}", headers=callers.epe()).status_code
+        == 204
+    )
+    again = client.get(f"/epes/{EPE_ID}/areas", headers=officer).json()
+    assert [a["code"] for a in again["data"]] == ["G1", "K1", "K1-C"]
+    for bad in ("%%%", "WzFd"):  # not base64 JSON; a key of the wrong type ([1])
+        r = client.get(f"/epes/{EPE_ID}/areas", params={"cursor": bad}, headers=officer)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.cursor", r.text
+    assert client.get(f"/epes/{EPE_ID}/areas?limit=0", headers=officer).status_code == 422
+    assert client.get(f"/epes/{EPE_ID}/areas", headers=callers.officer("CC-X")).status_code == 403
+
+
 def gaps(client, callers):
     report = client.get(f"/epes/{EPE_ID}/coverage", headers=callers.officer()).json()
     return sorted((g["kind"], g["area_code"], g["camera_number"]) for g in report["gaps"])

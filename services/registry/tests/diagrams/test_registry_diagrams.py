@@ -49,13 +49,27 @@ def test_versions_upload_list_download(s3_client, tokens):
     v2 = upload(client, callers, PDF, "application/pdf")
     assert v2.status_code == 201 and v2.json()["version"] == 2
     listed = client.get(f"/epes/{EPE_ID}/diagrams", headers=callers.officer()).json()
-    assert [d["version"] for d in listed] == [2, 1]
+    assert [d["version"] for d in listed["data"]] == [2, 1] and listed["next_cursor"] is None
     latest = client.get(f"/epes/{EPE_ID}/diagrams/latest/content", headers=callers.officer())
     assert latest.status_code == 200 and latest.content == PDF
     assert latest.headers["content-type"] == "application/pdf"
     old = client.get(f"/epes/{EPE_ID}/diagrams/1/content", headers=callers.officer())
     assert old.content == PNG and 'filename="so-do.png"' in old.headers["content-disposition"]
     assert client.get(f"/epes/{EPE_ID}/diagrams/9", headers=callers.officer()).status_code == 404
+    v3 = upload(client, callers, PNG, "image/png")
+    assert v3.status_code == 201 and v3.json()["version"] == 3
+    first = client.get(f"/epes/{EPE_ID}/diagrams?limit=2", headers=callers.officer()).json()
+    assert [d["version"] for d in first["data"]] == [3, 2] and first["next_cursor"]
+    rest = client.get(
+        f"/epes/{EPE_ID}/diagrams",
+        params={"limit": 2, "cursor": first["next_cursor"]},
+        headers=callers.officer(),
+    ).json()
+    assert [d["version"] for d in rest["data"]] == [1] and rest["next_cursor"] is None
+    bad = client.get(
+        f"/epes/{EPE_ID}/diagrams", params={"cursor": "WyJ4Il0"}, headers=callers.officer()
+    )  # ["x"]: not a version
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
     assert (
         client.get(
             f"/epes/{EPE_ID}/diagrams/1/content", headers=callers.officer("CC-X")
@@ -81,4 +95,7 @@ def test_type_size_and_rights_are_checked(s3_client, tokens):
         headers={**callers.officer(), "Content-Type": "image/png"},
     )
     assert r.status_code == 403
-    assert client.get(f"/epes/{EPE_ID}/diagrams", headers=callers.epe()).json() == []
+    assert client.get(f"/epes/{EPE_ID}/diagrams", headers=callers.epe()).json() == {
+        "data": [],
+        "next_cursor": None,
+    }

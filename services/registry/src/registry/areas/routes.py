@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from registry.areas import service
 from registry.areas.models import AreaCreate, AreaPublic, AreaUpdate
-from registry.common import utc_now
+from registry.common import Page, decode_cursor, page_of, utc_now
 from registry.coverage.service import refresh_coverage
 from registry.permissions import managed_epe, readable_epe
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
+from servicekit.errors import field_error
 
 router = APIRouter(prefix="/epes/{epe_id}/areas", tags=["areas"])
 
@@ -27,11 +30,22 @@ def create_area(
     return service.to_public(area)
 
 
-@router.get("", response_model=list[AreaPublic])
-def list_areas(epe_id: str, session: SessionDep, principal: CurrentPrincipal) -> list[AreaPublic]:
-    """The EPE's areas (an EPE has tens of them: not paginated)."""
+@router.get("", response_model=Page[AreaPublic])
+def list_areas(
+    epe_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[AreaPublic]:
+    """The EPE's active areas in code order."""
     epe = readable_epe(session, principal, epe_id)
-    return [service.to_public(a) for a in service.list_areas(session, epe_id=epe.id)]
+    key = decode_cursor(cursor)
+    if key is not None and not isinstance(key[0], str):
+        raise field_error("query.cursor", "not a cursor returned by this API")
+    rows = service.list_areas(session, epe_id=epe.id, after=key[0] if key else None, limit=limit)
+    rows, next_cursor = page_of(rows, limit, lambda a: [a.code])
+    return Page(data=[service.to_public(a) for a in rows], next_cursor=next_cursor)
 
 
 @router.get("/{area_id}", response_model=AreaPublic)

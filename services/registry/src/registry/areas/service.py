@@ -115,15 +115,15 @@ def remove_area(session: Session, *, area: Area) -> None:
     session.flush()
 
 
-def list_areas(session: Session, *, epe_id: str) -> list[Area]:
-    """Active areas of the EPE."""
-    return list(
-        session.execute(
-            select(Area)
-            .where(col(Area.epe_id) == epe_id, col(Area.removed_at).is_(None))
-            .order_by(col(Area.code))
-        ).scalars()
-    )
+def list_areas(session: Session, *, epe_id: str, after: str | None, limit: int) -> list[Area]:
+    """Up to `limit + 1` active areas of the EPE in code order, after the cursor's code.
+
+    Codes are unique among an EPE's active areas, so the code alone is the page key.
+    """
+    query = select(Area).where(col(Area.epe_id) == epe_id, col(Area.removed_at).is_(None))
+    if after is not None:
+        query = query.where(col(Area.code) > after)
+    return list(session.execute(query.order_by(col(Area.code)).limit(limit + 1)).scalars())
 
 
 def to_public(area: Area) -> AreaPublic:

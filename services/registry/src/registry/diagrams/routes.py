@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from registry.common import new_id, utc_now
+from registry.common import Page, decode_cursor, new_id, page_of, utc_now
 from registry.diagrams.models import DiagramPublic, DiagramVersion
 from registry.diagrams.storage import STORAGE_ERRORS, DiagramStore
 from registry.permissions import managed_epe, readable_epe
@@ -151,18 +151,29 @@ async def upload_diagram(
     return _public(row)
 
 
-@router.get("", response_model=list[DiagramPublic])
+@router.get("", response_model=Page[DiagramPublic])
 def list_diagrams(
-    epe_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> list[DiagramPublic]:
-    """Every version of the EPE's diagram, newest first."""
+    epe_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[DiagramPublic]:
+    """The versions of the EPE's diagram, newest first."""
     epe = readable_epe(session, principal, epe_id)
-    rows = session.execute(
-        select(DiagramVersion)
-        .where(col(DiagramVersion.epe_id) == epe.id)
-        .order_by(col(DiagramVersion.version).desc())
-    ).scalars()
-    return [_public(r) for r in rows]
+    key = decode_cursor(cursor)
+    if key is not None and (isinstance(key[0], bool) or not isinstance(key[0], int)):
+        raise field_error("query.cursor", "not a cursor returned by this API")
+    query = select(DiagramVersion).where(col(DiagramVersion.epe_id) == epe.id)
+    if key is not None:
+        query = query.where(col(DiagramVersion.version) < key[0])
+    found = list(
+        session.execute(
+            query.order_by(col(DiagramVersion.version).desc()).limit(limit + 1)
+        ).scalars()
+    )
+    rows, next_cursor = page_of(found, limit, lambda r: [r.version])
+    return Page(data=[_public(r) for r in rows], next_cursor=next_cursor)
 
 
 def _version(session: SessionDep, epe_id: str, version: str) -> DiagramVersion:
