@@ -1,11 +1,58 @@
 """Typed settings of the registry service."""
 
-from typing import Self
+import json
+from typing import Annotated, Any, Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from registry.health.probe_policy import (
+    DEFAULT_ALLOWED_NETWORKS,
+    DEFAULT_ALLOWED_PORTS,
+    DEFAULT_DENIED_NETWORKS,
+    ProbePolicy,
+    parse_networks,
+)
 from servicekit.settings import ServiceSettings
+
+
+def _port_range(value: Any) -> Any:
+    """A port (`554`) or an inclusive range (`"8000-8099"`) as a `(low, high)` pair."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value, value)
+    elif isinstance(value, str):
+        first, sep, last = value.strip().partition("-")
+        try:
+            value = (int(first), int(last if sep else first))
+        except ValueError:
+            raise ValueError("a port (554) or a range of ports (8000-8099)") from None
+    if isinstance(value, list | tuple) and len(value) == 2:
+        low, high = int(value[0]), int(value[1])
+        if not 1 <= low <= high <= 65535:
+            raise ValueError("ports are 1-65535 and a range goes from low to high")
+        return (low, high)
+    return value
+
+
+PortRange = Annotated[tuple[int, int], BeforeValidator(_port_range)]
+
+
+def _split_list(value: Any) -> Any:
+    """A list from the environment: JSON (`["10.0.0.0/8"]`) or comma-separated (`554,8554`)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
 
 
 def _env(name: str) -> AliasChoices:
@@ -49,10 +96,41 @@ class Settings(ServiceSettings):
     probe_timeout: float = Field(default=5.0, gt=0)
     probe_concurrency: int = Field(default=50, gt=0)
     probe_claim_seconds: float = Field(default=30.0, gt=0)
+    # Where the prober may connect (server-side request forgery guard): an address is probed
+    # only if it is in an allowed network and in no denied network; every address a name
+    # resolves to must pass. See docs/registry.md, "Prober network policy".
+    probe_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=lambda: list(parse_networks(DEFAULT_ALLOWED_NETWORKS)),
+        description="CIDRs cameras may be probed in (default: any address not denied)",
+    )
+    probe_denied_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=lambda: list(parse_networks(DEFAULT_DENIED_NETWORKS)),
+        description="CIDRs never probed, even if allowed (default: loopback, link-local and "
+        "cloud metadata, multicast, unspecified, reserved; IPv4 and IPv6)",
+    )
+    probe_allowed_ports: Annotated[list[PortRange], NoDecode] = Field(
+        default_factory=lambda: [(p, p) for p in DEFAULT_ALLOWED_PORTS],
+        description="ports (554) or ranges (8000-8099) the prober may connect to",
+    )
 
     maintenance_min_notice: float = Field(
         default=0.0, ge=0, description="how far ahead a maintenance window must be declared"
     )
+
+    @field_validator(
+        "probe_allowed_networks", "probe_denied_networks", "probe_allowed_ports", mode="before"
+    )
+    @classmethod
+    def _list_from_environment(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    def probe_policy(self) -> ProbePolicy:
+        """The prober's network policy from these settings."""
+        return ProbePolicy.build(
+            allowed=self.probe_allowed_networks,
+            denied=self.probe_denied_networks,
+            ports=self.probe_allowed_ports,
+        )
 
     @model_validator(mode="after")
     def _detect_within_two_intervals(self) -> Self:

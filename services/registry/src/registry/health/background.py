@@ -64,8 +64,10 @@ async def prober_task(app: FastAPI, stop: asyncio.Event) -> None:
         concurrency=settings.probe_concurrency,
         claim=settings.probe_claim_seconds,
         grace=settings.fault_grace,
+        policy=settings.probe_policy(),
     )
-    async with httpx.AsyncClient(follow_redirects=False, verify=True) as client:
+    # Straight to the checked camera addresses: no redirects, no proxy from the environment.
+    async with httpx.AsyncClient(follow_redirects=False, verify=True, trust_env=False) as client:
         while not stop.is_set():
             try:
                 results = await prober.run_round(client, utc_now())

@@ -164,7 +164,12 @@ class CameraHealthPublic(BaseModel):
     last_reported_status: str | None
     probe_enabled: bool
     last_probe_at: datetime | None
-    last_probe_status: str | None
+    last_probe_status: str | None = Field(
+        description="ok, unreachable, or refused (the probe network policy forbade it)"
+    )
+    last_probe_detail: str | None = Field(
+        default=None, description="what the last probe found, or why it was refused"
+    )
 
 
 class OutagePublic(BaseModel):

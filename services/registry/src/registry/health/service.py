@@ -106,6 +106,7 @@ def health_public(row: CameraHealth) -> CameraHealthPublic:
         probe_enabled=row.probe_enabled,
         last_probe_at=row.probe_at,
         last_probe_status=row.probe_status,
+        last_probe_detail=row.probe_detail,
     )
 
 
