@@ -177,3 +177,16 @@ async def test_exhausted_deliveries_are_dead_lettered(world):
     assert world.effect_count() == 0
     assert world.inbox_count() == 0
     await _settled(world, consumer)
+
+
+async def test_event_type_with_a_broken_schema_is_dead_lettered(world):
+    broken = f"{world.producer}.widget.warped.v1"
+    (world.contracts_dir / world.producer / f"{broken}.json").write_text('{"type": 12}')
+    seen: list[str] = []
+    runtime = await world.runtime(subscriptions={broken: lambda e, s: seen.append(e.id)})
+    bus = await _bus(world)
+    await bus.publish(OutgoingMessage(broken, _raw_envelope(world, {}, event_type=broken), "w1"))
+    await world.wait_until(lambda: runtime.consumers[0].dead_lettered_total == 1)
+    [letter] = await runtime.dead_letters()
+    assert "unusable schema" in letter.error
+    assert seen == []

@@ -88,7 +88,10 @@ class SchemaRegistry:
             raise InvalidEvent(f"no schema for {event_type} at {path}") from None
         except (OSError, ValueError) as exc:
             raise InvalidEvent(f"unreadable schema for {event_type}: {exc}") from exc
-        validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+        try:
+            validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+        except (jsonschema_rs.ValidationError, ValueError, TypeError) as exc:
+            raise InvalidEvent(f"unusable schema for {event_type}: {exc}") from exc
         with self._lock:
             self._validators[event_type] = validator
         return validator
@@ -227,7 +230,8 @@ class EventConsumer:
                     if self._subscription is None:
                         await self._subscribe()
                     subscription = self._subscription
-                    assert subscription is not None
+                    if subscription is None:
+                        raise ConnectionError(f"{self.durable} is not subscribed")
                     if prefetch is not None:
                         deliveries, prefetch = await prefetch, None
                     else:
