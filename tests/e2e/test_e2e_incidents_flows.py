@@ -16,7 +16,6 @@ Asynchronous effects are polled with deadlines; nothing sleeps for a fixed time.
 from __future__ import annotations
 
 import io
-import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,38 +27,12 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-PROBLEM_JSON = "application/problem+json"
+from servicekit.testing.http import assert_problem, bearer, poll
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # A container number with a correct ISO 6346 check digit (3), and the same with a wrong one.
 CONTAINER = "CSQU3054383"
 CONTAINER_WRONG_DIGIT = "CSQU3054384"
-
-
-def bearer(token: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token['access_token']}"}
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert "traceback" not in response.text.lower()
-    return body
-
-
-def poll(
-    what: str, probe: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.25
-) -> Any:
-    """`probe()` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s", pytrace=False)
-        time.sleep(interval)
 
 
 class Api:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +22,8 @@ import httpx
 import pytest
 from pypdf import PdfWriter
 
-PROBLEM_JSON = "application/problem+json"
+from servicekit.testing.http import PROBLEM_JSON, assert_problem, bearer, poll
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Specs meeting every line of Appendix I (sensor, resolution, HLC, IP67, low light...).
 CONFORMING_SPECS: dict[str, Any] = {
@@ -46,33 +46,6 @@ CONFORMING_SPECS: dict[str, Any] = {
     "onvif": True,
     "safety_standards": ["EN 60950-1"],
 }
-
-
-def bearer(token: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token['access_token']}"}
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert "traceback" not in response.text.lower()
-    return body
-
-
-def poll(
-    what: str, probe: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.25
-) -> Any:
-    """`probe()` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s", pytrace=False)
-        time.sleep(interval)
 
 
 def items(response: httpx.Response) -> list[dict[str, Any]]:
