@@ -141,11 +141,12 @@ async def test_one_trace_spans_gateway_service_nats_and_consumer(hops, tokens):
 
     by_id = {s.context.span_id: s for s in trace_spans}
     roots = [s for s in trace_spans if s.parent is None or s.parent.span_id not in by_id]
-    assert len(roots) == 1 and roots[0].instrumentation_scope.name == "camwatch.gateway"
+    assert len(roots) == 1, roots  # one trace, one root (this test's own httpx client span)
     # The consumer span descends from the gateway's span through the registry request.
     chain, span = [], consumed
     while span.parent is not None and span.parent.span_id in by_id:
         span = by_id[span.parent.span_id]
         chain.append(span.instrumentation_scope.name)
-    assert chain[-1] == "camwatch.gateway"
-    assert "opentelemetry.instrumentation.fastapi" in chain
+    assert "camwatch.gateway" in chain, chain
+    assert "opentelemetry.instrumentation.fastapi" in chain, chain
+    assert chain.index("opentelemetry.instrumentation.fastapi") < chain.index("camwatch.gateway")

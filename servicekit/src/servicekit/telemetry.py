@@ -84,6 +84,21 @@ def extract_context(headers: Mapping[str, str] | None) -> otel_context.Context:
     return propagate.extract(dict(headers or {}))
 
 
+def spans_recorded(provider: Any | None = None) -> bool:
+    """Whether a span created now would reach a span processor.
+
+    Services always install the SDK provider (log lines carry trace ids) but export spans only
+    when an OTLP endpoint or a test's exporter is configured; without a processor every span
+    is dropped, and creating them costs the gateway and the consumers a third of their time,
+    so they then only propagate the context. Checked each time: processors may be added later.
+    """
+    provider = provider or trace.get_tracer_provider()
+    processor = getattr(provider, "_active_span_processor", None)
+    if processor is None:
+        return True  # not the SDK provider (the no-op API, or another SDK): let it decide
+    return bool(getattr(processor, "_span_processors", True))
+
+
 def current_trace_id() -> str | None:
     """The current trace id in hex, for logs and audit records."""
     span_context = trace.get_current_span().get_span_context()

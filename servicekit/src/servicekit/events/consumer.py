@@ -44,8 +44,7 @@ from sqlmodel import Session
 from servicekit.events.bus import Delivery, EventBus, PullConsumer, stream_name
 from servicekit.events.envelope import CloudEvent, producer_of, schema_path
 from servicekit.events.outbox import TABLES
-from servicekit.events.tracing import spans_recorded
-from servicekit.telemetry import extract_context
+from servicekit.telemetry import extract_context, spans_recorded
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("servicekit.events.consumer")

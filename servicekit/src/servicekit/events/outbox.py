@@ -37,8 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from servicekit.events.envelope import CloudEvent, EventPayload
-from servicekit.events.tracing import spans_recorded
-from servicekit.telemetry import inject_headers
+from servicekit.telemetry import inject_headers, spans_recorded
 
 _tracer = trace.get_tracer("servicekit.events.outbox")
 
