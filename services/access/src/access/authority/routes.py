@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Query, Request
+from sqlmodel import Session
 
 from access.authority import service as authority
 from access.authority.models import (
@@ -22,7 +24,7 @@ from access.authority.models import (
     RoleGrantPublic,
     RoleGrantsPage,
 )
-from access.context import request_audit_context
+from access.context import AuditContext, request_audit_context
 from access.officers import service as officers
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import (
@@ -33,7 +35,7 @@ from access.permissions import (
     ensure_person,
     requires,
 )
-from access.runtime import RuntimeDep
+from access.runtime import Runtime, RuntimeDep
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden
@@ -119,6 +121,42 @@ def get_request(
     return _request_public(row)
 
 
+class _DecideRequest(Protocol):
+    def __call__(
+        self,
+        session: Session,
+        *,
+        request: AuthorityRequest,
+        approver_id: str,
+        note: str | None,
+        context: AuditContext,
+        now: datetime,
+    ) -> AuthorityRequest: ...
+
+
+def _decide(
+    decide: _DecideRequest,
+    request_id: str,
+    body: Decision,
+    principal: Principal,
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+) -> AuthorityRequestPublic:
+    """The head's decision (`authority.approve_request` or `reject_request`), committed."""
+    ensure_person(principal)
+    row = decide(
+        session,
+        request=authority.get_request(session, request_id),
+        approver_id=principal.subject,
+        note=body.note,
+        context=request_audit_context(request, principal),
+        now=runtime.clock(),
+    )
+    session.commit()
+    return _request_public(row)
+
+
 @router.post("/authority/requests/{request_id}/approve", dependencies=[requires(*HEADS)])
 def approve_request(
     request_id: str,
@@ -129,17 +167,9 @@ def approve_request(
     runtime: RuntimeDep,
 ) -> AuthorityRequestPublic:
     """The unit head approves (never their own request or one about themselves)."""
-    ensure_person(principal)
-    row = authority.approve_request(
-        session,
-        request=authority.get_request(session, request_id),
-        approver_id=principal.subject,
-        note=body.note,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+    return _decide(
+        authority.approve_request, request_id, body, principal, request, session, runtime
     )
-    session.commit()
-    return _request_public(row)
 
 
 @router.post("/authority/requests/{request_id}/reject", dependencies=[requires(*HEADS)])
@@ -152,17 +182,7 @@ def reject_request(
     runtime: RuntimeDep,
 ) -> AuthorityRequestPublic:
     """The unit head rejects a request."""
-    ensure_person(principal)
-    row = authority.reject_request(
-        session,
-        request=authority.get_request(session, request_id),
-        approver_id=principal.subject,
-        note=body.note,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
-    )
-    session.commit()
-    return _request_public(row)
+    return _decide(authority.reject_request, request_id, body, principal, request, session, runtime)
 
 
 @router.get("/users/{user_id}/grants", dependencies=[requires(*READ_AUTHORITY)])

@@ -275,6 +275,23 @@ def _check_decider(session: Session, request: AuthorityRequest, decider_id: str)
     return decider
 
 
+def _record_decision(
+    session: Session,
+    request: AuthorityRequest,
+    status: RequestStatus,
+    *,
+    by: str,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """The head's decision on a pending request: who, when, with what note."""
+    request.status = status
+    request.decided_by = by
+    request.decided_at = now
+    request.decision_note = note
+    session.add(request)
+
+
 def approve_request(
     session: Session,
     *,
@@ -294,11 +311,7 @@ def approve_request(
         if request.role in current:
             raise Conflict(f"{user.username} already holds {request.role}")
         check_separation_of_duties([*current, request.role], username=user.username)
-    request.status = RequestStatus.APPROVED
-    request.decided_by = approver_id
-    request.decided_at = now
-    request.decision_note = note
-    session.add(request)
+    _record_decision(session, request, RequestStatus.APPROVED, by=approver_id, note=note, now=now)
     audit.record(
         session,
         context=context,
@@ -345,11 +358,7 @@ def reject_request(
 ) -> AuthorityRequest:
     """The unit head rejects the request; nothing changes."""
     _check_decider(session, request, approver_id)
-    request.status = RequestStatus.REJECTED
-    request.decided_by = approver_id
-    request.decided_at = now
-    request.decision_note = note
-    session.add(request)
+    _record_decision(session, request, RequestStatus.REJECTED, by=approver_id, note=note, now=now)
     audit.record(
         session,
         context=context,

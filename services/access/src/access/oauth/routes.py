@@ -269,6 +269,40 @@ def token(
     return response
 
 
+def _token_endpoint_response(
+    endpoint: str,
+    path: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    *,
+    token: str,
+    token_type_hint: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+) -> Response:
+    """Authlib's `revocation` or `introspection` endpoint on a token, committed."""
+    oauth_request = _form_request(
+        request,
+        runtime,
+        path,
+        {
+            "token": token,
+            "token_type_hint": token_type_hint,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
+    try:
+        response: Response = server.create_endpoint_response(endpoint, oauth_request)
+    except ValueError:  # Authlib refuses to echo characters RFC 6749 forbids in errors
+        session.rollback()
+        return malformed()
+    session.commit()
+    return response
+
+
 @public.post("/oauth/revoke", responses=OAUTH_ERRORS)
 def revoke(
     request: Request,
@@ -280,25 +314,17 @@ def revoke(
     client_secret: FormStr = None,
 ) -> Response:
     """RFC 7009: revoke an access or refresh token (a refresh token ends its whole family)."""
-    oauth_request = _form_request(
-        request,
-        runtime,
+    return _token_endpoint_response(
+        "revocation",
         "/oauth/revoke",
-        {
-            "token": token,
-            "token_type_hint": token_type_hint,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
+        request,
+        session,
+        runtime,
+        token=token,
+        token_type_hint=token_type_hint,
+        client_id=client_id,
+        client_secret=client_secret,
     )
-    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
-    try:
-        response: Response = server.create_endpoint_response("revocation", oauth_request)
-    except ValueError:
-        session.rollback()
-        return malformed()
-    session.commit()
-    return response
 
 
 @public.post("/oauth/introspect", responses=OAUTH_ERRORS)
@@ -312,24 +338,17 @@ def introspect(
     client_secret: FormStr = None,
 ) -> Response:
     """RFC 7662 for confidential clients: whether a token is active, and its claims."""
-    oauth_request = _form_request(
-        request,
-        runtime,
+    response = _token_endpoint_response(
+        "introspection",
         "/oauth/introspect",
-        {
-            "token": token,
-            "token_type_hint": token_type_hint,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
+        request,
+        session,
+        runtime,
+        token=token,
+        token_type_hint=token_type_hint,
+        client_id=client_id,
+        client_secret=client_secret,
     )
-    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
-    try:
-        response: Response = server.create_endpoint_response("introspection", oauth_request)
-    except ValueError:
-        session.rollback()
-        return malformed()
-    session.commit()
     response.headers.update(NO_STORE)
     return response
 

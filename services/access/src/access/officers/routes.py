@@ -235,6 +235,17 @@ def list_units(
     )
 
 
+def _enrollment_issued(session: Session, response: Response, user: User, code: str) -> UserCreated:
+    """The officer with their one-time enrolment code (never cached)."""
+    response.headers.update(NO_STORE)
+    assert user.enrollment_expires_at is not None
+    return UserCreated(
+        user=user_public(session, user),
+        enrollment_code=code,
+        enrollment_expires_at=user.enrollment_expires_at,
+    )
+
+
 @protected.post("/users", status_code=201, dependencies=[requires(*USER_ADMINS)])
 def create_user(
     body: UserCreate,
@@ -255,13 +266,7 @@ def create_user(
         now=runtime.clock(),
     )
     session.commit()
-    response.headers.update(NO_STORE)
-    assert user.enrollment_expires_at is not None
-    return UserCreated(
-        user=user_public(session, user),
-        enrollment_code=code,
-        enrollment_expires_at=user.enrollment_expires_at,
-    )
+    return _enrollment_issued(session, response, user, code)
 
 
 def _visible_user(session: Session, principal: Principal, user_id: str) -> User:
@@ -395,10 +400,4 @@ def reissue_enrollment(
         now=runtime.clock(),
     )
     session.commit()
-    response.headers.update(NO_STORE)
-    assert user.enrollment_expires_at is not None
-    return UserCreated(
-        user=user_public(session, user),
-        enrollment_code=code,
-        enrollment_expires_at=user.enrollment_expires_at,
-    )
+    return _enrollment_issued(session, response, user, code)
