@@ -32,17 +32,6 @@ def load_app(service: str) -> FastAPI:
     return app
 
 
-def event_schema(payload: Any) -> dict[str, Any]:
-    """The JSON Schema of one event payload model, titled with its event type."""
-    schema: dict[str, Any] = payload.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"https://camwatch.customs.gov.vn/contracts/events/{payload.event_type}.json"
-    schema["title"] = payload.event_type
-    if payload.__doc__:
-        schema["description"] = " ".join(payload.__doc__.split())
-    return schema
-
-
 def asyncapi_document(specs: dict[str, ServiceSpec]) -> dict[str, Any]:
     """AsyncAPI 3.0: every subject as a channel, who sends it and who receives it."""
     channels: dict[str, Any] = {}
@@ -100,7 +89,7 @@ def generate(services: Iterable[str] = SERVICES) -> dict[Path, str]:
         files[Path("openapi") / f"{service}.json"] = render(app.openapi())
         for payload in spec.publishes:
             path = Path("events") / service / f"{payload.event_type}.json"
-            files[path] = render(event_schema(payload))
+            files[path] = render(payload.json_schema())
     files[Path("asyncapi.json")] = render(asyncapi_document(specs))
     return files
 

@@ -53,7 +53,7 @@ def _schemas_dir(tmp_path: Path) -> Path:
             for payload in spec.publishes:
                 path = target / service / f"{payload.event_type}.json"
                 if not path.exists():
-                    path.write_text(contracts.render(contracts.event_schema(payload)))
+                    path.write_text(contracts.render(payload.json_schema()))
     return target
 
 
