@@ -15,12 +15,12 @@ from access.context import request_audit_context
 from access.officers.models import ReasonBody
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import MANAGE_CLIENTS, requires
+from access.responses import NO_STORE
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 
 router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @router.post("/clients", status_code=201)

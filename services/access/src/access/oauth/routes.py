@@ -22,6 +22,7 @@ from access.oauth.server import (
 )
 from access.officers import service as officers
 from access.permissions import ensure_person
+from access.responses import NO_STORE
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
@@ -33,7 +34,6 @@ protected = APIRouter(tags=["oauth"])
 VSCHAR = r"^[\x20-\x7e]*$"
 """Printable ASCII, as RFC 6749 appendix A allows in these parameters."""
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "RFC 6749 error (error, error_description) with problem members"},
     401: {"description": "client authentication failed"},

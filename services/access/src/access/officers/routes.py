@@ -36,6 +36,7 @@ from access.officers.models import (
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import READ_USERS, USER_ADMINS, ensure_person, requires
 from access.refusals import keep_refusals
+from access.responses import NO_STORE
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
@@ -43,8 +44,6 @@ from servicekit.errors import Conflict, Forbidden
 
 public = APIRouter(tags=["sign-in"])
 protected = APIRouter(tags=["officers"])
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def user_public(session: Session, user: User) -> UserPublic:

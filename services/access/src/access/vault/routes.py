@@ -13,6 +13,7 @@ from access.crypto.rewrap import rewrap_all, sealed_counts
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
 from access.refusals import keep_refusals
+from access.responses import NO_STORE
 from access.runtime import RuntimeDep
 from access.vault import service as vault
 from access.vault.events import MasterKeyRotated
@@ -34,7 +35,6 @@ from servicekit.errors import Conflict
 from servicekit.events import add_event
 
 router = APIRouter(tags=["vault"])
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @router.post("/vault/entries", status_code=201, dependencies=[requires(*EPE_CLIENTS)])
