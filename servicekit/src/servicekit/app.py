@@ -26,7 +26,6 @@ from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
     instrument_app,
     instrument_engine,
-    instrument_httpx,
     setup_telemetry,
 )
 
@@ -115,7 +114,6 @@ def create_service_app(
     setup_telemetry(settings)
     instrument_app(app)
     instrument_engine(app.state.engine)
-    instrument_httpx()
 
     for router in spec.public_routers:
         app.include_router(router)

@@ -2,7 +2,9 @@
 
 Trace context crosses HTTP through the instrumentations and NATS through message headers
 (`inject_headers` / `extract_context`), so one trace follows a request from the gateway to a
-consumer in another service.
+consumer in another service. Outgoing httpx calls are deliberately not instrumented: services
+call each other only through events, and their only outgoing calls go to EPE cameras (the
+prober), which must not receive customs' trace ids.
 """
 
 from __future__ import annotations
@@ -61,15 +63,6 @@ def instrument_engine(engine: Engine) -> None:
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(engine=engine, enable_commenter=False)
-
-
-def instrument_httpx() -> None:
-    """Trace outgoing httpx calls (e.g. camera probes) and propagate the context in headers."""
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-
-    instrumentor = HTTPXClientInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
 
 
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
