@@ -18,6 +18,7 @@ export const SIGNIN_TOTP_URL = "/api/access/signin/totp";
 const SCOPE = "openid profile";
 const PENDING_KEY = "camwatch.pending-authorization";
 const REFRESH_KEY = "camwatch.refresh-token";
+const REFRESH_ATTEMPTS = 3;
 const EXPIRY_MARGIN_SECONDS = 30;
 const CLOCK_SKEW_SECONDS = 60;
 
@@ -339,23 +340,28 @@ async function doRefresh() {
     forget();
     return false;
   }
-  const config = await discovery();
-  try {
-    const body = await tokenRequest(config, {
-      grant_type: "refresh_token",
-      refresh_token: refreshToken,
-      client_id: CLIENT_ID,
-    });
-    const idClaims = body.id_token ? await validateIdToken(body.id_token, config) : null;
-    acceptTokens(body, idClaims);
-    if (!session.idClaims && !session.profile) await loadProfile(config);
-    return true;
-  } catch (error) {
-    if (error instanceof AuthError && error.status >= 400 && error.status < 500) {
-      forget(); // expired, revoked or reused: a new sign-in is needed
-      return false;
+  // A 4xx answer is final (expired, revoked or reused: a new sign-in is needed); a network
+  // error or a 5xx is transient, so try again briefly before giving up with the token kept.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const config = await discovery();
+      const body = await tokenRequest(config, {
+        grant_type: "refresh_token",
+        refresh_token: refreshToken,
+        client_id: CLIENT_ID,
+      });
+      const idClaims = body.id_token ? await validateIdToken(body.id_token, config) : null;
+      acceptTokens(body, idClaims);
+      if (!session.idClaims && !session.profile) await loadProfile(config);
+      return true;
+    } catch (error) {
+      if (error instanceof AuthError && error.status >= 400 && error.status < 500) {
+        forget();
+        return false;
+      }
+      if (attempt >= REFRESH_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
     }
-    throw error;
   }
 }
 
