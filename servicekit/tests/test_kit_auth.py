@@ -48,6 +48,23 @@ def test_keys_are_fetched_from_jwks_and_refetched_on_rotation(jwks_server):
     assert verify(verifier, first.issue())["sub"] == "officer-1"
 
 
+def test_the_jwks_fetch_is_traced_and_carries_the_trace_context(jwks_server):
+    from opentelemetry import trace
+
+    from servicekit.settings import ServiceSettings
+    from servicekit.telemetry import setup_telemetry
+
+    setup_telemetry(ServiceSettings(service_name="auth-test"))
+    published, url = jwks_server
+    factory = TokenFactory()
+    published["keys"] = factory.jwks()["keys"]
+    verifier = TokenVerifier(jwks_url=url, issuer=factory.issuer, audience=factory.audience)
+    with trace.get_tracer("test").start_as_current_span("request") as span:
+        verify(verifier, factory.issue())
+        trace_id = f"{span.get_span_context().trace_id:032x}"
+    assert published["last_headers"]["traceparent"].split("-")[1] == trace_id
+
+
 def officer(unit="U1"):
     return Principal(subject="o", roles=frozenset({Role.SUPERVISORY_OFFICER}), unit=unit)
 
@@ -78,7 +95,8 @@ def jwks_server():
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            body = json.dumps(published).encode()
+            published["last_headers"] = {k.lower(): v for k, v in self.headers.items()}
+            body = json.dumps({"keys": published["keys"]}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.end_headers()

@@ -20,6 +20,7 @@ from joserfc.jwk import KeySet
 from pydantic import BaseModel, Field
 
 from servicekit.errors import Forbidden, Problem
+from servicekit.telemetry import internal_client
 
 ALGORITHMS = ["ES256", "RS256"]
 
@@ -122,7 +123,7 @@ class TokenVerifier:
             if self.jwks_url is None:
                 raise unauthorized("no key set is configured to verify tokens")
             try:
-                async with httpx.AsyncClient(timeout=5.0) as client:
+                async with internal_client(timeout=5.0) as client:
                     response = await client.get(self.jwks_url)
                     response.raise_for_status()
             except httpx.HTTPError as exc:

@@ -2,8 +2,8 @@
 
 Trace context crosses HTTP through the instrumentations and NATS through message headers
 (`inject_headers` / `extract_context`), so one trace follows a request from the gateway to a
-consumer in another service. Outgoing httpx calls are deliberately not instrumented: services
-call each other only through events, and their only outgoing calls go to EPE cameras (the
+consumer in another service. Outgoing httpx calls are traced per client: `internal_client()`
+for calls inside customs' network (the JWKS fetch), never for calls to EPE cameras (the
 prober), which must not receive customs' trace ids.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -63,6 +64,15 @@ def instrument_engine(engine: Engine) -> None:
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(engine=engine, enable_commenter=False)
+
+
+def internal_client(**kwargs: Any) -> httpx.AsyncClient:
+    """An httpx client whose calls are traced and carry the trace context (internal hosts)."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    client = httpx.AsyncClient(**kwargs)
+    HTTPXClientInstrumentor.instrument_client(client)
+    return client
 
 
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
