@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -210,10 +210,3 @@ def ensure_epe_access(principal: Principal, *, epe_id: str, unit: str | None) ->
             raise Forbidden("this enterprise is supervised by another customs unit")
         return
     raise Forbidden("the caller has no role that may see enterprise data")
-
-
-def visible_units(principal: Principal) -> Iterable[str] | None:
-    """Units whose EPEs a list query may return; None means no unit restriction."""
-    if principal.has(Role.CUSTOMS_SYSTEM):
-        return None
-    return [principal.unit] if principal.unit else []

@@ -20,11 +20,6 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    """Whether the engine talks to SQLite (some statements differ)."""
-    return engine.dialect.name == "sqlite"
-
-
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets WAL and a busy timeout, PostgreSQL a per-service schema."""
     url = normalise_url(url)

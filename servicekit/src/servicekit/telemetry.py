@@ -106,8 +106,3 @@ def current_trace_id() -> str | None:
     """The current trace id in hex, for logs and audit records."""
     span_context = trace.get_current_span().get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None
-
-
-def tracer(name: str) -> Any:
-    """A tracer from the process's provider."""
-    return trace.get_tracer(name)
