@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from access.crypto.contexts import signing_context, totp_context, vault_context
 from access.crypto.envelope import Envelope, SealedRow, read_sealed, write_sealed
 from access.keys.models import SigningKey
 from access.officers.models import User
@@ -18,11 +19,11 @@ SealedTable = type[SigningKey] | type[User] | type[VaultSecretVersion]
 
 def _context(row: SealedRow) -> str:
     if isinstance(row, SigningKey):
-        return f"signing:{row.kid}"
+        return signing_context(row.kid)
     if isinstance(row, User):
-        return f"totp:{row.id}"
+        return totp_context(row.id)
     if isinstance(row, VaultSecretVersion):
-        return f"vault:{row.entry_id}:{row.version}"
+        return vault_context(row.entry_id, row.version)
     raise TypeError(type(row).__name__)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from joserfc.jwk import ECKey
 from sqlmodel import Session, col, select
 
+from access.crypto.contexts import signing_context
 from access.crypto.envelope import read_sealed, write_sealed
 from access.db import as_utc
 from access.keys.models import SigningKey, SigningKeyInfo
@@ -33,10 +34,6 @@ class ActiveKey:
     key: ECKey
 
 
-def _context(kid: str) -> str:
-    return f"signing:{kid}"
-
-
 def create_key(
     session: Session, *, runtime: Runtime, now: datetime, activate_in: int = 0
 ) -> SigningKey:
@@ -53,7 +50,7 @@ def create_key(
         activates_at=now + timedelta(seconds=activate_in),
     )
     private = json.dumps(key.as_dict(private=True)).encode()
-    write_sealed(row, runtime.envelope.seal(private, context=_context(kid)))
+    write_sealed(row, runtime.envelope.seal(private, context=signing_context(kid)))
     session.add(row)
     session.flush()
     return row
@@ -116,7 +113,7 @@ def active_key(session: Session, *, runtime: Runtime, now: datetime) -> ActiveKe
     sealed = read_sealed(row)
     if sealed is None:
         raise RuntimeError(f"signing key {row.kid} has no private part")
-    private = runtime.envelope.open(sealed, context=_context(row.kid))
+    private = runtime.envelope.open(sealed, context=signing_context(row.kid))
     key = ECKey.import_key(json.loads(private))
     with _cache_lock:
         _private_cache[row.kid] = key

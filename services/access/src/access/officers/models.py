@@ -35,7 +35,7 @@ class User(AccessModel, table=True):
     full_name: str = Field(max_length=200)
     unit: str = Field(foreign_key="units.code", index=True, max_length=50)
     password_hash: str | None = Field(default=None, max_length=300)
-    # the TOTP secret, sealed under the master key (context "totp:<user id>")
+    # the TOTP secret, sealed under the master key (context: crypto.contexts.totp_context)
     key_version: int | None = None
     wrapped_key: bytes | None = None
     nonce: bytes | None = None

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from access.audit import service as audit
 from access.context import AuditContext
+from access.crypto.contexts import totp_context
 from access.crypto.envelope import read_sealed, write_sealed
 from access.crypto.hashing import digest, new_secret
 from access.db import as_utc
@@ -176,7 +177,7 @@ def start_enrollment(
     _check_password_policy(password, user, runtime)
     user.password_hash = runtime.passwords.hash(password)
     secret = pyotp.random_base32()
-    write_sealed(user, runtime.envelope.seal(secret.encode(), context=f"totp:{user.id}"))
+    write_sealed(user, runtime.envelope.seal(secret.encode(), context=totp_context(user.id)))
     user.totp_enabled = False
     session.add(user)
     audit.record(
@@ -231,7 +232,7 @@ def totp_secret(user: User, *, runtime: Runtime) -> str | None:
     sealed = read_sealed(user)
     if sealed is None:
         return None
-    return runtime.envelope.open(sealed, context=f"totp:{user.id}").decode()
+    return runtime.envelope.open(sealed, context=totp_context(user.id)).decode()
 
 
 def match_totp(user: User, code: str, *, runtime: Runtime, now: datetime) -> int | None:
@@ -552,7 +553,9 @@ def provision_officer(
     )
     _check_password_policy(password, user, runtime)
     user.password_hash = runtime.passwords.hash(password)
-    write_sealed(user, runtime.envelope.seal(totp_secret_value.encode(), context=f"totp:{user.id}"))
+    write_sealed(
+        user, runtime.envelope.seal(totp_secret_value.encode(), context=totp_context(user.id))
+    )
     user.totp_enabled = True
     user.enrollment_digest = None
     user.enrollment_expires_at = None

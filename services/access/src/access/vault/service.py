@@ -12,6 +12,7 @@ from access.audit import service as audit
 from access.authority import service as authority
 from access.clients.service import bind_epe
 from access.context import AuditContext
+from access.crypto.contexts import vault_context
 from access.crypto.envelope import read_sealed, write_sealed
 from access.crypto.hashing import digest, new_secret, salted_hmac
 from access.officers import service as officers
@@ -40,10 +41,6 @@ from servicekit.errors import Conflict, Forbidden, NotFound, Problem
 from servicekit.events import add_event
 
 STEP_UP_PROBLEM = "https://camwatch.customs.gov.vn/problems/step-up-required"
-
-
-def _context(entry_id: str, version: int) -> str:
-    return f"vault:{entry_id}:{version}"
 
 
 def _plaintext(fields: SecretFields) -> bytes:
@@ -111,7 +108,7 @@ def _store_version(
 ) -> None:
     row = VaultSecretVersion(entry_id=entry.id, version=version, created_at=now, created_by=by)
     write_sealed(
-        row, runtime.envelope.seal(_plaintext(fields), context=_context(entry.id, version))
+        row, runtime.envelope.seal(_plaintext(fields), context=vault_context(entry.id, version))
     )
     session.add(row)
     keep = runtime.settings.vault_max_versions
@@ -450,7 +447,9 @@ def open_handle(
         )
     handle.opened_at = now
     session.add(handle)
-    secret = json.loads(runtime.envelope.open(sealed, context=_context(entry.id, handle.version)))
+    secret = json.loads(
+        runtime.envelope.open(sealed, context=vault_context(entry.id, handle.version))
+    )
     add_event(
         session,
         VaultEntryRevealed(
