@@ -187,7 +187,7 @@ class EventWorld:
             relay_options={"poll_interval": 0.2, **dict(relay_options or {})},
             consumer_options={
                 "fetch_timeout": 0.5,
-                "backoff_base": 0.2,
+                "ack_wait": 1.0,
                 **dict(consumer_options or {}),
             },
         )
@@ -215,7 +215,7 @@ class EventWorld:
             engine=self.engine,
             bus=bus,
             schemas=SchemaRegistry(self.contracts_dir),
-            **{"fetch_timeout": 0.5, "backoff_base": 0.2, **options},
+            **{"fetch_timeout": 0.5, "ack_wait": 1.0, **options},
         )
         await consumer.start()
         self.started.insert(0, consumer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -166,7 +167,7 @@ async def test_exhausted_deliveries_are_dead_lettered(world):
 
     runtime = await world.runtime(
         subscriptions={world.event_type: always_failing},
-        consumer_options={"max_deliver": 3, "backoff_base": 0.1},
+        consumer_options={"max_deliver": 3, "ack_wait": 0.5},
     )
     world.publish(1)
     consumer = runtime.consumers[0]
@@ -190,3 +191,30 @@ async def test_event_type_with_a_broken_schema_is_dead_lettered(world):
     [letter] = await runtime.dead_letters()
     assert "unusable schema" in letter.error
     assert seen == []
+
+
+async def test_the_server_spaces_redeliveries_by_the_consumer_backoff(world):
+    calls: list[float] = []
+
+    def always_failing(event: CloudEvent, session: Session) -> None:
+        calls.append(time.monotonic())
+        raise RuntimeError("partner still down")
+
+    runtime = await world.runtime(
+        subscriptions={world.event_type: always_failing},
+        consumer_options={"max_deliver": 3, "ack_wait": 0.6, "backoff_max": 5.0},
+    )
+    consumer = runtime.consumers[0]
+    info = await consumer.bus.js.consumer_info(consumer.stream, consumer.durable)
+    assert info.config.backoff == [0.6, 1.2]  # the schedule lives on the server
+    world.publish(1)
+    await world.wait_until(lambda: consumer.dead_lettered_total == 1)
+    # Each delivery fails in the batch transaction, then alone: compare the lone attempts.
+    assert len(calls) == 6, calls
+    attempts = calls[1::2]
+    first, second = attempts[1] - attempts[0], attempts[2] - attempts[1]
+    assert first >= 0.45, calls
+    assert second >= 1.05, calls
+    [letter] = await runtime.dead_letters()
+    assert letter.deliveries == 3
+    await _settled(world, consumer)

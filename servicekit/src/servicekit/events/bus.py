@@ -35,6 +35,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 log = logging.getLogger(__name__)
 
@@ -303,33 +304,43 @@ class EventBus:
         return self.connected
 
     async def _connect_forever(self) -> None:
-        delay = self.reconnect_wait
-        while not self._closing:
-            try:
-                self._nc = await nats.connect(
-                    servers=[self.url],
-                    name=self.name,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=self.reconnect_wait,  # type: ignore[arg-type,unused-ignore]
-                    connect_timeout=self.connect_timeout,  # type: ignore[arg-type,unused-ignore]
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                    error_cb=self._on_error,
-                    closed_cb=self._on_closed,
-                )
-            except (OSError, TimeoutError, nats.errors.Error) as exc:
-                log.warning("NATS at %s unreachable (%s); retrying in %.1f s", self.url, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            self._js = self._nc.jetstream(
-                timeout=self.api_timeout,
-                publish_async_max_pending=self.publish_async_max_pending,
-            )
-            self._connected.set()
-            log.info("connected to NATS at %s", self.url)
-            return
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((OSError, TimeoutError, nats.errors.Error)),
+            wait=wait_exponential(multiplier=self.reconnect_wait, max=5.0),
+            stop=lambda _state: self._closing,
+            before_sleep=self._log_unreachable,
+            reraise=True,
+        )
+        try:
+            nc: NatsClient = await retrying(self._open)
+        except (OSError, TimeoutError, nats.errors.Error):
+            return  # closing
+        self._nc = nc
+        self._js = nc.jetstream(
+            timeout=self.api_timeout,
+            publish_async_max_pending=self.publish_async_max_pending,
+        )
+        self._connected.set()
+        log.info("connected to NATS at %s", self.url)
+
+    async def _open(self) -> NatsClient:
+        return await nats.connect(
+            servers=[self.url],
+            name=self.name,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=self.reconnect_wait,  # type: ignore[arg-type,unused-ignore]
+            connect_timeout=self.connect_timeout,  # type: ignore[arg-type,unused-ignore]
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            error_cb=self._on_error,
+            closed_cb=self._on_closed,
+        )
+
+    def _log_unreachable(self, state: RetryCallState) -> None:
+        delay = state.next_action.sleep if state.next_action else 0.0
+        failure = state.outcome.exception() if state.outcome else None
+        log.warning("NATS at %s unreachable (%s); retrying in %.1f s", self.url, failure, delay)
 
     async def _on_disconnected(self) -> None:
         self._connected.clear()
@@ -515,17 +526,23 @@ class EventBus:
         durable: str,
         stream: str,
         max_deliver: int,
-        ack_wait: float,
+        backoff: Sequence[float],
         max_ack_pending: int,
     ) -> PullConsumer:
-        """Create or update a durable pull consumer with explicit ack, and bind to it."""
+        """Create or update a durable pull consumer with explicit ack, and bind to it.
+
+        `backoff[n - 1]` is how long the server waits for the ack of delivery n before
+        delivering the message again (its first step is the ack wait), so a failed message is
+        simply not acknowledged and the server spaces the retries.
+        """
         config = ConsumerConfig(
             name=durable,
             durable_name=durable,
             description=f"camwatch consumer of {subject}",
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=ack_wait,
+            ack_wait=backoff[0],
+            backoff=list(backoff),
             max_deliver=max_deliver,
             max_ack_pending=max_ack_pending,
             filter_subject=subject,

@@ -2,8 +2,8 @@
 
 For each subscribed subject a service runs one durable pull consumer named
 `<consumer service>-<subject with dots as underscores>` with explicit acks, `max_deliver`
-deliveries and `ack_wait`. Messages are fetched in batches. Each message is parsed as a
-CloudEvent and its `data` validated against the producer's committed JSON schema
+deliveries and a server-side redelivery `backoff`. Messages are fetched in batches. Each one is
+parsed as a CloudEvent and its `data` validated against the producer's committed JSON schema
 (`contracts/events/<producer>/<event type>.json`). Valid events of a batch are handled in one
 database transaction that also inserts one inbox row per event; the commit precedes the acks,
 and an event already in the inbox is only acknowledged. When the batch transaction fails, the
@@ -11,10 +11,11 @@ events are handled one by one, each in its own transaction, so one bad event doe
 others back.
 
 Failures: a missing schema, an invalid envelope or payload, or `PermanentError` from the
-handler dead-letters the message at once; any other exception is retried with a delay growing
-with the delivery count, and dead-lettered when the last delivery fails. Dead letters go to
-`deadletter.<consumer>.<subject>` with the original envelope, headers and error, then the
-message is terminated.
+handler dead-letters the message at once; any other exception leaves the message
+unacknowledged, so JetStream redelivers it after the consumer's `backoff` step for that
+delivery (the schedule lives on the server, not in this process), and it is dead-lettered when
+the last delivery fails. Dead letters go to `deadletter.<consumer>.<subject>` with the
+original envelope, headers and error, then the message is terminated.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from servicekit.events.bus import Delivery, EventBus, PullConsumer, stream_name
 from servicekit.events.envelope import CloudEvent, producer_of, schema_path
@@ -59,6 +61,18 @@ class PermanentError(Exception):
 
 class InvalidEvent(Exception):
     """The message is not a valid event of its subject (envelope, schema or payload)."""
+
+
+def redelivery_backoff(ack_wait: float, max_deliver: int, maximum: float) -> list[float]:
+    """JetStream's per-delivery wait before redelivering an unacknowledged message.
+
+    The server uses the first step as the ack wait of the first delivery (how long a batch may
+    take), so the schedule starts at `ack_wait` and doubles, capped at `maximum`; it has one step
+    per redelivery (`max_deliver - 1`), as the server requires.
+    """
+    if max_deliver < 2:
+        raise ValueError("max_deliver must allow at least one redelivery")
+    return [min(ack_wait * 2**step, maximum) for step in range(max_deliver - 1)]
 
 
 def durable_name(service: str, subject: str) -> str:
@@ -142,8 +156,7 @@ class EventConsumer:
         fetch_timeout: float = 1.0,
         max_deliver: int = 5,
         ack_wait: float = 30.0,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
+        backoff_max: float = 300.0,
         max_ack_pending: int = 4096,
         inbox_retention: timedelta = timedelta(days=45),
         prune_interval: float = 3600.0,
@@ -158,8 +171,7 @@ class EventConsumer:
         self.fetch_timeout = fetch_timeout
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.backoff = redelivery_backoff(ack_wait, max_deliver, backoff_max)
         self.max_ack_pending = max_ack_pending
         self.inbox_retention = inbox_retention
         self.prune_interval = prune_interval
@@ -167,6 +179,7 @@ class EventConsumer:
         self.stream = stream_name(producer_of(subject))
         self._subscription: PullConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._prefetch: asyncio.Task[list[Delivery]] | None = None
         self._stop = asyncio.Event()
         self._last_prune = 0.0
         self.handled_total = 0
@@ -203,7 +216,7 @@ class EventConsumer:
             durable=self.durable,
             stream=self.stream,
             max_deliver=self.max_deliver,
-            ack_wait=self.ack_wait,
+            backoff=self.backoff,
             max_ack_pending=self.max_ack_pending,
         )
 
@@ -216,56 +229,70 @@ class EventConsumer:
     # -- loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        failures = 0
-        # The next batch is fetched while the current one is handled (network and server
-        # work overlap the database work); only one fetch is ever in flight.
-        prefetch: asyncio.Task[list[Delivery]] | None = None
+        # A failed step (NATS or the database unavailable) is retried by tenacity with a
+        # growing pause, binding again; a step that succeeds starts the count again.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.4, max=10.0),
+            stop=lambda _state: self._stop.is_set(),
+            sleep=self._pause,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
         try:
             while not self._stop.is_set():
-                try:
-                    if not self.bus.connected:
-                        await self.bus.wait_connected(self.fetch_timeout)
-                        continue
-                    if self._subscription is None:
-                        await self._subscribe()
-                    subscription = self._subscription
-                    if subscription is None:
-                        raise ConnectionError(f"{self.durable} is not subscribed")
-                    if prefetch is not None:
-                        deliveries, prefetch = await prefetch, None
-                    else:
-                        deliveries = await self.bus.fetch(
-                            subscription, self.batch_size, self.fetch_timeout
-                        )
-                    if deliveries and not self._stop.is_set():
-                        prefetch = asyncio.create_task(
-                            self.bus.fetch(subscription, self.batch_size, self.fetch_timeout)
-                        )
-                    if deliveries:
-                        await self.handle(deliveries)
-                    await self._maybe_prune()
-                    failures = 0
-                except Exception as exc:
-                    failures += 1
-                    delay = min(0.2 * 2**failures, 10.0)
-                    log.warning(
-                        "consumer %s failed (%s: %s); retrying in %.1f s",
-                        self.durable,
-                        type(exc).__name__,
-                        exc,
-                        delay,
-                    )
-                    if prefetch is not None:
-                        prefetch.cancel()
-                        with contextlib.suppress(BaseException):
-                            await prefetch
-                        prefetch = None
-                    await self._unsubscribe()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop.wait(), delay)
+                with contextlib.suppress(Exception):  # raised only once stopping
+                    await retrying(self._step)
         finally:
+            prefetch, self._prefetch = self._prefetch, None
             if prefetch is not None:
                 await self._release(prefetch)
+
+    async def _step(self) -> None:
+        """Fetch a batch and handle it while the next one is fetched (one fetch in flight)."""
+        try:
+            if not self.bus.connected:
+                await self.bus.wait_connected(self.fetch_timeout)
+                return
+            if self._subscription is None:
+                await self._subscribe()
+            subscription = self._subscription
+            if subscription is None:
+                raise ConnectionError(f"{self.durable} is not subscribed")
+            if self._prefetch is not None:
+                deliveries, self._prefetch = await self._prefetch, None
+            else:
+                deliveries = await self.bus.fetch(subscription, self.batch_size, self.fetch_timeout)
+            if deliveries and not self._stop.is_set():
+                self._prefetch = asyncio.create_task(
+                    self.bus.fetch(subscription, self.batch_size, self.fetch_timeout)
+                )
+            if deliveries:
+                await self.handle(deliveries)
+            await self._maybe_prune()
+        except Exception:
+            prefetch, self._prefetch = self._prefetch, None
+            if prefetch is not None:
+                prefetch.cancel()
+                with contextlib.suppress(BaseException):
+                    await prefetch
+            await self._unsubscribe()
+            raise
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        delay = state.next_action.sleep if state.next_action else 0.0
+        failure = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "consumer %s failed (%s: %s); retrying in %.1f s",
+            self.durable,
+            type(failure).__name__,
+            failure,
+            delay,
+        )
 
     async def _release(self, prefetch: asyncio.Task[list[Delivery]]) -> None:
         """Hand back messages fetched ahead but not handled, for prompt redelivery."""
@@ -421,17 +448,17 @@ class EventConsumer:
             await delivery.ack()
             return outcome
         if outcome is Outcome.RETRY and delivery.num_delivered < self.max_deliver:
-            delay = min(self.backoff_base * 2 ** (delivery.num_delivered - 1), self.backoff_max)
+            # Left unacknowledged on purpose: the server redelivers it after its backoff step.
+            step = self.backoff[min(delivery.num_delivered, len(self.backoff)) - 1]
             log.warning(
-                "consumer %s: %s failed on delivery %d/%d (%s); retrying in %.1f s",
+                "consumer %s: %s failed on delivery %d/%d (%s); redelivered %.1f s after it",
                 self.durable,
                 delivery.subject,
                 delivery.num_delivered,
                 self.max_deliver,
                 error,
-                delay,
+                step,
             )
-            await delivery.nak(delay=delay)
             return Outcome.RETRY
         if outcome is Outcome.RETRY:
             error = f"gave up after {delivery.num_delivered} deliveries: {error}"

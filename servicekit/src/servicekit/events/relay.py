@@ -10,7 +10,8 @@ consumers' inbox absorbs after it.
 
 The relay wakes when a local transaction that added outbox rows commits, and otherwise polls
 every `poll_interval` seconds (rows left by other processes or before a crash). Errors (NATS
-down, database busy) are logged and retried with a growing delay; the loop never dies.
+down, database busy, unacknowledged publishes) are logged and retried by tenacity with a
+growing delay; the loop never dies.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from servicekit.events.bus import EventBus, OutgoingMessage, stream_name
 from servicekit.events.envelope import producer_of
@@ -79,6 +81,7 @@ class OutboxRelay:
         self._stopping = False
         self._last_prune = 0.0
         self._in_flight: set[str] = set()
+        self._round: asyncio.Task[tuple[int, int]] | None = None
         self.published_total = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -126,44 +129,52 @@ class OutboxRelay:
     async def _run(self) -> None:
         # Two rounds overlap: the next batch is claimed (and starts publishing) while the
         # previous one waits for its acks and is marked sent, so the database work of one
-        # round hides behind the network wait of the other.
-        failures = 0
-        in_flight: asyncio.Task[tuple[int, int]] | None = None
+        # round hides behind the network wait of the other. A failed step is retried by
+        # tenacity with a growing pause; a step that succeeds starts the count again.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.2, max=self.max_backoff),
+            stop=lambda _state: self._stopping,
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
         try:
             while not self._stopping:
                 self._wake.clear()
-                try:
-                    if not self.bus.connected:
-                        if in_flight is not None:
-                            await _settle(in_flight)
-                            in_flight = None
-                        await self.bus.wait_connected(self.poll_interval)
-                        continue
-                    next_round = await self._start_round()
-                    if in_flight is not None:
-                        claimed, published = await in_flight
-                        in_flight = None
-                        if published < claimed:
-                            failures += 1
-                            await self._sleep(min(0.1 * 2**failures, self.max_backoff))
-                        else:
-                            failures = 0
-                    in_flight = next_round
-                    await self._maybe_prune()
-                except Exception as exc:
-                    failures += 1
-                    delay = min(0.1 * 2**failures, self.max_backoff)
-                    log.warning("outbox relay round failed (%s); retrying in %.1f s", exc, delay)
-                    if in_flight is not None:
-                        await _settle(in_flight)
-                        in_flight = None
-                    await self._sleep(delay)
-                    continue
-                if in_flight is None:
-                    await self._sleep(self.poll_interval, wakeable=True)
+                with contextlib.suppress(Exception):  # raised only once stopping
+                    if await retrying(self._step):
+                        await self._sleep(self.poll_interval, wakeable=True)
         finally:
-            if in_flight is not None:
-                await _settle(in_flight)
+            await self._settle_round()
+
+    async def _step(self) -> bool:
+        """Start the next round and finish the previous one; True when there was nothing to do.
+
+        Raises when the round failed or some rows were not acknowledged (they stay unsent).
+        """
+        try:
+            if not self.bus.connected:
+                await self._settle_round()
+                await self.bus.wait_connected(self.poll_interval)
+                return False
+            next_round = await self._start_round()
+            previous, self._round = self._round, next_round
+            if previous is not None:
+                claimed, published = await previous
+                if published < claimed:
+                    raise ConnectionError(f"{claimed - published} of {claimed} not acknowledged")
+            await self._maybe_prune()
+        except Exception:
+            await self._settle_round()
+            raise
+        return self._round is None
+
+    async def _settle_round(self) -> None:
+        """Let the round in flight finish (its failure is logged; its rows stay unsent)."""
+        round_, self._round = self._round, None
+        if round_ is not None:
+            await _settle(round_)
 
     async def _sleep(self, seconds: float, *, wakeable: bool = False) -> None:
         """Sleep, leaving early when stopping (and on a notification when wakeable)."""
@@ -284,6 +295,12 @@ async def _settle(round_: asyncio.Task[tuple[int, int]]) -> None:
     """Let a round finish (its failure was or will be logged; its rows stay unsent)."""
     with contextlib.suppress(Exception):
         await round_
+
+
+def _log_retry(state: RetryCallState) -> None:
+    delay = state.next_action.sleep if state.next_action else 0.0
+    failure = state.outcome.exception() if state.outcome else None
+    log.warning("outbox relay round failed (%s); retrying in %.1f s", failure, delay)
 
 
 def _close(connection: Connection) -> None:
