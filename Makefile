@@ -14,6 +14,7 @@ test: bootstrap
 lint: bootstrap
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
+	@scripts/check_deps.sh
 
 typecheck: bootstrap
 	@.venv/bin/mypy servicekit/src gateway/src services/*/src

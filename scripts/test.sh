@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== deptry"
+scripts/check_deps.sh
 echo "== mypy"
 .venv/bin/mypy servicekit/src gateway/src services/*/src
 echo "== pytest"
