@@ -13,10 +13,11 @@ revision services/<s> "message"` autogenerates a new revision against a scratch 
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData
@@ -71,15 +72,30 @@ def revision(service_dir: Path, message: str) -> None:
         command.revision(config, message=message, autogenerate=True)
 
 
+app = typer.Typer(
+    name="python -m servicekit.migrations",
+    help="Alembic migrations of a camwatch service.",
+    no_args_is_help=True,
+)
+
+
+@app.callback()
+def _commands() -> None:
+    """Keeps `revision` a named command (typer would make a lone command the whole app)."""
+
+
+@app.command("revision")
+def revision_command(
+    service_dir: Annotated[Path, typer.Argument(help="the service, e.g. services/registry")],
+    message: Annotated[str, typer.Argument(help="what the migration does")],
+) -> None:
+    """Autogenerate a migration for a service."""
+    revision(service_dir, message)
+
+
 def main() -> None:
     """`python -m servicekit.migrations revision services/<s> "message"`."""
-    parser = argparse.ArgumentParser(prog="python -m servicekit.migrations")
-    sub = parser.add_subparsers(dest="command", required=True)
-    rev = sub.add_parser("revision", help="autogenerate a migration for a service")
-    rev.add_argument("service_dir", type=Path)
-    rev.add_argument("message")
-    args = parser.parse_args()
-    revision(args.service_dir, args.message)
+    app()
 
 
 if __name__ == "__main__":
