@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -131,6 +133,30 @@ def test_bootstrap_admin_once_then_create_client(env):
     app.state.engine.dispose()
     missing = run("create-client", "--client-id", "vendor-y", "--name", "Y", "--kind", "epe_vendor")
     assert missing.exit_code == 1
+
+
+def test_create_client_shell_output_is_evaluated_by_a_shell(env):
+    """The README walkthrough does `eval "$(python -m access create-client ... --shell)"`."""
+    assert run("seed-demo").exit_code == 0  # the demo unit
+    command = (
+        f'eval "$({sys.executable} -m access create-client --client-id vendor-s --name "Vendor S"'
+        ' --kind epe_vendor --epe-id EPE-S --unit HQ-KCX-BN --shell)"'
+        ' && printf "%s\\n%s" "$CLIENT_ID" "$CLIENT_SECRET"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    client_id, secret = done.stdout.split("\n")
+    assert client_id == "vendor-s" and len(secret) >= 32
+    assert "store the secret now" in done.stderr
+    app = create_app(Settings())
+    with TestClient(app) as client:
+        token = client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+        assert token.status_code == 200, token.text
+    app.state.engine.dispose()
 
 
 def test_key_rotations_keep_everything_readable(env):

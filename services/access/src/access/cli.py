@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,8 +178,19 @@ def create_client(
     kind: Annotated[ClientKind, typer.Option()],
     epe_id: Annotated[str | None, typer.Option(help="EPE vendor clients: the EPE")] = None,
     unit: Annotated[str | None, typer.Option(help="EPE vendor clients: its customs unit")] = None,
+    shell: Annotated[
+        bool,
+        typer.Option(
+            "--shell",
+            help='print `export CLIENT_ID=... CLIENT_SECRET=...` lines for `eval "$(...)"`',
+        ),
+    ] = False,
 ) -> None:
-    """Register a machine client and print its secret (the only time it is shown)."""
+    """Register a machine client and print its secret (the only time it is shown).
+
+    With --shell only shell-quoted `export` lines go to stdout, so a walkthrough or a script
+    takes the secret without copying it by hand.
+    """
     if kind is ClientKind.EPE_VENDOR and (not epe_id or not unit):
         typer.echo("error: an EPE vendor client needs --epe-id and --unit", err=True)
         raise typer.Exit(1)
@@ -195,6 +207,11 @@ def create_client(
             now=runtime.clock(),
         )
         session.commit()
+        if shell:
+            typer.echo(f"export CLIENT_ID={shlex.quote(client_id)}")
+            typer.echo(f"export CLIENT_SECRET={shlex.quote(secret)}")
+            typer.echo("store the secret now: only its hash is kept", err=True)
+            return
         typer.echo(f"client_id={client_id}")
         typer.echo(f"client_secret={secret}")
         typer.echo("store the secret now: only its hash is kept")
