@@ -2,7 +2,9 @@
 
 `make run` calls `devstack.py up`: it writes var/stack.env and var/Procfile, migrates and seeds
 each service's database (the demo data's events wait in each outbox until the relays start),
-then hands over to honcho, which runs every process and stops them all on Ctrl-C.
+then runs every process under honcho's manager. On Ctrl-C (or when one process ends) they stop
+in dependency order, each tier after the previous one has exited: the gateway, the services,
+then NATS and S3, so no service loses its broker while it drains.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import os
 import secrets
 import shlex
 import sys
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 import typer
+from honcho.manager import SYSTEM_PRINTER_NAME, Manager
+from honcho.printer import Message, Printer
 
 from servicekit.testing.ports import free_port
 from servicekit.testing.s3 import SeaweedS3
@@ -26,7 +32,89 @@ VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 SERVICES = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
 
+STOP_ORDER: tuple[tuple[str, ...], ...] = (("ready", "gateway"), tuple(SERVICES), ("nats", "s3"))
+"""Who stops before whom; processes in no tier stop with the first one."""
+STOP_GRACE = 15.0
+SLOW_TO_STOP = {"s3": 60.0}
+"""SeaweedFS stops cleanly in about 25 s (its filer's gRPC drain, then the volume server)."""
+
 cli = typer.Typer(help="camwatch development stack", no_args_is_help=True)
+
+
+class OrderedManager(Manager):  # type: ignore[misc]
+    """honcho's manager, but stopping its processes tier by tier (honcho stops all at once).
+
+    Each tier gets SIGTERM once the previous tier has exited; a process still running after its
+    grace gets SIGKILL. honcho's own kill of everything after five seconds is left out.
+    """
+
+    def __init__(
+        self,
+        printer: Printer | None = None,
+        *,
+        order: Sequence[Sequence[str]] = STOP_ORDER,
+        grace: float = STOP_GRACE,
+        slow: dict[str, float] | None = None,
+    ) -> None:
+        super().__init__(printer)
+        self.order = [list(tier) for tier in order]
+        self.grace = grace
+        self.slow = SLOW_TO_STOP if slow is None else slow
+        self._stopper: threading.Thread | None = None
+        self._terminating = False
+
+    def terminate(self) -> None:
+        if self._terminating:
+            return
+        self._terminating = True
+        self._stopper = threading.Thread(target=self._stop_in_order, name="stop", daemon=True)
+        self._stopper.start()
+
+    def kill(self) -> None:
+        if self._stopper is None:  # the stop in order kills what outlives its grace
+            super().kill()
+
+    def tiers(self) -> list[list[str]]:
+        """The processes of this manager, grouped in stop order."""
+        known = {name for tier in self.order for name in tier}
+        first = [name for name in self._processes if name not in known]
+        tiers = [[name for name in tier if name in self._processes] for tier in self.order]
+        tiers[0] = first + tiers[0]
+        return [tier for tier in tiers if tier]
+
+    def _stop_in_order(self) -> None:
+        for tier in self.tiers():
+            deadline = time.monotonic() + max(self.slow.get(name, self.grace) for name in tier)
+            signalled: set[str] = set()
+            while time.monotonic() < deadline:
+                running = [name for name in tier if "returncode" not in self._processes[name]]
+                if not running:
+                    break
+                for name in running:
+                    pid = self._processes[name].get("pid")
+                    if name not in signalled and pid is not None:
+                        self._say(f"stopping {name} (SIGTERM to pid {pid})")
+                        self._procmgr.terminate(pid)
+                        signalled.add(name)
+                time.sleep(0.05)
+            else:
+                for name in tier:
+                    process = self._processes[name]
+                    if "returncode" not in process and process.get("pid") is not None:
+                        self._say(f"{name} did not stop in time: SIGKILL")
+                        self._procmgr.kill(process["pid"])
+
+    def _say(self, text: str) -> None:
+        # Through the event queue: the manager's loop prints it, in order with the output.
+        self.events.put(
+            Message(
+                type="line",
+                data=f"{text}\n",
+                time=self._clock.now(),
+                name=SYSTEM_PRINTER_NAME,
+                colour=None,
+            )
+        )
 
 
 def _env_file_values(path: Path) -> dict[str, str]:
@@ -105,19 +193,12 @@ def up(port: int = typer.Option(8000, envvar="PORT", help="the gateway's public 
     for name in SERVICES:
         if name != "access" and _has_command(name, "seed-demo"):
             _run([python, "-m", name, "seed-demo"])
-    os.execv(  # noqa: S606 - hand the terminal to honcho
-        str(BIN / "honcho"),
-        [
-            str(BIN / "honcho"),
-            "start",
-            "-f",
-            str(VAR / "Procfile"),
-            "-e",
-            str(VAR / "stack.env"),
-            "-d",
-            str(ROOT),
-        ],
-    )
+    manager = OrderedManager(Printer(sys.stdout, colour=sys.stdout.isatty(), prefix=True))
+    for name, command in procs:
+        # exec: the shell honcho starts is replaced, so signals reach the process itself.
+        manager.add_process(name, f"exec {command}", env=dict(os.environ), cwd=str(ROOT))
+    manager.loop()
+    sys.exit(manager.returncode)
 
 
 def _has_command(service: str, command: str) -> bool:
