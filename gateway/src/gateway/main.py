@@ -77,5 +77,5 @@ def create_app(
     instrument_app(site)
     site.include_router(health_router(settings))
     site.include_router(docs_router(settings))
-    site.mount("/", SPAFiles(settings.resolved_spa_dir), name="spa")
+    site.mount("/", SPAFiles(settings.resolved_spa_dir, issuer=settings.oidc_issuer), name="spa")
     return Gateway(settings, proxy, site)
