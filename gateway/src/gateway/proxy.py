@@ -10,6 +10,8 @@ backpressure on both sides).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import random
@@ -33,7 +35,7 @@ from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
 from gateway.ratelimit import RateLimits
-from gateway.settings import GatewaySettings
+from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from servicekit.auth import unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
 from servicekit.telemetry import inject_headers, spans_recorded
@@ -96,17 +98,58 @@ class Upstream:
         self.span_name = f"{self.prefix}/*"
         openapi_url = f"{self.prefix}/openapi.json"
         title = f"camwatch {name} API"
-        self.docs: dict[str, bytes] = {
-            "/docs": bytes(
-                get_swagger_ui_html(
-                    openapi_url=openapi_url,
-                    title=title,
-                    oauth2_redirect_url=f"{self.prefix}/docs/oauth2-redirect",
-                ).body
+        # Every asset comes from the gateway (`site.docs_assets`): nothing loads from the
+        # internet, so the pages work on customs' closed network.
+        pages = {
+            "/docs": get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=title,
+                oauth2_redirect_url=f"{self.prefix}/docs/oauth2-redirect",
+                swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+                # No badge asking the public validator about the document.
+                swagger_ui_parameters={"validatorUrl": None},
             ),
-            "/docs/oauth2-redirect": bytes(get_swagger_ui_oauth2_redirect_html().body),
-            "/redoc": bytes(get_redoc_html(openapi_url=openapi_url, title=title).body),
+            "/docs/oauth2-redirect": get_swagger_ui_oauth2_redirect_html(),
+            "/redoc": get_redoc_html(
+                openapi_url=openapi_url,
+                title=title,
+                redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+                with_google_fonts=False,
+            ),
         }
+        self.docs: dict[str, tuple[bytes, list[tuple[bytes, bytes]]]] = {
+            tail: _docs_page(bytes(page.body)) for tail, page in pages.items()
+        }
+
+
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def _docs_page(body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """A docs page and its headers: a CSP that lets it load only from the gateway.
+
+    The policy also stops what the bundles themselves would fetch from the internet (ReDoc's
+    sidebar shows Redocly's logo from their CDN); the page's own inline scripts are allowed
+    by hash, the bundles' injected styles and ReDoc's search worker by source.
+    """
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+    policy = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return body, [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
 
 
 class _Exchange:
@@ -340,13 +383,10 @@ class Proxy:
             tail = quote(path[len(upstream.prefix) :]) or "/"
 
         if method in ("GET", "HEAD") and tail in upstream.docs:
+            page, page_headers = upstream.docs[tail]
             exchange.status = 200
             await self._send_whole(
-                send,
-                exchange,
-                200,
-                [(b"content-type", b"text/html; charset=utf-8")],
-                upstream.docs[tail] if method == "GET" else b"",
+                send, exchange, 200, page_headers, page if method == "GET" else b""
             )
             return
 

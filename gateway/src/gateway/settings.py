@@ -12,6 +12,8 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings, project_root
 
 SERVICES = ("access", "registry", "incidents", "risk", "evidence")
+# Where the gateway serves Swagger UI's and ReDoc's files (from the `fastapi-offline` package).
+DOCS_ASSETS_URL = "/docs/assets"
 
 DEFAULT_PUBLIC_PATHS = [
     # OIDC discovery, keys, and the OAuth / sign-in endpoints of the access service.

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.exceptions import HTTPException
@@ -95,6 +96,15 @@ Calls need an access token from the access service
         return HTMLResponse(page)
 
     return router
+
+
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+"""Swagger UI, ReDoc and a favicon, as the maintained `fastapi-offline` package ships them."""
+
+
+def docs_assets() -> StaticFiles:
+    """The files the API documentation pages load (mounted at `settings.DOCS_ASSETS_URL`)."""
+    return StaticFiles(directory=DOCS_ASSETS)
 
 
 SPA_HEADERS = {
