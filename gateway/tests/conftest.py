@@ -169,6 +169,12 @@ def upstream_app(state: Upstream) -> FastAPI:
 
         return StreamingResponse(body(), media_type="application/octet-stream")
 
+    @app.api_route("/crash", methods=ALL_METHODS, include_in_schema=False)
+    async def crash(delay: float = 0) -> Response:
+        # An unhandled error: uvicorn answers 500 and then closes the kept-alive connection.
+        await asyncio.sleep(delay)
+        raise RuntimeError("the service fails")
+
     @app.api_route("/{path:path}", methods=ALL_METHODS, include_in_schema=False)
     async def echo(request: Request) -> Response:
         body = await request.body()

@@ -78,7 +78,44 @@ _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
 _NO_BODY_STATUS = frozenset({204, 304})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
+# RFC 9110 9.2.2; TRACE never reaches a service.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def nothing_sent(exc: BaseException) -> bool:
+    """Whether aiohttp failed before writing any byte of the request.
+
+    aiohttp buffers the request head and writes it with the body; when it finds the
+    connection already closing it raises this error and has written nothing, so the service
+    cannot have seen the request and any method may be sent again.
+    """
+    # The write error comes as it is, or as the cause of "Can not write request body".
+    return any(
+        isinstance(error, aiohttp.ClientConnectionResetError)
+        and error.args == ("Cannot write to closing transport",)
+        for error in (exc, exc.__cause__)
+    )
+
+
+class UpstreamResponse(aiohttp.ClientResponse):
+    """A response whose connection goes back to the pool only if it did not answer 5xx.
+
+    uvicorn closes a connection right after the 500 of an unhandled error, without
+    `Connection: close`; aiohttp would pool it the moment the body is read and hand it to the
+    next request, for another client, which then fails with a reset. A service may well
+    close after any 5xx, so the gateway does not reuse those connections (they are rare).
+    """
+
+    async def start(self, connection: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
+        protocol = connection.protocol
+        response = await super().start(connection)
+        if self.status >= 500 and protocol is not None:
+            if self.connection is None:  # already pooled: the whole answer was read
+                protocol.close()
+            else:  # closed instead of pooled once the body is read
+                protocol.force_close()
+        return response
 
 
 class ClientDisconnected(Exception):
@@ -188,6 +225,7 @@ class Proxy:
         self._tracer = trace.get_tracer("camwatch.gateway")
         self._provider = trace.get_tracer_provider()
         self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     def _spans_recorded(self) -> bool:
@@ -207,20 +245,23 @@ class Proxy:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._fresh):
+            if session is not None:
+                await session.close()
+        self._session = self._fresh = None
 
     async def _sweep_rate_limits(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             self.rate_limits.sweep()
 
-    def _new_session(self) -> aiohttp.ClientSession:
+    def _new_session(self, *, fresh: bool = False) -> aiohttp.ClientSession:
+        """The upstream pool, or with `fresh` a client whose every request opens a connection."""
         connector = aiohttp.TCPConnector(
             limit=self.settings.upstream_pool_size,
             limit_per_host=0,
-            keepalive_timeout=self.settings.upstream_keepalive,
+            keepalive_timeout=None if fresh else self.settings.upstream_keepalive,
+            force_close=fresh,
             use_dns_cache=True,
             ttl_dns_cache=None,  # upstream names resolve once per process
         )
@@ -231,6 +272,7 @@ class Proxy:
             auto_decompress=False,  # bodies pass through as the service encoded them
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             raise_for_status=False,
+            response_class=UpstreamResponse,
         )
 
     @property
@@ -239,6 +281,13 @@ class Proxy:
             # Served without a lifespan (e.g. some test transports): open the pool lazily.
             self._session = self._new_session()
         return self._session
+
+    @property
+    def fresh_session(self) -> aiohttp.ClientSession:
+        """For the one retry after a stale connection (opened on first need: it is rare)."""
+        if self._fresh is None or self._fresh.closed:
+            self._fresh = self._new_session(fresh=True)
+        return self._fresh
 
     # -- ASGI ------------------------------------------------------------------------------
 
@@ -457,13 +506,7 @@ class Proxy:
         query: bytes = scope.get("query_string", b"")
         target = upstream.base + tail + ("?" + query.decode("latin-1") if query else "")
         try:
-            response = await self.session.request(
-                method,
-                URL(target, encoded=True),
-                headers=forward,
-                data=data,
-                allow_redirects=False,
-            )
+            response = await self._send(method, URL(target, encoded=True), forward, data)
         except ClientDisconnected:
             return
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -477,6 +520,33 @@ class Proxy:
             await self._upstream_failed(send, exchange, upstream, exc, path)
         finally:
             response.release()
+
+    async def _send(
+        self, method: str, url: URL, headers: CIMultiDict[str], data: Any
+    ) -> aiohttp.ClientResponse:
+        """Send the request upstream; after a stale connection, once more on a fresh one.
+
+        A kept-alive connection the service has closed fails with a reset or a disconnect
+        before any response byte. Sending again is safe when the method is idempotent, or when
+        nothing of the request was written; a body streamed from the client cannot be sent
+        twice. (aiohttp itself retries idempotent requests once, but on another pooled
+        connection, which after a service restart is as stale as the first.)
+        """
+        try:
+            return await self.session.request(
+                method, url, headers=headers, data=data, allow_redirects=False
+            )
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            if (
+                isinstance(exc, aiohttp.ClientConnectorError)  # never connected: 503
+                or not isinstance(data, bytes | None)
+                or (method not in IDEMPOTENT_METHODS and not nothing_sent(exc))
+            ):
+                raise
+            log.info("stale upstream connection (%r): retrying on a fresh one", exc)
+        return await self.fresh_session.request(
+            method, url, headers=headers, data=data, allow_redirects=False
+        )
 
     async def _respond(
         self,
