@@ -133,6 +133,7 @@ def upstream_app(state: Upstream) -> FastAPI:
                 state.upload_started.set()
             digest.update(chunk)
             size += len(chunk)
+        state.hits.append({"raw_path": "/upload", "size": size})
         return {"size": size, "sha256": digest.hexdigest()}
 
     @app.get("/endless")

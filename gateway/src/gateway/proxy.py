@@ -122,14 +122,19 @@ class ClientDisconnected(Exception):
     """The client went away while its request body was being forwarded."""
 
 
+class BodyTooLarge(Exception):
+    """The client's streamed body went past the gateway's limit."""
+
+
 class Upstream:
     """One service behind the gateway, with what the hot path needs precomputed."""
 
-    __slots__ = ("base", "docs", "name", "prefix", "prefix_bytes", "span_name")
+    __slots__ = ("base", "docs", "max_body", "name", "prefix", "prefix_bytes", "span_name")
 
-    def __init__(self, name: str, base: str) -> None:
+    def __init__(self, name: str, base: str, *, max_body: int) -> None:
         self.name = name
         self.base = base
+        self.max_body = max_body
         self.prefix = f"/api/{name}"
         self.prefix_bytes = self.prefix.encode()
         self.span_name = f"{self.prefix}/*"
@@ -192,12 +197,13 @@ def _docs_page(body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
 class _Exchange:
     """Per-request state the error paths need."""
 
-    __slots__ = ("body_done", "request_id", "started", "status", "traced")
+    __slots__ = ("body_done", "request_id", "started", "status", "too_large", "traced")
 
     def __init__(self, request_id: bytes) -> None:
         self.request_id = request_id
         self.started = False
         self.body_done = True
+        self.too_large = False
         self.status = 0
         self.traced = False
 
@@ -215,7 +221,10 @@ class Proxy:
         self.settings = settings
         self.tokens = tokens
         self.rate_limits = rate_limits
-        self.upstreams = {name: Upstream(name, url) for name, url in settings.upstreams.items()}
+        self.upstreams = {
+            name: Upstream(name, url, max_body=settings.max_body_for(name))
+            for name, url in settings.upstreams.items()
+        }
         self._public = compile_public_paths(settings.public_paths)
         self._timeout = aiohttp.ClientTimeout(
             total=None,
@@ -309,6 +318,7 @@ class Proxy:
         trace_carrier: dict[str, str] | None = None
         connection: bytes | None = None
         has_body = False
+        content_length: int | None = None
         for name, value in scope["headers"]:
             if name in _REQUEST_SPECIAL:
                 if name == b"authorization":
@@ -316,6 +326,7 @@ class Proxy:
                     forward.add("Authorization", value.decode("latin-1"))
                 elif name == b"content-length":
                     has_body = value != b"0"
+                    content_length = int(value) if value.isdigit() else None
                     forward.add("Content-Length", value.decode("latin-1"))
                 elif name == b"transfer-encoding":
                     has_body = True
@@ -377,6 +388,7 @@ class Proxy:
                     host=host,
                     client_xff=client_xff,
                     has_body=has_body,
+                    content_length=content_length,
                 )
         except Exception as exc:
             if span is not None:
@@ -415,6 +427,7 @@ class Proxy:
         host: bytes,
         client_xff: bytes | None,
         has_body: bool,
+        content_length: int | None,
     ) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
@@ -437,6 +450,11 @@ class Proxy:
             await self._send_whole(
                 send, exchange, 200, page_headers, page if method == "GET" else b""
             )
+            return
+
+        if content_length is not None and content_length > upstream.max_body:
+            # Refused before the token check or the body: the cheapest request to turn away.
+            await self._too_large(send, exchange, upstream, path)
             return
 
         client = scope.get("client")
@@ -497,9 +515,12 @@ class Proxy:
             if message["type"] == "http.disconnect":
                 return
             first: bytes = message.get("body", b"")
+            if len(first) > upstream.max_body:
+                await self._too_large(send, exchange, upstream, path)
+                return
             if message.get("more_body", False):
                 exchange.body_done = False
-                data = _request_body(first, receive, exchange)
+                data = _request_body(first, receive, exchange, upstream.max_body)
             else:
                 data = first
 
@@ -680,6 +701,19 @@ class Proxy:
             headers={"Retry-After": str(retry_after)},
         )
 
+    async def _too_large(
+        self, send: Send, exchange: _Exchange, upstream: Upstream, instance: str
+    ) -> None:
+        await self._problem(
+            send,
+            exchange,
+            413,
+            "Content Too Large",
+            f"the request body exceeds {upstream.max_body} bytes, the most the gateway passes "
+            f"to {upstream.name}",
+            instance,
+        )
+
     async def _upstream_failed(
         self,
         send: Send,
@@ -688,6 +722,10 @@ class Proxy:
         exc: BaseException,
         instance: str,
     ) -> None:
+        if exchange.too_large:
+            # The gateway cut the body off (aiohttp reports it as a failed upload).
+            await self._too_large(send, exchange, upstream, instance)
+            return
         if isinstance(exc, TimeoutError):
             status, title = 504, "Gateway Timeout"
             detail = f"{upstream.name} did not answer in time"
@@ -702,16 +740,25 @@ class Proxy:
 
 
 async def _request_body(
-    first: bytes, receive: Receive, exchange: _Exchange
+    first: bytes, receive: Receive, exchange: _Exchange, limit: int
 ) -> AsyncIterator[bytes]:
-    """The client's request body, chunk by chunk as the server receives it."""
+    """The client's request body, chunk by chunk as the server receives it.
+
+    Past `limit` bytes it stops, so the upstream request is aborted (a chunked body without
+    its last chunk): the service never sees a complete request.
+    """
     if first:
         yield first
+    size = len(first)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnected
         chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            exchange.too_large = True
+            raise BodyTooLarge
         if chunk:
             yield chunk
         if not message.get("more_body", False):
