@@ -133,6 +133,7 @@ def upstream_app(state: Upstream) -> FastAPI:
                 state.upload_started.set()
             digest.update(chunk)
             size += len(chunk)
+        state.hits.append({"raw_path": "/upload", "size": size})
         return {"size": size, "sha256": digest.hexdigest()}
 
     @app.get("/endless")
@@ -168,6 +169,12 @@ def upstream_app(state: Upstream) -> FastAPI:
                         raise RuntimeError("the client got nothing while the service streamed")
 
         return StreamingResponse(body(), media_type="application/octet-stream")
+
+    @app.api_route("/crash", methods=ALL_METHODS, include_in_schema=False)
+    async def crash(delay: float = 0) -> Response:
+        # An unhandled error: uvicorn answers 500 and then closes the kept-alive connection.
+        await asyncio.sleep(delay)
+        raise RuntimeError("the service fails")
 
     @app.api_route("/{path:path}", methods=ALL_METHODS, include_in_schema=False)
     async def echo(request: Request) -> Response:

@@ -117,3 +117,39 @@ def test_missing_spa_directory_is_a_404(start_gateway, upstream, tmp_path) -> No
 
     assert response.status_code == 404
     assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+        "/.well-known/security.txt",
+        "/.well-known/",
+    ],
+)
+def test_well_known_paths_that_are_not_served_are_404(spa_gateway, path) -> None:
+    response = httpx.get(f"{spa_gateway}{path}")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "<title>spa</title>" not in response.text
+
+
+def test_root_discovery_404_names_the_issuers_document(spa_gateway) -> None:
+    response = httpx.get(f"{spa_gateway}/.well-known/openid-configuration")
+
+    assert "/api/access/.well-known/openid-configuration" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api", "/api/", "/api/unknown", "/api/unknown/x/y", "/api/unknown/.well-known/x"]
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_unknown_api_paths_are_problems_not_the_spa(spa_gateway, tokens, path, method) -> None:
+    response = httpx.request(method, f"{spa_gateway}{path}", headers=tokens.headers())
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "<title>spa</title>" not in response.text

@@ -15,8 +15,8 @@ from starlette.types import Receive, Scope, Send
 from gateway.auth import CachedTokenVerifier
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimits
-from gateway.settings import GatewaySettings
-from gateway.site import SPAFiles, docs_router, health_router
+from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
+from gateway.site import SPAFiles, docs_assets, docs_router, health_router
 from servicekit.auth import TokenVerifier
 from servicekit.errors import install_problem_handlers
 from servicekit.logging import configure_logging
@@ -77,5 +77,6 @@ def create_app(
     instrument_app(site)
     site.include_router(health_router(settings))
     site.include_router(docs_router(settings))
-    site.mount("/", SPAFiles(settings.resolved_spa_dir), name="spa")
+    site.mount(DOCS_ASSETS_URL, docs_assets(), name="docs-assets")
+    site.mount("/", SPAFiles(settings.resolved_spa_dir, issuer=settings.oidc_issuer), name="spa")
     return Gateway(settings, proxy, site)

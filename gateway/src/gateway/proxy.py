@@ -10,6 +10,8 @@ backpressure on both sides).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import random
@@ -33,7 +35,7 @@ from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
 from gateway.ratelimit import RateLimits
-from gateway.settings import GatewaySettings
+from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from servicekit.auth import unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
 from servicekit.telemetry import inject_headers, spans_recorded
@@ -76,48 +78,132 @@ _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
 _NO_BODY_STATUS = frozenset({204, 304})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
+# RFC 9110 9.2.2; TRACE never reaches a service.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def nothing_sent(exc: BaseException) -> bool:
+    """Whether aiohttp failed before writing any byte of the request.
+
+    aiohttp buffers the request head and writes it with the body; when it finds the
+    connection already closing it raises this error and has written nothing, so the service
+    cannot have seen the request and any method may be sent again.
+    """
+    # The write error comes as it is, or as the cause of "Can not write request body".
+    return any(
+        isinstance(error, aiohttp.ClientConnectionResetError)
+        and error.args == ("Cannot write to closing transport",)
+        for error in (exc, exc.__cause__)
+    )
+
+
+class UpstreamResponse(aiohttp.ClientResponse):
+    """A response whose connection goes back to the pool only if it did not answer 5xx.
+
+    uvicorn closes a connection right after the 500 of an unhandled error, without
+    `Connection: close`; aiohttp would pool it the moment the body is read and hand it to the
+    next request, for another client, which then fails with a reset. A service may well
+    close after any 5xx, so the gateway does not reuse those connections (they are rare).
+    """
+
+    async def start(self, connection: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
+        protocol = connection.protocol
+        response = await super().start(connection)
+        if self.status >= 500 and protocol is not None:
+            if self.connection is None:  # already pooled: the whole answer was read
+                protocol.close()
+            else:  # closed instead of pooled once the body is read
+                protocol.force_close()
+        return response
 
 
 class ClientDisconnected(Exception):
     """The client went away while its request body was being forwarded."""
 
 
+class BodyTooLarge(Exception):
+    """The client's streamed body went past the gateway's limit."""
+
+
 class Upstream:
     """One service behind the gateway, with what the hot path needs precomputed."""
 
-    __slots__ = ("base", "docs", "name", "prefix", "prefix_bytes", "span_name")
+    __slots__ = ("base", "docs", "max_body", "name", "prefix", "prefix_bytes", "span_name")
 
-    def __init__(self, name: str, base: str) -> None:
+    def __init__(self, name: str, base: str, *, max_body: int) -> None:
         self.name = name
         self.base = base
+        self.max_body = max_body
         self.prefix = f"/api/{name}"
         self.prefix_bytes = self.prefix.encode()
         self.span_name = f"{self.prefix}/*"
         openapi_url = f"{self.prefix}/openapi.json"
         title = f"camwatch {name} API"
-        self.docs: dict[str, bytes] = {
-            "/docs": bytes(
-                get_swagger_ui_html(
-                    openapi_url=openapi_url,
-                    title=title,
-                    oauth2_redirect_url=f"{self.prefix}/docs/oauth2-redirect",
-                ).body
+        # Every asset comes from the gateway (`site.docs_assets`): nothing loads from the
+        # internet, so the pages work on customs' closed network.
+        pages = {
+            "/docs": get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=title,
+                oauth2_redirect_url=f"{self.prefix}/docs/oauth2-redirect",
+                swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+                # No badge asking the public validator about the document.
+                swagger_ui_parameters={"validatorUrl": None},
             ),
-            "/docs/oauth2-redirect": bytes(get_swagger_ui_oauth2_redirect_html().body),
-            "/redoc": bytes(get_redoc_html(openapi_url=openapi_url, title=title).body),
+            "/docs/oauth2-redirect": get_swagger_ui_oauth2_redirect_html(),
+            "/redoc": get_redoc_html(
+                openapi_url=openapi_url,
+                title=title,
+                redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+                with_google_fonts=False,
+            ),
         }
+        self.docs: dict[str, tuple[bytes, list[tuple[bytes, bytes]]]] = {
+            tail: _docs_page(bytes(page.body)) for tail, page in pages.items()
+        }
+
+
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def _docs_page(body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """A docs page and its headers: a CSP that lets it load only from the gateway.
+
+    The policy also stops what the bundles themselves would fetch from the internet (ReDoc's
+    sidebar shows Redocly's logo from their CDN); the page's own inline scripts are allowed
+    by hash, the bundles' injected styles and ReDoc's search worker by source.
+    """
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+    policy = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return body, [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
 
 
 class _Exchange:
     """Per-request state the error paths need."""
 
-    __slots__ = ("body_done", "request_id", "started", "status", "traced")
+    __slots__ = ("body_done", "request_id", "started", "status", "too_large", "traced")
 
     def __init__(self, request_id: bytes) -> None:
         self.request_id = request_id
         self.started = False
         self.body_done = True
+        self.too_large = False
         self.status = 0
         self.traced = False
 
@@ -135,7 +221,10 @@ class Proxy:
         self.settings = settings
         self.tokens = tokens
         self.rate_limits = rate_limits
-        self.upstreams = {name: Upstream(name, url) for name, url in settings.upstreams.items()}
+        self.upstreams = {
+            name: Upstream(name, url, max_body=settings.max_body_for(name))
+            for name, url in settings.upstreams.items()
+        }
         self._public = compile_public_paths(settings.public_paths)
         self._timeout = aiohttp.ClientTimeout(
             total=None,
@@ -145,6 +234,7 @@ class Proxy:
         self._tracer = trace.get_tracer("camwatch.gateway")
         self._provider = trace.get_tracer_provider()
         self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     def _spans_recorded(self) -> bool:
@@ -164,20 +254,23 @@ class Proxy:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._fresh):
+            if session is not None:
+                await session.close()
+        self._session = self._fresh = None
 
     async def _sweep_rate_limits(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             self.rate_limits.sweep()
 
-    def _new_session(self) -> aiohttp.ClientSession:
+    def _new_session(self, *, fresh: bool = False) -> aiohttp.ClientSession:
+        """The upstream pool, or with `fresh` a client whose every request opens a connection."""
         connector = aiohttp.TCPConnector(
             limit=self.settings.upstream_pool_size,
             limit_per_host=0,
-            keepalive_timeout=self.settings.upstream_keepalive,
+            keepalive_timeout=None if fresh else self.settings.upstream_keepalive,
+            force_close=fresh,
             use_dns_cache=True,
             ttl_dns_cache=None,  # upstream names resolve once per process
         )
@@ -188,6 +281,7 @@ class Proxy:
             auto_decompress=False,  # bodies pass through as the service encoded them
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             raise_for_status=False,
+            response_class=UpstreamResponse,
         )
 
     @property
@@ -196,6 +290,13 @@ class Proxy:
             # Served without a lifespan (e.g. some test transports): open the pool lazily.
             self._session = self._new_session()
         return self._session
+
+    @property
+    def fresh_session(self) -> aiohttp.ClientSession:
+        """For the one retry after a stale connection (opened on first need: it is rare)."""
+        if self._fresh is None or self._fresh.closed:
+            self._fresh = self._new_session(fresh=True)
+        return self._fresh
 
     # -- ASGI ------------------------------------------------------------------------------
 
@@ -217,6 +318,7 @@ class Proxy:
         trace_carrier: dict[str, str] | None = None
         connection: bytes | None = None
         has_body = False
+        content_length: int | None = None
         for name, value in scope["headers"]:
             if name in _REQUEST_SPECIAL:
                 if name == b"authorization":
@@ -224,6 +326,7 @@ class Proxy:
                     forward.add("Authorization", value.decode("latin-1"))
                 elif name == b"content-length":
                     has_body = value != b"0"
+                    content_length = int(value) if value.isdigit() else None
                     forward.add("Content-Length", value.decode("latin-1"))
                 elif name == b"transfer-encoding":
                     has_body = True
@@ -285,6 +388,7 @@ class Proxy:
                     host=host,
                     client_xff=client_xff,
                     has_body=has_body,
+                    content_length=content_length,
                 )
         except Exception as exc:
             if span is not None:
@@ -323,6 +427,7 @@ class Proxy:
         host: bytes,
         client_xff: bytes | None,
         has_body: bool,
+        content_length: int | None,
     ) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
@@ -340,14 +445,16 @@ class Proxy:
             tail = quote(path[len(upstream.prefix) :]) or "/"
 
         if method in ("GET", "HEAD") and tail in upstream.docs:
+            page, page_headers = upstream.docs[tail]
             exchange.status = 200
             await self._send_whole(
-                send,
-                exchange,
-                200,
-                [(b"content-type", b"text/html; charset=utf-8")],
-                upstream.docs[tail] if method == "GET" else b"",
+                send, exchange, 200, page_headers, page if method == "GET" else b""
             )
+            return
+
+        if content_length is not None and content_length > upstream.max_body:
+            # Refused before the token check or the body: the cheapest request to turn away.
+            await self._too_large(send, exchange, upstream, path)
             return
 
         client = scope.get("client")
@@ -408,22 +515,19 @@ class Proxy:
             if message["type"] == "http.disconnect":
                 return
             first: bytes = message.get("body", b"")
+            if len(first) > upstream.max_body:
+                await self._too_large(send, exchange, upstream, path)
+                return
             if message.get("more_body", False):
                 exchange.body_done = False
-                data = _request_body(first, receive, exchange)
+                data = _request_body(first, receive, exchange, upstream.max_body)
             else:
                 data = first
 
         query: bytes = scope.get("query_string", b"")
         target = upstream.base + tail + ("?" + query.decode("latin-1") if query else "")
         try:
-            response = await self.session.request(
-                method,
-                URL(target, encoded=True),
-                headers=forward,
-                data=data,
-                allow_redirects=False,
-            )
+            response = await self._send(method, URL(target, encoded=True), forward, data)
         except ClientDisconnected:
             return
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -437,6 +541,33 @@ class Proxy:
             await self._upstream_failed(send, exchange, upstream, exc, path)
         finally:
             response.release()
+
+    async def _send(
+        self, method: str, url: URL, headers: CIMultiDict[str], data: Any
+    ) -> aiohttp.ClientResponse:
+        """Send the request upstream; after a stale connection, once more on a fresh one.
+
+        A kept-alive connection the service has closed fails with a reset or a disconnect
+        before any response byte. Sending again is safe when the method is idempotent, or when
+        nothing of the request was written; a body streamed from the client cannot be sent
+        twice. (aiohttp itself retries idempotent requests once, but on another pooled
+        connection, which after a service restart is as stale as the first.)
+        """
+        try:
+            return await self.session.request(
+                method, url, headers=headers, data=data, allow_redirects=False
+            )
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            if (
+                isinstance(exc, aiohttp.ClientConnectorError)  # never connected: 503
+                or not isinstance(data, bytes | None)
+                or (method not in IDEMPOTENT_METHODS and not nothing_sent(exc))
+            ):
+                raise
+            log.info("stale upstream connection (%r): retrying on a fresh one", exc)
+        return await self.fresh_session.request(
+            method, url, headers=headers, data=data, allow_redirects=False
+        )
 
     async def _respond(
         self,
@@ -570,6 +701,19 @@ class Proxy:
             headers={"Retry-After": str(retry_after)},
         )
 
+    async def _too_large(
+        self, send: Send, exchange: _Exchange, upstream: Upstream, instance: str
+    ) -> None:
+        await self._problem(
+            send,
+            exchange,
+            413,
+            "Content Too Large",
+            f"the request body exceeds {upstream.max_body} bytes, the most the gateway passes "
+            f"to {upstream.name}",
+            instance,
+        )
+
     async def _upstream_failed(
         self,
         send: Send,
@@ -578,6 +722,10 @@ class Proxy:
         exc: BaseException,
         instance: str,
     ) -> None:
+        if exchange.too_large:
+            # The gateway cut the body off (aiohttp reports it as a failed upload).
+            await self._too_large(send, exchange, upstream, instance)
+            return
         if isinstance(exc, TimeoutError):
             status, title = 504, "Gateway Timeout"
             detail = f"{upstream.name} did not answer in time"
@@ -592,16 +740,25 @@ class Proxy:
 
 
 async def _request_body(
-    first: bytes, receive: Receive, exchange: _Exchange
+    first: bytes, receive: Receive, exchange: _Exchange, limit: int
 ) -> AsyncIterator[bytes]:
-    """The client's request body, chunk by chunk as the server receives it."""
+    """The client's request body, chunk by chunk as the server receives it.
+
+    Past `limit` bytes it stops, so the upstream request is aborted (a chunked body without
+    its last chunk): the service never sees a complete request.
+    """
     if first:
         yield first
+    size = len(first)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnected
         chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            exchange.too_large = True
+            raise BodyTooLarge
         if chunk:
             yield chunk
         if not message.get("more_body", False):

@@ -12,6 +12,8 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings, project_root
 
 SERVICES = ("access", "registry", "incidents", "risk", "evidence")
+# Where the gateway serves Swagger UI's and ReDoc's files (from the `fastapi-offline` package).
+DOCS_ASSETS_URL = "/docs/assets"
 
 DEFAULT_PUBLIC_PATHS = [
     # OIDC discovery, keys, and the OAuth / sign-in endpoints of the access service.
@@ -107,6 +109,18 @@ class GatewaySettings(ServiceSettings):
         default=None,
         description="the SPA's built files; default gateway/spa/dist, else gateway/spa",
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description=(
+            "largest request body passed to a service (then 413): checked on Content-Length "
+            "before the service is called, counted while a chunked body streams"
+        ),
+    )
+    max_body_bytes_by_service: dict[str, int] = Field(
+        default_factory=dict,
+        description='per-service limits instead of max_body_bytes, e.g. {"evidence": 536870912}',
+    )
     openapi_max_bytes: int = Field(
         default=8 * 1024 * 1024, description="largest openapi.json the gateway rewrites"
     )
@@ -140,6 +154,20 @@ class GatewaySettings(ServiceSettings):
             if not pattern.startswith("/"):
                 raise ValueError(f"a public path must start with '/': {pattern!r}")
         return value
+
+    @field_validator("max_body_bytes_by_service")
+    @classmethod
+    def _known_services(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, limit in value.items():
+            if name not in SERVICES:
+                raise ValueError(f"no service is named {name!r}; services: {', '.join(SERVICES)}")
+            if limit <= 0:
+                raise ValueError(f"the body limit of {name} must be positive")
+        return value
+
+    def max_body_for(self, service: str) -> int:
+        """The largest request body the gateway passes to `service`."""
+        return self.max_body_bytes_by_service.get(service, self.max_body_bytes)
 
     @property
     def upstreams(self) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.exceptions import HTTPException
@@ -97,6 +98,15 @@ Calls need an access token from the access service
     return router
 
 
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+"""Swagger UI, ReDoc and a favicon, as the maintained `fastapi-offline` package ships them."""
+
+
+def docs_assets() -> StaticFiles:
+    """The files the API documentation pages load (mounted at `settings.DOCS_ASSETS_URL`)."""
+    return StaticFiles(directory=DOCS_ASSETS)
+
+
 SPA_HEADERS = {
     # Revalidate every file so an update reaches browsers at once (the modules are unhashed).
     "Cache-Control": "no-cache",
@@ -114,12 +124,18 @@ class SPAFiles(StaticFiles):
     """Static files with the single-page-app fallback: unknown routes get `index.html`.
 
     A missing path whose last segment has a dot (`/assets/app.3f2a.js`) is a missing file,
-    not an SPA route, and stays a 404 so a broken build shows as such.
+    not an SPA route, and stays a 404 so a broken build shows as such. So does anything under
+    `/.well-known/`: clients probe it for metadata (OIDC discovery, security.txt) and must
+    not take the SPA's HTML for a document.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, issuer: str) -> None:
         super().__init__(directory=directory, html=True, check_dir=False)
         self.index = directory / "index.html"
+        self.well_known_detail = (
+            "nothing is served here; OIDC discovery is at the issuer's "
+            f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+        )
 
     async def check_config(self) -> None:
         if not self.index.parent.is_dir():
@@ -130,6 +146,8 @@ class SPAFiles(StaticFiles):
             response = await super().get_response(path, scope)
         except HTTPException as exc:
             last = path.rsplit("/", 1)[-1]
+            if exc.status_code == 404 and path.split("/", 1)[0] == ".well-known":
+                raise HTTPException(404, self.well_known_detail) from None
             if exc.status_code != 404 or "." in last or not self.index.is_file():
                 raise
             if scope["method"] not in ("GET", "HEAD"):
