@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -121,9 +122,17 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    """The message as its validator wrote it, without Pydantic's "Value error, " prefix."""
+    cause = error.get("ctx", {}).get("error")
+    if error.get("type") in {"value_error", "assertion_error"} and cause is not None:
+        return str(cause)
+    return str(error["msg"])
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Pydantic errors as {field, message} pairs, without echoing the input (it may be secret)."""
-    return [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return [{"field": _field_path(e["loc"]), "message": _message(e)} for e in exc.errors()]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
