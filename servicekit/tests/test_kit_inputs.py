@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Annotated
 
 import pytest
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from servicekit.errors import install_problem_handlers
-from servicekit.inputs import CleanStr, Day, InputModel, Instant
+from servicekit.inputs import CleanStr, Day, InputModel, Instant, clean_url
 
 
 class Part(InputModel):
@@ -26,8 +26,12 @@ class Entry(InputModel):
 
 
 def make_app() -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(dependencies=[Depends(clean_url)])
     install_problem_handlers(app)
+
+    @app.get("/entries/{entry_id}")
+    def read(entry_id: str, fields: str | None = None) -> dict[str, str]:
+        return {"id": entry_id}
 
     @app.post("/entries")
     def create(entry: Entry) -> dict[str, str]:
@@ -98,3 +102,13 @@ def test_control_characters_are_refused_wherever_the_text_is(char: str):
     assert response.json()["errors"][0]["message"].startswith("must not contain")
     if char != "\ud800":  # a lone surrogate cannot be put in a URL
         assert _fields(client.get("/entries", params={"text": char})) == ["query.text"]
+
+
+def test_control_characters_anywhere_in_the_url_are_refused_by_name():
+    assert client.get("/entries/e%091").status_code == 200  # a tab is text
+    assert _fields(client.get("/entries/e%001")) == ["path.entry_id"]
+    assert _fields(client.get("/entries/e1?fields=a%7f")) == ["query.fields"]
+    assert _fields(client.get("/entries/e1?undeclared=%1b")) == ["query.undeclared"]
+    response = client.get("/entries/e1?bad%00name=1")
+    assert _fields(response) == ["query"]
+    assert "\x00" not in response.text and "\\u0000" not in response.text

@@ -21,6 +21,7 @@ from servicekit.auth import TokenVerifier, get_principal
 from servicekit.db import make_engine
 from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
+from servicekit.inputs import clean_url
 from servicekit.logging import configure_logging
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
@@ -97,6 +98,7 @@ def create_service_app(
         version=spec.version,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        dependencies=[Depends(clean_url)],
         responses={
             401: {"description": "No or invalid access token (problem+json)"},
             403: {"description": "The caller may not do this (problem+json)"},

@@ -3,7 +3,8 @@
 Every request body model derives from `InputModel`, so a vendor's misspelt or invented field
 (say `notified_at`) is a 422 naming it rather than silently dropped, and no value reaches the
 database that PostgreSQL refuses (NUL) or that overflows on conversion to UTC (year 1 or 9999
-with an offset). Query and path parameters use the annotated types (`CleanStr`, `Instant`).
+with an offset). Query and path parameters use the annotated types (`CleanStr`, `Instant`),
+and `clean_url` refuses control characters in every one of them, declared or not.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from fastapi import Request
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -21,6 +23,8 @@ from pydantic import (
     SecretStr,
     field_validator,
 )
+
+from servicekit.errors import field_error
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -102,3 +106,24 @@ class InputModel(BaseModel):
     @classmethod
     def _at_the_edge(cls, value: Any) -> Any:
         return _checked(value)
+
+
+def _unclean(value: str) -> str | None:
+    """Why `value` is refused, or None."""
+    try:
+        refuse_control_characters(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+async def clean_url(request: Request) -> None:
+    """Refuse control characters in any path or query parameter, by name (in a PostgreSQL
+    WHERE clause NUL is a 500); every service app depends on it."""
+    sources = (("path", request.path_params.items()), ("query", request.query_params.multi_items()))
+    for source, items in sources:
+        for name, value in items:
+            if reason := _unclean(str(name)):
+                raise field_error(source, f"a parameter name {reason}")
+            if reason := _unclean(str(value)):
+                raise field_error(f"{source}.{name}", reason)
