@@ -59,10 +59,14 @@ def bounded_instant(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+FIRST_DAY = date(1900, 1, 1)
+"""Days go further back than instants: an EPE's investment certificate may date from the 1990s."""
+
+
 def bounded_date(value: date) -> date:
-    """A calendar day within the years instants may take."""
-    if not EARLIEST.date() <= value < LATEST.date():
-        raise ValueError(f"must be from {EARLIEST.year} up to (not including) {LATEST.year}")
+    """A calendar day from 1900 up to (not including) 2100."""
+    if not FIRST_DAY <= value < LATEST.date():
+        raise ValueError(f"must be from {FIRST_DAY.year} up to (not including) {LATEST.year}")
     return value
 
 
@@ -73,7 +77,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(bounded_instant)]
 """A timezone-aware instant between 2000 and 2100, normalised to UTC."""
 
 Day = Annotated[date, AfterValidator(bounded_date)]
-"""A calendar day between 2000 and 2100."""
+"""A calendar day between 1900 and 2100."""
 
 
 def _checked(value: Any) -> Any:
