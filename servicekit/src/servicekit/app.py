@@ -18,6 +18,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Engine
 
 from servicekit.auth import TokenVerifier, get_principal
+from servicekit.bodylimit import BodyLimitMiddleware
 from servicekit.db import make_engine
 from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
@@ -48,6 +49,9 @@ class ServiceSpec:
     publishes: Sequence[type[EventPayload]] = ()
     subscriptions: Mapping[str, EventHandler] = field(default_factory=dict)
     background: Sequence[BackgroundTask] = ()
+    body_limits: Mapping[str, int] = field(default_factory=dict)
+    """Request body limits in bytes by operation id, for routes that carry more (or less)
+    than `settings.max_body_bytes`."""
     version: str = "0.1.0"
 
 
@@ -113,6 +117,9 @@ def create_service_app(
         jwks_url=settings.jwks_url, issuer=settings.oidc_issuer, audience=settings.token_audience
     )
     install_problem_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, default=settings.max_body_bytes, overrides=spec.body_limits
+    )
     setup_telemetry(settings)
     instrument_app(app)
     instrument_engine(app.state.engine)

@@ -17,6 +17,9 @@ PROBLEM_BASE = "https://camwatch.customs.gov.vn/problems/"
 
 log = logging.getLogger(__name__)
 
+_TITLES = {413: "Content Too Large"}
+"""Titles RFC 9110 renamed since Python's `HTTPStatus` phrases were written."""
+
 
 class Problem(Exception):
     """A domain error that becomes a problem+json response; raise it from any layer."""
@@ -83,7 +86,7 @@ def problem_body(
     **extensions: Any,
 ) -> dict[str, Any]:
     """The JSON members of a problem document."""
-    title = title or HTTPStatus(status).phrase
+    title = title or _TITLES.get(status) or HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": type_ or PROBLEM_BASE + title.lower().replace(" ", "-"),
         "title": title,

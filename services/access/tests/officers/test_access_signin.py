@@ -159,3 +159,9 @@ def test_unknown_fields_and_control_characters_are_refused_by_name(client, flows
     user = {"username": "mai.van.n", "full_name": "Mai\x00Văn N", "unit": "HQ-KCX-BN"}
     created = client.post("/users", json=user, headers=admin)
     assert created.status_code == 422 and created.json()["errors"][0]["field"] == "body.full_name"
+
+
+def test_an_oversized_body_is_refused_before_it_is_parsed(client):
+    response = client.post("/signin", json={"username": "a", "password": "x" * 2_000_000})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"

@@ -178,3 +178,13 @@ def test_instants_at_the_edges_are_refused_by_name(client, registry, file_notice
         response = file_notice(notice(estimated_restoration_at=moment))
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == "body.estimated_restoration_at"
+
+
+def test_an_oversized_notice_is_refused_before_it_is_parsed(
+    client, registry, epe_headers, notice
+) -> None:
+    body = notice(description="x" * (2 * 1024 * 1024))
+    headers = {**epe_headers, "Idempotency-Key": "too-large-1"}
+    response = client.post("/notices", json=body, headers=headers)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
