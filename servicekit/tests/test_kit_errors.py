@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from servicekit.errors import Conflict, field_error, install_problem_handlers
 
@@ -10,6 +10,15 @@ from servicekit.errors import Conflict, field_error, install_problem_handlers
 class Item(BaseModel):
     name: str = Field(min_length=1)
     count: int
+
+    @field_validator("count")
+    @classmethod
+    def _small(cls, value: int) -> int:
+        if value > 100:
+            raise ValueError("must be at most 100 items")
+        if value == 13:
+            raise AssertionError("must not be thirteen")
+        return value
 
 
 def make_app() -> FastAPI:
@@ -64,3 +73,12 @@ def test_unexpected_error_is_a_bare_500_problem():
     assert response.headers["content-type"] == "application/problem+json"
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_messages_read_as_written_without_the_library_prefix():
+    response = client.post("/items", json={"name": "x", "count": 101})
+    body = response.json()
+    assert body["errors"] == [{"field": "body.count", "message": "must be at most 100 items"}]
+    assert body["detail"] == "body.count: must be at most 100 items"
+    response = client.post("/items", json={"name": "x", "count": 13})
+    assert response.json()["errors"][0]["message"] == "must not be thirteen"

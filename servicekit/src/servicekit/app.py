@@ -18,9 +18,11 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Engine
 
 from servicekit.auth import TokenVerifier, get_principal
+from servicekit.bodylimit import BodyLimitMiddleware
 from servicekit.db import make_engine
 from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
+from servicekit.inputs import clean_url
 from servicekit.logging import configure_logging
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
@@ -47,6 +49,9 @@ class ServiceSpec:
     publishes: Sequence[type[EventPayload]] = ()
     subscriptions: Mapping[str, EventHandler] = field(default_factory=dict)
     background: Sequence[BackgroundTask] = ()
+    body_limits: Mapping[str, int] = field(default_factory=dict)
+    """Request body limits in bytes by operation id, for routes that carry more (or less)
+    than `settings.max_body_bytes`."""
     version: str = "0.1.0"
 
 
@@ -97,6 +102,7 @@ def create_service_app(
         version=spec.version,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        dependencies=[Depends(clean_url)],
         responses={
             401: {"description": "No or invalid access token (problem+json)"},
             403: {"description": "The caller may not do this (problem+json)"},
@@ -111,6 +117,9 @@ def create_service_app(
         jwks_url=settings.jwks_url, issuer=settings.oidc_issuer, audience=settings.token_audience
     )
     install_problem_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, default=settings.max_body_bytes, overrides=spec.body_limits
+    )
     setup_telemetry(settings)
     instrument_app(app)
     instrument_engine(app.state.engine)

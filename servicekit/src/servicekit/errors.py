@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,9 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://camwatch.customs.gov.vn/problems/"
 
 log = logging.getLogger(__name__)
+
+_TITLES = {413: "Content Too Large"}
+"""Titles RFC 9110 renamed since Python's `HTTPStatus` phrases were written."""
 
 
 class Problem(Exception):
@@ -82,7 +86,7 @@ def problem_body(
     **extensions: Any,
 ) -> dict[str, Any]:
     """The JSON members of a problem document."""
-    title = title or HTTPStatus(status).phrase
+    title = title or _TITLES.get(status) or HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": type_ or PROBLEM_BASE + title.lower().replace(" ", "-"),
         "title": title,
@@ -121,9 +125,17 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    """The message as its validator wrote it, without Pydantic's "Value error, " prefix."""
+    cause = error.get("ctx", {}).get("error")
+    if error.get("type") in {"value_error", "assertion_error"} and cause is not None:
+        return str(cause)
+    return str(error["msg"])
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Pydantic errors as {field, message} pairs, without echoing the input (it may be secret)."""
-    return [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return [{"field": _field_path(e["loc"]), "message": _message(e)} for e in exc.errors()]
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -85,6 +85,12 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
     token_audience: str = "camwatch"  # noqa: S105 - an audience name, not a secret
 
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="largest request body of a route without its own limit (ServiceSpec)",
+    )
+
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
     log_json: bool = True

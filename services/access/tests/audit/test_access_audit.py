@@ -130,3 +130,13 @@ def test_export_a_time_range(client, flows, world, clock):
     )
     assert bad.status_code == 422
     assert client.get("/audit/export", headers=flows.officer_headers("officer")).status_code == 403
+
+
+def test_time_filters_at_the_edges_are_refused_by_name(client, flows):
+    auditor = flows.officer_headers("auditor")
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        for path in ("/audit/records", "/audit/export"):
+            for name in ("since", "until"):
+                response = client.get(path, params={name: moment}, headers=auditor)
+                assert response.status_code == 422, response.text
+                assert response.json()["errors"][0]["field"] == f"query.{name}"

@@ -277,3 +277,26 @@ def test_expired_rows_are_purged(client, flows, world, clock):
         session.commit()
         assert session.exec(select(func.count()).select_from(IssuedAccessToken)).one() == 0
         assert session.exec(select(func.count()).select_from(RefreshToken)).one() == 0
+
+
+def test_control_characters_in_oauth_parameters_are_an_invalid_request(client):
+    """Unknown parameters are ignored (RFC 6749 §3.2), but a NUL must not reach the database."""
+    forms = {
+        "/oauth/token": {"grant_type": "client_credentials", "client_id": "a\x00b"},
+        "/oauth/revoke": {"token": "t", "client_id": "a\x00b", "client_secret": "x"},
+        "/oauth/introspect": {"token": "t\x00", "client_id": "a", "client_secret": "x"},
+    }
+    for path, form in forms.items():
+        response = client.post(path, data={**form, "client_secret": "x"})
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"] == "invalid_request"
+    basic = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("a\x00b", "secret")
+    )
+    assert basic.status_code == 401 and basic.json()["error"] == "invalid_client"
+    ignored = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "nobody", "vendor_extra": "1"},
+        auth=("nobody", "secret"),
+    )
+    assert ignored.status_code == 401 and ignored.json()["error"] == "invalid_client"

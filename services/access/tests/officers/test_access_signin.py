@@ -143,3 +143,25 @@ def test_step_up_needs_a_fresh_code(client, flows, world):
     assert good.json()["valid_until"] > good.json()["step_up_at"]
     machine = flows.client_headers("epe_vendor_1")
     assert client.post("/step-up", json={"code": "123456"}, headers=machine).status_code == 403
+
+
+def test_unknown_fields_and_control_characters_are_refused_by_name(client, flows, world):
+    account = world.accounts["officer"]
+    credentials = {"username": account["username"], "password": account["password"]}
+    unknown = client.post("/signin", json={**credentials, "remember_me": True})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [
+        {"field": "body.remember_me", "message": "Extra inputs are not permitted"}
+    ]
+    nul = client.post("/signin", json={**credentials, "username": "nguyen\x00van.a"})
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "body.username"
+    admin = flows.officer_headers("admin")
+    user = {"username": "mai.van.n", "full_name": "Mai\x00Văn N", "unit": "HQ-KCX-BN"}
+    created = client.post("/users", json=user, headers=admin)
+    assert created.status_code == 422 and created.json()["errors"][0]["field"] == "body.full_name"
+
+
+def test_an_oversized_body_is_refused_before_it_is_parsed(client):
+    response = client.post("/signin", json={"username": "a", "password": "x" * 2_000_000})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"

@@ -19,6 +19,7 @@ ENTRY = {
     "password": "S3cret-pass-v1",
     "notes": "VPN profile sent by e-mail",
 }
+SECRET = {k: v for k, v in ENTRY.items() if k != "label"}  # a secret write keeps the label
 
 
 def outbox_types(world) -> list[str]:
@@ -56,7 +57,7 @@ def test_other_epe_cannot_see_or_write(client, flows, world):
     assert client.get(f"/vault/entries/{entry['id']}", headers=other).status_code == 403
     write = client.put(
         f"/vault/entries/{entry['id']}/secret",
-        json={**ENTRY, "cas": 1, "password": "hijack-attempt"},
+        json={**SECRET, "cas": 1, "password": "hijack-attempt"},
         headers=other,
     )
     assert write.status_code == 403
@@ -70,14 +71,14 @@ def test_check_and_set_and_version_retention(client, flows, world):
     epe = flows.client_headers("epe_vendor_2")
     entry = create_entry(client, epe)
     stale = client.put(
-        f"/vault/entries/{entry['id']}/secret", json={**ENTRY, "cas": 0}, headers=epe
+        f"/vault/entries/{entry['id']}/secret", json={**SECRET, "cas": 0}, headers=epe
     )
     assert stale.status_code == 409 and stale.json()["current_version"] == 1
     keep = world.runtime.settings.vault_max_versions
     for version in range(1, keep + 2):
         response = client.put(
             f"/vault/entries/{entry['id']}/secret",
-            json={**ENTRY, "cas": version, "password": f"pass-{version + 1}"},
+            json={**SECRET, "cas": version, "password": f"pass-{version + 1}"},
             headers=epe,
         )
         assert response.status_code == 200, response.text

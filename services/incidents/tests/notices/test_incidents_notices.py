@@ -160,3 +160,31 @@ def test_the_notice_prints_as_the_vietnamese_appendix_ii_form(
     assert "(Ký, ghi rõ họ tên, đóng dấu)" in text
     assert "Trần Thị Mai" in text
     assert "Trước 17 giờ 00 ngày 24/01/2025" in text
+
+
+def test_an_unknown_field_is_refused_by_name(client, registry, file_notice, notice) -> None:
+    backdated = file_notice(notice(notified_at="2026-02-12T15:00:00+07:00"))
+    assert backdated.status_code == 422
+    assert backdated.json()["errors"] == [
+        {"field": "body.notified_at", "message": "Extra inputs are not permitted"}
+    ]
+    nested = file_notice(notice(technician={"name": "A", "phone": "0901234567", "fax": "1"}))
+    assert nested.status_code == 422
+    assert nested.json()["errors"][0]["field"] == "body.technician.fax"
+
+
+def test_instants_at_the_edges_are_refused_by_name(client, registry, file_notice, notice) -> None:
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        response = file_notice(notice(estimated_restoration_at=moment))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "body.estimated_restoration_at"
+
+
+def test_an_oversized_notice_is_refused_before_it_is_parsed(
+    client, registry, epe_headers, notice
+) -> None:
+    body = notice(description="x" * (2 * 1024 * 1024))
+    headers = {**epe_headers, "Idempotency-Key": "too-large-1"}
+    response = client.post("/notices", json=body, headers=headers)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"

@@ -32,8 +32,22 @@ PUBLISHES = (
 )
 
 
+HEARTBEAT_BYTES_PER_CAMERA = 128
+"""A camera report is about 60 bytes of JSON; twice that leaves room for indentation."""
+
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Routes carrying more than the default: a full heartbeat batch, a diagram file."""
+    heartbeats = settings.heartbeat_max_batch * HEARTBEAT_BYTES_PER_CAMERA
+    return {
+        "push_heartbeats": max(settings.max_body_bytes, heartbeats),
+        "upload_diagram": settings.diagram_max_bytes,
+    }
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """Build the registry API: EPEs, areas, cameras, conformity, logbook and camera health."""
+    settings = settings or Settings()
     spec = ServiceSpec(
         title="camwatch registry",
         description=(
@@ -41,11 +55,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             "coverage check, diagram versions, Appendix I conformity, the logbook, and live "
             "camera health (batched heartbeats, active probing, outages, maintenance, uptime)."
         ),
-        settings=settings or Settings(),
+        settings=settings,
         metadata=metadata,
         routers=routers,
         publishes=PUBLISHES,
         subscriptions=subscriptions,
         background=(detector_task, prober_task),
+        body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)

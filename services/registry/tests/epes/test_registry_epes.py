@@ -163,3 +163,16 @@ def test_list_is_scoped_filtered_and_paginated(client, callers):
     assert [e["id"] for e in second["data"]] == ["epe-2"] and second["next_cursor"] is None
     r = client.get("/epes?cursor=!!notacursor", headers=callers.system())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.cursor"
+
+
+def test_control_characters_in_the_url_are_refused_by_name(client, callers):
+    build = client.post("/epes", json=epe_body(), headers=callers.officer())
+    assert build.status_code == 201, build.text
+    for url, field in (
+        ("/epes?unit=a%00b", "query.unit"),
+        ("/epes/a%00b", "path.epe_id"),
+        (f"/epes/{EPE_ID}/logbook?camera=C%1b01", "query.camera"),
+    ):
+        response = client.get(url, headers=callers.officer())
+        assert response.status_code == 422, (url, response.text)
+        assert response.json()["errors"][0]["field"] == field

@@ -372,3 +372,27 @@ def cam_id(client, callers, number):
 
 def test_times_are_utc():
     assert utc_now().tzinfo is UTC
+
+
+def test_oversized_heartbeat_bodies_are_refused_early(client, callers, app):
+    build_site(client, callers)
+    url = f"/epes/{EPE_ID}/heartbeats"
+    limit = app.state.settings.heartbeat_max_batch * 128
+    padding = b" " * (limit + 1)
+    headers = {**callers.epe(), "content-type": "application/json"}
+    declared = client.post(url, content=b'{"cameras": []}' + padding, headers=headers)
+    assert declared.status_code == 413, declared.text
+    assert declared.headers["content-type"] == "application/problem+json"
+
+    def chunked():
+        yield b'{"cameras": ['
+        for _ in range(limit // 40_000 + 1):
+            yield b'{"camera": "C01", "status": "ok"},' * 1_200
+
+    streamed = client.post(url, content=chunked(), headers=headers)
+    assert "content-length" not in streamed.request.headers
+    assert streamed.status_code == 413, streamed.text
+    # a full batch of the largest size the route accepts still goes through to validation
+    full = {"cameras": [{"camera": "C" * 32, "status": "no_recording"}] * (limit // 128)}
+    response = client.post(url, json=full, headers=callers.epe())
+    assert response.status_code == 202, response.text[:300]

@@ -109,3 +109,30 @@ def test_database_refuses_update_and_delete(client, callers, app):
             conn.execute(text("SELECT description FROM logbook_entries")).scalar_one()
             == "Mất điện lưới khu vực"
         )
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_instants_at_the_edges_are_refused_by_name(client, callers, moment):
+    build_site(client, callers)
+    for field in ("started_at", "ended_at"):
+        r = entry(client, callers, **{field: moment})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == f"body.{field}"
+    url = f"/epes/{EPE_ID}/logbook"
+    r = client.get(url, params={"from": moment}, headers=callers.officer())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.from"
+
+
+def test_control_characters_and_unknown_fields_are_refused_by_name(client, callers):
+    build_site(client, callers)
+    for field, value in (
+        ("description", "Mất điện\x00"),
+        ("positions", "kho\x1b"),
+        ("camera_numbers", ["C01\x00"]),
+    ):
+        r = entry(client, callers, **{field: value})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"].startswith(f"body.{field}")
+    r = entry(client, callers, recorded_at="2025-01-01T00:00:00Z")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.recorded_at"
+    assert entry(client, callers, description="dòng 1\r\n\tdòng 2").status_code == 201

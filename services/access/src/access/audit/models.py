@@ -11,6 +11,7 @@ from sqlalchemy import DDL, Text, event
 from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime
+from servicekit.inputs import InputModel
 
 GENESIS_HASH = "0" * 64
 
@@ -89,7 +90,7 @@ class ChainVerification(BaseModel):
     first_broken: BrokenRecord | None = None
 
 
-class CorrectionCreate(BaseModel):
+class CorrectionCreate(InputModel):
     """A correction: a new record pointing at the one it corrects (records are never edited)."""
 
     reason: str = pydantic.Field(min_length=3, max_length=2000)

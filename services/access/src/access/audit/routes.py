@@ -19,11 +19,12 @@ from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, field_error
+from servicekit.inputs import Instant
 
 router = APIRouter(tags=["audit"])
 
-SinceQuery = Annotated[datetime | None, Query(description="from this time (inclusive, ISO 8601)")]
-UntilQuery = Annotated[datetime | None, Query(description="until this time (exclusive, ISO 8601)")]
+SinceQuery = Annotated[Instant | None, Query(description="from this time (inclusive, ISO 8601)")]
+UntilQuery = Annotated[Instant | None, Query(description="until this time (exclusive, ISO 8601)")]
 
 
 def _check_range(since: datetime | None, until: datetime | None) -> None:

@@ -12,6 +12,7 @@ from sqlmodel import Field
 from access.clients.models import EPE_ID_PATTERN
 from access.db import AccessModel, UTCDateTime, new_id
 from servicekit.auth import Role
+from servicekit.inputs import InputModel
 
 
 class RequestAction(StrEnum):
@@ -93,7 +94,7 @@ class Assignment(AccessModel, table=True):
 # API schemas ---------------------------------------------------------------------------------
 
 
-class AuthorityRequestCreate(BaseModel):
+class AuthorityRequestCreate(InputModel):
     """Prepare a grant or revocation of a role for a person (in their current unit)."""
 
     user_id: str = pydantic.Field(min_length=1, max_length=36)
@@ -102,7 +103,7 @@ class AuthorityRequestCreate(BaseModel):
     reason: str = pydantic.Field(min_length=3, max_length=1000)
 
 
-class Decision(BaseModel):
+class Decision(InputModel):
     """The head's note on an approval or rejection."""
 
     note: str | None = pydantic.Field(default=None, max_length=1000)
@@ -144,7 +145,7 @@ class RoleGrantsPage(BaseModel):
     next_cursor: str | None
 
 
-class AssignmentCreate(BaseModel):
+class AssignmentCreate(InputModel):
     """Assign an officer of the head's unit to an EPE of that unit."""
 
     officer_id: str = pydantic.Field(min_length=1, max_length=36)

@@ -11,6 +11,7 @@ from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime
 from access.officers.models import UNIT_PATTERN
+from servicekit.inputs import InputModel
 
 CLIENT_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -52,7 +53,7 @@ class EpeBinding(AccessModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ClientCreate(BaseModel):
+class ClientCreate(InputModel):
     """A new machine client; EPE vendor clients are bound to one EPE and its unit."""
 
     client_id: str = pydantic.Field(pattern=CLIENT_ID_PATTERN, examples=["epe-0312345678-vendor"])

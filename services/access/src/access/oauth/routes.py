@@ -27,6 +27,7 @@ from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden, problem_response
+from servicekit.inputs import refuse_control_characters
 
 public = APIRouter(tags=["oauth"])
 protected = APIRouter(tags=["oauth"])
@@ -210,6 +211,11 @@ def authorize(
 def _form_request(
     request: Request, runtime: RuntimeDep, path: str, params: dict[str, str | None]
 ) -> StarletteOAuth2Request:
+    """The OAuth request; a ValueError (answered `invalid_request`) if a parameter holds a
+    control character, which PostgreSQL cannot compare or store."""
+    for value in params.values():
+        if value is not None:
+            refuse_control_characters(value)
     return StarletteOAuth2Request(
         method="POST",
         uri=runtime.settings.endpoint(path),
@@ -236,25 +242,25 @@ def token(
     client_secret: FormStr = None,
 ) -> Response:
     """Token endpoint: authorization_code (+PKCE), refresh_token (rotating), client_credentials."""
-    oauth_request = _form_request(
-        request,
-        runtime,
-        "/oauth/token",
-        {
-            "grant_type": grant_type,
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-            "refresh_token": refresh_token,
-            "scope": scope,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-    )
     server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
     try:
+        oauth_request = _form_request(
+            request,
+            runtime,
+            "/oauth/token",
+            {
+                "grant_type": grant_type,
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+                "refresh_token": refresh_token,
+                "scope": scope,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+        )
         response: Response = server.create_token_response(oauth_request)
-    except ValueError:  # Authlib refuses to echo characters RFC 6749 forbids in errors
+    except ValueError:  # control characters, or ones Authlib refuses to echo in errors
         session.rollback()
         return malformed()
     if response.status_code >= 400:
@@ -282,21 +288,21 @@ def _token_endpoint_response(
     client_secret: str | None,
 ) -> Response:
     """Authlib's `revocation` or `introspection` endpoint on a token, committed."""
-    oauth_request = _form_request(
-        request,
-        runtime,
-        path,
-        {
-            "token": token,
-            "token_type_hint": token_type_hint,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-    )
     server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
     try:
+        oauth_request = _form_request(
+            request,
+            runtime,
+            path,
+            {
+                "token": token,
+                "token_type_hint": token_type_hint,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+        )
         response: Response = server.create_endpoint_response(endpoint, oauth_request)
-    except ValueError:  # Authlib refuses to echo characters RFC 6749 forbids in errors
+    except ValueError:  # control characters, or ones Authlib refuses to echo in errors
         session.rollback()
         return malformed()
     session.commit()

@@ -38,6 +38,7 @@ from access.oauth.models import AuthorizationCode, IssuedAccessToken, RefreshTok
 from access.officers.models import Unit, User
 from access.runtime import Runtime
 from servicekit.errors import PROBLEM_BASE
+from servicekit.inputs import refuse_control_characters
 
 
 class FormPayload(OAuth2Payload):  # type: ignore[misc]
@@ -521,6 +522,12 @@ class AccessAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         )
 
     def query_client(self, client_id: str) -> RegisteredClient | None:
+        """The client, or None; an id with control characters (HTTP Basic is decoded by Authlib,
+        past the route's checks) is unknown without asking the database."""
+        try:
+            refuse_control_characters(client_id)
+        except ValueError:
+            return None
         return find_client(self.session, client_id, runtime=self.runtime)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime, new_id
+from servicekit.inputs import InputModel
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 UNIT_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,49}$"
@@ -72,7 +73,7 @@ class SigninTransaction(AccessModel, table=True):
 # API schemas ---------------------------------------------------------------------------------
 
 
-class UnitCreate(BaseModel):
+class UnitCreate(InputModel):
     """A new customs unit."""
 
     code: str = pydantic.Field(pattern=UNIT_PATTERN, examples=["HQ-KCX-BN"])
@@ -91,7 +92,7 @@ class UnitsPage(BaseModel):
     next_cursor: str | None
 
 
-class UserCreate(BaseModel):
+class UserCreate(InputModel):
     """A new officer; they finish enrolment (password + TOTP) with the code returned once."""
 
     username: str = pydantic.Field(pattern=USERNAME_PATTERN, examples=["nguyen.van.a"])
@@ -126,20 +127,20 @@ class UserCreated(BaseModel):
     enrollment_expires_at: datetime
 
 
-class UserMove(BaseModel):
+class UserMove(InputModel):
     """Move an officer to another unit: their grants and assignments there end."""
 
     unit: str = pydantic.Field(pattern=UNIT_PATTERN)
     reason: str = pydantic.Field(min_length=3, max_length=1000)
 
 
-class ReasonBody(BaseModel):
+class ReasonBody(InputModel):
     """A stated reason (recorded in the audit log)."""
 
     reason: str = pydantic.Field(min_length=3, max_length=1000)
 
 
-class EnrollmentStart(BaseModel):
+class EnrollmentStart(InputModel):
     """Step 1 of enrolment: the one-time code and a new password."""
 
     enrollment_code: str = pydantic.Field(min_length=10, max_length=200)
@@ -154,7 +155,7 @@ class EnrollmentSecret(BaseModel):
     provisioning_uri: str
 
 
-class EnrollmentFinish(BaseModel):
+class EnrollmentFinish(InputModel):
     """Step 2 of enrolment: prove the authenticator works."""
 
     enrollment_code: str = pydantic.Field(min_length=10, max_length=200)
@@ -162,7 +163,7 @@ class EnrollmentFinish(BaseModel):
     code: str = pydantic.Field(pattern=r"^[0-9]{6}$")
 
 
-class SigninStart(BaseModel):
+class SigninStart(InputModel):
     """Step 1 of sign-in: username and password."""
 
     username: str = pydantic.Field(min_length=1, max_length=64)
@@ -174,7 +175,7 @@ class SigninStart(BaseModel):
         return value.strip().lower()
 
 
-class SigninTotp(BaseModel):
+class SigninTotp(InputModel):
     """Step 2 of sign-in: the TOTP code for the transaction from step 1."""
 
     transaction: str = pydantic.Field(min_length=10, max_length=200)
@@ -190,7 +191,7 @@ class SigninState(BaseModel):
     expires_at: datetime
 
 
-class StepUp(BaseModel):
+class StepUp(InputModel):
     """A fresh TOTP code, required shortly before sensitive actions (vault reveals)."""
 
     code: str = pydantic.Field(pattern=r"^[0-9]{6}$")

@@ -11,6 +11,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime, new_id
+from servicekit.inputs import InputModel
 
 
 class AccessMethod(StrEnum):
@@ -74,7 +75,7 @@ class RevealHandle(AccessModel, table=True):
 # API schemas ---------------------------------------------------------------------------------
 
 
-class SecretFields(BaseModel):
+class SecretFields(InputModel):
     """What customs needs to reach the camera system; write-only for the EPE."""
 
     access_url: SecretStr = pydantic.Field(
@@ -134,7 +135,7 @@ class VaultEntriesPage(BaseModel):
     next_cursor: str | None
 
 
-class RevealRequest(BaseModel):
+class RevealRequest(InputModel):
     """Why the officer needs the account (recorded and published)."""
 
     reason: str = pydantic.Field(min_length=10, max_length=1000)
@@ -149,7 +150,7 @@ class RevealHandleIssued(BaseModel):
     expires_at: datetime
 
 
-class RevealOpen(BaseModel):
+class RevealOpen(InputModel):
     """The handle to open."""
 
     handle: str = pydantic.Field(min_length=10, max_length=200)

@@ -9,6 +9,7 @@ from sqlmodel import Field
 
 from incidents.db import IncidentsModel, UtcDateTime, append_only
 from incidents.schemas import Text
+from servicekit.inputs import InputModel
 
 
 @append_only
@@ -25,7 +26,7 @@ class FollowUp(IncidentsModel, table=True):
     recorded_at: datetime = Field(sa_type=UtcDateTime)
 
 
-class FollowUpIn(BaseModel):
+class FollowUpIn(InputModel):
     """The situation of the repair today, as the officer found it."""
 
     note: Text

@@ -14,6 +14,7 @@ from sqlmodel import Field
 from incidents.db import IncidentsModel, UtcDateTime, append_only
 from incidents.gatelog.validation import normalise_container_number, normalise_plate
 from incidents.schemas import Instant, Text
+from servicekit.inputs import InputModel
 
 
 class Direction(StrEnum):
@@ -49,7 +50,7 @@ ContainerNumber = Annotated[
 ]
 
 
-class GateLogIn(BaseModel):
+class GateLogIn(InputModel):
     """A vehicle entry or exit: plate, containers (ISO 6346), direction and time."""
 
     plate: Plate = PydanticField(description="Vietnamese plate, e.g. 51C-123.45 or 29A-1234")

@@ -12,6 +12,7 @@ from sqlmodel import Field
 
 from incidents.db import IncidentsModel, UtcDateTime, append_only
 from incidents.schemas import Instant, ShortText, Text
+from servicekit.inputs import InputModel
 
 
 class IncidentKind(StrEnum):
@@ -219,33 +220,33 @@ class TimelinePage(BaseModel):
     next_cursor: str | None
 
 
-class PlanIn(BaseModel):
+class PlanIn(InputModel):
     """The surveillance plan customs agreed with the EPE pending repair (Decision I.2.3.a)."""
 
     plan: Text
 
 
-class RestorationIn(BaseModel):
+class RestorationIn(InputModel):
     """The EPE reports when its system works again."""
 
     restored_at: Instant
     note: Text | None = None
 
 
-class ClosureIn(BaseModel):
+class ClosureIn(InputModel):
     """An officer confirms the restoration and closes the incident."""
 
     note: Text | None = None
 
 
-class ExtensionIn(BaseModel):
+class ExtensionIn(InputModel):
     """Specific reasons for missing the deadline and the expected completion time."""
 
     reasons: Text
     expected_completion_at: Instant
 
 
-class AssignmentIn(BaseModel):
+class AssignmentIn(InputModel):
     """Appoint an officer (their user name) to follow the repair."""
 
     officer: ShortText

@@ -13,6 +13,7 @@ from sqlmodel import Field
 from incidents.db import IncidentsModel, UtcDateTime, append_only
 from incidents.incident.models import ChannelType, IncidentKind
 from incidents.schemas import Instant, ShortText, Text
+from servicekit.inputs import InputModel
 
 
 class Notice(IncidentsModel, table=True):
@@ -74,7 +75,7 @@ class IdempotencyRecord(IncidentsModel, table=True):
 CameraId = Annotated[str, PydanticField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
-class Technician(BaseModel):
+class Technician(InputModel):
     """Field 5: contact of the enterprise's technician."""
 
     name: ShortText
@@ -87,7 +88,7 @@ class Technician(BaseModel):
     ] = None
 
 
-class NoticeContent(BaseModel):
+class NoticeContent(InputModel):
     """What the EPE writes on the Appendix II form (name, address, tax code: from the registry)."""
 
     kind: IncidentKind

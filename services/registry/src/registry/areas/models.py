@@ -6,12 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
 from registry.types import utc_field
+from servicekit.inputs import InputModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -64,10 +65,8 @@ class Area(RegistryModel, table=True):
     removed_at: datetime | None = utc_field(nullable=True, default=None)
 
 
-class AreaCreate(BaseModel):
+class AreaCreate(InputModel):
     """Declare an area; a storage area names its kind, a storage-area gate its storage area."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
     name: Name
@@ -82,10 +81,8 @@ class AreaCreate(BaseModel):
     )
 
 
-class AreaUpdate(BaseModel):
+class AreaUpdate(InputModel):
     """Rename an area or change its coverage declaration."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     declared_fully_covered: bool | None = None

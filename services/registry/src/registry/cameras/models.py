@@ -6,13 +6,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 
 from registry.cameras.urls import ONVIF_SCHEMES, STREAM_SCHEMES, check_camera_url
 from registry.db import RegistryModel
 from registry.types import json_field, utc_field
+from servicekit.inputs import InputModel
 
 CAMERA_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$"
 RESOLUTION_PATTERN = r"^[1-9]\d{2,4}x[1-9]\d{2,4}$"
@@ -49,10 +50,8 @@ OnvifUrl = Annotated[
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class CameraSpecs(BaseModel):
+class CameraSpecs(InputModel):
     """Specifications the EPE declares for a camera (compared with Appendix I)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sensor_format: Annotated[str, Field(pattern=r'^1/[1-9]\d?(\.\d{1,2})?"?$')] | None = Field(
         default=None, description='optical format, e.g. 1/2.8"', examples=['1/2.8"']
@@ -85,10 +84,8 @@ class CameraSpecs(BaseModel):
     safety_standards: list[Short] | None = Field(default=None, max_length=10)
 
 
-class CameraCapabilities(BaseModel):
+class CameraCapabilities(InputModel):
     """What the EPE declares the camera does at its position (I.1.1.b-d)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reads_plates: bool = False
     reads_container_numbers: bool = False
@@ -132,10 +129,8 @@ class Camera(RegistryModel, table=True):
     removed_at: datetime | None = utc_field(nullable=True, default=None)
 
 
-class CameraCreate(BaseModel):
+class CameraCreate(InputModel):
     """Declare a camera; whether it must be online is derived from its position."""
-
-    model_config = ConfigDict(extra="forbid")
 
     number: Annotated[str, Field(pattern=CAMERA_NUMBER_PATTERN, examples=["C01"])]
     position_kind: PositionKind
@@ -151,10 +146,8 @@ class CameraCreate(BaseModel):
     capabilities: CameraCapabilities = Field(default_factory=CameraCapabilities)
 
 
-class CameraUpdate(BaseModel):
+class CameraUpdate(InputModel):
     """Change a camera; omitted fields stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
 
     position_kind: PositionKind | None = None
     area_id: str | None = Field(default=None, max_length=36)

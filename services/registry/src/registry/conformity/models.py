@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
 from registry.types import json_field, utc_field
+from servicekit.inputs import InputModel
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
@@ -71,19 +72,15 @@ class ConformityReview(RegistryModel, table=True):
     reviewed_at: datetime = utc_field()
 
 
-class TechnicalDocument(BaseModel):
+class TechnicalDocument(InputModel):
     """A technical document supporting the declaration (datasheet, test report...)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: Line
     reference: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
-class DeclarationCreate(BaseModel):
+class DeclarationCreate(InputModel):
     """The EPE declares its camera system conforms to Appendix I."""
-
-    model_config = ConfigDict(extra="forbid")
 
     statement: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
@@ -94,10 +91,8 @@ class DeclarationCreate(BaseModel):
     documents: list[TechnicalDocument] = Field(default_factory=list, max_length=100)
 
 
-class ReviewCreate(BaseModel):
+class ReviewCreate(InputModel):
     """Confirm or reject the latest declaration; a rejection states its reasons."""
-
-    model_config = ConfigDict(extra="forbid")
 
     declaration_id: str = Field(max_length=36)
     decision: ReviewDecision

@@ -7,13 +7,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
 from registry.epes.exemption import ExemptionCategory
 from registry.epes.taxcode import InvalidTaxCode, normalise_tax_code
 from registry.types import json_field, utc_field
+from servicekit.inputs import InputModel
 
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -57,10 +58,8 @@ class EpeStatus(StrEnum):
     CLOSED = "closed"
 
 
-class Contact(BaseModel):
+class Contact(InputModel):
     """A person customs calls about the camera system (I.1.1.e.3)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Text
     role: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -91,10 +90,8 @@ class Epe(RegistryModel, table=True):
     updated_at: datetime = utc_field()
 
 
-class EpeCreate(BaseModel):
+class EpeCreate(InputModel):
     """Register an EPE; the exemption category is computed, never typed in."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: Annotated[str, Field(pattern=EPE_ID_PATTERN)] | None = Field(
         default=None,
@@ -113,10 +110,8 @@ class EpeCreate(BaseModel):
     )
 
 
-class EpeUpdate(BaseModel):
+class EpeUpdate(InputModel):
     """Change an EPE's particulars; only customs may change `unit` and `status`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Text | None = None
     address: Text | None = None

@@ -11,12 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
 from registry.types import json_field, utc_field
+from servicekit.inputs import InputModel
 
 
 class CameraState(StrEnum):
@@ -127,19 +128,15 @@ class MaintenanceWindow(RegistryModel, table=True):
 CameraNumber = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-class CameraReport(BaseModel):
+class CameraReport(InputModel):
     """One camera's state inside a heartbeat batch."""
-
-    model_config = ConfigDict(extra="forbid")
 
     camera: CameraNumber = Field(description="the camera's number on the diagram")
     status: ReportedStatus
 
 
-class HeartbeatBatch(BaseModel):
+class HeartbeatBatch(InputModel):
     """States of many cameras of one EPE (thousands per request are fine)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     cameras: list[CameraReport] = Field(min_length=1)
 
@@ -187,10 +184,8 @@ class OutagePublic(BaseModel):
     maintenance_window_id: str | None
 
 
-class MaintenanceCreate(BaseModel):
+class MaintenanceCreate(InputModel):
     """Declare a planned maintenance window in advance."""
-
-    model_config = ConfigDict(extra="forbid")
 
     starts_at: datetime
     ends_at: datetime

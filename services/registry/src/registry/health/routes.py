@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -34,11 +33,12 @@ from registry.settings import Settings
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Problem, field_error
+from servicekit.inputs import Instant
 
 router = APIRouter(prefix="/epes/{epe_id}", tags=["health"])
 
-From = Annotated[datetime, Query(alias="from", description="period start (with a time zone)")]
-To = Annotated[datetime, Query(alias="to", description="period end (with a time zone)")]
+From = Annotated[Instant, Query(alias="from", description="period start (with a time zone)")]
+To = Annotated[Instant, Query(alias="to", description="period end (with a time zone)")]
 Cursor = Annotated[str | None, Query(max_length=500)]
 
 
@@ -112,7 +112,7 @@ def list_outages(
     camera_id: Annotated[str | None, Query(max_length=36)] = None,
     open: bool | None = None,
     planned: bool | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[OutagePublic]:
@@ -133,8 +133,6 @@ def list_outages(
     if planned is not None:
         query = query.where(col(Outage.planned).is_(planned))
     if since is not None:
-        if since.tzinfo is None:
-            raise field_error("query.since", "give a time zone")
         query = query.where(col(Outage.started_at) >= since)
     if key:
         query = query.where(col(Outage.id) > str(key[0]))

@@ -6,12 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import Index
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
 from registry.types import json_field, utc_field
+from servicekit.inputs import InputModel
 
 
 class EntryKind(StrEnum):
@@ -46,10 +47,8 @@ class LogbookEntry(RegistryModel, table=True):
     recorded_at: datetime = utc_field()
 
 
-class EntryCreate(BaseModel):
+class EntryCreate(InputModel):
     """Write a logbook entry (or a correction of one, with `corrects`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: EntryKind
     started_at: datetime
