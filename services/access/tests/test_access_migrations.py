@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from access.main import MIGRATIONS_DIR
 from access.officers.models import Unit, User
@@ -56,6 +56,6 @@ def test_unit_columns_grow_with_officers_referring_to_their_units(database):
         )
         session.commit()
         assert session.get(Unit, "HQ-KCX-BN") is not None
-        units = {u.username: u.unit for u in session.query(User).all()}
+        units = {u.username: u.unit for u in session.exec(select(User)).all()}
     assert units == {"nguyen.van.a": "HQ-KCX-BN", "tran.thi.b": long_unit}
     engine.dispose()

@@ -141,7 +141,11 @@ def verify(
 
 
 def _storage_unavailable() -> Problem:
-    return Problem(503, "Service Unavailable", "the audit anchors' object storage is unavailable")
+    return Problem(
+        503,
+        "Service Unavailable",
+        "the audit anchors' object storage is unavailable or holds an unreadable anchor",
+    )
 
 
 @router.post("/audit/anchors", status_code=201, dependencies=[requires(*VERIFY_AUDIT)])

@@ -157,13 +157,17 @@ def head(session: Session) -> AuditHead:
 def verify_chain(
     session: Session, *, anchors: Iterable[Anchor] = (), batch: int = 500
 ) -> ChainVerification:
-    """Check every record in order against the key and the anchors; name the first bad one."""
+    """Check every record in order against the key and the anchors; name the first bad one.
+
+    The head is read first and records up to it are checked, so appends made meanwhile by
+    other requests are not mistaken for a head that does not match.
+    """
     anchors = list(anchors)
     current = head(session)
     checker = ChainChecker(
         chain_key(session), anchors=anchors, keyed_from=current.keyed_from, legacy=legacy_hash
     )
-    problem = checker.start() or _check_records(session, checker, batch)
+    problem = checker.start() or _check_records(session, checker, current.last_seq, batch)
     problem = problem or checker.finish(head_seq=current.last_seq, head_mac=current.last_hash)
     last = anchors[-1] if anchors else None
     return ChainVerification(
@@ -180,12 +184,13 @@ def verify_chain(
     )
 
 
-def _check_records(session: Session, checker: ChainChecker, batch: int) -> Break | None:
+def _check_records(session: Session, checker: ChainChecker, up_to: int, batch: int) -> Break | None:
     after = 0
     while True:
         rows = session.exec(
             select(AuditRecord)
             .where(AuditRecord.seq > after)
+            .where(AuditRecord.seq <= up_to)
             .order_by(col(AuditRecord.seq))
             .limit(batch)
             .execution_options(populate_existing=True)
