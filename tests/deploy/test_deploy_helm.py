@@ -20,7 +20,7 @@ CHART = ROOT / "helm" / "camwatch"
 TEMPLATES = CHART / "templates"
 PORTS = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
 SERVICES = tuple(PORTS)
-S3_USERS = {"registry", "evidence"}
+S3_USERS = {"access", "registry", "evidence"}
 # Keys whose values name a Secret or a key inside one; any other secret-looking key is a leak.
 SECRET_REFERENCE_KEY = re.compile(r"(existingSecret|passwordSecret|secretName|Key)$")
 SECRET_LOOKING_KEY = re.compile(r"(password|secret|hmac|masterkey|privatekey)", re.IGNORECASE)

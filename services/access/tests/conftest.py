@@ -63,6 +63,7 @@ def make_settings(database: Any, tmp_path: Path, **extra: Any) -> Settings:
         "argon2_parallelism": 1,
         "oidc_issuer": ISSUER,
         "audit_hmac_key": "test-audit-hmac-key",
+        "audit_anchor_enabled": False,
         "log_json": False,
     }
     values.update(extra)

@@ -208,6 +208,7 @@ def rows() -> list[Row]:
         Row("GET", "/audit/records", frozenset({U}), fixed("/audit/records")),
         Row("GET", "/audit/export", frozenset({U}), fixed("/audit/export")),
         Row("GET", "/audit/verify", frozenset({U, I}), fixed("/audit/verify")),
+        Row("POST", "/audit/anchors", frozenset({U, I}), fixed("/audit/anchors")),
         Row(
             "POST",
             "/audit/records/{seq}/corrections",

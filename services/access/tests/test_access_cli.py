@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +21,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(database, tmp_path, monkeypatch) -> Settings:
+def env(database, tmp_path, monkeypatch, s3) -> Settings:
     values = {
         "ACCESS_DATABASE_URL": database.url,
         "ACCESS_MASTER_KEY_FILE": str(tmp_path / "keys" / "master.json"),
@@ -30,6 +31,10 @@ def env(database, tmp_path, monkeypatch) -> Settings:
         "ACCESS_EVENTS_ENABLED": "false",
         "ACCESS_LOG_JSON": "false",
         "ACCESS_ENVIRONMENT": "test",
+        "ACCESS_S3_ENDPOINT": s3.endpoint,
+        "ACCESS_S3_ACCESS_KEY": s3.access_key,
+        "ACCESS_S3_SECRET_KEY": s3.secret_key,
+        "ACCESS_AUDIT_ANCHOR_BUCKET": f"anchors-{uuid.uuid4().hex[:8]}",
     }
     if database.schema:
         values["ACCESS_DATABASE_SCHEMA"] = database.schema
@@ -186,8 +191,10 @@ def test_key_rotations_keep_everything_readable(env):
 
 def test_verify_and_export_audit(env, tmp_path):
     assert run("seed-demo").exit_code == 0
+    anchored = run("anchor-audit")
+    assert anchored.exit_code == 0 and "anchored the audit chain at record" in anchored.stdout
     ok = run("verify-audit")
-    assert ok.exit_code == 0 and "intact" in ok.stdout
+    assert ok.exit_code == 0 and "intact" in ok.stdout and "1 anchors" in ok.stdout
     out = tmp_path / "audit.ndjson"
     exported = run("export-audit", "--output", str(out))
     assert exported.exit_code == 0

@@ -14,9 +14,11 @@ from typing import Annotated
 
 import pyotp
 import typer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from access.audit import service as audit
+from access.audit.anchoring import anchor, read_anchors
 from access.authority import service as authority
 from access.clients import service as clients
 from access.clients.models import ClientKind
@@ -62,6 +64,7 @@ def _open(*, migrate: bool = True) -> Iterator[tuple[Session, Runtime]]:
         )
     runtime = build_runtime(settings)
     engine = make_engine(settings.resolved_database_url, schema=settings.database_schema)
+    audit.bind_key(engine, runtime.chain_key)
     try:
         with Session(engine, expire_on_commit=False) as session:
             yield session, runtime
@@ -312,11 +315,14 @@ def retire_master_keys(
 
 @cli.command("verify-audit")
 def verify_audit() -> None:
-    """Check the audit chain; exit status 1 naming the first broken record."""
-    with _open() as (session, _):
-        result = audit.verify_chain(session)
+    """Check the audit chain against its anchors; exit status 1 naming the first bad record."""
+    with _open() as (session, runtime):
+        result = audit.verify_chain(session, anchors=read_anchors(runtime))
     if result.ok:
-        typer.echo(f"audit chain intact: {result.records_checked} records")
+        typer.echo(
+            f"audit chain intact: {result.records_checked} records, "
+            f"{result.anchors_checked} anchors"
+        )
         return
     broken = result.first_broken
     assert broken is not None
@@ -324,6 +330,19 @@ def verify_audit() -> None:
         f"audit chain BROKEN at record {broken.seq} (id {broken.id}): {broken.problem}", err=True
     )
     raise typer.Exit(1)
+
+
+@cli.command("anchor-audit")
+def anchor_audit() -> None:
+    """Anchor the audit chain's head in Object-Locked S3 now (and publish the anchor)."""
+    with _open() as (session, runtime):
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        made = anchor(engine, runtime, force=True)
+    if made is None:
+        typer.echo("the audit chain is empty: nothing to anchor")
+        return
+    typer.echo(f"anchored the audit chain at record {made.seq}")
 
 
 @cli.command("export-audit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from access.audit.events import AuditAnchored
 from access.authority.events import AssignmentChanged, GrantApproved, GrantRevoked, OfficerMoved
 from access.vault.events import (
     MasterKeyRotated,
@@ -22,4 +23,5 @@ PUBLISHES: list[type[EventPayload]] = [
     VaultEntryRevealed,
     VaultRevealRefused,
     MasterKeyRotated,
+    AuditAnchored,
 ]

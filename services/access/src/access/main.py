@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from access import api
+from access.audit import service as audit
+from access.audit.anchoring import anchor_task
 from access.crypto.keyring import MasterKeyProvider
 from access.db import Clock, metadata
 from access.events import PUBLISHES
@@ -32,7 +34,7 @@ DESCRIPTION = """Identity and access for camwatch (Decision 247/QD-TCHQ, seed 2 
   of duties; assignments of officers to EPEs.
 * The credential vault for the camera-system accounts EPEs hand to customs: write-only for
   EPEs, revealed to assigned officers through single-use handles after a step-up.
-* A hash-chained, append-only audit log.
+* A keyed (HMAC) hash-chained, append-only audit log, anchored hourly in Object-Locked S3.
 """
 
 
@@ -58,7 +60,7 @@ def create_app(
         public_routers=api.public_routers,
         publishes=PUBLISHES,
         subscriptions=subscriptions(clock=runtime.clock),
-        background=[purge_task],
+        background=[purge_task, anchor_task],
     )
     app = create_service_app(
         spec,
@@ -67,4 +69,5 @@ def create_app(
         **overrides,
     )
     app.state.runtime = runtime
+    audit.bind_key(engine, runtime.chain_key)
     return app

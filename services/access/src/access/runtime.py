@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
 from typing import Annotated
 
+import urllib3
 from fastapi import Depends, Request
+from minio import Minio
 
+from access.audit.models import CHAIN
 from access.crypto.envelope import Envelope
 from access.crypto.hashing import Passwords
 from access.crypto.keyring import FileKeyring, MasterKeyProvider, StaticKeyring
 from access.db import Clock, utcnow
 from access.settings import Settings
+from servicekit.chain import AnchorStore, ChainKey
 from servicekit.settings import Environment
 
 
@@ -27,6 +33,29 @@ class Runtime:
     @property
     def audit_key(self) -> bytes:
         return self.settings.audit_hmac_key.get_secret_value().encode()
+
+    @cached_property
+    def chain_key(self) -> ChainKey:
+        """The audit chain's MAC key, derived from the audit secret (never in the database)."""
+        return ChainKey(self.audit_key, chain=CHAIN)
+
+    @cached_property
+    def anchor_store(self) -> AnchorStore:
+        """Where the audit chain's head is anchored (no connection is made until used)."""
+        settings = self.settings
+        client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key or None,
+            secret_key=settings.s3_secret_key.get_secret_value() or None,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            http_client=urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=5.0, read=30.0),
+                retries=urllib3.Retry(total=2, backoff_factor=0.2),
+            ),
+        )
+        retention = timedelta(days=settings.audit_anchor_retention_days)
+        return AnchorStore(client, settings.audit_anchor_bucket, retention=retention)
 
 
 def master_key_provider(settings: Settings) -> MasterKeyProvider:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import Environment, ServiceSettings, project_root
@@ -16,10 +16,15 @@ def default_master_key_file() -> Path:
     return project_root() / "var" / "keys" / "access-master-keys.json"
 
 
+def _env(name: str) -> AliasChoices:
+    """Read ACCESS_<NAME> first, then the stack-wide <NAME> (e.g. S3_ENDPOINT)."""
+    return AliasChoices(f"access_{name}", name)
+
+
 class Settings(ServiceSettings):
     """Access settings: token lifetimes, sign-in policy, vault and keyring locations."""
 
-    model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore", populate_by_name=True)
 
     service_name: str = "access"
     port: int = 8101
@@ -67,6 +72,22 @@ class Settings(ServiceSettings):
         default=600, gt=0, description="seconds between purges of expired token rows"
     )
 
+    # Audit chain: keyed with the stack's audit_hmac_key; its head anchored hourly in S3.
+    s3_endpoint: str = Field(default="127.0.0.1:9000", validation_alias=_env("s3_endpoint"))
+    s3_access_key: str = Field(default="", validation_alias=_env("s3_access_key"))
+    s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias=_env("s3_secret_key"))
+    s3_secure: bool = Field(default=False, validation_alias=_env("s3_secure"))
+    s3_region: str | None = Field(default=None, validation_alias=_env("s3_region"))
+    audit_anchor_bucket: str = "camwatch-audit-anchors"
+    audit_anchor_enabled: bool = True
+    audit_anchor_interval: float = Field(
+        default=3600, gt=0, le=3600, description="seconds between anchors (at most an hour)"
+    )
+    audit_anchor_tick: float = Field(default=60, gt=0, description="how often the timer is read")
+    audit_anchor_retention_days: int = Field(
+        default=3650, ge=1, description="Object Lock COMPLIANCE retention of each anchor"
+    )
+
     @property
     def jwks_path(self) -> str:
         return "/.well-known/jwks.json"
@@ -82,4 +103,6 @@ class Settings(ServiceSettings):
                 raise ValueError("oidc_issuer must be an https URL in production")
             if self.argon2_memory_cost < 19456:
                 raise ValueError("argon2_memory_cost must be at least 19456 KiB in production")
+            if not self.audit_anchor_enabled:
+                raise ValueError("audit_anchor_enabled must be true in production")
         return self

@@ -58,7 +58,7 @@ def test_tampering_behind_the_api_is_detected_and_named(client, flows, world):
     result = client.get("/audit/verify", headers=auditor).json()
     assert result["ok"] is False
     assert result["first_broken"]["seq"] == 5 and result["first_broken"]["id"] == broken_id
-    assert "modified" in result["first_broken"]["problem"]
+    assert "altered" in result["first_broken"]["problem"]
 
 
 def test_deleting_a_record_or_the_tail_is_detected(world):
@@ -74,7 +74,8 @@ def test_deleting_a_record_or_the_tail_is_detected(world):
         conn.execute(text("DELETE FROM audit_records WHERE seq = 3"))
     with world.session() as session:
         result = audit.verify_chain(session)
-    assert result.first_broken is not None and result.first_broken.seq == 4
+    assert result.first_broken is not None
+    assert result.first_broken.seq == 3 and result.first_broken.id is None  # the missing one
 
 
 def test_corrections_are_new_records(client, flows, world):

@@ -27,6 +27,7 @@ APP = create_app(
         database_url=f"sqlite:///{_DIR / 'access.db'}",
         master_key_file=_DIR / "keys.json",
         events_enabled=False,
+        audit_anchor_enabled=False,
         log_json=False,
         argon2_time_cost=1,
         argon2_memory_cost=1024,

@@ -21,6 +21,7 @@ from access.seed import DEMO_UNIT
 from access.vault.models import VaultEntry
 from servicekit.events import CloudEvent, PermanentError
 from servicekit.events.outbox import TABLES
+from servicekit.units import UNIT_MAX_LENGTH
 
 REGISTERED = "registry.epe.registered.v1"
 UPDATED = "registry.epe.updated.v1"
@@ -132,7 +133,7 @@ def test_extra_fields_are_ignored_and_bad_data_is_refused(app, world):
         {"unit": DEMO_UNIT, "name": "no id"},
         {"epe_id": "EPE-REG-04", "name": "no unit"},
         {"epe_id": "EPE-REG-04", "unit": 12},
-        {"epe_id": "EPE-REG-04", "unit": "U" * 51},
+        {"epe_id": "EPE-REG-04", "unit": "U" * (UNIT_MAX_LENGTH + 1)},
     ):
         bad = registry_event(REGISTERED, "EPE-REG-04", DEMO_UNIT)
         bad = bad.model_copy(update={"data": data})

@@ -1,4 +1,5 @@
-"""The audit log: append-only records chained by SHA-256, and the head of the chain."""
+"""The audit log: append-only records in a keyed chain (servicekit.chain), its head, and the
+timer that anchors the head outside the database."""
 
 from __future__ import annotations
 
@@ -11,13 +12,20 @@ from sqlalchemy import DDL, Text, event
 from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime
+from servicekit.chain import GENESIS
 from servicekit.inputs import InputModel
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = GENESIS
+CHAIN = "access-audit"
+"""The chain's name: its key is derived from it and its anchors are stored under it."""
 
 
 class AuditRecord(AccessModel, table=True):
-    """One attributable action; `hash` covers every field and the previous record's hash."""
+    """One attributable action; `hash` covers every field and the previous record's hash.
+
+    From the head's `keyed_from` on, `hash` is an HMAC-SHA256 under the chain key (held outside
+    the database); records before it keep the plain SHA-256 they were written with.
+    """
 
     __tablename__ = "audit_records"
 
@@ -45,6 +53,23 @@ class AuditHead(AccessModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_seq: int = 0
     last_hash: str = Field(default=GENESIS_HASH, max_length=64)
+    keyed_from: int = Field(
+        default=1, description="first record MACed with the chain key (earlier ones: SHA-256)"
+    )
+
+
+class AuditAnchorTimer(AccessModel, table=True):
+    """When the head is next anchored outside the database (one row, shared by replicas).
+
+    A replica anchors only after moving `due_at` forward in its own transaction, so two
+    replicas never anchor the same tick; a replica that dies mid-way leaves a short lease.
+    """
+
+    __tablename__ = "audit_anchor_timer"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    anchored_seq: int = Field(default=0, description="the last seq anchored")
 
 
 class AuditRecordPublic(BaseModel):
@@ -81,12 +106,24 @@ class BrokenRecord(BaseModel):
     problem: str
 
 
+class AnchorPublic(BaseModel):
+    """An anchor: the chain's head as written outside the database."""
+
+    seq: int
+    mac: str
+    anchored_at: datetime
+
+
 class ChainVerification(BaseModel):
     """The result of checking the whole chain."""
 
     ok: bool
     records_checked: int
     last_seq: int
+    anchors_checked: int = pydantic.Field(
+        default=0, description="anchors read from object storage and compared"
+    )
+    last_anchor: AnchorPublic | None = None
     first_broken: BrokenRecord | None = None
 
 
@@ -143,6 +180,7 @@ event.listen(
     _head_table,
     "after_create",
     DDL(  # type: ignore[no-untyped-call]
-        f"INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '{GENESIS_HASH}')"  # noqa: S608
+        "INSERT INTO audit_head (id, last_seq, last_hash, keyed_from) "  # noqa: S608
+        f"VALUES (1, 0, '{GENESIS_HASH}', 1)"
     ),
 )

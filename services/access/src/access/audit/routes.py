@@ -11,14 +11,21 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from access.audit import service as audit
-from access.audit.models import AuditPage, AuditRecordPublic, ChainVerification, CorrectionCreate
+from access.audit.anchoring import STORAGE_ERRORS, anchor, read_anchors
+from access.audit.models import (
+    AnchorPublic,
+    AuditPage,
+    AuditRecordPublic,
+    ChainVerification,
+    CorrectionCreate,
+)
 from access.context import request_audit_context
 from access.pagination import CursorQuery, LimitQuery, decode_int_cursor, next_cursor
 from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
-from servicekit.errors import NotFound, field_error
+from servicekit.errors import NotFound, Problem, field_error
 from servicekit.inputs import Instant
 
 router = APIRouter(tags=["audit"])
@@ -111,8 +118,12 @@ def export_records(
 def verify(
     principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> ChainVerification:
-    """Recompute the hash chain; names the first broken record if any."""
-    result = audit.verify_chain(session)
+    """Check the keyed chain against its anchors; names the first missing or altered record."""
+    try:
+        anchors = read_anchors(runtime)
+    except STORAGE_ERRORS as exc:
+        raise _storage_unavailable() from exc
+    result = audit.verify_chain(session, anchors=anchors)
     audit.record(
         session,
         context=request_audit_context(request, principal),
@@ -123,10 +134,45 @@ def verify(
             "ok": result.ok,
             "checked": result.records_checked,
             "first_broken": result.first_broken.seq if result.first_broken else None,
+            "anchors": result.anchors_checked,
         },
     )
     session.commit()
     return result
+
+
+def _storage_unavailable() -> Problem:
+    return Problem(
+        503,
+        "Service Unavailable",
+        "the audit anchors' object storage is unavailable or holds an unreadable anchor",
+    )
+
+
+@router.post("/audit/anchors", status_code=201, dependencies=[requires(*VERIFY_AUDIT)])
+def anchor_now(
+    principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> AnchorPublic:
+    """Anchor the chain's head now (besides the hourly timer), e.g. before an inspection."""
+    if not runtime.settings.audit_anchor_enabled:
+        raise Problem(409, "Conflict", "audit anchoring is turned off in this deployment")
+    if audit.head(session).last_seq == 0:
+        raise Problem(409, "Conflict", "the audit chain is empty: nothing to anchor")
+    session.rollback()
+    try:
+        made = anchor(request.app.state.engine, runtime, force=True)
+    except STORAGE_ERRORS as exc:
+        raise _storage_unavailable() from exc
+    assert made is not None  # forced on a non-empty chain
+    audit.record(
+        session,
+        context=request_audit_context(request, principal),
+        action="audit.anchored",
+        occurred_at=runtime.clock(),
+        details={"seq": made.seq},
+    )
+    session.commit()
+    return AnchorPublic(seq=made.seq, mac=made.mac, anchored_at=made.anchored_at)
 
 
 @router.post(

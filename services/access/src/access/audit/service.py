@@ -1,18 +1,25 @@
-"""Appending to, verifying and exporting the hash-chained audit log."""
+"""Appending to, verifying and exporting the keyed, hash-chained audit log.
+
+The chain key is bound to the engine when the app or the CLI starts (`bind_key`), so the
+dozens of places that append a record need not carry it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from access.audit.models import (
     GENESIS_HASH,
+    AnchorPublic,
     AuditHead,
     AuditRecord,
     AuditRecordPublic,
@@ -21,20 +28,34 @@ from access.audit.models import (
 )
 from access.context import AuditContext
 from access.db import as_utc, new_id
+from servicekit.chain import Anchor, Break, ChainChecker, ChainKey, Link, canonical_json
 
 SUCCESS = "success"
 FAILURE = "failure"
 REFUSED = "refused"
 
 
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same bytes every time it is hashed."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_KEYS: WeakKeyDictionary[Engine, ChainKey] = WeakKeyDictionary()
 
 
-def record_hash(record: AuditRecord) -> str:
-    """SHA-256 over every field of the record, including the previous record's hash."""
-    body = {
+def bind_key(engine: Engine, key: ChainKey) -> None:
+    """Make `key` the chain key of every session on this engine."""
+    _KEYS[engine] = key
+
+
+def chain_key(session: Session) -> ChainKey:
+    """The chain key bound to the session's engine."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    key = _KEYS.get(engine)
+    if key is None:
+        raise RuntimeError("no audit chain key is bound to this database engine")
+    return key
+
+
+def record_body(record: AuditRecord) -> dict[str, Any]:
+    """Every field of the record the chain covers, except the chain fields themselves."""
+    return {
         "seq": record.seq,
         "id": record.id,
         "occurred_at": as_utc(record.occurred_at).isoformat(timespec="microseconds"),
@@ -47,9 +68,24 @@ def record_hash(record: AuditRecord) -> str:
         "trace_id": record.trace_id,
         "details": record.details,
         "corrects": record.corrects,
-        "prev_hash": record.prev_hash,
     }
+
+
+def legacy_hash(link: Link) -> str:
+    """The plain SHA-256 of records written before the chain was keyed."""
+    body = {**link.body, "prev_hash": link.prev}
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def to_link(record: AuditRecord) -> Link:
+    """The record as a link of the chain."""
+    return Link(
+        seq=record.seq,
+        id=record.id,
+        body=record_body(record),
+        prev=record.prev_hash,
+        mac=record.hash,
+    )
 
 
 def _locked_head(session: Session) -> AuditHead:
@@ -81,6 +117,7 @@ def record(
     actor: str | None = None,
 ) -> AuditRecord:
     """Append a record to the chain in the caller's transaction (never store secrets here)."""
+    key = chain_key(session)
     head = _locked_head(session)
     entry = AuditRecord(
         seq=head.last_seq + 1,
@@ -98,7 +135,11 @@ def record(
         prev_hash=head.last_hash,
         hash="",
     )
-    entry.hash = record_hash(entry)
+    entry.hash = (
+        key.mac(entry.prev_hash, record_body(entry))
+        if entry.seq >= head.keyed_from
+        else legacy_hash(to_link(entry))
+    )
     head.last_seq = entry.seq
     head.last_hash = entry.hash
     session.add(entry)
@@ -107,58 +148,60 @@ def record(
     return entry
 
 
-def verify_chain(session: Session, *, batch: int = 500) -> ChainVerification:
-    """Recompute every hash in order; name the first record where the chain breaks."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    last_seq = 0
+def head(session: Session) -> AuditHead:
+    """The chain's head row."""
+    row = session.get(AuditHead, 1, populate_existing=True)
+    return row or AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
+
+
+def verify_chain(
+    session: Session, *, anchors: Iterable[Anchor] = (), batch: int = 500
+) -> ChainVerification:
+    """Check every record in order against the key and the anchors; name the first bad one.
+
+    The head is read first and records up to it are checked, so appends made meanwhile by
+    other requests are not mistaken for a head that does not match.
+    """
+    anchors = list(anchors)
+    current = head(session)
+    checker = ChainChecker(
+        chain_key(session), anchors=anchors, keyed_from=current.keyed_from, legacy=legacy_hash
+    )
+    problem = checker.start() or _check_records(session, checker, current.last_seq, batch)
+    problem = problem or checker.finish(head_seq=current.last_seq, head_mac=current.last_hash)
+    last = anchors[-1] if anchors else None
+    return ChainVerification(
+        ok=problem is None,
+        records_checked=checker.checked,
+        last_seq=checker.last_seq,
+        anchors_checked=len(anchors),
+        last_anchor=AnchorPublic(seq=last.seq, mac=last.mac, anchored_at=last.anchored_at)
+        if last
+        else None,
+        first_broken=BrokenRecord(seq=problem.seq, id=problem.id, problem=problem.problem)
+        if problem
+        else None,
+    )
+
+
+def _check_records(session: Session, checker: ChainChecker, up_to: int, batch: int) -> Break | None:
     after = 0
     while True:
         rows = session.exec(
             select(AuditRecord)
             .where(AuditRecord.seq > after)
+            .where(AuditRecord.seq <= up_to)
             .order_by(col(AuditRecord.seq))
             .limit(batch)
             .execution_options(populate_existing=True)
         ).all()
         if not rows:
-            break
+            return None
         for row in rows:
-            problem = None
-            if row.seq != expected_seq:
-                problem = f"expected record {expected_seq} next, found {row.seq} (records missing)"
-            elif row.prev_hash != expected_prev:
-                problem = "its prev_hash does not match the previous record's hash"
-            elif record_hash(row) != row.hash:
-                problem = "its content does not match its hash (modified)"
-            if problem:
-                return ChainVerification(
-                    ok=False,
-                    records_checked=checked,
-                    last_seq=last_seq,
-                    first_broken=BrokenRecord(seq=row.seq, id=row.id, problem=problem),
-                )
-            checked += 1
-            last_seq = row.seq
-            expected_prev = row.hash
-            expected_seq = row.seq + 1
+            if problem := checker.check(to_link(row)):
+                return problem
         after = rows[-1].seq
         session.expunge_all()
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
-        return ChainVerification(
-            ok=False,
-            records_checked=checked,
-            last_seq=last_seq,
-            first_broken=BrokenRecord(
-                seq=last_seq + 1 if head.last_seq > last_seq else head.last_seq,
-                id=None,
-                problem=f"the chain head says record {head.last_seq} is last, "
-                f"but the log ends at {last_seq} (records removed or head altered)",
-            ),
-        )
-    return ChainVerification(ok=True, records_checked=checked, last_seq=last_seq)
 
 
 def to_public(row: AuditRecord) -> AuditRecordPublic:

@@ -13,6 +13,7 @@ from access.clients.models import EPE_ID_PATTERN
 from access.db import AccessModel, UTCDateTime, new_id
 from servicekit.auth import Role
 from servicekit.inputs import InputModel
+from servicekit.units import UNIT_MAX_LENGTH
 
 
 class RequestAction(StrEnum):
@@ -49,7 +50,7 @@ class AuthorityRequest(AccessModel, table=True):
     user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
     action: str = Field(max_length=10)
     role: str = Field(max_length=40)
-    unit: str = Field(max_length=50, index=True)
+    unit: str = Field(max_length=UNIT_MAX_LENGTH, index=True)
     status: str = Field(max_length=20, index=True)
     reason: str = Field(max_length=1000)
     prepared_by: str = Field(max_length=36)
@@ -67,7 +68,7 @@ class RoleGrant(AccessModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
     role: str = Field(max_length=40)
-    unit: str = Field(max_length=50)
+    unit: str = Field(max_length=UNIT_MAX_LENGTH)
     request_id: str | None = Field(default=None, max_length=36)
     granted_at: datetime = Field(sa_type=UTCDateTime)
     approved_by: str = Field(max_length=200)
@@ -84,7 +85,7 @@ class Assignment(AccessModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     officer_id: str = Field(foreign_key="users.id", index=True, max_length=36)
     epe_id: str = Field(max_length=64, index=True)
-    unit: str = Field(max_length=50)
+    unit: str = Field(max_length=UNIT_MAX_LENGTH)
     assigned_by: str = Field(max_length=36)
     assigned_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

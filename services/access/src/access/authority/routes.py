@@ -39,6 +39,7 @@ from access.runtime import Runtime, RuntimeDep
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden
+from servicekit.units import UNIT_MAX_LENGTH
 
 router = APIRouter(tags=["authority"])
 
@@ -92,7 +93,7 @@ def prepare_request(
 def list_requests(
     principal: CurrentPrincipal,
     session: SessionDep,
-    unit: Annotated[str | None, Query(max_length=50)] = None,
+    unit: Annotated[str | None, Query(max_length=UNIT_MAX_LENGTH)] = None,
     status: RequestStatus | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
@@ -270,7 +271,7 @@ def my_assignments(
 def list_assignments(
     principal: CurrentPrincipal,
     session: SessionDep,
-    unit: Annotated[str | None, Query(max_length=50)] = None,
+    unit: Annotated[str | None, Query(max_length=UNIT_MAX_LENGTH)] = None,
     epe_id: Annotated[str | None, Query(max_length=64)] = None,
     officer_id: Annotated[str | None, Query(max_length=36)] = None,
     cursor: CursorQuery = None,

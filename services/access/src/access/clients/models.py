@@ -12,6 +12,7 @@ from sqlmodel import Field
 from access.db import AccessModel, UTCDateTime
 from access.officers.models import UNIT_PATTERN
 from servicekit.inputs import InputModel
+from servicekit.units import UNIT_MAX_LENGTH
 
 CLIENT_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -35,7 +36,7 @@ class OAuthClient(AccessModel, table=True):
     kind: str = Field(max_length=30)
     secret_hash: str = Field(max_length=300)
     epe_id: str | None = Field(default=None, index=True, max_length=64)
-    unit: str | None = Field(default=None, max_length=50)
+    unit: str | None = Field(default=None, max_length=UNIT_MAX_LENGTH)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=200)
@@ -49,7 +50,7 @@ class EpeBinding(AccessModel, table=True):
     __tablename__ = "epe_bindings"
 
     epe_id: str = Field(primary_key=True, max_length=64)
-    unit: str = Field(max_length=50, index=True)
+    unit: str = Field(max_length=UNIT_MAX_LENGTH, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

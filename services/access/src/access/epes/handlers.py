@@ -10,11 +10,11 @@ from access.epes.reconcile import REGISTRY_ACTOR, follow_registry
 from access.epes.service import apply_registry_epe
 from servicekit.events import CloudEvent, EventHandler, PermanentError
 from servicekit.telemetry import current_trace_id
+from servicekit.units import UNIT_MAX_LENGTH
 
-MAX_LENGTH = {"epe_id": 64, "unit": 50}
-"""EPE ids are up to 64 characters in both services. A unit code longer than 50 cannot name an
-access unit (officers' units, vault entries and bindings hold 50): such an event is refused as
-bad data (dead-lettered) rather than half applied."""
+MAX_LENGTH = {"epe_id": 64, "unit": UNIT_MAX_LENGTH}
+"""EPE ids and unit codes are as long as the registry allows. A longer value cannot be stored
+here: such an event is refused as bad data (dead-lettered) rather than half applied."""
 
 
 def _optional(event: CloudEvent, key: str) -> str | None:

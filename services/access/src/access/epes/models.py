@@ -9,6 +9,7 @@ from typing import Literal
 from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime
+from servicekit.units import UNIT_MAX_LENGTH
 
 CLOSED = "closed"
 """The registry's status of an EPE no longer under supervision: no new assignments."""
@@ -20,7 +21,7 @@ class RegistryEpe(AccessModel, table=True):
     __tablename__ = "registry_epes"
 
     epe_id: str = Field(primary_key=True, max_length=64)
-    unit: str = Field(max_length=50, index=True)
+    unit: str = Field(max_length=UNIT_MAX_LENGTH, index=True)
     name: str = Field(default="", max_length=500)
     status: str = Field(default="", max_length=32)
     event_time: datetime = Field(sa_type=UTCDateTime)

@@ -11,9 +11,10 @@ from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime, new_id
 from servicekit.inputs import InputModel
+from servicekit.units import UNIT_MAX_LENGTH
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
-UNIT_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,49}$"
+UNIT_PATTERN = rf"^[A-Z0-9][A-Z0-9-]{{1,{UNIT_MAX_LENGTH - 1}}}$"
 
 
 class Unit(AccessModel, table=True):
@@ -21,7 +22,7 @@ class Unit(AccessModel, table=True):
 
     __tablename__ = "units"
 
-    code: str = Field(primary_key=True, max_length=50)
+    code: str = Field(primary_key=True, max_length=UNIT_MAX_LENGTH)
     name: str = Field(max_length=300)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -34,7 +35,7 @@ class User(AccessModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     username: str = Field(unique=True, index=True, max_length=64)
     full_name: str = Field(max_length=200)
-    unit: str = Field(foreign_key="units.code", index=True, max_length=50)
+    unit: str = Field(foreign_key="units.code", index=True, max_length=UNIT_MAX_LENGTH)
     password_hash: str | None = Field(default=None, max_length=300)
     # the TOTP secret, sealed under the master key (context: crypto.contexts.totp_context)
     key_version: int | None = None

@@ -41,6 +41,7 @@ from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, Forbidden
+from servicekit.units import UNIT_MAX_LENGTH
 
 public = APIRouter(tags=["sign-in"])
 protected = APIRouter(tags=["officers"])
@@ -281,7 +282,7 @@ def _visible_user(session: Session, principal: Principal, user_id: str) -> User:
 def list_users(
     principal: CurrentPrincipal,
     session: SessionDep,
-    unit: Annotated[str | None, Query(max_length=50)] = None,
+    unit: Annotated[str | None, Query(max_length=UNIT_MAX_LENGTH)] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> UsersPage:

@@ -12,6 +12,7 @@ from sqlmodel import Field
 
 from access.db import AccessModel, UTCDateTime, new_id
 from servicekit.inputs import InputModel
+from servicekit.units import UNIT_MAX_LENGTH
 
 
 class AccessMethod(StrEnum):
@@ -29,7 +30,7 @@ class VaultEntry(AccessModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     epe_id: str = Field(index=True, max_length=64)
-    unit: str = Field(max_length=50, index=True)
+    unit: str = Field(max_length=UNIT_MAX_LENGTH, index=True)
     label: str = Field(max_length=200)
     access_method: str = Field(max_length=30)
     current_version: int = 0

@@ -9,6 +9,7 @@ from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
 from registry.types import utc_field
+from servicekit.units import UNIT_MAX_LENGTH
 
 
 class OfficerAssignment(RegistryModel, table=True):
@@ -20,6 +21,6 @@ class OfficerAssignment(RegistryModel, table=True):
     assignment_id: str = SQLField(primary_key=True, max_length=64)
     officer_id: str = SQLField(max_length=200)
     epe_id: str = SQLField(max_length=64)
-    unit: str = SQLField(max_length=64)
+    unit: str = SQLField(max_length=UNIT_MAX_LENGTH)
     active: bool
     changed_at: datetime = utc_field()

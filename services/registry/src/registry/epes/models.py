@@ -15,9 +15,9 @@ from registry.epes.exemption import ExemptionCategory
 from registry.epes.taxcode import InvalidTaxCode, normalise_tax_code
 from registry.types import json_field, utc_field
 from servicekit.inputs import InputModel
+from servicekit.units import UNIT_MAX_LENGTH, UNIT_PATTERN
 
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _PHONE_DIGITS = re.compile(r"^(?:\+84|84|0)(\d{8,10})$")
 
 
@@ -78,7 +78,7 @@ class Epe(RegistryModel, table=True):
     name: str = SQLField(max_length=500)
     address: str = SQLField(max_length=500)
     tax_code: str = SQLField(max_length=20, unique=True, index=True)
-    unit: str = SQLField(max_length=64, index=True)
+    unit: str = SQLField(max_length=UNIT_MAX_LENGTH, index=True)
     contacts: list[dict[str, Any]] = json_field()
     investment_certificate_date: date
     cameras_operating_at_effective_date: bool = False
