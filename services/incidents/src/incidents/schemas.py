@@ -6,7 +6,8 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+import phonenumbers
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2090, 1, 1, tzinfo=UTC)
@@ -28,6 +29,22 @@ def _bounded(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _phone(value: str) -> str:
+    """A Vietnamese number customs can dial, in E.164 (libphonenumber knows the numbering plan)."""
+    message = "a Vietnamese phone number, e.g. 0912 345 678 or +84 24 3825 1234"
+    try:
+        number = phonenumbers.parse(value, "VN")
+    except phonenumbers.NumberParseException:
+        raise ValueError(message) from None
+    if (
+        number.extension
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != "VN"
+    ):
+        raise ValueError(message)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
@@ -44,3 +61,6 @@ ShortText = Annotated[
 
 Instant = Annotated[AwareDatetime, AfterValidator(_bounded)]
 """A timezone-aware instant within a sane range, normalised to UTC."""
+
+Phone = Annotated[str, Field(max_length=32, examples=["+84 24 3825 1234"]), AfterValidator(_phone)]
+"""A Vietnamese phone number, stored in E.164."""

@@ -87,6 +87,18 @@ def test_form_rules(client, registry, file_notice, notice) -> None:
     assert bad_phone.status_code == 422
 
 
+def test_the_technician_phone_is_a_vietnamese_number_in_e164(
+    client, registry, file_notice, notice
+) -> None:
+    for bad in ("0000000000", "0112345678", "0912 345 678 ext. 12"):
+        refused = file_notice(notice(technician={"name": "A", "phone": bad}))
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["field"] == "body.technician.phone"
+    filed = file_notice(notice(technician={"name": "A", "phone": "024 3825 1234"}))
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["technician"]["phone"] == "+842438251234"
+
+
 def test_a_channel_notice_has_a_three_day_deadline(
     client, registry, file_notice, notice, officer_headers
 ) -> None:

@@ -40,7 +40,7 @@ from incidents.notices.models import (
     NoticeCreate,
     NoticePublic,
     NoticeRevision,
-    Technician,
+    TechnicianPublic,
 )
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, NotFound, Problem, field_error
@@ -313,7 +313,7 @@ def to_public(session: Session, notice: Notice) -> NoticePublic:
         description=rev.description,
         effects=rev.effects,
         estimated_restoration_at=rev.estimated_restoration_at,
-        technician=Technician(
+        technician=TechnicianPublic(
             name=rev.technician_name, phone=rev.technician_phone, email=rev.technician_email
         ),
         document_number=rev.document_number,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Field as SQLField
 
@@ -17,7 +17,6 @@ from registry.types import json_field, utc_field
 
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-_PHONE_DIGITS = re.compile(r"^(?:\+84|84|0)(\d{8,10})$")
 
 
 def _tax_code(value: str) -> str:
@@ -28,11 +27,19 @@ def _tax_code(value: str) -> str:
 
 
 def _phone(value: str) -> str:
-    compact = re.sub(r"[\s.()-]", "", value)
-    match = _PHONE_DIGITS.match(compact)
-    if match is None:
-        raise ValueError("a Vietnamese phone number: 0 or +84 followed by 8 to 10 digits")
-    return "+84" + match.group(1).lstrip("0")
+    """A Vietnamese number customs can dial, in E.164 (libphonenumber knows the numbering plan)."""
+    message = "a Vietnamese phone number, e.g. 0912 345 678 or +84 24 3825 1234"
+    try:
+        number = phonenumbers.parse(value, "VN")
+    except phonenumbers.NumberParseException:
+        raise ValueError(message) from None
+    if (
+        number.extension
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != "VN"
+    ):
+        raise ValueError(message)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 TaxCode = Annotated[
