@@ -66,6 +66,20 @@ def test_a_second_notice_for_a_covered_camera_conflicts(
     assert second.json()["incident_id"] == first.json()["incident_id"]
 
 
+def test_a_channel_notice_conflicts_only_with_the_same_channel(
+    client, registry, file_notice, notice
+) -> None:
+    internet = file_notice(notice(kind="transmission_channel", camera_ids=[], channel="internet"))
+    assert internet.status_code == 201, internet.text
+    again = file_notice(notice(kind="transmission_channel", camera_ids=[], channel="internet"))
+    assert again.status_code == 409
+    assert again.json()["incident_id"] == internet.json()["incident_id"]
+    # The separate line is another channel: losing it too is a second interruption.
+    line = file_notice(notice(kind="transmission_channel", camera_ids=[], channel="separate_line"))
+    assert line.status_code == 201, line.text
+    assert line.json()["incident_id"] != internet.json()["incident_id"]
+
+
 def test_cameras_must_belong_to_the_epe(client, registry, file_notice, notice) -> None:
     foreign = file_notice(notice(camera_ids=["cam-1", "cam-9"]))
     assert foreign.status_code == 422

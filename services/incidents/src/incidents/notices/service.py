@@ -88,7 +88,11 @@ def _already_notified(session: Session, *, body: NoticeContent, epe_id: str) -> 
         col(Incident.id).in_(notified),
     )
     if body.kind is IncidentKind.TRANSMISSION_CHANNEL:
-        query = query.where(Incident.kind == IncidentKind.TRANSMISSION_CHANNEL.value)
+        # only the same channel: an EPE with an Internet line and a separate line can lose each
+        channel = body.channel.value if body.channel else None
+        query = query.where(
+            Incident.kind == IncidentKind.TRANSMISSION_CHANNEL.value, Incident.channel == channel
+        )
     else:
         shared = select(IncidentCamera.incident_id).where(
             col(IncidentCamera.camera_id).in_(body.camera_ids)
