@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from incidents.access import Actor
@@ -44,6 +45,20 @@ from incidents.notices.models import (
 )
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, NotFound, Problem, field_error
+
+
+def serialise_filings(session: Session, *, epe_id: str) -> None:
+    """Make concurrent filings of one EPE run one after another, so that a filing sees the
+    incident the previous one linked or opened (409) instead of duplicating it.
+
+    A no-op UPDATE of the EPE's row holds its row lock on PostgreSQL and SQLite's write lock
+    until the transaction ends; SELECT ... FOR UPDATE would not order SQLite's reads.
+    """
+    session.execute(
+        update(Enterprise)
+        .where(col(Enterprise.epe_id) == epe_id)
+        .values(epe_id=col(Enterprise.epe_id))
+    )
 
 
 def fingerprint(body: NoticeCreate) -> str:
