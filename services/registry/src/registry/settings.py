@@ -1,6 +1,7 @@
 """Typed settings of the registry service."""
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -115,6 +116,16 @@ class Settings(ServiceSettings):
 
     maintenance_min_notice: float = Field(
         default=0.0, ge=0, description="how far ahead a maintenance window must be declared"
+    )
+    # Windows are planned work, not a way to mark cameras planned-down for good: a start far in
+    # the future or a window of months is a typo or an abuse (ISO 8601 durations or seconds).
+    maintenance_max_ahead: timedelta = Field(
+        default=timedelta(days=366),
+        gt=timedelta(0),
+        description="how far ahead a maintenance window may start",
+    )
+    maintenance_max_duration: timedelta = Field(
+        default=timedelta(days=31), gt=timedelta(0), description="the longest maintenance window"
     )
 
     @field_validator(

@@ -4,6 +4,8 @@ outage windows, maintenance windows (planned, overrun), uptime, and two detector
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -11,6 +13,7 @@ from registry.common import utc_now
 from registry.health.detector import Thresholds, run_tick
 from registry.health.heartbeats import record_heartbeats
 from registry.health.models import CameraReport, Outage, ReportedStatus
+from registry.settings import Settings
 from registry.testing import EPE_ID, build_site, outbox, validate_payloads
 
 SILENCE, GRACE = 100.0, 30.0
@@ -190,6 +193,45 @@ def test_probe_failure_counts_even_when_the_epe_says_ok(client, callers, app):
     beat(app, ALL_OK, t0 + timedelta(seconds=30))
     assert tick(app, t0 + timedelta(seconds=31)).went_offline == [c01]
     assert outages(app)[0].cause == "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        ("9999-12-31T20:00:00+07:00", "9999-12-31T23:59:59-01:00", "body.starts_at"),
+        ("+2y", "+2y1h", "body.starts_at"),  # beyond the one-year horizon
+        ("+1h", "+32d", "body.ends_at"),  # longer than the longest window
+        ("+1h", "9999-12-31T23:59:59-01:00", "body.ends_at"),
+    ],
+)
+def test_maintenance_windows_stay_within_the_horizon(client, callers, starts_at, ends_at, field):
+    build_site(client, callers)
+    now = utc_now()
+    relative = {
+        "+1h": now + timedelta(hours=1),
+        "+32d": now + timedelta(days=32),
+        "+2y": now + timedelta(days=730),
+        "+2y1h": now + timedelta(days=730, hours=1),
+    }
+
+    def when(text: str) -> str:
+        return relative[text].isoformat() if text in relative else text
+
+    r = client.post(
+        f"/epes/{EPE_ID}/maintenance",
+        json={"starts_at": when(starts_at), "ends_at": when(ends_at), "reason": "Bảo trì"},
+        headers=callers.epe(),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_maintenance_limits_are_settings():
+    settings = Settings(maintenance_max_ahead="P30D", maintenance_max_duration="PT12H")
+    assert settings.maintenance_max_ahead == timedelta(days=30)
+    assert settings.maintenance_max_duration == timedelta(hours=12)
+    with pytest.raises(ValidationError):
+        Settings(maintenance_max_duration="PT0S")
 
 
 def test_maintenance_window_marks_outage_planned_and_overrun_splits_it(client, callers, app):
