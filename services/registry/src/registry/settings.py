@@ -96,6 +96,12 @@ class Settings(ServiceSettings):
     probe_interval: float = Field(default=60.0, gt=0)
     probe_timeout: float = Field(default=5.0, gt=0)
     probe_concurrency: int = Field(default=50, gt=0)
+    probe_save_resolve_wait: float = Field(
+        default=2.0,
+        gt=0,
+        description="how long saving a camera waits for its probed host name to resolve "
+        "(a name that does not resolve in time is accepted; the prober checks every probe)",
+    )
     probe_claim_seconds: float = Field(default=30.0, gt=0)
     # Where the prober may connect (server-side request forgery guard): an address is probed
     # only if it is in an allowed network and in no denied network; every address a name
