@@ -12,7 +12,8 @@ from sqlmodel import Session
 from registry.common import utc_now
 from registry.health.detector import Thresholds, run_tick
 from registry.health.heartbeats import record_heartbeats
-from registry.health.models import CameraReport, Outage, ReportedStatus
+from registry.health.models import CameraHealth, CameraReport, Outage, ReportedStatus
+from registry.health.prober import ProbeResult
 from registry.settings import Settings
 from registry.testing import EPE_ID, build_site, outbox, validate_payloads
 
@@ -414,3 +415,87 @@ def cam_id(client, callers, number):
 
 def test_times_are_utc():
     assert utc_now().tzinfo is UTC
+
+
+def probed(app, camera_id, result, at):
+    """Record one probe result for a camera the prober claimed at `at`."""
+    from registry.health.prober import record_results
+    from registry.types import table_of
+
+    health = table_of(CameraHealth)
+    with app.state.engine.begin() as conn:
+        conn.execute(
+            health.update()
+            .where(health.c.camera_id == camera_id)
+            .values(probe_enabled=True, probe_claimed_by="w")
+        )
+    record_results(
+        app.state.engine, worker="w", now=at, results={camera_id: result}, interval=60, retry=10
+    )
+
+
+REFUSED = ProbeResult(
+    False, "refused by the probe network policy: 10.0.0.5 is not in an allowed network", True
+)
+
+
+def test_a_refused_probe_is_a_state_of_its_own(client, callers, app):
+    # C01 is watched by probes only (no heartbeats): it goes offline by the probe, then the
+    # policy refuses its probes. Nothing tells it came back, so its outage stays open, but it
+    # is no longer "offline" either: customs cannot observe it.
+    build_site(client, callers)
+    c01 = cam_id(client, callers, "C01")
+    t0 = utc_now()
+    probed(app, c01, ProbeResult(False, "ONVIF: ConnectError"), t0)
+    assert tick(app, t0 + timedelta(seconds=GRACE + 1)).went_offline == [c01]
+    [outage] = outages(app)
+    probed(app, c01, REFUSED, t0 + timedelta(seconds=60))
+    tick(app, t0 + timedelta(seconds=61))
+    assert states(client, callers)["C01"] == ("probe_refused", None)
+    health = client.get(f"/epes/{EPE_ID}/health", headers=callers.officer()).json()["data"]
+    row = next(r for r in health if r["camera_number"] == "C01")
+    assert row["last_probe_status"] == "refused" and "not in an allowed" in row["last_probe_detail"]
+    [refused] = outbox(app, "registry.camera.probe_refused.v1")
+    assert refused["data"]["camera_id"] == c01 and refused["data"]["outage_id"] == outage.id
+    assert "not in an allowed network" in refused["data"]["reason"]
+    assert outages(app)[0].ended_at is None  # still down as far as anyone knows
+    assert validate_payloads(app) > 0
+    # the policy allows it again and it answers: the outage ends, with its came_back event
+    back_at = t0 + timedelta(seconds=120)
+    probed(app, c01, ProbeResult(True, "ONVIF GetSystemDateAndTime answered"), back_at)
+    assert tick(app, back_at + timedelta(seconds=1)).came_back == [c01]
+    assert states(client, callers)["C01"] == ("online", None)
+    assert outages(app)[0].ended_at == back_at
+    assert len(outbox(app, "registry.camera.came_back.v1")) == 1
+
+
+def test_an_online_camera_whose_probes_are_refused_is_not_offline(client, callers, app):
+    build_site(client, callers)
+    c02 = cam_id(client, callers, "C02")
+    t0 = utc_now()
+    probed(app, c02, ProbeResult(True, "RTSP OPTIONS 200"), t0)
+    assert tick(app, t0 + timedelta(seconds=1)).first_seen == [c02]
+    probed(app, c02, REFUSED, t0 + timedelta(seconds=60))
+    tick(app, t0 + timedelta(seconds=61))
+    assert states(client, callers)["C02"] == ("probe_refused", None)
+    [refused] = outbox(app, "registry.camera.probe_refused.v1")
+    assert refused["data"]["outage_id"] is None
+    assert outages(app) == []
+    # probes fail once allowed again: offline (a new outage), not stuck as refused
+    failed_at = t0 + timedelta(seconds=120)
+    probed(app, c02, ProbeResult(False, "RTSP: ConnectionRefusedError"), failed_at)
+    assert tick(app, failed_at + timedelta(seconds=GRACE + 1)).went_offline == [c02]
+    assert [o.cause for o in outages(app)] == ["unreachable"]
+
+
+def test_a_camera_with_heartbeats_is_judged_by_them_when_probes_are_refused(client, callers, app):
+    build_site(client, callers)
+    c03 = cam_id(client, callers, "C03")
+    t0 = utc_now()
+    beat(app, ALL_OK, t0)
+    tick(app, t0)
+    probed(app, c03, REFUSED, t0 + timedelta(seconds=1))
+    beat(app, ALL_OK, t0 + timedelta(seconds=30))
+    tick(app, t0 + timedelta(seconds=31))
+    assert states(client, callers)["C03"] == ("online", None)
+    assert outbox(app, "registry.camera.probe_refused.v1") == []

@@ -36,6 +36,7 @@ def settings(database):
         probe_allowed_ports="1-65535",
     )
 
+
 ONVIF_ANSWER = (
     '<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
     '<tds:GetSystemDateAndTimeResponse xmlns:tds="http://www.onvif.org/ver10/device/wsdl">'
