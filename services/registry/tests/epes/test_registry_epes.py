@@ -1,7 +1,10 @@
 """EPE routes: registration rules, validation, reads by unit, updates, lists and filters."""
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
+from registry.epes.models import Epe
 from registry.testing import EPE_ID, OTHER_UNIT, TAX_CODE, UNIT, epe_body, outbox, validate_payloads
 
 
@@ -96,6 +99,17 @@ def test_phone_numbers_are_stored_in_e164(client, callers, given, stored):
     r = client.post("/epes", json=body, headers=callers.epe())
     assert r.status_code == 201, r.text
     assert r.json()["contacts"][0]["phone"] == stored
+
+
+def test_contacts_stored_before_the_phone_check_are_still_shown(client, callers, app):
+    # "+84" is what 0000000000 used to be normalised to; the EPE must stay readable
+    assert client.post("/epes", json=epe_body(), headers=callers.epe()).status_code == 201
+    legacy = [{"name": "A", "role": None, "phone": "+84", "email": None}]
+    with app.state.engine.begin() as conn:
+        conn.execute(update(Epe).where(col(Epe.id) == EPE_ID).values(contacts=legacy))
+    r = client.get(f"/epes/{EPE_ID}", headers=callers.officer())
+    assert r.status_code == 200, r.text
+    assert r.json()["contacts"][0]["phone"] == "+84"
 
 
 def test_duplicate_tax_code_and_id_conflict(client, callers):

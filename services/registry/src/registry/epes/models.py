@@ -77,6 +77,15 @@ class Contact(BaseModel):
     )
 
 
+class ContactPublic(BaseModel):
+    """A contact as stored (one saved before a rule tightened is still shown)."""
+
+    name: str
+    role: str | None = None
+    phone: str
+    email: str | None = None
+
+
 class Epe(RegistryModel, table=True):
     """An export processing enterprise under camera supervision."""
 
@@ -152,7 +161,7 @@ class EpePublic(BaseModel):
     tax_code: str
     unit: str
     status: EpeStatus
-    contacts: list[Contact]
+    contacts: list[ContactPublic]
     investment_certificate_date: date
     cameras_operating_at_effective_date: bool
     exemption: ExemptionPublic
