@@ -48,13 +48,13 @@ SECTION_END = "<!-- camera-health:end -->"
 
 def valid_tax_code(n: int) -> str:
     """The n-th valid 10-digit MST (for distinct seeded EPEs)."""
-    from registry.epes.taxcode import check_digit
+    from stdnum.vn.mst import calc_check_digit
 
     serial = 1_000_000 + n * 7
     while True:
         head = f"01{serial:07d}"
-        digit = check_digit(head)
-        if digit is not None:
+        digit = calc_check_digit(head)
+        if len(digit) == 1:
             return f"{head}{digit}"
         serial += 1
 

@@ -140,6 +140,70 @@ def test_working_days_after_endpoint(client, registry, epe_headers) -> None:
     assert "2025-01-29" in skipped and "2025-01-25" in skipped
 
 
+@pytest.mark.parametrize(
+    ("given", "local_day", "result"),
+    [
+        ("2025-02-12T23:30:00+07:00", "2025-02-12", "2025-02-13"),
+        # 00:30 ICT on the 13th is still the 12th in UTC; the legal day is the local one
+        ("2025-02-13T00:30:00+07:00", "2025-02-13", "2025-02-14"),
+        ("2025-02-12T17:30:00Z", "2025-02-13", "2025-02-14"),
+        ("2025-02-12", "2025-02-12", "2025-02-13"),
+    ],
+)
+def test_working_days_after_an_instant_count_from_its_local_day(
+    client, registry, epe_headers, given, local_day, result
+) -> None:
+    response = client.get(
+        "/calendar/working-days-after", params={"date": given, "days": 1}, headers=epe_headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["date"] == local_day
+    assert body["result"] == result
+    if "T" in given:
+        assert body["instant"] is not None
+    else:
+        assert body["instant"] is None
+
+
+@pytest.mark.parametrize(
+    ("given", "local_day", "kind"),
+    [
+        ("2025-04-25T23:30:00+07:00", "2025-04-25", "working_day"),
+        ("2025-04-25T17:30:00Z", "2025-04-26", "make_up_working_day"),
+    ],
+)
+def test_day_endpoint_takes_an_instant(
+    client, registry, epe_headers, given, local_day, kind
+) -> None:
+    response = client.get(f"/calendar/days/{given}", headers=epe_headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["date"] == local_day
+    assert response.json()["kind"] == kind
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2025-02-12T23:30:00",
+        "1700000000",
+        "2025-02-12T25:00:00Z",
+        "12/02/2025",
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+        "2095-01-01T00:00:00Z",
+    ],
+)
+def test_a_day_without_offset_or_in_another_shape_names_the_field(
+    client, registry, epe_headers, bad
+) -> None:
+    response = client.get(
+        "/calendar/working-days-after", params={"date": bad, "days": 1}, headers=epe_headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "query.date"
+
+
 def test_calendar_endpoints_validate_input(client, registry, epe_headers) -> None:
     bad = client.get("/calendar/days/2025-02-30", headers=epe_headers)
     assert bad.status_code == 422

@@ -66,6 +66,20 @@ def test_a_second_notice_for_a_covered_camera_conflicts(
     assert second.json()["incident_id"] == first.json()["incident_id"]
 
 
+def test_a_channel_notice_conflicts_only_with_the_same_channel(
+    client, registry, file_notice, notice
+) -> None:
+    internet = file_notice(notice(kind="transmission_channel", camera_ids=[], channel="internet"))
+    assert internet.status_code == 201, internet.text
+    again = file_notice(notice(kind="transmission_channel", camera_ids=[], channel="internet"))
+    assert again.status_code == 409
+    assert again.json()["incident_id"] == internet.json()["incident_id"]
+    # The separate line is another channel: losing it too is a second interruption.
+    line = file_notice(notice(kind="transmission_channel", camera_ids=[], channel="separate_line"))
+    assert line.status_code == 201, line.text
+    assert line.json()["incident_id"] != internet.json()["incident_id"]
+
+
 def test_cameras_must_belong_to_the_epe(client, registry, file_notice, notice) -> None:
     foreign = file_notice(notice(camera_ids=["cam-1", "cam-9"]))
     assert foreign.status_code == 422
@@ -85,6 +99,18 @@ def test_form_rules(client, registry, file_notice, notice) -> None:
     assert nul.status_code == 422
     bad_phone = file_notice(notice(technician={"name": "A", "phone": "call me"}))
     assert bad_phone.status_code == 422
+
+
+def test_the_technician_phone_is_a_vietnamese_number_in_e164(
+    client, registry, file_notice, notice
+) -> None:
+    for bad in ("0000000000", "0112345678", "0912 345 678 ext. 12"):
+        refused = file_notice(notice(technician={"name": "A", "phone": bad}))
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["field"] == "body.technician.phone"
+    filed = file_notice(notice(technician={"name": "A", "phone": "024 3825 1234"}))
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["technician"]["phone"] == "+842438251234"
 
 
 def test_a_channel_notice_has_a_three_day_deadline(

@@ -5,6 +5,7 @@ events wait in the outbox for the relay."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -16,6 +17,7 @@ from registry.cameras.models import CameraCapabilities, CameraCreate, CameraSpec
 from registry.cameras.service import add_camera
 from registry.epes.models import Contact, Epe, EpeCreate
 from registry.epes.service import register_epe
+from registry.health.probe_policy import ProbePolicy
 from servicekit.auth import Principal, Role
 
 DEMO_UNIT = "HQ-KCX-BN"  # the access service's demo unit
@@ -119,6 +121,7 @@ def seed_demo(engine: Engine) -> list[str]:
                 add_camera(
                     session,
                     epe=epe,
+                    refusal_of=partial(ProbePolicy.build().refusal_of, wait=1.0),
                     data=CameraCreate(
                         number=number,
                         position_kind=position,

@@ -12,7 +12,7 @@ from registry.coverage.events import CoverageGapClosed, CoverageGapFound
 from registry.db import metadata
 from registry.epes.events import EpeRegistered, EpeUpdated
 from registry.health.background import detector_task, prober_task
-from registry.health.events import CameraCameBack, CameraWentOffline
+from registry.health.events import CameraCameBack, CameraProbeRefused, CameraWentOffline
 from registry.settings import Settings
 from registry.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
@@ -27,6 +27,7 @@ PUBLISHES = (
     CameraRemoved,
     CameraWentOffline,
     CameraCameBack,
+    CameraProbeRefused,
     CoverageGapFound,
     CoverageGapClosed,
 )

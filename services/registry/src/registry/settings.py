@@ -1,6 +1,7 @@
 """Typed settings of the registry service."""
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -95,6 +96,12 @@ class Settings(ServiceSettings):
     probe_interval: float = Field(default=60.0, gt=0)
     probe_timeout: float = Field(default=5.0, gt=0)
     probe_concurrency: int = Field(default=50, gt=0)
+    probe_save_resolve_wait: float = Field(
+        default=2.0,
+        gt=0,
+        description="how long saving a camera waits for its probed host name to resolve "
+        "(a name that does not resolve in time is accepted; the prober checks every probe)",
+    )
     probe_claim_seconds: float = Field(default=30.0, gt=0)
     # Where the prober may connect (server-side request forgery guard): an address is probed
     # only if it is in an allowed network and in no denied network; every address a name
@@ -115,6 +122,16 @@ class Settings(ServiceSettings):
 
     maintenance_min_notice: float = Field(
         default=0.0, ge=0, description="how far ahead a maintenance window must be declared"
+    )
+    # Windows are planned work, not a way to mark cameras planned-down for good: a start far in
+    # the future or a window of months is a typo or an abuse (ISO 8601 durations or seconds).
+    maintenance_max_ahead: timedelta = Field(
+        default=timedelta(days=366),
+        gt=timedelta(0),
+        description="how far ahead a maintenance window may start",
+    )
+    maintenance_max_duration: timedelta = Field(
+        default=timedelta(days=31), gt=timedelta(0), description="the longest maintenance window"
     )
 
     @field_validator(

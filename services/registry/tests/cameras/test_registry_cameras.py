@@ -1,6 +1,8 @@
 """Areas and cameras: consistency rules, derived online requirement, URLs without credentials,
 the coverage check and its found/closed events."""
 
+import pytest
+
 from registry.testing import EPE_ID, GOOD_SPECS, build_site, outbox, validate_payloads
 
 
@@ -269,3 +271,64 @@ def test_area_with_cameras_cannot_be_removed(client, callers):
     site = build_site(client, callers)
     r = client.delete(f"/epes/{EPE_ID}/areas/{site.gate['id']}", headers=callers.epe())
     assert r.status_code == 409
+
+
+def add(client, callers, site, number, **fields):
+    body = {"number": number, "position_kind": "epe_gate", "area_id": site.gate["id"], **fields}
+    return client.post(f"/epes/{EPE_ID}/cameras", json=body, headers=callers.epe())
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        (
+            {"onvif_url": "http://169.254.169.254/onvif/device_service"},
+            "body.onvif_url",
+            "169.254.169.254 is in denied network 169.254.0.0/16",
+        ),
+        ({"stream_url": "rtsp://[::1]/live"}, "body.stream_url", "::1 is in denied network"),
+        (
+            {"stream_url": "rtsp://203.0.113.10:5432/live"},
+            "body.stream_url",
+            "port 5432 is not an allowed probe port",
+        ),
+        # a name is resolved when saved: localhost needs no DNS server
+        ({"onvif_url": "http://localhost/onvif"}, "body.onvif_url", "the name localhost"),
+        # the ONVIF URL is the one probed; a refused stream URL beside it is not
+        (
+            {"onvif_url": "http://10.0.0.5/onvif", "stream_url": "rtsp://127.0.0.1/live"},
+            None,
+            None,
+        ),
+    ],
+)
+def test_a_probed_url_is_checked_against_the_probe_policy_when_saved(
+    client, callers, fields, field, reason
+):
+    site = build_site(client, callers)
+    r = add(client, callers, site, "C40", probe_enabled=True, **fields)
+    if field is None:
+        assert r.status_code == 201, r.text
+        return
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["field"] == field and reason in error["message"]
+    # not probed: customs never connects to it, so it is stored as declared
+    r = add(client, callers, site, "C40", **fields)
+    assert r.status_code == 201, r.text
+    # enabling the probe later checks the stored URL and names the switch
+    r = client.patch(
+        f"/epes/{EPE_ID}/cameras/{r.json()['id']}",
+        json={"probe_enabled": True},
+        headers=callers.epe(),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.probe_enabled"
+    assert reason in r.json()["errors"][0]["message"]
+
+
+def test_a_name_that_does_not_resolve_when_saved_is_accepted(client, callers):
+    # a closed network may not resolve an EPE's names from the registry: the prober checks
+    # every probe again, and a refusal shows as the camera's own state
+    site = build_site(client, callers)
+    r = add(client, callers, site, "C41", probe_enabled=True, onvif_url="http://cam.invalid/onvif")
+    assert r.status_code == 201, r.text

@@ -1,6 +1,7 @@
 """Diagram versions in a real S3 server: content type checked, size limited, downloadable."""
 
 import uuid
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,3 +100,34 @@ def test_type_size_and_rights_are_checked(s3_client, tokens):
         "data": [],
         "next_cursor": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("sơ-đồ-kho.pdf", "so-do-kho.pdf"),
+        ("倉庫図.pdf", "diagram-v1.pdf"),
+        ('kho "A"; v=2.pdf', "kho_A_v_2.pdf"),
+    ],
+)
+def test_names_outside_latin_1_download_with_rfc_5987_filename(s3_client, tokens, name, fallback):
+    client, callers = s3_client, Callers(tokens)
+    client.post("/epes", json=epe_body(), headers=callers.epe())
+    assert upload(client, callers, PDF, "application/pdf", filename=name).status_code == 201
+    r = client.get(f"/epes/{EPE_ID}/diagrams/latest/content", headers=callers.officer())
+    assert r.status_code == 200 and r.content == PDF
+    disposition = r.headers["content-disposition"]
+    assert disposition.isascii()
+    assert disposition == (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
+
+
+@pytest.mark.parametrize("version", ["²", "\u0661", "0x1", "-1", "1234567890"])
+def test_a_version_is_ascii_digits_or_latest(s3_client, tokens, version):
+    client, callers = s3_client, Callers(tokens)
+    client.post("/epes", json=epe_body(), headers=callers.epe())
+    for suffix in ("", "/content"):
+        r = client.get(f"/epes/{EPE_ID}/diagrams/{version}{suffix}", headers=callers.officer())
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "path.version"

@@ -1,5 +1,10 @@
 """EPE routes: registration rules, validation, reads by unit, updates, lists and filters."""
 
+import pytest
+from sqlalchemy import update
+from sqlmodel import col
+
+from registry.epes.models import Epe
 from registry.testing import EPE_ID, OTHER_UNIT, TAX_CODE, UNIT, epe_body, outbox, validate_payloads
 
 
@@ -63,6 +68,48 @@ def test_bad_tax_code_and_phone_name_the_field(client, callers):
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body.contacts.0.phone"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("tax_code", "0100000003"),  # all-zero serial, although its check digit is right
+        ("phone", "0000000000"),
+        ("phone", "0112345678"),  # no such prefix in the Vietnamese numbering plan
+        ("phone", "+1 202 555 0100"),  # valid, but not a Vietnamese number
+        ("phone", "0912 345 678 ext. 12"),  # an extension has no E.164 form
+    ],
+)
+def test_numbers_no_one_can_hold_are_refused(client, callers, field, value):
+    if field == "tax_code":
+        body, expected = epe_body(tax_code=value), "body.tax_code"
+    else:
+        body, expected = epe_body(contacts=[{"name": "A", "phone": value}]), "body.contacts.0.phone"
+    r = client.post("/epes", json=body, headers=callers.epe())
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("024 3825 1234", "+842438251234"), ("84912345678", "+84912345678")],
+)
+def test_phone_numbers_are_stored_in_e164(client, callers, given, stored):
+    body = epe_body(contacts=[{"name": "A", "phone": given}])
+    r = client.post("/epes", json=body, headers=callers.epe())
+    assert r.status_code == 201, r.text
+    assert r.json()["contacts"][0]["phone"] == stored
+
+
+def test_contacts_stored_before_the_phone_check_are_still_shown(client, callers, app):
+    # "+84" is what 0000000000 used to be normalised to; the EPE must stay readable
+    assert client.post("/epes", json=epe_body(), headers=callers.epe()).status_code == 201
+    legacy = [{"name": "A", "role": None, "phone": "+84", "email": None}]
+    with app.state.engine.begin() as conn:
+        conn.execute(update(Epe).where(col(Epe.id) == EPE_ID).values(contacts=legacy))
+    r = client.get(f"/epes/{EPE_ID}", headers=callers.officer())
+    assert r.status_code == 200, r.text
+    assert r.json()["contacts"][0]["phone"] == "+84"
 
 
 def test_duplicate_tax_code_and_id_conflict(client, callers):

@@ -25,6 +25,7 @@ def test_every_published_payload_has_a_schema_and_an_event_type():
         "registry.camera.removed.v1",
         "registry.camera.went_offline.v1",
         "registry.camera.came_back.v1",
+        "registry.camera.probe_refused.v1",
         "registry.coverage_gap.found.v1",
         "registry.coverage_gap.closed.v1",
     ]

@@ -4,13 +4,17 @@ outage windows, maintenance windows (planned, overrun), uptime, and two detector
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
 from registry.common import utc_now
 from registry.health.detector import Thresholds, run_tick
 from registry.health.heartbeats import record_heartbeats
-from registry.health.models import CameraReport, Outage, ReportedStatus
+from registry.health.models import CameraHealth, CameraReport, Outage, ReportedStatus
+from registry.health.prober import ProbeResult
+from registry.settings import Settings
 from registry.testing import EPE_ID, build_site, outbox, validate_payloads
 
 SILENCE, GRACE = 100.0, 30.0
@@ -190,6 +194,45 @@ def test_probe_failure_counts_even_when_the_epe_says_ok(client, callers, app):
     beat(app, ALL_OK, t0 + timedelta(seconds=30))
     assert tick(app, t0 + timedelta(seconds=31)).went_offline == [c01]
     assert outages(app)[0].cause == "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        ("9999-12-31T20:00:00+07:00", "9999-12-31T23:59:59-01:00", "body.starts_at"),
+        ("+2y", "+2y1h", "body.starts_at"),  # beyond the one-year horizon
+        ("+1h", "+32d", "body.ends_at"),  # longer than the longest window
+        ("+1h", "9999-12-31T23:59:59-01:00", "body.ends_at"),
+    ],
+)
+def test_maintenance_windows_stay_within_the_horizon(client, callers, starts_at, ends_at, field):
+    build_site(client, callers)
+    now = utc_now()
+    relative = {
+        "+1h": now + timedelta(hours=1),
+        "+32d": now + timedelta(days=32),
+        "+2y": now + timedelta(days=730),
+        "+2y1h": now + timedelta(days=730, hours=1),
+    }
+
+    def when(text: str) -> str:
+        return relative[text].isoformat() if text in relative else text
+
+    r = client.post(
+        f"/epes/{EPE_ID}/maintenance",
+        json={"starts_at": when(starts_at), "ends_at": when(ends_at), "reason": "Bảo trì"},
+        headers=callers.epe(),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_maintenance_limits_are_settings():
+    settings = Settings(maintenance_max_ahead="P30D", maintenance_max_duration="PT12H")
+    assert settings.maintenance_max_ahead == timedelta(days=30)
+    assert settings.maintenance_max_duration == timedelta(hours=12)
+    with pytest.raises(ValidationError):
+        Settings(maintenance_max_duration="PT0S")
 
 
 def test_maintenance_window_marks_outage_planned_and_overrun_splits_it(client, callers, app):
@@ -396,3 +439,87 @@ def test_oversized_heartbeat_bodies_are_refused_early(client, callers, app):
     full = {"cameras": [{"camera": "C" * 32, "status": "no_recording"}] * (limit // 128)}
     response = client.post(url, json=full, headers=callers.epe())
     assert response.status_code == 202, response.text[:300]
+
+
+def probed(app, camera_id, result, at):
+    """Record one probe result for a camera the prober claimed at `at`."""
+    from registry.health.prober import record_results
+    from registry.types import table_of
+
+    health = table_of(CameraHealth)
+    with app.state.engine.begin() as conn:
+        conn.execute(
+            health.update()
+            .where(health.c.camera_id == camera_id)
+            .values(probe_enabled=True, probe_claimed_by="w")
+        )
+    record_results(
+        app.state.engine, worker="w", now=at, results={camera_id: result}, interval=60, retry=10
+    )
+
+
+REFUSED = ProbeResult(
+    False, "refused by the probe network policy: 10.0.0.5 is not in an allowed network", True
+)
+
+
+def test_a_refused_probe_is_a_state_of_its_own(client, callers, app):
+    # C01 is watched by probes only (no heartbeats): it goes offline by the probe, then the
+    # policy refuses its probes. Nothing tells it came back, so its outage stays open, but it
+    # is no longer "offline" either: customs cannot observe it.
+    build_site(client, callers)
+    c01 = cam_id(client, callers, "C01")
+    t0 = utc_now()
+    probed(app, c01, ProbeResult(False, "ONVIF: ConnectError"), t0)
+    assert tick(app, t0 + timedelta(seconds=GRACE + 1)).went_offline == [c01]
+    [outage] = outages(app)
+    probed(app, c01, REFUSED, t0 + timedelta(seconds=60))
+    tick(app, t0 + timedelta(seconds=61))
+    assert states(client, callers)["C01"] == ("probe_refused", None)
+    health = client.get(f"/epes/{EPE_ID}/health", headers=callers.officer()).json()["data"]
+    row = next(r for r in health if r["camera_number"] == "C01")
+    assert row["last_probe_status"] == "refused" and "not in an allowed" in row["last_probe_detail"]
+    [refused] = outbox(app, "registry.camera.probe_refused.v1")
+    assert refused["data"]["camera_id"] == c01 and refused["data"]["outage_id"] == outage.id
+    assert "not in an allowed network" in refused["data"]["reason"]
+    assert outages(app)[0].ended_at is None  # still down as far as anyone knows
+    assert validate_payloads(app) > 0
+    # the policy allows it again and it answers: the outage ends, with its came_back event
+    back_at = t0 + timedelta(seconds=120)
+    probed(app, c01, ProbeResult(True, "ONVIF GetSystemDateAndTime answered"), back_at)
+    assert tick(app, back_at + timedelta(seconds=1)).came_back == [c01]
+    assert states(client, callers)["C01"] == ("online", None)
+    assert outages(app)[0].ended_at == back_at
+    assert len(outbox(app, "registry.camera.came_back.v1")) == 1
+
+
+def test_an_online_camera_whose_probes_are_refused_is_not_offline(client, callers, app):
+    build_site(client, callers)
+    c02 = cam_id(client, callers, "C02")
+    t0 = utc_now()
+    probed(app, c02, ProbeResult(True, "RTSP OPTIONS 200"), t0)
+    assert tick(app, t0 + timedelta(seconds=1)).first_seen == [c02]
+    probed(app, c02, REFUSED, t0 + timedelta(seconds=60))
+    tick(app, t0 + timedelta(seconds=61))
+    assert states(client, callers)["C02"] == ("probe_refused", None)
+    [refused] = outbox(app, "registry.camera.probe_refused.v1")
+    assert refused["data"]["outage_id"] is None
+    assert outages(app) == []
+    # probes fail once allowed again: offline (a new outage), not stuck as refused
+    failed_at = t0 + timedelta(seconds=120)
+    probed(app, c02, ProbeResult(False, "RTSP: ConnectionRefusedError"), failed_at)
+    assert tick(app, failed_at + timedelta(seconds=GRACE + 1)).went_offline == [c02]
+    assert [o.cause for o in outages(app)] == ["unreachable"]
+
+
+def test_a_camera_with_heartbeats_is_judged_by_them_when_probes_are_refused(client, callers, app):
+    build_site(client, callers)
+    c03 = cam_id(client, callers, "C03")
+    t0 = utc_now()
+    beat(app, ALL_OK, t0)
+    tick(app, t0)
+    probed(app, c03, REFUSED, t0 + timedelta(seconds=1))
+    beat(app, ALL_OK, t0 + timedelta(seconds=30))
+    tick(app, t0 + timedelta(seconds=31))
+    assert states(client, callers)["C03"] == ("online", None)
+    assert outbox(app, "registry.camera.probe_refused.v1") == []

@@ -19,11 +19,23 @@ from registry.health.detector import Thresholds, run_tick
 from registry.health.models import CameraHealth
 from registry.health.probe_policy import ProbePolicy
 from registry.health.prober import Prober, probe_camera, probe_onvif, probe_rtsp
-from registry.testing import EPE_ID, build_site
+from registry.testing import EPE_ID, build_site, registry_settings
 
 #: The fake cameras listen on 127.0.0.1 at a random port: allowed only here.
 LOOPBACK = ProbePolicy.build(allowed=["127.0.0.1/32"], denied=[], ports=[(1024, 65535)])
 DEFAULT = ProbePolicy.build()
+
+
+@pytest.fixture
+def settings(database):
+    """The app allows the fake cameras too: probed URLs are checked when a camera is saved."""
+    return registry_settings(
+        database,
+        probe_allowed_networks="127.0.0.1/32",
+        probe_denied_networks="",
+        probe_allowed_ports="1-65535",
+    )
+
 
 ONVIF_ANSWER = (
     '<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'

@@ -12,7 +12,7 @@ from sqlmodel import Field
 
 from incidents.db import IncidentsModel, UtcDateTime, append_only
 from incidents.incident.models import ChannelType, IncidentKind
-from incidents.schemas import Instant, ShortText, Text
+from incidents.schemas import Instant, Phone, ShortText, Text
 from servicekit.inputs import InputModel
 
 
@@ -79,13 +79,19 @@ class Technician(InputModel):
     """Field 5: contact of the enterprise's technician."""
 
     name: ShortText
-    phone: Annotated[
-        str, PydanticField(min_length=3, max_length=30, pattern=r"^\+?[0-9 ().-]{3,30}$")
-    ]
+    phone: Phone
     email: Annotated[
         str | None,
         PydanticField(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
     ] = None
+
+
+class TechnicianPublic(BaseModel):
+    """Field 5 as filed (notices filed before a rule tightened are still shown)."""
+
+    name: str
+    phone: str
+    email: str | None = None
 
 
 class NoticeContent(InputModel):
@@ -161,7 +167,7 @@ class NoticePublic(BaseModel):
     description: str
     effects: str
     estimated_restoration_at: datetime
-    technician: Technician
+    technician: TechnicianPublic
     document_number: str | None
     place: str | None
     signatory_name: str | None

@@ -18,7 +18,7 @@ from incidents.notices.pdf import CameraLine, render_notice_pdf
 from incidents.projection.models import Camera, Enterprise
 from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.db import SessionDep
-from servicekit.errors import NotFound
+from servicekit.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/notices", tags=["notices"])
 
@@ -78,6 +78,7 @@ def file_notice(
 ) -> NoticePublic:
     """File the Appendix II notice of interruption for the caller's own EPE."""
     ensure_own_epe(principal, body.epe_id)
+    service.serialise_filings(session, epe_id=body.epe_id)
     notice = service.replay(session, epe_id=body.epe_id, key=idempotency_key, body=body)
     if notice is not None:
         response.headers["Idempotent-Replayed"] = "true"
@@ -88,11 +89,12 @@ def file_notice(
             )
             session.commit()
         except IntegrityError:
-            # A concurrent retry with the same key committed first: answer with its notice.
+            # Filings of one EPE are serialised, so this is a writer that bypassed that order:
+            # answer with the notice a same-key request filed, or a conflict; never a 500.
             session.rollback()
             notice = service.replay(session, epe_id=body.epe_id, key=idempotency_key, body=body)
             if notice is None:
-                raise
+                raise Conflict("a concurrent filing changed this EPE's incidents; retry") from None
             response.headers["Idempotent-Replayed"] = "true"
     response.headers["ETag"] = notice_etag(notice)
     response.headers["Location"] = f"notices/{notice.id}"

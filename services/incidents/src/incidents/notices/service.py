@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from incidents.access import Actor
@@ -40,10 +41,24 @@ from incidents.notices.models import (
     NoticeCreate,
     NoticePublic,
     NoticeRevision,
-    Technician,
+    TechnicianPublic,
 )
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, NotFound, Problem, field_error
+
+
+def serialise_filings(session: Session, *, epe_id: str) -> None:
+    """Make concurrent filings of one EPE run one after another, so that a filing sees the
+    incident the previous one linked or opened (409) instead of duplicating it.
+
+    A no-op UPDATE of the EPE's row holds its row lock on PostgreSQL and SQLite's write lock
+    until the transaction ends; SELECT ... FOR UPDATE would not order SQLite's reads.
+    """
+    session.execute(
+        update(Enterprise)
+        .where(col(Enterprise.epe_id) == epe_id)
+        .values(last_event_at=col(Enterprise.last_event_at))  # not the key: FK checks go on
+    )
 
 
 def fingerprint(body: NoticeCreate) -> str:
@@ -88,7 +103,11 @@ def _already_notified(session: Session, *, body: NoticeContent, epe_id: str) -> 
         col(Incident.id).in_(notified),
     )
     if body.kind is IncidentKind.TRANSMISSION_CHANNEL:
-        query = query.where(Incident.kind == IncidentKind.TRANSMISSION_CHANNEL.value)
+        # only the same channel: an EPE with an Internet line and a separate line can lose each
+        channel = body.channel.value if body.channel else None
+        query = query.where(
+            Incident.kind == IncidentKind.TRANSMISSION_CHANNEL.value, Incident.channel == channel
+        )
     else:
         shared = select(IncidentCamera.incident_id).where(
             col(IncidentCamera.camera_id).in_(body.camera_ids)
@@ -313,7 +332,7 @@ def to_public(session: Session, notice: Notice) -> NoticePublic:
         description=rev.description,
         effects=rev.effects,
         estimated_restoration_at=rev.estimated_restoration_at,
-        technician=Technician(
+        technician=TechnicianPublic(
             name=rev.technician_name, phone=rev.technician_phone, email=rev.technician_email
         ),
         document_number=rev.document_number,

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from registry.cameras import service
 from registry.cameras.models import CameraCreate, CameraPublic, CameraUpdate, PositionKind
 from registry.common import Page, decode_cursor, page_of
 from registry.permissions import managed_epe, readable_epe
+from registry.settings import Settings
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 
 router = APIRouter(prefix="/epes/{epe_id}/cameras", tags=["cameras"])
 
 
+def probe_refusal(request: Request) -> service.ProbeRefusal:
+    """The probe network policy's check of a URL, as the prober will apply it."""
+    settings: Settings = request.app.state.settings
+    return partial(settings.probe_policy().refusal_of, wait=settings.probe_save_resolve_wait)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CameraPublic)
 def add_camera(
-    epe_id: str, data: CameraCreate, session: SessionDep, principal: CurrentPrincipal
+    epe_id: str,
+    data: CameraCreate,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
 ) -> CameraPublic:
-    """Declare a camera (no credentials in its URLs: those go to the access vault)."""
+    """Declare a camera (no credentials in its URLs: those go to the access vault; a probed
+    URL must pass the probe network policy)."""
     epe = managed_epe(session, principal, epe_id)
-    camera = service.add_camera(session, epe=epe, data=data)
+    camera = service.add_camera(session, epe=epe, data=data, refusal_of=probe_refusal(request))
     session.commit()
     return service.to_public(camera, service.camera_state(session, camera.id))
 
@@ -67,13 +80,16 @@ def update_camera(
     epe_id: str,
     camera_id: str,
     data: CameraUpdate,
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> CameraPublic:
     """Change a camera's position, addresses, specs or capabilities."""
     epe = managed_epe(session, principal, epe_id)
     camera = service.get_camera(session, epe_id=epe.id, camera_id=camera_id)
-    camera = service.update_camera(session, epe=epe, camera=camera, data=data)
+    camera = service.update_camera(
+        session, epe=epe, camera=camera, data=data, refusal_of=probe_refusal(request)
+    )
     session.commit()
     return service.to_public(camera, service.camera_state(session, camera.id))
 

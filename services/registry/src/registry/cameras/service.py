@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -111,7 +112,41 @@ def get_camera(session: Session, *, epe_id: str, camera_id: str) -> Camera:
     return camera
 
 
-def add_camera(session: Session, *, epe: Epe, data: CameraCreate) -> Camera:
+ProbeRefusal = Callable[[str], str | None]
+"""Why the probe network policy would refuse a URL (None: it may be probed)."""
+
+
+def check_probed_url(
+    *,
+    probing: bool,
+    onvif_url: str | None,
+    stream_url: str | None,
+    sent: set[str],
+    refusal_of: ProbeRefusal,
+) -> None:
+    """A camera customs probes must have a URL the probe network policy allows (the one the
+    prober uses: ONVIF, else an RTSP or HTTP stream); the error names the field sent."""
+    if not probing:
+        return
+    if onvif_url:
+        name, url = "onvif_url", onvif_url
+    elif stream_url and stream_url.split(":", 1)[0].lower() in {"rtsp", "http", "https"}:
+        name, url = "stream_url", stream_url
+    else:
+        return
+    reason = refusal_of(url)
+    if reason is None:
+        return
+    if name in sent:
+        raise field_error(f"body.{name}", f"the probe network policy refuses it: {reason}")
+    raise field_error(
+        "body.probe_enabled", f"the probe network policy refuses the {name} on file: {reason}"
+    )
+
+
+def add_camera(
+    session: Session, *, epe: Epe, data: CameraCreate, refusal_of: ProbeRefusal
+) -> Camera:
     """Declare a camera, start watching its health, re-run the coverage check."""
     area = _check_area(session, epe, data.position_kind, data.area_id)
     storage = storage_kind_of(session, area) if area else None
@@ -148,6 +183,13 @@ def add_camera(session: Session, *, epe: Epe, data: CameraCreate) -> Camera:
     )
     if data.probe_enabled and not (data.onvif_url or data.stream_url):
         raise field_error("body.probe_enabled", "probing needs an onvif_url or a stream_url")
+    check_probed_url(
+        probing=data.probe_enabled,
+        onvif_url=data.onvif_url,
+        stream_url=data.stream_url,
+        sent={"onvif_url", "stream_url"},
+        refusal_of=refusal_of,
+    )
     session.add(camera)
     session.flush()
     session.add(
@@ -167,7 +209,9 @@ def add_camera(session: Session, *, epe: Epe, data: CameraCreate) -> Camera:
     return camera
 
 
-def update_camera(session: Session, *, epe: Epe, camera: Camera, data: CameraUpdate) -> Camera:
+def update_camera(
+    session: Session, *, epe: Epe, camera: Camera, data: CameraUpdate, refusal_of: ProbeRefusal
+) -> Camera:
     """Change a camera's declaration; records `registry.camera.changed.v1` when anything did."""
     changes = data.model_dump(exclude_unset=True)
     for name in ("position_kind", "specs", "capabilities", "probe_enabled"):
@@ -196,6 +240,13 @@ def update_camera(session: Session, *, epe: Epe, camera: Camera, data: CameraUpd
         values.get("onvif_url", camera.onvif_url) or values.get("stream_url", camera.stream_url)
     ):
         raise field_error("body.probe_enabled", "probing needs an onvif_url or a stream_url")
+    check_probed_url(
+        probing=probing,
+        onvif_url=values.get("onvif_url", camera.onvif_url),
+        stream_url=values.get("stream_url", camera.stream_url),
+        sent=set(changes),
+        refusal_of=refusal_of,
+    )
     changed = sorted(name for name, value in values.items() if getattr(camera, name) != value)
     if not changed:
         return camera

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import tempfile
+import unicodedata
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +39,14 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
 SPOOL_IN_MEMORY = 1024 * 1024
+Version = Annotated[
+    str,
+    Path(
+        pattern=r"^(?:latest|[0-9]{1,9})$",
+        description="A version number (ASCII digits) or `latest` for the newest",
+    ),
+]
+_NOT_TOKEN = re.compile(r"[^A-Za-z0-9.-]+")
 
 
 def store_of(request: Request) -> DiagramStore:
@@ -45,6 +56,32 @@ def store_of(request: Request) -> DiagramStore:
         store = DiagramStore(request.app.state.settings)
         request.app.state.diagram_store = store
     return store
+
+
+def _ascii_token(text: str) -> str:
+    """`text` with Vietnamese marks dropped and anything else unsafe in a header turned to _."""
+    folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = folded.encode("ascii", "ignore").decode()
+    return _NOT_TOKEN.sub("_", plain).strip("_.-")
+
+
+def content_disposition(name: str, default: str) -> str:
+    """An attachment header for any stored name (RFC 6266): an ASCII `filename` for old clients
+    and, when the name is not plain ASCII, its UTF-8 form in `filename*` (RFC 5987)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    fallback_stem = _ascii_token(stem)
+    fallback_ext = _ascii_token(extension)
+    fallback = (
+        f"{fallback_stem}.{fallback_ext}" if fallback_stem and fallback_ext else fallback_stem
+    )
+    if not fallback_stem:
+        fallback = default
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
 
 
 def _public(row: DiagramVersion) -> DiagramPublic:
@@ -94,7 +131,7 @@ async def upload_diagram(
     settings: Settings = request.app.state.settings
     limit = settings.diagram_max_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "Content Too Large", f"a diagram is at most {limit} bytes")
     digest = hashlib.sha256()
     size = 0
@@ -180,10 +217,8 @@ def _version(session: SessionDep, epe_id: str, version: str) -> DiagramVersion:
     query = select(DiagramVersion).where(col(DiagramVersion.epe_id) == epe_id)
     if version == "latest":
         query = query.order_by(col(DiagramVersion.version).desc()).limit(1)
-    elif version.isdigit() and len(version) < 10:
+    else:  # ASCII digits, checked by the Version path parameter
         query = query.where(col(DiagramVersion.version) == int(version))
-    else:
-        raise field_error("path.version", "a version number or `latest`")
     row: DiagramVersion | None = session.execute(query).scalar_one_or_none()
     if row is None:
         raise NotFound("diagram version")
@@ -192,7 +227,7 @@ def _version(session: SessionDep, epe_id: str, version: str) -> DiagramVersion:
 
 @router.get("/{version}", response_model=DiagramPublic)
 def get_diagram(
-    epe_id: str, version: str, session: SessionDep, principal: CurrentPrincipal
+    epe_id: str, version: Version, session: SessionDep, principal: CurrentPrincipal
 ) -> DiagramPublic:
     """Metadata of one version (`latest` for the newest)."""
     epe = readable_epe(session, principal, epe_id)
@@ -205,13 +240,16 @@ def get_diagram(
     responses={200: {"content": {t: {} for t in SIGNATURES}}},
 )
 def download_diagram(
-    epe_id: str, version: str, request: Request, session: SessionDep, principal: CurrentPrincipal
+    epe_id: str,
+    version: Version,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
 ) -> StreamingResponse:
     """Download one version's file, streamed from object storage."""
     epe = readable_epe(session, principal, epe_id)
     row = _version(session, epe.id, version)
-    name = row.filename or f"diagram-v{row.version}.{EXTENSIONS.get(row.content_type, 'bin')}"
-    safe = "".join(ch for ch in name if ch.isalnum() or ch in "._-") or "diagram"
+    default = f"diagram-v{row.version}.{EXTENSIONS.get(row.content_type, 'bin')}"
     try:
         body = store_of(request).open(row.object_key)
     except STORAGE_ERRORS as exc:
@@ -221,7 +259,7 @@ def download_diagram(
         media_type=row.content_type,
         headers={
             "Content-Length": str(row.size),
-            "Content-Disposition": f'attachment; filename="{safe}"',
+            "Content-Disposition": content_disposition(row.filename or default, default),
             "ETag": f'"{row.sha256}"',
         },
     )

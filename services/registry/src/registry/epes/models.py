@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import phonenumbers
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlmodel import Field as SQLField
 
@@ -18,7 +18,6 @@ from servicekit.inputs import InputModel
 from servicekit.units import UNIT_MAX_LENGTH, UNIT_PATTERN
 
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-_PHONE_DIGITS = re.compile(r"^(?:\+84|84|0)(\d{8,10})$")
 
 
 def _tax_code(value: str) -> str:
@@ -29,11 +28,19 @@ def _tax_code(value: str) -> str:
 
 
 def _phone(value: str) -> str:
-    compact = re.sub(r"[\s.()-]", "", value)
-    match = _PHONE_DIGITS.match(compact)
-    if match is None:
-        raise ValueError("a Vietnamese phone number: 0 or +84 followed by 8 to 10 digits")
-    return "+84" + match.group(1).lstrip("0")
+    """A Vietnamese number customs can dial, in E.164 (libphonenumber knows the numbering plan)."""
+    message = "a Vietnamese phone number, e.g. 0912 345 678 or +84 24 3825 1234"
+    try:
+        number = phonenumbers.parse(value, "VN")
+    except phonenumbers.NumberParseException:
+        raise ValueError(message) from None
+    if (
+        number.extension
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != "VN"
+    ):
+        raise ValueError(message)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 TaxCode = Annotated[
@@ -67,6 +74,15 @@ class Contact(InputModel):
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = (
         None
     )
+
+
+class ContactPublic(BaseModel):
+    """A contact as stored (one saved before a rule tightened is still shown)."""
+
+    name: str
+    role: str | None = None
+    phone: str
+    email: str | None = None
 
 
 class Epe(RegistryModel, table=True):
@@ -140,7 +156,7 @@ class EpePublic(BaseModel):
     tax_code: str
     unit: str
     status: EpeStatus
-    contacts: list[Contact]
+    contacts: list[ContactPublic]
     investment_certificate_date: date
     cameras_operating_at_effective_date: bool
     exemption: ExemptionPublic

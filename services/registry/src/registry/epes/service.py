@@ -14,6 +14,7 @@ from registry.epes.events import EpeRegistered, EpeUpdated
 from registry.epes.exemption import ExemptionCategory, compute_exemption
 from registry.epes.models import (
     Contact,
+    ContactPublic,
     Epe,
     EpeCreate,
     EpePublic,
@@ -176,7 +177,7 @@ def to_public(epe: Epe, open_gaps: int) -> EpePublic:
         tax_code=epe.tax_code,
         unit=epe.unit,
         status=EpeStatus(epe.status),
-        contacts=[Contact.model_validate(c) for c in epe.contacts],
+        contacts=[ContactPublic.model_validate(c) for c in epe.contacts],
         investment_certificate_date=epe.investment_certificate_date,
         cameras_operating_at_effective_date=epe.cameras_operating_at_effective_date,
         exemption=ExemptionPublic(

@@ -22,7 +22,7 @@ from registry.cameras.models import Camera
 from registry.common import new_id
 from registry.coverage.service import refresh_coverage
 from registry.epes.models import Epe
-from registry.health.events import CameraCameBack, CameraWentOffline
+from registry.health.events import CameraCameBack, CameraProbeRefused, CameraWentOffline
 from registry.health.models import (
     CameraHealth,
     CameraState,
@@ -30,6 +30,7 @@ from registry.health.models import (
     Outage,
     OutageCause,
 )
+from registry.health.prober import REFUSED
 from registry.types import table_of
 from servicekit.events import EventPayload, add_events
 
@@ -37,10 +38,11 @@ log = logging.getLogger(__name__)
 
 H = table_of(CameraHealth)
 OUT = table_of(Outage)
-OFFLINE, ONLINE, UNKNOWN = (
+OFFLINE, ONLINE, UNKNOWN, PROBE_REFUSED = (
     CameraState.OFFLINE.value,
     CameraState.ONLINE.value,
     CameraState.UNKNOWN.value,
+    CameraState.PROBE_REFUSED.value,
 )
 
 
@@ -60,6 +62,7 @@ class TickResult:
     went_offline: list[str] = field(default_factory=list)
     came_back: list[str] = field(default_factory=list)
     first_seen: list[str] = field(default_factory=list)
+    probe_refused: list[str] = field(default_factory=list)
     overran: list[str] = field(default_factory=list)
 
 
@@ -160,9 +163,14 @@ def go_offline(session: Session, now: datetime, t: Thresholds) -> list[str]:
         return []
     facts = _camera_facts(session, [r.camera_id for r in rows])
     windows = _windows(session, [r.epe_id for r in rows], min(r.state_since for r in rows))
+    # A camera whose probes were refused while it was offline still has its outage open: that
+    # outage goes on (no second outage, no second event).
+    still_open = set(_open_outages(session, [r.camera_id for r in rows]))
     outages: list[dict[str, Any]] = []
     events: list[tuple[EventPayload, str | None]] = []
     for r in rows:
+        if r.camera_id in still_open:
+            continue
         window = planned_window(
             windows, epe_id=r.epe_id, camera_number=r.camera_number, at=r.state_since
         )
@@ -195,7 +203,8 @@ def go_offline(session: Session, now: datetime, t: Thresholds) -> list[str]:
                     r.camera_id,
                 )
             )
-    session.execute(insert(OUT), outages)
+    if outages:
+        session.execute(insert(OUT), outages)
     _mark_monitored(session, {r.camera_id: r.state_since for r in rows})
     add_events(session, events)
     refresh_coverage(session, {r.epe_id for r in rows}, now=now)
@@ -208,7 +217,7 @@ def come_back(session: Session, now: datetime, t: Thresholds) -> list[str]:
     hb_recovered = and_(H.c.hb_ok_since.is_not(None), H.c.hb_ok_since > H.c.state_since)
     probe_recovered = and_(H.c.probe_ok_since.is_not(None), H.c.probe_ok_since > H.c.state_since)
     condition = and_(
-        H.c.state == OFFLINE,
+        H.c.state.in_([OFFLINE, PROBE_REFUSED]),
         H.c.hb_fault_since.is_(None),
         H.c.probe_fault_since.is_(None),
         or_(H.c.hb_at.is_(None), H.c.hb_at >= cut_silence),
@@ -269,6 +278,7 @@ def come_back(session: Session, now: datetime, t: Thresholds) -> list[str]:
             )
         )
     add_events(session, events)
+    _mark_monitored(session, ended)  # a camera refused from the start is first seen here
     refresh_coverage(session, set(epe_of.values()), now=now)
     return list(ended)
 
@@ -293,6 +303,57 @@ def first_seen(session: Session, now: datetime, t: Thresholds) -> list[str]:
         _mark_monitored(session, {r.camera_id: now for r in rows})
         refresh_coverage(session, {r.epe_id for r in rows}, now=now)
     return [r.camera_id for r in rows]
+
+
+def refuse_probes(session: Session, now: datetime, t: Thresholds) -> list[str]:
+    """Cameras watched by probes alone whose probes the policy refuses: `probe_refused`.
+
+    Heartbeats, when a camera has them, keep judging it. An open outage stays open.
+    """
+    condition = and_(
+        H.c.state != PROBE_REFUSED,
+        H.c.probe_enabled.is_(True),
+        H.c.probe_status == REFUSED,
+        H.c.hb_at.is_(None),
+    )
+    rows = session.execute(
+        update(H)
+        .where(H.c.camera_id.in_(_candidates(condition, t.batch)), condition)
+        .values(state=PROBE_REFUSED, state_since=H.c.probe_at, offline_cause=None)
+        .returning(H.c.camera_id, H.c.epe_id, H.c.state_since, H.c.probe_detail)
+    ).all()
+    if not rows:
+        return []
+    facts = _camera_facts(session, [r.camera_id for r in rows])
+    open_outage = _open_outages(session, [r.camera_id for r in rows])
+    events: list[tuple[EventPayload, str | None]] = []
+    for r in rows:
+        fact = facts.get(r.camera_id)
+        if fact is not None:
+            events.append(
+                (
+                    CameraProbeRefused(
+                        **_ref(fact, r.epe_id, r.camera_id),
+                        reason=r.probe_detail or "",
+                        since=r.state_since,
+                        outage_id=open_outage.get(r.camera_id),
+                    ),
+                    r.camera_id,
+                )
+            )
+    add_events(session, events)
+    refresh_coverage(session, {r.epe_id for r in rows}, now=now)
+    return [r.camera_id for r in rows]
+
+
+def _open_outages(session: Session, camera_ids: Sequence[str]) -> dict[str, str]:
+    """camera id -> id of its open outage, for those that have one."""
+    found = session.execute(
+        select(OUT.c.camera_id, OUT.c.id).where(
+            OUT.c.camera_id.in_(list(camera_ids)), OUT.c.ended_at.is_(None)
+        )
+    ).all()
+    return {row.camera_id: row.id for row in found}
 
 
 def _mark_monitored(session: Session, since: dict[str, datetime]) -> None:
@@ -371,6 +432,7 @@ def run_tick(engine: Engine, *, now: datetime, thresholds: Thresholds) -> TickRe
         (go_offline, result.went_offline),
         (come_back, result.came_back),
         (first_seen, result.first_seen),
+        (refuse_probes, result.probe_refused),
     )
     for step, sink in steps:
         while True:

@@ -36,3 +36,15 @@ class CameraCameBack(CameraRef):
     ended_at: datetime
     duration_seconds: float
     planned: bool
+
+
+class CameraProbeRefused(CameraRef):
+    """Customs can no longer observe a camera watched by probes alone: the probe network
+    policy refuses its probes (state `probe_refused`; neither online nor a new outage)."""
+
+    event_type: ClassVar[str] = "registry.camera.probe_refused.v1"
+    reason: str = Field(description="why the policy refuses the probe (addresses, ports)")
+    since: datetime = Field(description="the first refused probe")
+    outage_id: str | None = Field(
+        description="the outage still open (the camera was offline before), if any"
+    )

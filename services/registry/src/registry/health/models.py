@@ -26,6 +26,9 @@ class CameraState(StrEnum):
     UNKNOWN = "unknown"  # never reported yet
     ONLINE = "online"
     OFFLINE = "offline"
+    # Watched by probes alone, and the probe network policy refuses them: customs cannot
+    # observe the camera (an outage open before stays open: nothing shows it came back).
+    PROBE_REFUSED = "probe_refused"
 
 
 class ReportedStatus(StrEnum):

@@ -23,7 +23,9 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,6 +57,9 @@ DEFAULT_DENIED_NETWORKS: tuple[str, ...] = (
 DEFAULT_ALLOWED_PORTS: tuple[int, ...] = (80, 443, 554, 2020, 8000, 8080, 8443, 8554, 8899)
 
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+#: The port the prober connects to when a URL names none.
+DEFAULT_PORTS = {"http": 80, "https": 443, "rtsp": 554}
 
 
 class ProbeRefused(Exception):
@@ -154,6 +159,26 @@ class ProbePolicy:
                     refusal = f"the name {host} resolves to {address}; {refusal}"
                 raise ProbeRefused(refusal)
 
+    def refusal_of(self, url: str, *, wait: float) -> str | None:
+        """Why the prober would refuse `url`, checked when a camera is saved; None if it may.
+
+        The host name is resolved within `wait` seconds. A name that does not resolve then
+        passes: the registry may not resolve an EPE's names on a closed network, and the
+        prober checks every probe again anyway.
+        """
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+        host = parts.hostname or ""
+        literal = ip_literal(host)
+        addresses = [literal] if literal is not None else resolve_within(host, port, wait)
+        if not addresses:
+            return self.port_refusal(port)
+        try:
+            self.check(host, port, addresses)
+        except ProbeRefused as exc:
+            return exc.reason
+        return None
+
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
         """Resolve `host` once and check every address; the checked addresses to connect to.
 
@@ -185,3 +210,23 @@ def ip_literal(host: str) -> IPAddress | None:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
+
+
+def resolve_within(host: str, port: int, wait: float) -> list[IPAddress]:
+    """The addresses `host` resolves to, or [] when it does not within `wait` seconds."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(
+        socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    try:
+        infos = future.result(timeout=wait)
+    except (OSError, UnicodeError, TimeoutError):
+        return []
+    finally:
+        pool.shutdown(wait=False)  # a resolver stuck past `wait` ends on its own
+    addresses: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]))
+        if address not in addresses:
+            addresses.append(address)
+    return addresses

@@ -158,6 +158,8 @@ def declare_maintenance(
         data=data,
         author=principal.subject,
         min_notice=settings.maintenance_min_notice,
+        max_ahead=settings.maintenance_max_ahead,
+        max_duration=settings.maintenance_max_duration,
     )
     session.commit()
     return service.maintenance_public(window)

@@ -27,8 +27,22 @@ from registry.health.models import (
 from servicekit.errors import Conflict, NotFound, field_error
 
 
+def _span(value: timedelta) -> str:
+    """A duration as a person reads it in an error message."""
+    if value % timedelta(days=1) == timedelta(0):
+        return f"{value.days} days"
+    return f"{value.total_seconds() / 3600:g} hours"
+
+
 def declare_maintenance(
-    session: Session, *, epe: Epe, data: MaintenanceCreate, author: str, min_notice: float
+    session: Session,
+    *,
+    epe: Epe,
+    data: MaintenanceCreate,
+    author: str,
+    min_notice: float,
+    max_ahead: timedelta,
+    max_duration: timedelta,
 ) -> MaintenanceWindow:
     """Record a planned maintenance window; it must be declared before it starts."""
     now = utc_now()
@@ -42,8 +56,14 @@ def declare_maintenance(
             "maintenance is declared in advance"
             + (f" (at least {min_notice:.0f} s ahead)" if min_notice else ""),
         )
-    if data.ends_at - data.starts_at > timedelta(days=31):
-        raise field_error("body.ends_at", "a maintenance window lasts at most 31 days")
+    if data.starts_at > now + max_ahead:
+        raise field_error(
+            "body.starts_at", f"a maintenance window starts at most {_span(max_ahead)} ahead"
+        )
+    if data.ends_at - data.starts_at > max_duration:
+        raise field_error(
+            "body.ends_at", f"a maintenance window lasts at most {_span(max_duration)}"
+        )
     numbers = sorted(set(data.camera_numbers)) if data.camera_numbers is not None else None
     if numbers:
         known = set(
