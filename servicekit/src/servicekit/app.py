@@ -22,6 +22,7 @@ from servicekit.db import make_engine
 from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
 from servicekit.logging import configure_logging
+from servicekit.openapi import install_openapi
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
     instrument_app,
@@ -97,10 +98,6 @@ def create_service_app(
         version=spec.version,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
-        responses={
-            401: {"description": "No or invalid access token (problem+json)"},
-            403: {"description": "The caller may not do this (problem+json)"},
-        },
     )
     app.state.settings = settings
     app.state.spec = spec
@@ -120,6 +117,7 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(get_principal)])
     app.include_router(health_router())
+    install_openapi(app, protected=spec.routers, public=spec.public_routers)
     return app
 
 
