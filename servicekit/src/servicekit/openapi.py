@@ -42,7 +42,7 @@ class ProblemDocument(BaseModel):
 
     type: str = Field(description="URI naming the kind of problem")
     title: str
-    status: int = Field(ge=400, le=599)
+    status: int
     detail: str | None = None
     instance: str | None = Field(default=None, description="the request path")
     errors: list[FieldError] | None = Field(default=None, description="the fields at fault")

@@ -46,7 +46,8 @@ IfMatch = Annotated[
     Header(alias="If-Match", max_length=500, description="ETag of the version read (optional)"),
 ]
 PRECONDITIONS: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match does not match the current version"}
+    409: {"description": "the incident is not in a state that allows this step"},
+    412: {"description": "If-Match does not match the current version"},
 }
 
 
@@ -258,6 +259,7 @@ def file_extension(
     "/{incident_id}/assignments",
     response_model=IncidentPublic,
     dependencies=[HeadOnly],
+    responses={409: {"description": "the incident is not in a state that allows this step"}},
 )
 def assign_officer(
     incident_id: str,

@@ -16,7 +16,12 @@ from servicekit.db import SessionDep
 router = APIRouter(prefix="/epes/{epe_id}/cameras", tags=["cameras"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CameraPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CameraPublic,
+    responses={409: {"description": "a camera with this number exists"}},
+)
 def add_camera(
     epe_id: str, data: CameraCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> CameraPublic:
