@@ -133,8 +133,12 @@ def _redirect_error(redirect_uri: str, error: str, description: str, state: str 
 @public.get(
     "/oauth/authorize",
     status_code=302,
+    response_class=RedirectResponse,
     responses={
-        302: {"description": "back to redirect_uri with code (or error) and state"},
+        302: {
+            "description": "back to redirect_uri with code (or error) and state",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
         400: {"description": "no valid client or redirect URI to send the error back to"},
     },
 )
