@@ -6,14 +6,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from access.audit import service as audit
 from access.audit.models import AuditPage, AuditRecordPublic, ChainVerification, CorrectionCreate
 from access.context import request_audit_context
-from access.pagination import CursorQuery, LimitQuery, decode_int_cursor, next_cursor
+from access.pagination import (
+    MAX_INT_KEY,
+    CursorQuery,
+    LimitQuery,
+    decode_int_cursor,
+    next_cursor,
+)
 from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
@@ -132,7 +138,7 @@ def verify(
     "/audit/records/{seq}/corrections", status_code=201, dependencies=[requires(*CORRECT_AUDIT)]
 )
 def correct(
-    seq: int,
+    seq: Annotated[int, Path(ge=1, le=MAX_INT_KEY)],
     body: CorrectionCreate,
     principal: CurrentPrincipal,
     request: Request,
