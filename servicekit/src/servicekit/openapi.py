@@ -162,7 +162,8 @@ def install_openapi(
         document = generate()
         for path, item in document.get("paths", {}).items():
             for method, operation in item.items():
-                declare_problems(operation, authenticated=(path, method) in authenticated)
+                if isinstance(operation, dict) and "responses" in operation:
+                    declare_problems(operation, authenticated=(path, method) in authenticated)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.pop("HTTPValidationError", None)
         if REF + "ValidationError" not in json.dumps(document):
