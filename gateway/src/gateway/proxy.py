@@ -34,6 +34,7 @@ from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
+from gateway.openapi import through_gateway
 from gateway.ratelimit import RateLimits
 from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from servicekit.auth import unauthorized
@@ -634,7 +635,7 @@ class Proxy:
             pump.result()
 
     async def _rewrite_openapi(self, response: aiohttp.ClientResponse, upstream: Upstream) -> bytes:
-        """The service's OpenAPI with `servers` set to its gateway prefix (for Try it out)."""
+        """The service's OpenAPI with its gateway prefix as server and the gateway's problems."""
         raw = await response.content.read(self.settings.openapi_max_bytes + 1)
         if len(raw) > self.settings.openapi_max_bytes:
             raise aiohttp.ClientPayloadError("openapi.json exceeds openapi_max_bytes")
@@ -643,7 +644,7 @@ class Proxy:
         except ValueError as exc:
             raise aiohttp.ClientPayloadError("openapi.json is not JSON") from exc
         if isinstance(document, dict):
-            document["servers"] = [{"url": upstream.prefix}]
+            through_gateway(document, upstream.prefix)
         return json.dumps(document, separators=(",", ":")).encode()
 
     # -- responses made by the gateway -----------------------------------------------------

@@ -24,6 +24,7 @@ from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
 from servicekit.inputs import clean_url
 from servicekit.logging import configure_logging
+from servicekit.openapi import install_openapi
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
     instrument_app,
@@ -103,10 +104,6 @@ def create_service_app(
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         dependencies=[Depends(clean_url)],
-        responses={
-            401: {"description": "No or invalid access token (problem+json)"},
-            403: {"description": "The caller may not do this (problem+json)"},
-        },
     )
     app.state.settings = settings
     app.state.spec = spec
@@ -129,6 +126,7 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(get_principal)])
     app.include_router(health_router())
+    install_openapi(app, protected=spec.routers, public=spec.public_routers)
     return app
 
 

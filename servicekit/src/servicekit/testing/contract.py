@@ -1,7 +1,9 @@
 """Schemathesis against a service app in-process: every generated request, as several callers.
 
 Each service's contract test builds its app on a fresh database and calls `check_case` for
-every case; a response of 500 or more fails the test. Bad input must become a 4xx problem.
+every case; a response of 500 or more fails the test (bad input must become a 4xx problem), and
+so does any status code, media type or body the OpenAPI document does not declare: integrators
+generate their clients from it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ from typing import Any
 
 import schemathesis
 from fastapi import FastAPI
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import CheckFunction, not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from servicekit.auth import Role
 from servicekit.testing.tokens import TokenFactory
@@ -40,7 +47,15 @@ def schema_for(app: FastAPI) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
+CHECKS: list[CheckFunction] = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
 def check_case(case: Any, headers_list: list[dict[str, str]]) -> None:
-    """Send the case once per caller; no answer may be a server error."""
+    """Send the case once per caller; every answer must be declared and no server error."""
     for headers in headers_list:
-        case.call_and_validate(headers=headers, checks=[not_a_server_error])
+        case.call_and_validate(headers=headers, checks=CHECKS)

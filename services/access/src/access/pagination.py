@@ -15,6 +15,9 @@ CursorQuery = Annotated[
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="page size")]
 
+MAX_INT_KEY = 2**31 - 1
+"""The largest integer key a column holds (INTEGER on PostgreSQL): larger ones are refused."""
+
 
 def encode_cursor(value: str | int) -> str:
     """An opaque cursor for the last key of a page."""
@@ -38,9 +41,12 @@ def decode_int_cursor(cursor: str | None) -> int:
     if raw is None:
         return 0
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise field_error("query.cursor", "is not a cursor this service issued") from exc
+    if not 0 <= value <= MAX_INT_KEY:
+        raise field_error("query.cursor", "is not a cursor this service issued")
+    return value
 
 
 def next_cursor(keys: list[str] | list[int], limit: int) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from access.audit import service as audit
 from access.context import AuditContext
+from access.pagination import encode_cursor
 
 
 def test_chain_verifies_and_records_carry_request_ids(client, flows, world):
@@ -97,6 +98,18 @@ def test_corrections_are_new_records(client, flows, world):
     unchanged = client.get("/audit/records", params={"limit": 1}, headers=auditor).json()["data"][0]
     assert unchanged == original
     assert client.get("/audit/verify", headers=auditor).json()["ok"] is True
+
+
+def test_sequence_numbers_beyond_the_column_are_refused_naming_the_field(client, flows):
+    auditor = flows.officer_headers("auditor")
+    body = {"reason": "a record that cannot exist", "details": {}}
+    beyond = client.post(f"/audit/records/{2**31}/corrections", json=body, headers=auditor)
+    cursor = encode_cursor(2**64)
+    page = client.get("/audit/records", params={"cursor": cursor}, headers=auditor)
+    assert beyond.status_code == 422
+    assert beyond.json()["errors"][0]["field"] == "path.seq"
+    assert page.status_code == 422
+    assert page.json()["errors"][0]["field"] == "query.cursor"
 
 
 def test_export_a_time_range(client, flows, world, clock):

@@ -55,6 +55,17 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+MAX_INT_KEY = 2**31 - 1
+"""The largest integer key a column holds (INTEGER on PostgreSQL)."""
+
+
+def cursor_int(value: Any) -> int:
+    """An integer key part of a cursor (one a column can hold, else the database would fail)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT_KEY:
+        raise field_error("query.cursor", "not a cursor returned by this API")
+    return value
+
+
 def cursor_time(value: Any) -> datetime:
     """A datetime part of a cursor."""
     try:

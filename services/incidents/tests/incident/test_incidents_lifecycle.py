@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from incidents.http import encode_cursor
 from incidents.incident.models import TimelineEntry
 from servicekit.events import pending_count
 
@@ -94,6 +95,19 @@ def test_timeline_entries_cannot_be_changed(app, client, registry, file_notice) 
             assert "append-only" in str(exc)
         else:
             raise AssertionError("a timeline entry was edited in place")
+
+
+def test_a_timeline_cursor_beyond_any_entry_is_refused(
+    client, registry, file_notice, epe_headers
+) -> None:
+    incident_id = file_notice().json()["incident_id"]
+    response = client.get(
+        f"/incidents/{incident_id}/timeline",
+        params={"cursor": encode_cursor(2**64)},
+        headers=epe_headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.cursor"
 
 
 def test_restoration_time_is_checked(client, registry, file_notice, epe_headers, clock) -> None:

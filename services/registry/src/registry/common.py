@@ -55,9 +55,18 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         key = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise field_error("query.cursor", "not a cursor returned by this API") from exc
-    if not isinstance(key, list) or not key or not all(isinstance(k, str | int) for k in key):
+    if not isinstance(key, list) or not key or not all(_key_part(k) for k in key):
         raise field_error("query.cursor", "not a cursor returned by this API")
     return key
+
+
+MAX_INT_KEY = 2**31 - 1
+"""The largest integer a key column holds (INTEGER on PostgreSQL)."""
+
+
+def _key_part(value: Any) -> bool:
+    """A string, or an integer a column can hold (a larger one would fail in the database)."""
+    return isinstance(value, str) or (isinstance(value, int) and abs(value) <= MAX_INT_KEY)
 
 
 class Page(BaseModel, Generic[T]):

@@ -71,6 +71,12 @@ def test_versions_upload_list_download(s3_client, tokens):
         f"/epes/{EPE_ID}/diagrams", params={"cursor": "WyJ4Il0"}, headers=callers.officer()
     )  # ["x"]: not a version
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
+    huge = client.get(
+        f"/epes/{EPE_ID}/diagrams",
+        params={"cursor": "WzE4NDQ2NzQ0MDczNzA5NTUxNjE2XQ"},
+        headers=callers.officer(),
+    )  # [2**64]: beyond any version
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "query.cursor"
     assert (
         client.get(
             f"/epes/{EPE_ID}/diagrams/1/content", headers=callers.officer("CC-X")

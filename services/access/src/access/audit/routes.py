@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
@@ -20,7 +20,13 @@ from access.audit.models import (
     CorrectionCreate,
 )
 from access.context import request_audit_context
-from access.pagination import CursorQuery, LimitQuery, decode_int_cursor, next_cursor
+from access.pagination import (
+    MAX_INT_KEY,
+    CursorQuery,
+    LimitQuery,
+    decode_int_cursor,
+    next_cursor,
+)
 from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
@@ -179,7 +185,7 @@ def anchor_now(
     "/audit/records/{seq}/corrections", status_code=201, dependencies=[requires(*CORRECT_AUDIT)]
 )
 def correct(
-    seq: int,
+    seq: Annotated[int, Path(ge=1, le=MAX_INT_KEY)],
     body: CorrectionCreate,
     principal: CurrentPrincipal,
     request: Request,

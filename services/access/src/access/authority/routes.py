@@ -65,7 +65,15 @@ def _unit_scope(principal: Principal, unit: str | None) -> str | None:
     return principal.unit
 
 
-@router.post("/authority/requests", status_code=201, dependencies=[requires(*USER_ADMINS)])
+@router.post(
+    "/authority/requests",
+    status_code=201,
+    dependencies=[requires(*USER_ADMINS)],
+    responses={
+        404: {"description": "no such officer"},
+        409: {"description": "the role is held, pending, or the officer is deactivated"},
+    },
+)
 def prepare_request(
     body: AuthorityRequestCreate,
     principal: CurrentPrincipal,
@@ -158,7 +166,11 @@ def _decide(
     return _request_public(row)
 
 
-@router.post("/authority/requests/{request_id}/approve", dependencies=[requires(*HEADS)])
+@router.post(
+    "/authority/requests/{request_id}/approve",
+    dependencies=[requires(*HEADS)],
+    responses={409: {"description": "already decided, or the officer changed since"}},
+)
 def approve_request(
     request_id: str,
     body: Decision,
@@ -173,7 +185,11 @@ def approve_request(
     )
 
 
-@router.post("/authority/requests/{request_id}/reject", dependencies=[requires(*HEADS)])
+@router.post(
+    "/authority/requests/{request_id}/reject",
+    dependencies=[requires(*HEADS)],
+    responses={409: {"description": "already decided"}},
+)
 def reject_request(
     request_id: str,
     body: Decision,
@@ -206,7 +222,12 @@ def list_grants(
 # Assignments --------------------------------------------------------------------------------
 
 
-@router.post("/assignments", status_code=201, dependencies=[requires(*HEADS)])
+@router.post(
+    "/assignments",
+    status_code=201,
+    dependencies=[requires(*HEADS)],
+    responses={409: {"description": "not an officer, EPE closed, or already assigned"}},
+)
 def assign(
     body: AssignmentCreate,
     principal: CurrentPrincipal,
@@ -228,7 +249,11 @@ def assign(
     return _assignment_public(row)
 
 
-@router.post("/assignments/{assignment_id}/end", dependencies=[requires(*HEADS)])
+@router.post(
+    "/assignments/{assignment_id}/end",
+    dependencies=[requires(*HEADS)],
+    responses={409: {"description": "the assignment has already ended"}},
+)
 def end_assignment(
     assignment_id: str,
     principal: CurrentPrincipal,
@@ -249,7 +274,7 @@ def end_assignment(
     return _assignment_public(row)
 
 
-@router.get("/assignments/me")
+@router.get("/assignments/me", responses={404: {"description": "the caller is not an officer"}})
 def my_assignments(
     principal: CurrentPrincipal,
     session: SessionDep,

@@ -23,7 +23,11 @@ from servicekit.db import SessionDep
 router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
 
 
-@router.post("/clients", status_code=201)
+@router.post(
+    "/clients",
+    status_code=201,
+    responses={409: {"description": "the client id is taken, or the EPE is of another unit"}},
+)
 def create_client(
     body: ClientCreate,
     principal: CurrentPrincipal,

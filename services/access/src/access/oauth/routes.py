@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ConfigDict
 
 from access.audit import service as audit
 from access.context import request_audit_context
@@ -28,6 +29,7 @@ from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden, problem_response
 from servicekit.inputs import refuse_control_characters
+from servicekit.openapi import ProblemDocument
 
 public = APIRouter(tags=["oauth"])
 protected = APIRouter(tags=["oauth"])
@@ -35,9 +37,19 @@ protected = APIRouter(tags=["oauth"])
 VSCHAR = r"^[\x20-\x7e]*$"
 """Printable ASCII, as RFC 6749 appendix A allows in these parameters."""
 
+
+class OAuthProblem(ProblemDocument):
+    """An RFC 6749 error (JSON, as the RFC requires) that is also an RFC 9457 problem."""
+
+    model_config = ConfigDict(title="OAuthProblem", extra="allow")
+
+    error: str
+    error_description: str | None = None
+
+
 OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "RFC 6749 error (error, error_description) with problem members"},
-    401: {"description": "client authentication failed"},
+    400: {"model": OAuthProblem, "description": "RFC 6749 error with problem members"},
+    401: {"model": OAuthProblem, "description": "client authentication failed"},
 }
 
 
@@ -122,7 +134,14 @@ def _redirect_error(redirect_uri: str, error: str, description: str, state: str 
 @public.get(
     "/oauth/authorize",
     status_code=302,
-    responses={302: {"description": "back to redirect_uri with code (or error) and state"}},
+    response_class=RedirectResponse,
+    responses={
+        302: {
+            "description": "back to redirect_uri with code (or error) and state",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        400: {"description": "no valid client or redirect URI to send the error back to"},
+    },
 )
 def authorize(
     request: Request,
@@ -359,7 +378,7 @@ def introspect(
     return response
 
 
-@protected.get("/userinfo")
+@protected.get("/userinfo", responses={404: {"description": "the caller is not an officer"}})
 def userinfo(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
     """OIDC userinfo of the signed-in officer (name, unit, current roles)."""
     ensure_person(principal)

@@ -139,7 +139,11 @@ def start_enrollment(
     return EnrollmentSecret(totp_secret=secret, provisioning_uri=uri)
 
 
-@public.post("/signin/enrollment/confirm", status_code=204, responses={401: {}})
+@public.post(
+    "/signin/enrollment/confirm",
+    status_code=204,
+    responses={401: {}, 409: {"description": "the enrolment was not started"}},
+)
 def confirm_enrollment(
     body: EnrollmentFinish, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> None:
@@ -196,7 +200,12 @@ def step_up(
 # Administration -------------------------------------------------------------------------------
 
 
-@protected.post("/units", status_code=201, dependencies=[requires(*USER_ADMINS)])
+@protected.post(
+    "/units",
+    status_code=201,
+    dependencies=[requires(*USER_ADMINS)],
+    responses={409: {"description": "the unit exists"}},
+)
 def create_unit(
     body: UnitCreate,
     principal: CurrentPrincipal,
@@ -246,7 +255,12 @@ def _enrollment_issued(session: Session, response: Response, user: User, code: s
     )
 
 
-@protected.post("/users", status_code=201, dependencies=[requires(*USER_ADMINS)])
+@protected.post(
+    "/users",
+    status_code=201,
+    dependencies=[requires(*USER_ADMINS)],
+    responses={409: {"description": "the username is taken"}},
+)
 def create_user(
     body: UserCreate,
     principal: CurrentPrincipal,
@@ -298,7 +312,7 @@ def list_users(
     )
 
 
-@protected.get("/users/me")
+@protected.get("/users/me", responses={404: {"description": "the caller is not an officer"}})
 def me(principal: CurrentPrincipal, session: SessionDep) -> UserPublic:
     """The signed-in officer."""
     return user_public(session, current_user(session, principal))
@@ -334,7 +348,11 @@ def move_user(
     return user_public(session, user)
 
 
-@protected.post("/users/{user_id}/deactivate", dependencies=[requires(*USER_ADMINS)])
+@protected.post(
+    "/users/{user_id}/deactivate",
+    dependencies=[requires(*USER_ADMINS)],
+    responses={409: {"description": "already deactivated"}},
+)
 def deactivate_user(
     user_id: str,
     body: ReasonBody,

@@ -37,7 +37,12 @@ from servicekit.events import add_event
 router = APIRouter(tags=["vault"])
 
 
-@router.post("/vault/entries", status_code=201, dependencies=[requires(*EPE_CLIENTS)])
+@router.post(
+    "/vault/entries",
+    status_code=201,
+    dependencies=[requires(*EPE_CLIENTS)],
+    responses={409: {"description": "the EPE is supervised by another unit"}},
+)
 def create_entry(
     body: VaultEntryCreate,
     principal: CurrentPrincipal,
@@ -146,7 +151,11 @@ def request_reveal(
 
 
 @router.post(
-    "/vault/reveals/open", responses={410: {"description": "already opened or expired (recorded)"}}
+    "/vault/reveals/open",
+    responses={
+        404: {"description": "no such handle (recorded)"},
+        410: {"description": "already opened or expired (recorded)"},
+    },
 )
 def open_reveal(
     body: RevealOpen,
@@ -186,7 +195,11 @@ def master_key_status(
     )
 
 
-@router.post("/vault/master-key/rotate", dependencies=[requires(*MANAGE_KEYS)])
+@router.post(
+    "/vault/master-key/rotate",
+    dependencies=[requires(*MANAGE_KEYS)],
+    responses={409: {"description": "the keyring is held outside the service"}},
+)
 def rotate_master_key(
     principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> RewrapResult:

@@ -29,7 +29,13 @@ def _public(ctx: Context, follow_up: FollowUp) -> FollowUpPublic:
     )
 
 
-@router.post("", response_model=FollowUpPublic, status_code=201, dependencies=[FollowerOnly])
+@router.post(
+    "",
+    response_model=FollowUpPublic,
+    status_code=201,
+    dependencies=[FollowerOnly],
+    responses={409: {"description": "the incident is not in a state that allows this step"}},
+)
 def add_follow_up(
     incident_id: str,
     body: FollowUpIn,

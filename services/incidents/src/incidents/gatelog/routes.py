@@ -31,7 +31,13 @@ def _public(entry: GateLogEntry) -> GateLogPublic:
     )
 
 
-@router.post("", response_model=GateLogPublic, status_code=201, dependencies=[EpeOnly])
+@router.post(
+    "",
+    response_model=GateLogPublic,
+    status_code=201,
+    dependencies=[EpeOnly],
+    responses={409: {"description": "the incident is restored, or involves no gate camera"}},
+)
 def add_gate_log_entry(
     incident_id: str,
     body: GateLogIn,

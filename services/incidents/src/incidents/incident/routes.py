@@ -16,7 +16,14 @@ from incidents.access import (
     ensure_own_epe,
 )
 from incidents.deps import ContextDep, Cursor, Limit
-from incidents.http import check_if_match, cursor_time, decode_cursor, encode_cursor, etag
+from incidents.http import (
+    check_if_match,
+    cursor_int,
+    cursor_time,
+    decode_cursor,
+    encode_cursor,
+    etag,
+)
 from incidents.incident import service
 from incidents.incident.models import (
     AssignmentIn,
@@ -37,7 +44,6 @@ from incidents.incident.service import Context
 from incidents.incident.views import get_visible, list_visible, to_public
 from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.db import SessionDep
-from servicekit.errors import field_error
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -46,7 +52,8 @@ IfMatch = Annotated[
     Header(alias="If-Match", max_length=500, description="ETag of the version read (optional)"),
 ]
 PRECONDITIONS: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match does not match the current version"}
+    409: {"description": "the incident is not in a state that allows this step"},
+    412: {"description": "If-Match does not match the current version"},
 }
 
 
@@ -111,9 +118,7 @@ def get_timeline(
     query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        if not isinstance(last_id, int):
-            raise field_error("query.cursor", "not a cursor returned by this API")
-        query = query.where(col(TimelineEntry.id) > last_id)
+        query = query.where(col(TimelineEntry.id) > cursor_int(last_id))
     rows = list(session.exec(query.order_by(col(TimelineEntry.id)).limit(limit + 1)))
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
@@ -258,6 +263,7 @@ def file_extension(
     "/{incident_id}/assignments",
     response_model=IncidentPublic,
     dependencies=[HeadOnly],
+    responses={409: {"description": "the incident is not in a state that allows this step"}},
 )
 def assign_officer(
     incident_id: str,

@@ -116,6 +116,7 @@ def get_notice(
     response_model=NoticePublic,
     dependencies=[EpeOnly],
     responses={
+        409: {"description": "the incident is restored: the notice is final"},
         412: {"description": "If-Match does not match the current revision"},
         428: {"description": "If-Match is required"},
     },

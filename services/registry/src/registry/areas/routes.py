@@ -18,7 +18,12 @@ from servicekit.errors import field_error
 router = APIRouter(prefix="/epes/{epe_id}/areas", tags=["areas"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AreaPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AreaPublic,
+    responses={409: {"description": "an area with this code exists"}},
+)
 def create_area(
     epe_id: str, data: AreaCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> AreaPublic:
@@ -71,7 +76,11 @@ def update_area(
     return service.to_public(area)
 
 
-@router.delete("/{area_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{area_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "cameras or gates are still in the area"}},
+)
 def remove_area(
     epe_id: str, area_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -24,7 +24,12 @@ def probe_refusal(request: Request) -> service.ProbeRefusal:
     return partial(settings.probe_policy().refusal_of, wait=settings.probe_save_resolve_wait)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CameraPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CameraPublic,
+    responses={409: {"description": "a camera with this number exists"}},
+)
 def add_camera(
     epe_id: str,
     data: CameraCreate,

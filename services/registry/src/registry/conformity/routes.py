@@ -43,7 +43,12 @@ def camera_conformity(
     return service.camera_results([camera])[0]
 
 
-@router.post("/declarations", status_code=status.HTTP_201_CREATED, response_model=DeclarationPublic)
+@router.post(
+    "/declarations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DeclarationPublic,
+    responses={409: {"description": "the EPE is exempt or has declared no cameras"}},
+)
 def declare_conformity(
     epe_id: str, data: DeclarationCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> DeclarationPublic:
@@ -54,7 +59,12 @@ def declare_conformity(
     return service.declaration_public(declaration)
 
 
-@router.post("/reviews", status_code=status.HTTP_201_CREATED, response_model=ReviewPublic)
+@router.post(
+    "/reviews",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReviewPublic,
+    responses={409: {"description": "exempt, already reviewed, or the cameras changed since"}},
+)
 def review_conformity(
     epe_id: str, data: ReviewCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> ReviewPublic:

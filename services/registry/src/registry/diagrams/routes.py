@@ -103,6 +103,11 @@ def _public(row: DiagramVersion) -> DiagramPublic:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DiagramPublic,
+    responses={
+        409: {"description": "another version was uploaded at the same time; retry"},
+        415: {"description": "not a PNG, JPEG or PDF"},
+        503: {"description": "object storage is unavailable"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -237,7 +242,10 @@ def get_diagram(
 @router.get(
     "/{version}/content",
     response_class=StreamingResponse,
-    responses={200: {"content": {t: {} for t in SIGNATURES}}},
+    responses={
+        200: {"content": {t: {} for t in SIGNATURES}},
+        503: {"description": "object storage is unavailable"},
+    },
 )
 def download_diagram(
     epe_id: str,

@@ -16,7 +16,12 @@ from servicekit.db import SessionDep
 router = APIRouter(prefix="/epes", tags=["epes"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=EpePublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EpePublic,
+    responses={409: {"description": "the EPE or its tax code is already registered"}},
+)
 def register_epe(data: EpeCreate, session: SessionDep, principal: CurrentPrincipal) -> EpePublic:
     """Register an EPE (customs system, head/supervisory officer of its unit, or the EPE itself)."""
     epe = service.register_epe(session, principal=principal, data=data)
@@ -61,7 +66,11 @@ def get_epe(epe_id: str, session: SessionDep, principal: CurrentPrincipal) -> Ep
     return service.to_public(epe, service.open_gap_counts(session, [epe.id]).get(epe.id, 0))
 
 
-@router.patch("/{epe_id}", response_model=EpePublic)
+@router.patch(
+    "/{epe_id}",
+    response_model=EpePublic,
+    responses={409: {"description": "another EPE has this tax code"}},
+)
 def update_epe(
     epe_id: str, data: EpeUpdate, session: SessionDep, principal: CurrentPrincipal
 ) -> EpePublic:

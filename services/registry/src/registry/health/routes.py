@@ -42,7 +42,12 @@ To = Annotated[Instant, Query(alias="to", description="period end (with a time z
 Cursor = Annotated[str | None, Query(max_length=500)]
 
 
-@router.post("/heartbeats", status_code=status.HTTP_202_ACCEPTED, response_model=HeartbeatAccepted)
+@router.post(
+    "/heartbeats",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=HeartbeatAccepted,
+    responses={503: {"description": "not stored now; retry after `Retry-After` seconds"}},
+)
 def push_heartbeats(
     epe_id: str,
     batch: HeartbeatBatch,
@@ -186,7 +191,11 @@ def list_maintenance(
     return Page(data=[service.maintenance_public(w) for w in rows], next_cursor=next_cursor)
 
 
-@router.post("/maintenance/{window_id}/cancel", response_model=MaintenancePublic)
+@router.post(
+    "/maintenance/{window_id}/cancel",
+    response_model=MaintenancePublic,
+    responses={409: {"description": "the window has started"}},
+)
 def cancel_maintenance(
     epe_id: str, window_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> MaintenancePublic:
