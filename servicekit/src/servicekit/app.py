@@ -32,6 +32,8 @@ from servicekit.telemetry import (
 log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
+StartupStep = Callable[[FastAPI], object]
+STOP_GRACE = 5.0  # seconds background tasks get to notice `stop` before they are cancelled
 
 
 @dataclass
@@ -47,6 +49,9 @@ class ServiceSpec:
     publishes: Sequence[type[EventPayload]] = ()
     subscriptions: Mapping[str, EventHandler] = field(default_factory=dict)
     background: Sequence[BackgroundTask] = ()
+    startup: Sequence[StartupStep] = ()
+    """Run once (in a thread) before the app serves, e.g. to create what must exist from the
+    start; each step must be safe when several replicas start at once."""
     version: str = "0.1.0"
 
 
@@ -69,6 +74,8 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        for step in spec.startup:
+            await asyncio.to_thread(step, app)
         runtime: EventRuntime | None = None
         if settings.events_enabled:
             runtime = EventRuntime(
@@ -85,6 +92,8 @@ def create_service_app(
             yield
         finally:
             stop.set()
+            if tasks:  # let work under way in threads finish before the engine goes away
+                await asyncio.wait(tasks, timeout=STOP_GRACE)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
