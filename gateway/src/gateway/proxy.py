@@ -32,7 +32,7 @@ from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
-from gateway.ratelimit import RateLimits
+from gateway.ratelimit import RateLimits, attempt_key
 from gateway.settings import GatewaySettings
 from servicekit.auth import unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 SMALL_BODY = 64 * 1024
 SWEEP_INTERVAL = 1.0  # seconds between rate-limit expiry sweeps
+FAILED_ATTEMPT = frozenset({400, 401})  # how the access service refuses credentials
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -137,6 +138,7 @@ class Proxy:
         self.rate_limits = rate_limits
         self.upstreams = {name: Upstream(name, url) for name, url in settings.upstreams.items()}
         self._public = compile_public_paths(settings.public_paths)
+        self._credentials = compile_public_paths(settings.credential_paths)
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=settings.upstream_connect_timeout,
@@ -382,10 +384,14 @@ class Proxy:
             )
             return
 
-        retry_after = self.rate_limits.hit(
-            caller.rate_key if caller is not None else "ip:" + client_ip,
-            authenticated=caller is not None,
-        )
+        credential = caller is None and self._credentials.match(path) is not None
+        if credential:  # not the address's anonymous budget: its bad tokens must not count
+            retry_after = self.rate_limits.hit_credential_address(client_ip)
+        else:
+            retry_after = self.rate_limits.hit(
+                caller.rate_key if caller is not None else "ip:" + client_ip,
+                authenticated=caller is not None,
+            )
         if retry_after is not None:
             await self._too_many(send, exchange, retry_after, path)
             return
@@ -403,16 +409,35 @@ class Proxy:
             forward.update(inject_headers())
 
         data: Any = None
+        first = b""
         if has_body:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            first: bytes = message.get("body", b"")
-            if message.get("more_body", False):
+            first = message.get("body", b"")
+            more = message.get("more_body", False)
+            while credential and more and len(first) <= SMALL_BODY:  # to find who it is for
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                first += message.get("body", b"")
+                more = message.get("more_body", False)
+            if more:
                 exchange.body_done = False
                 data = _request_body(first, receive, exchange)
             else:
                 data = first
+
+        attempt: str | None = None
+        if credential:
+            complete = exchange.body_done
+            content_type = forward.get("Content-Type", "").encode("latin-1")
+            found = attempt_key(authorization, content_type, first if complete else b"")
+            attempt = found or "address:" + client_ip
+            retry_after = self.rate_limits.failures_exceeded(attempt)
+            if retry_after is not None:
+                await self._too_many(send, exchange, retry_after, path)
+                return
 
         query: bytes = scope.get("query_string", b"")
         target = upstream.base + tail + ("?" + query.decode("latin-1") if query else "")
@@ -429,6 +454,8 @@ class Proxy:
         except (aiohttp.ClientError, TimeoutError) as exc:
             await self._upstream_failed(send, exchange, upstream, exc, path)
             return
+        if attempt is not None and response.status in FAILED_ATTEMPT:
+            self.rate_limits.failed(attempt)
         try:
             await self._respond(send, receive, exchange, upstream, response, method, tail, path)
         except (aiohttp.ClientError, TimeoutError) as exc:
