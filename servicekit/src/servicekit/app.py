@@ -21,6 +21,7 @@ from servicekit.auth import TokenVerifier, get_principal
 from servicekit.db import make_engine
 from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
+from servicekit.events.revocations import RevocationList
 from servicekit.logging import configure_logging
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
@@ -84,6 +85,7 @@ def create_service_app(
                 metadata=spec.metadata,
                 subscriptions=spec.subscriptions,
                 bus=bus,
+                revocations=app.state.revocations,
             )
             await runtime.start()
         app.state.events = runtime
@@ -119,6 +121,7 @@ def create_service_app(
     app.state.token_verifier = token_verifier or TokenVerifier(
         jwks_url=settings.jwks_url, issuer=settings.oidc_issuer, audience=settings.token_audience
     )
+    app.state.revocations = RevocationList()
     install_problem_handlers(app)
     setup_telemetry(settings)
     instrument_app(app)

@@ -11,6 +11,7 @@ from access.vault.events import (
     VaultRevealRefused,
 )
 from servicekit.events import EventPayload
+from servicekit.events.revocations import TokensRevoked
 
 PUBLISHES: list[type[EventPayload]] = [
     GrantApproved,
@@ -22,4 +23,5 @@ PUBLISHES: list[type[EventPayload]] = [
     VaultEntryRevealed,
     VaultRevealRefused,
     MasterKeyRotated,
+    TokensRevoked,
 ]
