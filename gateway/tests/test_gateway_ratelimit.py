@@ -113,6 +113,24 @@ def test_failed_attempts_are_limited_per_client_not_per_address(start_gateway, u
     assert httpx.post(token_url, data=with_form).status_code == 200
 
 
+def test_client_secret_post_counts_per_client_but_public_clients_are_not_locked(
+    start_gateway, upstream
+) -> None:
+    url = start_gateway(upstreams={"access": upstream.url}, rate_limit_failed_attempts="2/minute")
+    token_url = f"{url}/api/access/oauth/token"
+    secret_post = {"grant_type": "client_credentials", "client_id": "v", "client_secret": "x"}
+    assert [
+        httpx.post(token_url, data=secret_post, headers=REFUSED).status_code for _ in range(3)
+    ] == [401, 401, 429]
+    # The SPA is one public client for every officer: expired refresh tokens (400) of some
+    # must not lock the others out; its codes and refresh tokens are not guessable anyway.
+    refresh = {"grant_type": "refresh_token", "client_id": "camwatch-spa", "refresh_token": "r"}
+    expired = {"X-Test-Status": "400"}
+    statuses = [httpx.post(token_url, data=refresh, headers=expired).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    assert httpx.post(token_url, data=refresh).status_code == 200
+
+
 def test_successful_attempts_do_not_count(start_gateway, upstream) -> None:
     url = start_gateway(upstreams={"access": upstream.url}, rate_limit_failed_attempts="2/minute")
     token_url = f"{url}/api/access/oauth/token"

@@ -430,11 +430,10 @@ class Proxy:
 
         attempt: str | None = None
         if credential:
-            complete = exchange.body_done
             content_type = forward.get("Content-Type", "").encode("latin-1")
-            found = attempt_key(authorization, content_type, first if complete else b"")
-            attempt = found or "address:" + client_ip
-            retry_after = self.rate_limits.failures_exceeded(attempt)
+            body = first if exchange.body_done else b""
+            attempt = attempt_key(authorization, content_type, body, address=client_ip)
+            retry_after = None if attempt is None else self.rate_limits.failures_exceeded(attempt)
             if retry_after is not None:
                 await self._too_many(send, exchange, retry_after, path)
                 return

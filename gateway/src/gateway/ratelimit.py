@@ -129,12 +129,25 @@ class RateLimits:
         self._storage.reset()
 
 
-def attempt_key(authorization: bytes | None, content_type: bytes, body: bytes) -> str | None:
-    """Who a credential attempt is for: the HTTP Basic user, the form's `client_id`, or the
-    JSON `username` / sign-in `transaction`; hashed, as transactions are secrets."""
-    value = _basic_user(authorization) or _body_identity(content_type, body)
+def attempt_key(
+    authorization: bytes | None, content_type: bytes, body: bytes, *, address: str
+) -> str | None:
+    """Who a credential attempt is for: the HTTP Basic user, the form's `client_id` (with a
+    `client_secret`), the JSON `username` or sign-in `transaction`, else the address; hashed,
+    as transactions are secrets. None for a public client's code or refresh token: the SPA is
+    one client for every officer, so its failures must not lock all of them out, and those
+    long random values are not worth guessing (the address's ceiling still applies)."""
+    value = _basic_user(authorization)
     if value is None:
-        return None
+        media = content_type.split(b";", 1)[0].strip().lower()
+        if media == b"application/x-www-form-urlencoded":
+            form = parse_qs(body.decode("latin-1"))
+            if "client_id" in form and "client_secret" not in form:
+                return None
+            value = "client:" + form["client_id"][0] if "client_id" in form else None
+        elif media == b"application/json" or media.endswith(b"+json"):
+            value = _json_identity(body)
+    value = value or "address:" + address
     return "attempt:" + hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
@@ -149,18 +162,13 @@ def _basic_user(authorization: bytes | None) -> str | None:
     return "client:" + unquote_plus(user) if sep and user else None
 
 
-def _body_identity(content_type: bytes, body: bytes) -> str | None:
-    media = content_type.split(b";", 1)[0].strip().lower()
-    if media == b"application/x-www-form-urlencoded":
-        client_ids = parse_qs(body.decode("latin-1")).get("client_id")
-        return "client:" + client_ids[0] if client_ids else None
-    if media == b"application/json" or media.endswith(b"+json"):
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return None
-        if isinstance(document, dict):
-            for field in ("username", "transaction"):
-                if isinstance(value := document.get(field), str) and value.strip():
-                    return f"{field}:{value.strip().lower()}"  # as access normalises names
+def _json_identity(body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(document, dict):
+        for field in ("username", "transaction"):
+            if isinstance(value := document.get(field), str) and value.strip():
+                return f"{field}:{value.strip().lower()}"  # as access normalises names
     return None
