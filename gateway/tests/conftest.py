@@ -188,7 +188,8 @@ def upstream_app(state: Upstream) -> FastAPI:
             "service": state.name,
         }
         state.hits.append(hit)
-        return JSONResponse(hit, headers={"X-Upstream": state.name})
+        status = int(request.headers.get("x-test-status", "200"))  # a refusal, when asked
+        return JSONResponse(hit, status_code=status, headers={"X-Upstream": state.name})
 
     return app
 
@@ -292,6 +293,7 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
             "log_json": False,
             "rate_limit_authenticated": "10000/second",
             "rate_limit_anonymous": "10000/second",
+            "rate_limit_credential_address": "10000/second",
         }
         values.update({f"upstream_{name}": url for name, url in upstreams.items()})
         values.update(overrides)

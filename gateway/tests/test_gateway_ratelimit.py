@@ -43,11 +43,11 @@ def test_limits_are_per_subject_not_per_token(start_gateway, upstream, tokens) -
 
 def test_anonymous_clients_are_limited_per_ip(start_gateway, upstream, tokens) -> None:
     url = start_gateway(upstreams={"access": upstream.url}, rate_limit_anonymous="2/minute")
-    token_url = f"{url}/api/access/oauth/token"
+    jwks_url = f"{url}/api/access/.well-known/jwks.json"
 
-    assert [httpx.post(token_url).status_code for _ in range(3)] == [200, 200, 429]
+    assert [httpx.get(jwks_url).status_code for _ in range(3)] == [200, 200, 429]
     # An authenticated caller from the same address has its own budget.
-    assert httpx.post(token_url, headers=tokens.headers()).status_code == 200
+    assert httpx.get(jwks_url, headers=tokens.headers()).status_code == 200
 
 
 def test_failed_sign_ins_count_against_the_address(start_gateway, upstream) -> None:
@@ -57,6 +57,125 @@ def test_failed_sign_ins_count_against_the_address(start_gateway, upstream) -> N
     statuses = [httpx.get(f"{url}/api/registry/x", headers=bad).status_code for _ in range(3)]
 
     assert statuses == [401, 401, 429]
+
+
+REFUSED = {"X-Test-Status": "401"}  # the fake access service refuses these credentials
+
+
+def basic(client_id: str) -> tuple[str, str]:
+    return (client_id, "secret")
+
+
+def test_bad_tokens_from_an_address_do_not_lock_its_clients_out_of_sign_in(
+    start_gateway, upstream
+) -> None:
+    url = start_gateway(
+        upstreams={"registry": upstream.url, "access": upstream.url},
+        rate_limit_anonymous="2/minute",
+    )
+    bad = {"Authorization": "Bearer guessed"}
+    assert [httpx.get(f"{url}/api/registry/x", headers=bad).status_code for _ in range(3)] == [
+        401,
+        401,
+        429,
+    ]
+
+    token = httpx.post(
+        f"{url}/api/access/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=basic("epe-good-vendor"),
+    )
+    signin = httpx.post(f"{url}/api/access/signin", json={"username": "a", "password": "p"})
+
+    assert token.status_code == 200, token.text
+    assert signin.status_code == 200, signin.text
+
+
+def test_failed_attempts_are_limited_per_client_not_per_address(start_gateway, upstream) -> None:
+    url = start_gateway(upstreams={"access": upstream.url}, rate_limit_failed_attempts="3/minute")
+    token_url = f"{url}/api/access/oauth/token"
+    form = {"grant_type": "client_credentials"}
+
+    failing = [
+        httpx.post(token_url, data=form, auth=basic("epe-bad-vendor"), headers=REFUSED)
+        for _ in range(4)
+    ]
+
+    assert [r.status_code for r in failing] == [401, 401, 401, 429]
+    assert failing[3].headers["content-type"] == "application/problem+json"
+    assert 1 <= int(failing[3].headers["retry-after"]) <= 60
+    assert len(upstream.hits) == 3  # the fourth guess never reached the access service
+    # the same client is refused even with a good secret now; other clients behind the same
+    # address, by Basic auth or in the form, are not
+    assert httpx.post(token_url, data=form, auth=basic("epe-bad-vendor")).status_code == 429
+    assert httpx.post(token_url, data=form, auth=basic("epe-good-vendor")).status_code == 200
+    with_form = {**form, "client_id": "camwatch-spa"}
+    assert httpx.post(token_url, data=with_form).status_code == 200
+
+
+def test_client_secret_post_counts_per_client_but_public_clients_are_not_locked(
+    start_gateway, upstream
+) -> None:
+    url = start_gateway(upstreams={"access": upstream.url}, rate_limit_failed_attempts="2/minute")
+    token_url = f"{url}/api/access/oauth/token"
+    secret_post = {"grant_type": "client_credentials", "client_id": "v", "client_secret": "x"}
+    assert [
+        httpx.post(token_url, data=secret_post, headers=REFUSED).status_code for _ in range(3)
+    ] == [401, 401, 429]
+    # The SPA is one public client for every officer: expired refresh tokens (400) of some
+    # must not lock the others out; its codes and refresh tokens are not guessable anyway.
+    refresh = {"grant_type": "refresh_token", "client_id": "camwatch-spa", "refresh_token": "r"}
+    expired = {"X-Test-Status": "400"}
+    statuses = [httpx.post(token_url, data=refresh, headers=expired).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    assert httpx.post(token_url, data=refresh).status_code == 200
+
+
+def test_successful_attempts_do_not_count(start_gateway, upstream) -> None:
+    url = start_gateway(upstreams={"access": upstream.url}, rate_limit_failed_attempts="2/minute")
+    token_url = f"{url}/api/access/oauth/token"
+    statuses = [
+        httpx.post(
+            token_url, data={"grant_type": "client_credentials"}, auth=basic("ok")
+        ).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [200] * 5
+
+
+def test_failed_sign_ins_are_limited_per_account(start_gateway, upstream) -> None:
+    url = start_gateway(upstreams={"access": upstream.url}, rate_limit_failed_attempts="2/minute")
+    signin = f"{url}/api/access/signin"
+
+    def attempt(username: str, **headers: str) -> int:
+        body = {"username": username, "password": "guess"}
+        return httpx.post(signin, json=body, headers=headers).status_code
+
+    assert [attempt("nguyen.van.a", **REFUSED) for _ in range(3)] == [401, 401, 429]
+    assert attempt("tran.thi.b") == 200
+    totp = f"{url}/api/access/signin/totp"
+    body = {"transaction": "t" * 20, "code": "000000"}
+    assert [httpx.post(totp, json=body, headers=REFUSED).status_code for _ in range(3)] == [
+        401,
+        401,
+        429,
+    ]
+    other = {"transaction": "u" * 20, "code": "000000"}
+    assert httpx.post(totp, json=other).status_code == 200
+
+
+def test_an_address_flooding_sign_in_meets_a_ceiling(start_gateway, upstream) -> None:
+    url = start_gateway(
+        upstreams={"access": upstream.url}, rate_limit_credential_address="3/minute"
+    )
+    token_url = f"{url}/api/access/oauth/token"
+    statuses = [
+        httpx.post(
+            token_url, data={"grant_type": "client_credentials"}, auth=basic(f"client-{n}")
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
 
 
 @pytest.mark.parametrize("strategy", ["moving-window", "sliding-window-counter", "fixed-window"])

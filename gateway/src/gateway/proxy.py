@@ -35,7 +35,7 @@ from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
 from gateway.openapi import through_gateway
-from gateway.ratelimit import RateLimits
+from gateway.ratelimit import RateLimits, attempt_key
 from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from servicekit.auth import unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 SMALL_BODY = 64 * 1024
 SWEEP_INTERVAL = 1.0  # seconds between rate-limit expiry sweeps
+FAILED_ATTEMPT = frozenset({400, 401})  # how the access service refuses credentials
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -227,6 +228,7 @@ class Proxy:
             for name, url in settings.upstreams.items()
         }
         self._public = compile_public_paths(settings.public_paths)
+        self._credentials = compile_public_paths(settings.credential_paths)
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=settings.upstream_connect_timeout,
@@ -490,10 +492,14 @@ class Proxy:
             )
             return
 
-        retry_after = self.rate_limits.hit(
-            caller.rate_key if caller is not None else "ip:" + client_ip,
-            authenticated=caller is not None,
-        )
+        credential = caller is None and self._credentials.match(path) is not None
+        if credential:  # not the address's anonymous budget: its bad tokens must not count
+            retry_after = self.rate_limits.hit_credential_address(client_ip)
+        else:
+            retry_after = self.rate_limits.hit(
+                caller.rate_key if caller is not None else "ip:" + client_ip,
+                authenticated=caller is not None,
+            )
         if retry_after is not None:
             await self._too_many(send, exchange, retry_after, path)
             return
@@ -511,19 +517,37 @@ class Proxy:
             forward.update(inject_headers())
 
         data: Any = None
+        first = b""
         if has_body:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            first: bytes = message.get("body", b"")
+            first = message.get("body", b"")
+            more = message.get("more_body", False)
+            while credential and more and len(first) <= SMALL_BODY:  # to find who it is for
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                first += message.get("body", b"")
+                more = message.get("more_body", False)
             if len(first) > upstream.max_body:
                 await self._too_large(send, exchange, upstream, path)
                 return
-            if message.get("more_body", False):
+            if more:
                 exchange.body_done = False
                 data = _request_body(first, receive, exchange, upstream.max_body)
             else:
                 data = first
+
+        attempt: str | None = None
+        if credential:
+            content_type = forward.get("Content-Type", "").encode("latin-1")
+            body = first if exchange.body_done else b""
+            attempt = attempt_key(authorization, content_type, body, address=client_ip)
+            retry_after = None if attempt is None else self.rate_limits.failures_exceeded(attempt)
+            if retry_after is not None:
+                await self._too_many(send, exchange, retry_after, path)
+                return
 
         query: bytes = scope.get("query_string", b"")
         target = upstream.base + tail + ("?" + query.decode("latin-1") if query else "")
@@ -534,6 +558,8 @@ class Proxy:
         except (aiohttp.ClientError, TimeoutError) as exc:
             await self._upstream_failed(send, exchange, upstream, exc, path)
             return
+        if attempt is not None and response.status in FAILED_ATTEMPT:
+            self.rate_limits.failed(attempt)
         try:
             await self._respond(send, receive, exchange, upstream, response, method, tail, path)
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -28,6 +28,14 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/*/redoc",
 ]
 
+DEFAULT_CREDENTIAL_PATHS = [
+    # Where credentials are tried: failed attempts are limited per client id / account.
+    "/api/access/oauth/token",
+    "/api/access/oauth/introspect",
+    "/api/access/oauth/revoke",
+    "/api/access/signin**",
+]
+
 
 class RateLimitStrategy(StrEnum):
     """The `limits` strategies that fit an in-memory store."""
@@ -104,6 +112,25 @@ class GatewaySettings(ServiceSettings):
         default="10/second;120/minute",
         description="limits per remote IP for requests without a valid token",
     )
+    credential_paths: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CREDENTIAL_PATHS),
+        description=(
+            "paths where credentials are tried (patterns as in public_paths): anonymous "
+            "requests there count against rate_limit_failed_attempts per client id / account "
+            "and rate_limit_credential_address per address, not rate_limit_anonymous"
+        ),
+    )
+    rate_limit_failed_attempts: str = Field(
+        default="10/minute;100/hour",
+        description=(
+            "refused attempts (400/401) per client id or account (Basic user, form client_id, "
+            "JSON username or sign-in transaction) on the credential paths"
+        ),
+    )
+    rate_limit_credential_address: str = Field(
+        default="30/second;1200/minute",
+        description="every request per remote IP on the credential paths (a flood ceiling)",
+    )
 
     spa_dir: Path | None = Field(
         default=None,
@@ -125,7 +152,12 @@ class GatewaySettings(ServiceSettings):
         default=8 * 1024 * 1024, description="largest openapi.json the gateway rewrites"
     )
 
-    @field_validator("rate_limit_authenticated", "rate_limit_anonymous")
+    @field_validator(
+        "rate_limit_authenticated",
+        "rate_limit_anonymous",
+        "rate_limit_failed_attempts",
+        "rate_limit_credential_address",
+    )
     @classmethod
     def _parse_rates(cls, value: str) -> str:
         try:
@@ -147,7 +179,7 @@ class GatewaySettings(ServiceSettings):
             raise ValueError("an upstream must be an http:// or https:// URL")
         return value.rstrip("/")
 
-    @field_validator("public_paths")
+    @field_validator("public_paths", "credential_paths")
     @classmethod
     def _absolute_paths(cls, value: list[str]) -> list[str]:
         for pattern in value:

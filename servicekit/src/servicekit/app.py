@@ -22,6 +22,7 @@ from servicekit.bodylimit import BodyLimitMiddleware
 from servicekit.db import make_engine
 from servicekit.errors import install_problem_handlers, problem_response
 from servicekit.events import EventBus, EventHandler, EventPayload, EventRuntime
+from servicekit.events.revocations import RevocationList
 from servicekit.inputs import clean_url
 from servicekit.logging import configure_logging
 from servicekit.openapi import install_openapi
@@ -35,6 +36,8 @@ from servicekit.telemetry import (
 log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
+StartupStep = Callable[[FastAPI], object]
+STOP_GRACE = 5.0  # seconds background tasks get to notice `stop` before they are cancelled
 
 
 @dataclass
@@ -53,6 +56,9 @@ class ServiceSpec:
     body_limits: Mapping[str, int] = field(default_factory=dict)
     """Request body limits in bytes by operation id, for routes that carry more (or less)
     than `settings.max_body_bytes`."""
+    startup: Sequence[StartupStep] = ()
+    """Run once (in a thread) before the app serves, e.g. to create what must exist from the
+    start; each step must be safe when several replicas start at once."""
     version: str = "0.1.0"
 
 
@@ -75,6 +81,8 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        for step in spec.startup:
+            await asyncio.to_thread(step, app)
         runtime: EventRuntime | None = None
         if settings.events_enabled:
             runtime = EventRuntime(
@@ -83,6 +91,7 @@ def create_service_app(
                 metadata=spec.metadata,
                 subscriptions=spec.subscriptions,
                 bus=bus,
+                revocations=app.state.revocations,
             )
             await runtime.start()
         app.state.events = runtime
@@ -91,6 +100,8 @@ def create_service_app(
             yield
         finally:
             stop.set()
+            if tasks:  # let work under way in threads finish before the engine goes away
+                await asyncio.wait(tasks, timeout=STOP_GRACE)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -113,6 +124,7 @@ def create_service_app(
     app.state.token_verifier = token_verifier or TokenVerifier(
         jwks_url=settings.jwks_url, issuer=settings.oidc_issuer, audience=settings.token_audience
     )
+    app.state.revocations = RevocationList()
     install_problem_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware, default=settings.max_body_bytes, overrides=spec.body_limits

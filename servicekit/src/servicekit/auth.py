@@ -20,6 +20,7 @@ from joserfc.jwk import KeySet
 from pydantic import BaseModel, Field
 
 from servicekit.errors import Forbidden, Problem
+from servicekit.events.revocations import RevocationList
 from servicekit.telemetry import internal_client
 
 ALGORITHMS = ["ES256", "RS256"]
@@ -172,12 +173,16 @@ def bearer_token(request: Request) -> str:
 
 
 async def get_principal(request: Request) -> Principal:
-    """FastAPI dependency: verify the bearer token and return the caller."""
+    """FastAPI dependency: verify the bearer token, refuse it if revoked (the app's
+    `RevocationList`, fed by the event runtime), and return the caller."""
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
     verifier: TokenVerifier = request.app.state.token_verifier
     claims = await verifier.verify(bearer_token(request))
+    revocations: RevocationList | None = getattr(request.app.state, "revocations", None)
+    if revocations is not None and revocations.refuses(claims):
+        raise unauthorized("access token has been revoked")
     principal = Principal.from_claims(claims)
     request.state.principal = principal
     return principal

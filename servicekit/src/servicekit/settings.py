@@ -84,6 +84,14 @@ class ServiceSettings(BaseSettings):
     oidc_issuer: str = "http://127.0.0.1:8000/api/access"
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
     token_audience: str = "camwatch"  # noqa: S105 - an audience name, not a secret
+    token_revocation_window: int = Field(
+        default=3600,
+        ge=60,
+        description=(
+            "seconds of token revocations replayed at start-up: at least the longest "
+            "access-token lifetime (access allows up to 3600)"
+        ),
+    )
 
     max_body_bytes: int = Field(
         default=1024 * 1024,

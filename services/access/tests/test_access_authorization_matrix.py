@@ -218,20 +218,20 @@ def rows() -> list[Row]:
         ),
         Row("GET", "/signing-keys", frozenset({I}), fixed("/signing-keys")),
         Row("POST", "/signing-keys/rotate", frozenset({I}), fixed("/signing-keys/rotate")),
-        # last: these change the victim for good
-        Row(
-            "POST",
-            "/users/{user_id}/move",
-            frozenset({A}),
-            lambda i: f"/users/{i['victim']}/move",
-            {"unit": "HQ-KCX-TT", "reason": "matrix move"},
-        ),
+        # last: these change the victim for good (moved out, it is no longer the admin's)
         Row(
             "POST",
             "/users/{user_id}/deactivate",
             frozenset({A}),
             lambda i: f"/users/{i['victim']}/deactivate",
             reason,
+        ),
+        Row(
+            "POST",
+            "/users/{user_id}/move",
+            frozenset({A}),
+            lambda i: f"/users/{i['victim']}/move",
+            {"unit": "HQ-KCX-TT", "reason": "matrix move"},
         ),
     ]
 
@@ -355,3 +355,46 @@ def test_an_epe_client_cannot_touch_another_epes_data(client, flows, world):
         ).status_code
         == 403
     )
+
+
+def test_administrators_act_only_in_their_own_unit(client, flows, world):
+    """A user administrator of HQ-KCX-BN may not create, change or prepare grants for users
+    of HQ-KCX-TT (reads stay open to them)."""
+    admin = flows.officer_headers("admin")
+    other_unit = world.accounts["other_head"]["unit"]
+    stranger = world.user_id("other_head")
+    reason = {"reason": "cross-unit attempt"}
+    attempts = [
+        (
+            "POST",
+            "/users",
+            {"username": "cross.unit", "full_name": "Cross Unit", "unit": other_unit},
+        ),
+        (
+            "POST",
+            "/authority/requests",
+            {"user_id": stranger, "role": "auditor", "reason": "cross-unit attempt"},
+        ),
+        ("POST", f"/users/{stranger}/unlock", reason),
+        ("POST", f"/users/{stranger}/enrollment", reason),
+        ("POST", f"/users/{stranger}/move", {"unit": "HQ-KCX-BN", "reason": "cross-unit"}),
+        ("POST", f"/users/{stranger}/deactivate", reason),
+    ]
+    for method, path, body in attempts:
+        response = client.request(method, path, json=body, headers=admin)
+        assert response.status_code == 403, (method, path, response.status_code, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    # nothing changed in the other unit
+    stranger_now = client.get(f"/users/{stranger}", headers=admin).json()
+    assert stranger_now["unit"] == other_unit and stranger_now["active"] is True
+    assert (
+        client.get("/authority/requests", params={"unit": other_unit}, headers=admin).json()["data"]
+        == []
+    )
+    # and in their own unit they still act
+    own = client.post(
+        "/users",
+        json={"username": "own.unit", "full_name": "Own", "unit": "HQ-KCX-BN"},
+        headers=admin,
+    )
+    assert own.status_code == 201, own.text

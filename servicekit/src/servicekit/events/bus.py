@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -553,6 +553,22 @@ class EventBus:
         consumer = PullConsumer(self._nc, stream=stream, durable=durable)
         await consumer.bind()
         return consumer
+
+    async def follow(
+        self, subject: str, *, since: datetime, cb: Callable[[Msg], Awaitable[None]]
+    ) -> tuple[JetStreamContext.PushSubscription, int]:
+        """Every message of `subject` from `since` on, then live, to this process alone (an
+        ordered, ephemeral consumer: replicas each get all of them, unlike a durable's).
+        Also returns how many messages the consumer had to deliver when it started."""
+        stream = await self.ensure_stream(subject.split(".", 1)[0])
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since)
+        subscription = await self.js.subscribe(
+            subject, stream=stream, cb=cb, ordered_consumer=True, config=config
+        )
+        info = await subscription.consumer_info()
+        delivered = info.delivered.consumer_seq if info.delivered is not None else 0
+        backlog = int(info.num_pending or 0) + int(delivered or 0)
+        return subscription, backlog
 
     async def fetch(self, consumer: PullConsumer, batch: int, wait: float) -> list[Delivery]:
         """Up to `batch` messages, waiting at most `wait` seconds; [] when none came."""

@@ -14,6 +14,7 @@ from servicekit.events.bus import DeadLetter, EventBus
 from servicekit.events.consumer import EventConsumer, EventHandler, SchemaRegistry
 from servicekit.events.outbox import INBOX_TABLE, OUTBOX_TABLE
 from servicekit.events.relay import OutboxRelay
+from servicekit.events.revocations import RevocationFeed, RevocationList
 from servicekit.settings import ServiceSettings, project_root
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,9 @@ class EventRuntime:
 
     `start()` connects (waiting up to `connect_timeout`; NATS being down does not stop the
     service: the bus keeps reconnecting and the relay and consumers resume), ensures the
-    service's own stream and the dead-letter stream, and starts the relay and one durable
-    consumer per subscribed subject. `stop()` finishes the work in progress and drains.
+    service's own stream and the dead-letter stream, and starts the relay, one durable
+    consumer per subscribed subject and, given a `RevocationList`, the feed of revoked tokens.
+    `stop()` finishes the work in progress and drains.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class EventRuntime:
         connect_timeout: float = 5.0,
         relay_options: Mapping[str, Any] | None = None,
         consumer_options: Mapping[str, Any] | None = None,
+        revocations: RevocationList | None = None,
     ) -> None:
         missing = [
             name
@@ -80,6 +83,13 @@ class EventRuntime:
             )
             for subject, handler in subscriptions.items()
         ]
+        self.revocation_feed = (
+            None
+            if revocations is None
+            else RevocationFeed(
+                bus=self.bus, revocations=revocations, window=settings.token_revocation_window
+            )
+        )
         self._started = False
 
     @property
@@ -111,12 +121,16 @@ class EventRuntime:
         await self.relay.start()
         for consumer in self.consumers:
             await consumer.start()
+        if self.revocation_feed is not None:
+            await self.revocation_feed.start()
 
     async def stop(self) -> None:
         """Stop consuming, publish nothing more, and drain the connection."""
         if not self._started:
             return
         self._started = False
+        if self.revocation_feed is not None:
+            await self.revocation_feed.stop()
         for consumer in self.consumers:
             await consumer.stop()
         await self.relay.stop()

@@ -12,6 +12,7 @@ from access.vault.events import (
     VaultRevealRefused,
 )
 from servicekit.events import EventPayload
+from servicekit.events.revocations import TokensRevoked
 
 PUBLISHES: list[type[EventPayload]] = [
     GrantApproved,
@@ -24,4 +25,5 @@ PUBLISHES: list[type[EventPayload]] = [
     VaultRevealRefused,
     MasterKeyRotated,
     AuditAnchored,
+    TokensRevoked,
 ]

@@ -14,6 +14,7 @@ from access.audit.anchoring import anchor_task
 from access.crypto.keyring import MasterKeyProvider
 from access.db import Clock, metadata
 from access.events import PUBLISHES
+from access.keys.service import ensure_signing_key
 from access.oauth.maintenance import purge_task
 from access.oauth.verifier import LocalTokenVerifier
 from access.runtime import build_runtime
@@ -61,6 +62,7 @@ def create_app(
         publishes=PUBLISHES,
         subscriptions=subscriptions(clock=runtime.clock),
         background=[purge_task, anchor_task],
+        startup=[lambda app: ensure_signing_key(app.state.engine, runtime=runtime)],
     )
     app = create_service_app(
         spec,

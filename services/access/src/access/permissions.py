@@ -54,3 +54,10 @@ def ensure_person(principal: Principal) -> None:
     """Refuse machine clients on routes meant for signed-in officers."""
     if not is_person(principal):
         raise Forbidden("this action is for signed-in officers, not machine clients")
+
+
+def ensure_own_unit(principal: Principal, unit: str | None) -> None:
+    """A user administrator acts only in their own unit (seed 2 section 4: each unit's
+    administrator prepares its users' authority)."""
+    if unit is not None and unit != principal.unit:
+        raise Forbidden(f"a user administrator acts only in their own unit ({principal.unit})")

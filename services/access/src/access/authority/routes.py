@@ -26,12 +26,14 @@ from access.authority.models import (
 )
 from access.context import AuditContext, request_audit_context
 from access.officers import service as officers
+from access.officers.models import User
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import (
     HEADS,
     READ_ASSIGNMENTS,
     READ_AUTHORITY,
     USER_ADMINS,
+    ensure_own_unit,
     ensure_person,
     requires,
 )
@@ -81,8 +83,11 @@ def prepare_request(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> AuthorityRequestPublic:
-    """A user administrator prepares a grant or revocation for the unit head to approve."""
+    """A user administrator prepares a grant or revocation (of a user of their unit) for the
+    unit head to approve."""
     ensure_person(principal)
+    if (user := session.get(User, body.user_id)) is not None:
+        ensure_own_unit(principal, user.unit)
     row = authority.prepare_request(
         session,
         user_id=body.user_id,

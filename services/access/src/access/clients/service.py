@@ -13,6 +13,7 @@ from access.clients.models import ClientKind, ClientPublic, EpeBinding, OAuthCli
 from access.context import AuditContext
 from access.crypto.hashing import new_secret
 from access.epes.service import registry_unit
+from access.oauth import tokens as token_store
 from access.officers.models import Unit
 from access.runtime import Runtime
 from servicekit.auth import Role
@@ -233,9 +234,12 @@ def rotate_secret(
 def deactivate_client(
     session: Session, *, row: OAuthClient, reason: str, context: AuditContext, now: datetime
 ) -> None:
-    """Disable a client: it can no longer obtain tokens."""
+    """Disable a client: it can no longer obtain tokens, and those it holds are revoked."""
     row.active = False
     session.add(row)
+    token_store.revoke_client_tokens(
+        session, client_id=row.client_id, now=now, reason="client_deactivated"
+    )
     audit.record(
         session,
         context=context,

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from access.crypto.contexts import signing_context
@@ -21,6 +23,7 @@ from access.runtime import Runtime
 
 ALGORITHM = "ES256"
 PUBLISH_LEEWAY = timedelta(seconds=60)
+BOOTSTRAP_LOCK = 0x6361_6D77_6B65_7901  # pg_advisory_xact_lock id: "camwkey" + 1
 
 _private_cache: dict[str, ECKey] = {}
 _cache_lock = threading.Lock()
@@ -96,16 +99,41 @@ def jwks(session: Session, *, runtime: Runtime, now: datetime) -> dict[str, Any]
     return {"keys": [json.loads(k.public_jwk) for k in keys if k.kid in published]}
 
 
-def active_key(session: Session, *, runtime: Runtime, now: datetime) -> ActiveKey:
-    """The key that signs now (one is created the first time a token is issued)."""
-    row = session.exec(
+def _signing_now(session: Session, now: datetime) -> SigningKey | None:
+    return session.exec(
         select(SigningKey)
         .where(SigningKey.activates_at <= now)
         .order_by(col(SigningKey.activates_at).desc())
         .limit(1)
     ).first()
+
+
+def _lock_key_table(session: Session) -> None:
+    """Serialise replicas for one transaction: SQLite takes the write lock at once (a deferred
+    BEGIN would let two readers both see no key), PostgreSQL an advisory transaction lock."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": BOOTSTRAP_LOCK})
+
+
+def ensure_signing_key(engine: Engine, *, runtime: Runtime) -> str:
+    """At start-up: create the first signing key unless one signs already, so the JWKS is
+    published before any token; replicas starting together create one key between them."""
+    with Session(engine, expire_on_commit=False) as session:
+        _lock_key_table(session)
+        now = runtime.clock()
+        row = _signing_now(session, now) or create_key(session, runtime=runtime, now=now)
+        session.commit()
+        return row.kid
+
+
+def active_key(session: Session, *, runtime: Runtime, now: datetime) -> ActiveKey:
+    """The key that signs now (the first is created at start-up by `ensure_signing_key`)."""
+    row = _signing_now(session, now)
     if row is None:
-        row = create_key(session, runtime=runtime, now=now)
+        raise RuntimeError("no signing key: the service creates one at start-up")
     with _cache_lock:
         cached = _private_cache.get(row.kid)
     if cached is not None:

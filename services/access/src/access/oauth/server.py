@@ -427,8 +427,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
             target = f"user:{token.refresh.user_id}"
         else:
             assert token.access is not None
-            token.access.revoked_at = server.now
-            server.session.add(token.access)
+            tokens.revoke_access_token(server.session, row=token.access, now=server.now)
             target = f"token:{token.access.jti}"
         server.audit("token.revoked", target=target, details={"token_type": token.kind})
 

@@ -12,6 +12,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from access.crypto.hashing import digest, new_secret
 from access.db import as_utc
@@ -19,6 +20,8 @@ from access.keys import service as signing
 from access.oauth.models import IssuedAccessToken, RefreshToken
 from access.officers.models import User
 from access.runtime import Runtime
+from servicekit.events import add_event
+from servicekit.events.revocations import TokensRevoked
 
 
 @dataclass
@@ -148,8 +151,67 @@ def lookup_refresh_token(session: Session, *, token: str, now: datetime) -> Refr
     return RefreshLookup(row)
 
 
+def _unexpired(now: datetime) -> SelectOfScalar[IssuedAccessToken]:
+    return (
+        select(IssuedAccessToken)
+        .where(col(IssuedAccessToken.revoked_at).is_(None))
+        .where(col(IssuedAccessToken.expires_at) > now)
+    )
+
+
+def _publish_token_ids(
+    session: Session, rows: list[IssuedAccessToken], *, cause: str, now: datetime
+) -> None:
+    """Tell every service to refuse these access tokens (they verify JWTs on their own)."""
+    if rows:
+        add_event(
+            session,
+            TokensRevoked(
+                cause=cause,
+                token_ids=[row.jti for row in rows],
+                revoked_at=now,
+                expires_at=max(as_utc(row.expires_at) for row in rows),
+            ),
+            subject=rows[0].family_id or rows[0].jti,
+        )
+
+
+def _publish_subject(session: Session, subject: str, *, cause: str, now: datetime) -> None:
+    """Tell every service to refuse every token of `subject` issued until now."""
+    latest = session.exec(
+        _unexpired(now)
+        .where(col(IssuedAccessToken.subject) == subject)
+        .order_by(col(IssuedAccessToken.expires_at).desc())
+        .limit(1)
+    ).first()
+    if latest is not None:
+        add_event(
+            session,
+            TokensRevoked(
+                cause=cause,
+                subject=subject,
+                issued_before=now,
+                revoked_at=now,
+                expires_at=as_utc(latest.expires_at),
+            ),
+            subject=subject,
+        )
+
+
+def revoke_access_token(session: Session, *, row: IssuedAccessToken, now: datetime) -> None:
+    """Revoke one access token (RFC 7009), here and in every other service."""
+    if row.revoked_at is None and as_utc(row.expires_at) > now:
+        _publish_token_ids(session, [row], cause="revoked", now=now)
+    row.revoked_at = now
+    session.add(row)
+
+
 def revoke_family(session: Session, *, family_id: str, now: datetime, reason: str) -> None:
     """End a sign-in: every refresh token and access token of the family is revoked."""
+    live = list(
+        session.exec(_unexpired(now).where(col(IssuedAccessToken.family_id) == family_id)).all()
+    )
+    _publish_token_ids(session, live, cause=reason, now=now)
     session.execute(
         update(RefreshToken)
         .where(col(RefreshToken.family_id) == family_id)
@@ -166,6 +228,7 @@ def revoke_family(session: Session, *, family_id: str, now: datetime, reason: st
 
 def revoke_user_tokens(session: Session, *, user_id: str, now: datetime, reason: str) -> None:
     """End every sign-in of an officer (moved unit, deactivated)."""
+    _publish_subject(session, user_id, cause=reason, now=now)
     session.execute(
         update(RefreshToken)
         .where(col(RefreshToken.user_id) == user_id)
@@ -180,8 +243,12 @@ def revoke_user_tokens(session: Session, *, user_id: str, now: datetime, reason:
     )
 
 
-def revoke_client_tokens(session: Session, *, client_id: str, now: datetime) -> None:
-    """Revoke every unexpired access token a machine client holds (its binding went stale)."""
+def revoke_client_tokens(
+    session: Session, *, client_id: str, now: datetime, reason: str = "client_unbound"
+) -> None:
+    """Revoke every unexpired access token a machine client holds (its binding went stale,
+    or it was deactivated)."""
+    _publish_subject(session, client_id, cause=reason, now=now)
     session.execute(
         update(IssuedAccessToken)
         .where(col(IssuedAccessToken.subject) == client_id)

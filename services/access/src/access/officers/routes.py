@@ -34,7 +34,7 @@ from access.officers.models import (
     UsersPage,
 )
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
-from access.permissions import READ_USERS, USER_ADMINS, ensure_person, requires
+from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, ensure_person, requires
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
 from access.runtime import RuntimeDep
@@ -269,7 +269,9 @@ def create_user(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> UserCreated:
-    """Create an officer (no roles yet); the enrolment code is shown only here."""
+    """Create an officer of the administrator's unit (no roles yet); the enrolment code is
+    shown only here."""
+    ensure_own_unit(principal, body.unit)
     user, code = officers.create_user(
         session,
         username=body.username,
@@ -335,6 +337,7 @@ def move_user(
 ) -> UserPublic:
     """Move an officer to another unit: grants, assignments and sign-ins there end now."""
     user = officers.get_user(session, user_id)
+    ensure_own_unit(principal, user.unit)
     authority.move_user(
         session,
         user=user,
@@ -363,6 +366,7 @@ def deactivate_user(
 ) -> UserPublic:
     """Deactivate an account: no sign-in; grants, assignments and tokens end."""
     user = officers.get_user(session, user_id)
+    ensure_own_unit(principal, user.unit)
     authority.deactivate_user(
         session,
         user=user,
@@ -386,6 +390,7 @@ def unlock_user(
 ) -> UserPublic:
     """Clear a sign-in lockout."""
     user = officers.get_user(session, user_id)
+    ensure_own_unit(principal, user.unit)
     officers.unlock(
         session,
         user=user,
@@ -409,6 +414,7 @@ def reissue_enrollment(
 ) -> UserCreated:
     """Reset password and authenticator (e.g. a lost phone); a new enrolment code is shown once."""
     user = officers.get_user(session, user_id)
+    ensure_own_unit(principal, user.unit)
     code = officers.reissue_enrollment(
         session,
         user=user,
