@@ -120,7 +120,11 @@ def export_records(
     )
 
 
-@router.get("/audit/verify", dependencies=[requires(*VERIFY_AUDIT)])
+@router.get(
+    "/audit/verify",
+    dependencies=[requires(*VERIFY_AUDIT)],
+    responses={503: {"description": "the anchors' object storage is unavailable"}},
+)
 def verify(
     principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> ChainVerification:
@@ -155,7 +159,15 @@ def _storage_unavailable() -> Problem:
     )
 
 
-@router.post("/audit/anchors", status_code=201, dependencies=[requires(*VERIFY_AUDIT)])
+@router.post(
+    "/audit/anchors",
+    status_code=201,
+    dependencies=[requires(*VERIFY_AUDIT)],
+    responses={
+        409: {"description": "anchoring is turned off, or the chain is empty"},
+        503: {"description": "the anchors' object storage is unavailable"},
+    },
+)
 def anchor_now(
     principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> AnchorPublic:
