@@ -115,6 +115,10 @@ def create_service_app(
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         dependencies=[Depends(clean_url)],
+        # The gateway serves every service's docs with assets it ships (/api/<s>/docs);
+        # FastAPI's own pages would load Swagger UI from a CDN, unreachable on customs' network.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.spec = spec
