@@ -1,4 +1,6 @@
-"""FastAPI dependencies of the incidents service: the lifecycle context and paging."""
+"""Every FastAPI dependency a route of the incidents service takes, in one place: the
+session, the caller, the clock, the settings, the calendar and the request context.
+Routes import them from here only, so a route's signature reads the same everywhere."""
 
 from __future__ import annotations
 
@@ -8,8 +10,21 @@ from fastapi import Depends, Query, Request
 
 from incidents.calendar.workdays import WorkingCalendar
 from incidents.clock import Clock
-from incidents.incident.service import Context
+from incidents.context import Context
 from incidents.settings import Settings
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import SessionDep
+
+__all__ = [
+    "CalendarDep",
+    "ClockDep",
+    "ContextDep",
+    "CurrentPrincipal",
+    "Cursor",
+    "Limit",
+    "SessionDep",
+    "SettingsDep",
+]
 
 
 def get_calendar(request: Request) -> WorkingCalendar:
@@ -18,14 +33,28 @@ def get_calendar(request: Request) -> WorkingCalendar:
     return calendar
 
 
-def get_context(request: Request) -> Context:
-    """Calendar, settings and the current time from the app's clock."""
+def get_clock(request: Request) -> Clock:
+    """The app's clock (a manual one in tests)."""
     clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
     settings: Settings = request.app.state.settings
-    return Context(calendar=request.app.state.calendar, settings=settings, now=clock.now())
+    return settings
 
 
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_context(calendar: CalendarDep, settings: SettingsDep, clock: ClockDep) -> Context:
+    """Calendar, settings and the current time from the app's clock."""
+    return Context(calendar=calendar, settings=settings, now=clock.now())
+
+
 ContextDep = Annotated[Context, Depends(get_context)]
 Cursor = Annotated[
     str | None,

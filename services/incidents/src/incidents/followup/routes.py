@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from incidents.access import Actor, CanRead, FollowerOnly
-from incidents.deps import ContextDep, Cursor, Limit
+from incidents.context import Context
+from incidents.deps import ContextDep, CurrentPrincipal, Cursor, Limit, SessionDep
 from incidents.followup.models import FollowUp, FollowUpIn, FollowUpPage, FollowUpPublic
 from incidents.followup.service import list_follow_ups, record_follow_up
 from incidents.http import cursor_time, decode_cursor, encode_cursor
-from incidents.incident.service import Context
 from incidents.incident.views import get_visible
-from servicekit.auth import CurrentPrincipal, Role
-from servicekit.db import SessionDep
+from incidents.permissions import Actor, CanRead, FollowerOnly
+from servicekit.auth import Role
 
 router = APIRouter(prefix="/incidents/{incident_id}/follow-ups", tags=["follow-up"])
 

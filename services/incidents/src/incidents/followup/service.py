@@ -7,11 +7,12 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor
 from incidents.calendar.workdays import WorkingCalendar
+from incidents.context import Context
 from incidents.followup.models import FollowUp
 from incidents.incident.models import UNRESTORED_STATES, Incident
-from incidents.incident.service import Context, assigned_officers, record, require_state
+from incidents.incident.service import assigned_officers, record, require_state
+from incidents.permissions import Actor
 from servicekit.errors import Forbidden
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from incidents.access import Actor, CanRead, EpeOnly, ensure_own_epe
-from incidents.deps import ContextDep, Cursor, Limit
+from incidents.deps import ContextDep, CurrentPrincipal, Cursor, Limit, SessionDep
 from incidents.gatelog.models import Direction, GateLogEntry, GateLogIn, GateLogPage, GateLogPublic
 from incidents.gatelog.service import list_entries, record_entry
 from incidents.http import cursor_time, decode_cursor, encode_cursor
 from incidents.incident.views import get_visible
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
+from incidents.permissions import Actor, CanRead, EpeOnly, ensure_own_epe
 
 router = APIRouter(prefix="/incidents/{incident_id}/gate-log", tags=["gate log"])
 

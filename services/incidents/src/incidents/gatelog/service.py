@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor
+from incidents.context import Context
 from incidents.gatelog.events import GateLogRecorded
 from incidents.gatelog.models import GateLogEntry, GateLogIn
 from incidents.incident.models import UNRESTORED_STATES, Incident, IncidentKind
-from incidents.incident.service import Context, camera_ids, emit, record, require_state
+from incidents.incident.service import camera_ids, emit, record, require_state
+from incidents.permissions import Actor
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, field_error
 

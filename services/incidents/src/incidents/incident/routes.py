@@ -7,15 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import Session, col, select
 
-from incidents.access import (
-    Actor,
-    CanRead,
-    EpeOnly,
-    FollowerOnly,
-    HeadOnly,
-    ensure_own_epe,
-)
-from incidents.deps import ContextDep, Cursor, Limit
+from incidents.context import Context
+from incidents.deps import ContextDep, CurrentPrincipal, Cursor, Limit, SessionDep
 from incidents.http import (
     check_if_match,
     cursor_int,
@@ -40,10 +33,16 @@ from incidents.incident.models import (
     TimelineEntryPublic,
     TimelinePage,
 )
-from incidents.incident.service import Context
 from incidents.incident.views import get_visible, list_visible, to_public
-from servicekit.auth import CurrentPrincipal, Principal
-from servicekit.db import SessionDep
+from incidents.permissions import (
+    Actor,
+    CanRead,
+    EpeOnly,
+    FollowerOnly,
+    HeadOnly,
+    ensure_own_epe,
+)
+from servicekit.auth import Principal
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from incidents.access import ensure_visible, visibility_clause
+from incidents.context import Context
 from incidents.followup.service import missed_days
 from incidents.incident.models import (
     UNRESTORED_STATES,
@@ -19,8 +19,9 @@ from incidents.incident.models import (
     IncidentState,
     Promptness,
 )
-from incidents.incident.service import Context, assigned_officers, camera_ids
+from incidents.incident.service import assigned_officers, camera_ids
 from incidents.notices.models import Notice
+from incidents.permissions import ensure_visible, visibility_clause
 from incidents.projection.models import Enterprise
 from servicekit.auth import Principal
 from servicekit.errors import NotFound

@@ -6,12 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from incidents.access import CanRead, ensure_visible
-from incidents.deps import ContextDep
+from incidents.deps import ContextDep, CurrentPrincipal, SessionDep
+from incidents.permissions import CanRead, ensure_visible
 from incidents.projection.models import Enterprise
 from incidents.promptness.service import PromptnessSummary, summarise
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 
 router = APIRouter(prefix="/epes", tags=["promptness"])
 
