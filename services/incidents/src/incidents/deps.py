@@ -1,19 +1,21 @@
 """Every FastAPI dependency a route of the incidents service takes, in one place: the
-session, the caller, the clock, the settings, the calendar and the request context.
+session, the caller, the clock, the settings, the calendar, the request context and the
+paging parameters (the generic ones come from the kit).
 Routes import them from here only, so a route's signature reads the same everywhere."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock
 from incidents.context import Context
 from incidents.settings import Settings
 from servicekit.auth import CurrentPrincipal
+from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
+from servicekit.pagination import cursor_param, limit_param
 
 __all__ = [
     "CalendarDep",
@@ -33,12 +35,6 @@ def get_calendar(request: Request) -> WorkingCalendar:
     return calendar
 
 
-def get_clock(request: Request) -> Clock:
-    """The app's clock (a manual one in tests)."""
-    clock: Clock = request.app.state.clock
-    return clock
-
-
 def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
@@ -46,7 +42,6 @@ def get_settings(request: Request) -> Settings:
 
 
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
@@ -56,8 +51,5 @@ def get_context(calendar: CalendarDep, settings: SettingsDep, clock: ClockDep) -
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
-Cursor = Annotated[
-    str | None,
-    Query(max_length=500, description="next_cursor of the previous page"),
-]
-Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
+Cursor = Annotated[str | None, cursor_param()]
+Limit = Annotated[int, limit_param()]

@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock
 from incidents.followup.service import missed_days
 from incidents.incident.events import (
     DeadlineApproached,
@@ -41,6 +40,7 @@ from incidents.incident.service import (
 )
 from incidents.permissions import SYSTEM
 from incidents.settings import Settings
+from servicekit.clock import Clock
 from servicekit.events import EventPayload, add_event
 
 log = logging.getLogger(__name__)

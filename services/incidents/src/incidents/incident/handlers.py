@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock
 from incidents.context import Context
 from incidents.incident.events import NoticeRequested
 from incidents.incident.models import Incident, IncidentKind, IncidentState
@@ -26,6 +25,7 @@ from incidents.permissions import SYSTEM
 from incidents.projection.models import Camera
 from incidents.projection.service import apply_camera
 from incidents.settings import Settings
+from servicekit.clock import Clock
 from servicekit.events import CloudEvent, PermanentError
 
 

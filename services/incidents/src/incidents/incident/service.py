@@ -3,7 +3,6 @@ timeline. Keyword-only functions, no HTTP, no commit (the route or handler commi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from incidents.projection.models import Enterprise
 from incidents.settings import Settings
 from servicekit.errors import Conflict, field_error
 from servicekit.events import EventPayload, add_event
+from servicekit.ids import new_id
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far ahead of our clock a reported time may be (clock skew of the EPE's software)."""
@@ -158,7 +158,7 @@ def open_incident(
     """Open an incident (detected, or notified by the EPE), with its deadline and any
     earlier incident it recurs from."""
     incident = Incident(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         epe_id=epe_id,
         kind=kind.value,
         channel=channel.value if channel else None,
@@ -460,7 +460,7 @@ def file_extension(
     if expected_completion_at <= ctx.now:
         raise field_error("body.expected_completion_at", "must be in the future")
     extension = Extension(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         incident_id=incident.id,
         reasons=reasons,
         expected_completion_at=expected_completion_at,

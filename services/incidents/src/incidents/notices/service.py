@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import update
@@ -43,6 +42,7 @@ from incidents.notices.models import (
 from incidents.permissions import Actor
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, NotFound, Problem, field_error
+from servicekit.ids import new_id
 
 
 def serialise_filings(session: Session, *, epe_id: str) -> None:
@@ -197,7 +197,7 @@ def file_notice(
             actor=actor,
         )
     notice = Notice(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         incident_id=incident.id,
         epe_id=body.epe_id,
         revision=1,
