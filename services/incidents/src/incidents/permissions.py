@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from incidents.incident.models import Incident
 from incidents.projection.models import Enterprise
-from servicekit.auth import CurrentPrincipal, Principal, Role, require_roles
+from servicekit.auth import Principal, Role, require_roles
 from servicekit.errors import Forbidden, NotFound
 
 READERS = (
@@ -29,7 +29,6 @@ CanRead = Depends(require_roles(*READERS))
 EpeOnly = Depends(require_roles(Role.EPE_CLIENT))
 FollowerOnly = Depends(require_roles(*FOLLOWERS))
 HeadOnly = Depends(require_roles(Role.HEAD_OF_SUBDEPARTMENT))
-AnyCaller = CurrentPrincipal
 
 
 @dataclass(frozen=True)
