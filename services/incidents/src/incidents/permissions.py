@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends
 from sqlalchemy import ColumnElement, false, true
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from incidents.incident.models import Incident
 from incidents.projection.models import Enterprise
@@ -66,6 +66,14 @@ def ensure_visible(principal: Principal, *, epe_id: str, unit: str | None, what:
     """404 (not 403) for something outside the caller's scope: they may not know it exists."""
     if not may_see(principal, epe_id=epe_id, unit=unit):
         raise NotFound(what)
+
+
+def ensure_epe_visible(session: Session, principal: Principal, *, epe_id: str, what: str) -> None:
+    """ensure_visible for something of an EPE, its unit read from the registry projection."""
+    enterprise = session.get(Enterprise, epe_id)
+    ensure_visible(
+        principal, epe_id=epe_id, unit=enterprise.unit if enterprise else None, what=what
+    )
 
 
 def ensure_own_epe(principal: Principal, epe_id: str) -> None:

@@ -21,7 +21,7 @@ from incidents.incident.models import (
 )
 from incidents.incident.service import assigned_officers, camera_ids
 from incidents.notices.models import Notice
-from incidents.permissions import ensure_visible, visibility_clause
+from incidents.permissions import ensure_epe_visible, visibility_clause
 from incidents.projection.models import Enterprise
 from servicekit.auth import Principal
 from servicekit.errors import NotFound
@@ -32,13 +32,7 @@ def get_visible(session: Session, principal: Principal, incident_id: str) -> Inc
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound("incident")
-    enterprise = session.get(Enterprise, incident.epe_id)
-    ensure_visible(
-        principal,
-        epe_id=incident.epe_id,
-        unit=enterprise.unit if enterprise else None,
-        what="incident",
-    )
+    ensure_epe_visible(session, principal, epe_id=incident.epe_id, what="incident")
     return incident
 
 

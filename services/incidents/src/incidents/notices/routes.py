@@ -14,7 +14,7 @@ from incidents.incident.service import camera_ids
 from incidents.notices import service
 from incidents.notices.models import Notice, NoticeCreate, NoticePublic, NoticeUpdate
 from incidents.notices.pdf import CameraLine, render_notice_pdf
-from incidents.permissions import Actor, CanRead, EpeOnly, ensure_own_epe, ensure_visible
+from incidents.permissions import Actor, CanRead, EpeOnly, ensure_epe_visible, ensure_own_epe
 from incidents.projection.models import Camera, Enterprise
 from servicekit.auth import Principal
 from servicekit.errors import Conflict, NotFound
@@ -47,13 +47,7 @@ def _visible_notice(session: Session, principal: Principal, notice_id: str) -> N
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise NotFound("notice")
-    enterprise = session.get(Enterprise, notice.epe_id)
-    ensure_visible(
-        principal,
-        epe_id=notice.epe_id,
-        unit=enterprise.unit if enterprise else None,
-        what="notice",
-    )
+    ensure_epe_visible(session, principal, epe_id=notice.epe_id, what="notice")
     return notice
 
 

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from incidents.deps import ContextDep, CurrentPrincipal, SessionDep
-from incidents.permissions import CanRead, ensure_visible
-from incidents.projection.models import Enterprise
+from incidents.permissions import CanRead, ensure_epe_visible
 from incidents.promptness.service import PromptnessSummary, summarise
 
 router = APIRouter(prefix="/epes", tags=["promptness"])
@@ -22,8 +21,5 @@ def get_promptness(
     ctx: ContextDep,
 ) -> PromptnessSummary:
     """How promptly the EPE restored its system: early, on time, late with/without extension."""
-    enterprise = session.get(Enterprise, epe_id)
-    ensure_visible(
-        principal, epe_id=epe_id, unit=enterprise.unit if enterprise else None, what="EPE"
-    )
+    ensure_epe_visible(session, principal, epe_id=epe_id, what="EPE")
     return summarise(session, ctx, epe_id=epe_id)
