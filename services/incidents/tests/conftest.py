@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from incidents.clock import ManualClock
 from incidents.db import metadata
 from incidents.main import create_app
 from incidents.settings import Settings
 from servicekit.auth import Role
+from servicekit.clock import ManualClock
 from servicekit.events import CloudEvent
 from servicekit.settings import Environment
 

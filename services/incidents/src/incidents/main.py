@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from incidents.api import routers
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock, SystemClock
 from incidents.db import metadata
 from incidents.deadlines.watcher import DeadlineWatcher
 from incidents.gatelog.events import GateLogRecorded
@@ -29,6 +28,7 @@ from incidents.notices.events import NoticeFiled, NoticeRevised
 from incidents.settings import Settings
 from incidents.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
+from servicekit.clock import Clock, SystemClock
 from servicekit.events import EventPayload
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"

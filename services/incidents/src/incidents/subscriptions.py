@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock
 from incidents.incident.handlers import make_handlers
 from incidents.projection.handlers import (
     handle_camera_changed,
@@ -11,6 +10,7 @@ from incidents.projection.handlers import (
     handle_epe_changed,
 )
 from incidents.settings import Settings
+from servicekit.clock import Clock
 from servicekit.events import EventHandler
 
 

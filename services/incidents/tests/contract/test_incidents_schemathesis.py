@@ -11,10 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlmodel import Session
 
-from incidents.clock import ManualClock
 from incidents.db import metadata
 from incidents.main import create_app
 from incidents.settings import Settings
+from servicekit.clock import ManualClock
 from servicekit.events import CloudEvent
 from servicekit.settings import Environment
 from servicekit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from incidents.http import encode_cursor
 from incidents.incident.models import TimelineEntry
 from servicekit.events import pending_count
+from servicekit.pagination import encode_cursor
 
 
 def _incident(client, incident_id, headers):

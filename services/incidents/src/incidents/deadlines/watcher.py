@@ -22,9 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from incidents.access import SYSTEM
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock
 from incidents.followup.service import missed_days
 from incidents.incident.events import (
     DeadlineApproached,
@@ -33,8 +31,16 @@ from incidents.incident.events import (
     IncidentWentOverdue,
 )
 from incidents.incident.models import UNRESTORED_STATES, Incident, WatcherMarker
-from incidents.incident.service import assigned_officers, facts, has_extension, record, touch
+from incidents.incident.service import (
+    assigned_officers,
+    facts,
+    has_extension,
+    mark_overdue,
+    record,
+)
+from incidents.permissions import SYSTEM
 from incidents.settings import Settings
+from servicekit.clock import Clock
 from servicekit.events import EventPayload, add_event
 
 log = logging.getLogger(__name__)
@@ -164,10 +170,7 @@ class DeadlineWatcher:
         )
 
     def _overdue(self, session: Session, incident: Incident, now: datetime) -> EventPayload:
-        if incident.overdue_since is None:
-            incident.overdue_since = incident.deadline_at
-            touch(incident, now)
-            session.add(incident)
+        mark_overdue(session, incident, now)
         return IncidentWentOverdue(
             **facts(session, incident),
             deadline_date=incident.deadline_date,

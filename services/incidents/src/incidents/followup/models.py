@@ -7,9 +7,11 @@ from datetime import date, datetime
 from pydantic import BaseModel
 from sqlmodel import Field
 
-from incidents.db import IncidentsModel, UtcDateTime, append_only
+from incidents.db import IncidentsModel, append_only
 from incidents.schemas import Text
+from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
+from servicekit.pagination import Page
 
 
 @append_only
@@ -23,7 +25,7 @@ class FollowUp(IncidentsModel, table=True):
     day: date = Field(index=True)
     note: str = Field(max_length=4000)
     recorded_by: str = Field(max_length=200)
-    recorded_at: datetime = Field(sa_type=UtcDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class FollowUpIn(InputModel):
@@ -44,8 +46,7 @@ class FollowUpPublic(BaseModel):
     recorded_at: datetime
 
 
-class FollowUpPage(BaseModel):
+class FollowUpPage(Page[FollowUpPublic]):
     """Follow-ups, oldest first."""
 
-    data: list[FollowUpPublic]
-    next_cursor: str | None
+    next_cursor: str | None  # always present in the published shape

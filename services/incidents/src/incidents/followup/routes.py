@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from incidents.access import Actor, CanRead, FollowerOnly
-from incidents.deps import ContextDep, Cursor, Limit
+from incidents.context import Context
+from incidents.deps import ContextDep, CurrentPrincipal, Cursor, Limit, SessionDep
 from incidents.followup.models import FollowUp, FollowUpIn, FollowUpPage, FollowUpPublic
 from incidents.followup.service import list_follow_ups, record_follow_up
-from incidents.http import cursor_time, decode_cursor, encode_cursor
-from incidents.incident.service import Context
 from incidents.incident.views import get_visible
-from servicekit.auth import CurrentPrincipal, Role
-from servicekit.db import SessionDep
+from incidents.permissions import Actor, CanRead, FollowerOnly
+from servicekit.auth import Role
+from servicekit.pagination import cursor_time, decode_cursor, page_of
 
 router = APIRouter(prefix="/incidents/{incident_id}/follow-ups", tags=["follow-up"])
 
@@ -68,11 +67,8 @@ def get_follow_ups(
 ) -> FollowUpPage:
     """Follow-ups recorded on the incident, oldest first."""
     get_visible(session, principal, incident_id)
-    after = None
-    if cursor:
-        at, last_id = decode_cursor(cursor, 2)
-        after = (cursor_time(at), str(last_id))
+    key = decode_cursor(cursor, arity=2)
+    after = (cursor_time(key[0]), str(key[1])) if key else None
     rows = list_follow_ups(session, incident_id, after=after, limit=limit + 1)
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].recorded_at, page[-1].id) if len(rows) > limit else None
+    page, next_cursor = page_of(rows, limit, lambda r: (r.recorded_at, r.id))
     return FollowUpPage(data=[_public(ctx, f) for f in page], next_cursor=next_cursor)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor
 from incidents.calendar.workdays import WorkingCalendar
+from incidents.context import Context
 from incidents.followup.models import FollowUp
 from incidents.incident.models import UNRESTORED_STATES, Incident
-from incidents.incident.service import Context, assigned_officers, record, require_state
+from incidents.incident.service import assigned_officers, record, require_state
+from incidents.permissions import Actor
 from servicekit.errors import Forbidden
+from servicekit.ids import new_id
 
 
 def record_follow_up(
@@ -30,7 +31,7 @@ def record_follow_up(
     if officers and actor.subject not in officers and not is_head:
         raise Forbidden("only the officers assigned to this incident record its follow-up")
     follow_up = FollowUp(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         incident_id=incident.id,
         day=ctx.calendar.local_date(ctx.now),
         note=note,

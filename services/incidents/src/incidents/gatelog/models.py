@@ -11,10 +11,12 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
-from incidents.db import IncidentsModel, UtcDateTime, append_only
+from incidents.db import IncidentsModel, append_only
 from incidents.gatelog.validation import normalise_container_number, normalise_plate
 from incidents.schemas import Instant, Text
+from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
+from servicekit.pagination import Page
 
 
 class Direction(StrEnum):
@@ -38,10 +40,10 @@ class GateLogEntry(IncidentsModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     direction: str = Field(max_length=10)
-    occurred_at: datetime = Field(sa_type=UtcDateTime)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
     note: str | None = Field(default=None, max_length=4000)
     recorded_by: str = Field(max_length=200)
-    recorded_at: datetime = Field(sa_type=UtcDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 Plate = Annotated[str, PydanticField(min_length=4, max_length=20), AfterValidator(normalise_plate)]
@@ -77,8 +79,7 @@ class GateLogPublic(BaseModel):
     recorded_at: datetime
 
 
-class GateLogPage(BaseModel):
+class GateLogPage(Page[GateLogPublic]):
     """Gate log entries in time order."""
 
-    data: list[GateLogPublic]
-    next_cursor: str | None
+    next_cursor: str | None  # always present in the published shape

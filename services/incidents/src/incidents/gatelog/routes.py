@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from incidents.access import Actor, CanRead, EpeOnly, ensure_own_epe
-from incidents.deps import ContextDep, Cursor, Limit
+from incidents.deps import ContextDep, CurrentPrincipal, Cursor, Limit, SessionDep
 from incidents.gatelog.models import Direction, GateLogEntry, GateLogIn, GateLogPage, GateLogPublic
 from incidents.gatelog.service import list_entries, record_entry
-from incidents.http import cursor_time, decode_cursor, encode_cursor
 from incidents.incident.views import get_visible
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
+from incidents.permissions import Actor, CanRead, EpeOnly, ensure_own_epe
+from servicekit.pagination import cursor_time, decode_cursor, page_of
 
 router = APIRouter(prefix="/incidents/{incident_id}/gate-log", tags=["gate log"])
 
@@ -63,11 +61,8 @@ def get_gate_log(
 ) -> GateLogPage:
     """The gate log of the interruption in time order (shown to customs on request)."""
     get_visible(session, principal, incident_id)
-    after = None
-    if cursor:
-        at, last_id = decode_cursor(cursor, 2)
-        after = (cursor_time(at), str(last_id))
+    key = decode_cursor(cursor, arity=2)
+    after = (cursor_time(key[0]), str(key[1])) if key else None
     rows = list_entries(session, incident_id, after=after, limit=limit + 1)
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].occurred_at, page[-1].id) if len(rows) > limit else None
+    page, next_cursor = page_of(rows, limit, lambda r: (r.occurred_at, r.id))
     return GateLogPage(data=[_public(e) for e in page], next_cursor=next_cursor)

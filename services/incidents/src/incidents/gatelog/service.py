@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor
+from incidents.context import Context
 from incidents.gatelog.events import GateLogRecorded
 from incidents.gatelog.models import GateLogEntry, GateLogIn
 from incidents.incident.models import UNRESTORED_STATES, Incident, IncidentKind
-from incidents.incident.service import Context, camera_ids, emit, record, require_state
+from incidents.incident.service import camera_ids, emit, record, require_state
+from incidents.permissions import Actor
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, field_error
+from servicekit.ids import new_id
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -43,7 +44,7 @@ def record_entry(
     if body.occurred_at < incident.opened_at - timedelta(days=1):
         raise field_error("body.occurred_at", "must fall within the interruption")
     entry = GateLogEntry(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         incident_id=incident.id,
         epe_id=incident.epe_id,
         plate=body.plate,

@@ -7,13 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from incidents.access import SYSTEM
 from incidents.calendar.workdays import WorkingCalendar
-from incidents.clock import Clock
+from incidents.context import Context
 from incidents.incident.events import NoticeRequested
 from incidents.incident.models import Incident, IncidentKind, IncidentState
 from incidents.incident.service import (
-    Context,
     add_cameras,
     camera_ids,
     emit,
@@ -23,9 +21,11 @@ from incidents.incident.service import (
     record,
     restore,
 )
+from incidents.permissions import SYSTEM
 from incidents.projection.models import Camera
 from incidents.projection.service import apply_camera
 from incidents.settings import Settings
+from servicekit.clock import Clock
 from servicekit.events import CloudEvent, PermanentError
 
 

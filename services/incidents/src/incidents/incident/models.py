@@ -10,9 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
-from incidents.db import IncidentsModel, UtcDateTime, append_only
+from incidents.db import IncidentsModel, append_only
 from incidents.schemas import Instant, ShortText, Text
+from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
+from servicekit.pagination import Page
 
 
 class IncidentKind(StrEnum):
@@ -63,23 +65,23 @@ class Incident(IncidentsModel, table=True):
     channel: str | None = Field(default=None, max_length=30)
     state: str = Field(index=True, max_length=20)
     detected: bool = Field(default=False, description="opened by detection, not by a notice")
-    opened_at: datetime = Field(sa_type=UtcDateTime, index=True)
-    notified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    opened_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline_working_days: int
     deadline_date: date
-    deadline_at: datetime = Field(sa_type=UtcDateTime, index=True)
-    approaching_at: datetime = Field(sa_type=UtcDateTime)
-    extension_due_at: datetime = Field(sa_type=UtcDateTime)
-    overdue_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    deadline_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    approaching_at: datetime = Field(sa_type=UTCDateTime)
+    extension_due_at: datetime = Field(sa_type=UTCDateTime)
+    overdue_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     plan: str | None = Field(default=None, max_length=4000)
-    plan_agreed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    restored_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    plan_agreed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    restored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     promptness: str | None = Field(default=None, max_length=30)
     previous_incident_id: str | None = Field(default=None, max_length=36, index=True)
     version: int = 1
-    created_at: datetime = Field(sa_type=UtcDateTime)
-    updated_at: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class IncidentCamera(IncidentsModel, table=True):
@@ -89,7 +91,7 @@ class IncidentCamera(IncidentsModel, table=True):
 
     incident_id: str = Field(primary_key=True, max_length=36)
     camera_id: str = Field(primary_key=True, max_length=64, index=True)
-    added_at: datetime = Field(sa_type=UtcDateTime)
+    added_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Assignment(IncidentsModel, table=True):
@@ -100,7 +102,7 @@ class Assignment(IncidentsModel, table=True):
     incident_id: str = Field(primary_key=True, max_length=36)
     officer: str = Field(primary_key=True, max_length=200)
     assigned_by: str = Field(max_length=200)
-    assigned_at: datetime = Field(sa_type=UtcDateTime)
+    assigned_at: datetime = Field(sa_type=UTCDateTime)
 
 
 @append_only
@@ -112,8 +114,8 @@ class Extension(IncidentsModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     incident_id: str = Field(index=True, max_length=36)
     reasons: str = Field(max_length=4000)
-    expected_completion_at: datetime = Field(sa_type=UtcDateTime)
-    filed_at: datetime = Field(sa_type=UtcDateTime)
+    expected_completion_at: datetime = Field(sa_type=UTCDateTime)
+    filed_at: datetime = Field(sa_type=UTCDateTime)
     filed_on: date
     filed_by: str = Field(max_length=200)
 
@@ -126,7 +128,7 @@ class TimelineEntry(IncidentsModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(index=True, max_length=36)
-    at: datetime = Field(sa_type=UtcDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=200)
     actor_kind: str = Field(max_length=30)
     action: str = Field(max_length=60)
@@ -144,7 +146,7 @@ class WatcherMarker(IncidentsModel, table=True):
     kind: str = Field(max_length=40)
     key: str = Field(max_length=40)
     event_id: str = Field(max_length=36)
-    created_at: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 # -- API schemas -------------------------------------------------------------------------------
@@ -206,18 +208,16 @@ class IncidentPublic(BaseModel):
     version: int
 
 
-class IncidentPage(BaseModel):
+class IncidentPage(Page[IncidentPublic]):
     """A page of incidents."""
 
-    data: list[IncidentPublic]
-    next_cursor: str | None
+    next_cursor: str | None  # always present in the published shape
 
 
-class TimelinePage(BaseModel):
+class TimelinePage(Page[TimelineEntryPublic]):
     """A page of timeline entries, oldest first."""
 
-    data: list[TimelineEntryPublic]
-    next_cursor: str | None
+    next_cursor: str | None  # always present in the published shape
 
 
 class PlanIn(InputModel):

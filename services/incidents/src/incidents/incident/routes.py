@@ -7,23 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import Session, col, select
 
-from incidents.access import (
-    Actor,
-    CanRead,
-    EpeOnly,
-    FollowerOnly,
-    HeadOnly,
-    ensure_own_epe,
-)
-from incidents.deps import ContextDep, Cursor, Limit
-from incidents.http import (
-    check_if_match,
-    cursor_int,
-    cursor_time,
-    decode_cursor,
-    encode_cursor,
-    etag,
-)
+from incidents.context import Context
+from incidents.deps import ContextDep, CurrentPrincipal, Cursor, Limit, SessionDep
+from incidents.http import check_if_match, etag
 from incidents.incident import service
 from incidents.incident.models import (
     AssignmentIn,
@@ -40,10 +26,17 @@ from incidents.incident.models import (
     TimelineEntryPublic,
     TimelinePage,
 )
-from incidents.incident.service import Context
 from incidents.incident.views import get_visible, list_visible, to_public
-from servicekit.auth import CurrentPrincipal, Principal
-from servicekit.db import SessionDep
+from incidents.permissions import (
+    Actor,
+    CanRead,
+    EpeOnly,
+    FollowerOnly,
+    HeadOnly,
+    ensure_own_epe,
+)
+from servicekit.auth import Principal
+from servicekit.pagination import cursor_int, cursor_time, decode_cursor, page_of
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -80,15 +73,12 @@ def list_incidents(
     limit: Limit = 50,
 ) -> IncidentPage:
     """Incidents the caller may see (its own EPE, its unit's EPEs, or all for customs systems)."""
-    after = None
-    if cursor:
-        opened_at, last_id = decode_cursor(cursor, 2)
-        after = (cursor_time(opened_at), str(last_id))
+    key = decode_cursor(cursor, arity=2)
+    after = (cursor_time(key[0]), str(key[1])) if key else None
     rows = list_visible(
         session, principal, epe_id=epe_id, state=state, after=after, limit=limit + 1
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].opened_at, page[-1].id) if len(rows) > limit else None
+    page, next_cursor = page_of(rows, limit, lambda i: (i.opened_at, i.id))
     return IncidentPage(data=[to_public(session, ctx, i) for i in page], next_cursor=next_cursor)
 
 
@@ -116,12 +106,11 @@ def get_timeline(
     """Everything that happened to the incident, oldest first (append-only)."""
     get_visible(session, principal, incident_id)
     query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
-    if cursor:
-        (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(col(TimelineEntry.id) > cursor_int(last_id))
+    key = decode_cursor(cursor, arity=1)
+    if key:
+        query = query.where(col(TimelineEntry.id) > cursor_int(key[0]))
     rows = list(session.exec(query.order_by(col(TimelineEntry.id)).limit(limit + 1)))
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    page, next_cursor = page_of(rows, limit, lambda e: (e.id,))
     return TimelinePage(
         data=[
             TimelineEntryPublic(

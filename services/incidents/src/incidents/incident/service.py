@@ -3,17 +3,14 @@ timeline. Keyword-only functions, no HTTP, no commit (the route or handler commi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor
-from incidents.calendar.workdays import WorkingCalendar
+from incidents.context import Context
 from incidents.incident.events import (
     ExtensionFiled,
     IncidentClosed,
@@ -32,28 +29,22 @@ from incidents.incident.models import (
     Promptness,
     TimelineEntry,
 )
+from incidents.permissions import Actor
 from incidents.projection.models import Enterprise
 from incidents.settings import Settings
 from servicekit.errors import Conflict, field_error
 from servicekit.events import EventPayload, add_event
+from servicekit.ids import new_id
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far ahead of our clock a reported time may be (clock skew of the EPE's software)."""
 
 
-@dataclass(frozen=True)
-class Context:
-    """What the lifecycle needs besides the session: the calendar, the settings and now."""
-
-    calendar: WorkingCalendar
-    settings: Settings
-    now: datetime
-
-    def working_days_for(self, kind: IncidentKind) -> int:
-        """The restoration period of a kind of trouble (Decision I.2.3.a-b)."""
-        if kind is IncidentKind.TRANSMISSION_CHANNEL:
-            return self.settings.channel_restoration_working_days
-        return self.settings.equipment_restoration_working_days
+def restoration_working_days(settings: Settings, kind: IncidentKind) -> int:
+    """The restoration period of a kind of trouble (Decision I.2.3.a-b)."""
+    if kind is IncidentKind.TRANSMISSION_CHANNEL:
+        return settings.channel_restoration_working_days
+    return settings.equipment_restoration_working_days
 
 
 def record(
@@ -107,7 +98,7 @@ def add_cameras(
 
 def set_deadline(incident: Incident, ctx: Context) -> None:
     """Compute the deadline from the opening time (the day of opening is not counted)."""
-    days = ctx.working_days_for(IncidentKind(incident.kind))
+    days = restoration_working_days(ctx.settings, IncidentKind(incident.kind))
     deadline = ctx.calendar.deadline(incident.opened_at, days)
     incident.deadline_working_days = days
     incident.deadline_date = deadline.last_day
@@ -167,7 +158,7 @@ def open_incident(
     """Open an incident (detected, or notified by the EPE), with its deadline and any
     earlier incident it recurs from."""
     incident = Incident(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         epe_id=epe_id,
         kind=kind.value,
         channel=channel.value if channel else None,
@@ -211,6 +202,60 @@ def open_incident(
         },
     )
     return incident
+
+
+def mark_notified(
+    session: Session,
+    ctx: Context,
+    incident: Incident,
+    *,
+    kind: IncidentKind,
+    channel: ChannelType | None,
+    cameras: Sequence[str],
+) -> None:
+    """A notice answers a detected incident: it becomes notified, of the notice's kind, with
+    its cameras and any earlier incident it recurs from."""
+    incident.state = IncidentState.NOTIFIED.value
+    incident.notified_at = ctx.now
+    incident.kind = kind.value
+    incident.channel = channel.value if channel else None
+    set_deadline(incident, ctx)  # still counted from detection: the EPE gains no time
+    add_cameras(session, incident, cameras, ctx.now)
+    if incident.previous_incident_id is None:
+        incident.previous_incident_id = find_previous(
+            session,
+            epe_id=incident.epe_id,
+            kind=kind,
+            cameras=cameras,
+            opened_at=incident.opened_at,
+            window_days=ctx.settings.recurrence_window_days,
+            exclude=incident.id,
+        )
+    touch(incident, ctx.now)
+
+
+def amend(
+    session: Session,
+    ctx: Context,
+    incident: Incident,
+    *,
+    channel: ChannelType | None,
+    cameras: Sequence[str],
+) -> list[str]:
+    """A revised notice adds cameras (never removes one) and may name the channel; returns
+    the cameras added."""
+    added = add_cameras(session, incident, cameras, ctx.now)
+    incident.channel = channel.value if channel else incident.channel
+    touch(incident, ctx.now)
+    return added
+
+
+def mark_overdue(session: Session, incident: Incident, at: datetime) -> None:
+    """The deadline passed unrestored: overdue since the deadline (once)."""
+    if incident.overdue_since is None:
+        incident.overdue_since = incident.deadline_at
+        touch(incident, at)
+        session.add(incident)
 
 
 def open_covering(session: Session, *, epe_id: str, camera_id: str) -> Incident | None:
@@ -415,7 +460,7 @@ def file_extension(
     if expected_completion_at <= ctx.now:
         raise field_error("body.expected_completion_at", "must be in the future")
     extension = Extension(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         incident_id=incident.id,
         reasons=reasons,
         expected_completion_at=expected_completion_at,

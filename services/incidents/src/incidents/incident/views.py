@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from incidents.access import ensure_visible, visibility_clause
+from incidents.context import Context
 from incidents.followup.service import missed_days
 from incidents.incident.models import (
     UNRESTORED_STATES,
@@ -19,8 +19,9 @@ from incidents.incident.models import (
     IncidentState,
     Promptness,
 )
-from incidents.incident.service import Context, assigned_officers, camera_ids
+from incidents.incident.service import assigned_officers, camera_ids
 from incidents.notices.models import Notice
+from incidents.permissions import ensure_epe_visible, visibility_clause
 from incidents.projection.models import Enterprise
 from servicekit.auth import Principal
 from servicekit.errors import NotFound
@@ -31,13 +32,7 @@ def get_visible(session: Session, principal: Principal, incident_id: str) -> Inc
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound("incident")
-    enterprise = session.get(Enterprise, incident.epe_id)
-    ensure_visible(
-        principal,
-        epe_id=incident.epe_id,
-        unit=enterprise.unit if enterprise else None,
-        what="incident",
-    )
+    ensure_epe_visible(session, principal, epe_id=incident.epe_id, what="incident")
     return incident
 
 

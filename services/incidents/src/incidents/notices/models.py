@@ -10,9 +10,10 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
-from incidents.db import IncidentsModel, UtcDateTime, append_only
+from incidents.db import IncidentsModel, append_only
 from incidents.incident.models import ChannelType, IncidentKind
 from incidents.schemas import Instant, Phone, ShortText, Text
+from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
 
 
@@ -25,7 +26,7 @@ class Notice(IncidentsModel, table=True):
     incident_id: str = Field(unique=True, max_length=36)
     epe_id: str = Field(index=True, max_length=64)
     revision: int = 1
-    filed_at: datetime = Field(sa_type=UtcDateTime)
+    filed_at: datetime = Field(sa_type=UTCDateTime)
     filed_by: str = Field(max_length=200)
 
 
@@ -44,7 +45,7 @@ class NoticeRevision(IncidentsModel, table=True):
     camera_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str = Field(max_length=4000)
     effects: str = Field(max_length=4000)
-    estimated_restoration_at: datetime = Field(sa_type=UtcDateTime)
+    estimated_restoration_at: datetime = Field(sa_type=UTCDateTime)
     technician_name: str = Field(max_length=200)
     technician_phone: str = Field(max_length=200)
     technician_email: str | None = Field(default=None, max_length=200)
@@ -54,7 +55,7 @@ class NoticeRevision(IncidentsModel, table=True):
     enterprise_name: str = Field(max_length=500)
     enterprise_address: str = Field(max_length=1000)
     enterprise_tax_code: str = Field(max_length=20)
-    created_at: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=200)
 
 
@@ -67,7 +68,7 @@ class IdempotencyRecord(IncidentsModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     fingerprint: str = Field(max_length=64)
     notice_id: str = Field(max_length=36)
-    created_at: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 # -- API schemas -------------------------------------------------------------------------------

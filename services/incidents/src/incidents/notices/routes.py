@@ -8,16 +8,15 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor, CanRead, EpeOnly, ensure_own_epe, ensure_visible
-from incidents.deps import ContextDep
+from incidents.deps import ContextDep, CurrentPrincipal, SessionDep
 from incidents.http import check_if_match, etag
 from incidents.incident.service import camera_ids
 from incidents.notices import service
 from incidents.notices.models import Notice, NoticeCreate, NoticePublic, NoticeUpdate
 from incidents.notices.pdf import CameraLine, render_notice_pdf
+from incidents.permissions import Actor, CanRead, EpeOnly, ensure_epe_visible, ensure_own_epe
 from incidents.projection.models import Camera, Enterprise
-from servicekit.auth import CurrentPrincipal, Principal
-from servicekit.db import SessionDep
+from servicekit.auth import Principal
 from servicekit.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/notices", tags=["notices"])
@@ -48,13 +47,7 @@ def _visible_notice(session: Session, principal: Principal, notice_id: str) -> N
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise NotFound("notice")
-    enterprise = session.get(Enterprise, notice.epe_id)
-    ensure_visible(
-        principal,
-        epe_id=notice.epe_id,
-        unit=enterprise.unit if enterprise else None,
-        what="notice",
-    )
+    ensure_epe_visible(session, principal, epe_id=notice.epe_id, what="notice")
     return notice
 
 

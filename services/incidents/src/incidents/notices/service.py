@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from incidents.access import Actor
+from incidents.context import Context
 from incidents.incident.models import (
     UNRESTORED_STATES,
     ChannelType,
@@ -21,16 +20,13 @@ from incidents.incident.models import (
     IncidentState,
 )
 from incidents.incident.service import (
-    Context,
-    add_cameras,
+    amend,
     emit,
     facts,
-    find_previous,
+    mark_notified,
     open_incident,
     record,
     require_state,
-    set_deadline,
-    touch,
 )
 from incidents.notices.events import NoticeFiled, NoticeRevised
 from incidents.notices.models import (
@@ -43,8 +39,10 @@ from incidents.notices.models import (
     NoticeRevision,
     TechnicianPublic,
 )
+from incidents.permissions import Actor
 from incidents.projection.models import Camera, Enterprise
 from servicekit.errors import Conflict, NotFound, Problem, field_error
+from servicekit.ids import new_id
 
 
 def serialise_filings(session: Session, *, epe_id: str) -> None:
@@ -178,23 +176,14 @@ def file_notice(
     incident = _detected_to_link(session, body=body, epe_id=body.epe_id)
     linked = incident is not None
     if incident is not None:
-        incident.state = IncidentState.NOTIFIED.value
-        incident.notified_at = ctx.now
-        incident.kind = body.kind.value
-        incident.channel = body.channel.value if body.channel else None
-        set_deadline(incident, ctx)  # still counted from detection: the EPE gains no time
-        add_cameras(session, incident, body.camera_ids, ctx.now)
-        if incident.previous_incident_id is None:
-            incident.previous_incident_id = find_previous(
-                session,
-                epe_id=incident.epe_id,
-                kind=body.kind,
-                cameras=body.camera_ids,
-                opened_at=incident.opened_at,
-                window_days=ctx.settings.recurrence_window_days,
-                exclude=incident.id,
-            )
-        touch(incident, ctx.now)
+        mark_notified(
+            session,
+            ctx,
+            incident,
+            kind=body.kind,
+            channel=body.channel,
+            cameras=body.camera_ids,
+        )
     else:
         incident = open_incident(
             session,
@@ -208,7 +197,7 @@ def file_notice(
             actor=actor,
         )
     notice = Notice(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         incident_id=incident.id,
         epe_id=body.epe_id,
         revision=1,
@@ -273,9 +262,7 @@ def revise_notice(
     notice.revision += 1
     session.add(notice)
     session.add(_revision(notice.id, notice.revision, body, enterprise, ctx, actor))
-    added = add_cameras(session, incident, body.camera_ids, ctx.now)
-    incident.channel = body.channel.value if body.channel else incident.channel
-    touch(incident, ctx.now)
+    added = amend(session, ctx, incident, channel=body.channel, cameras=body.camera_ids)
     record(
         session,
         incident,

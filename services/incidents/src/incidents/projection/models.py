@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field
 
-from incidents.db import IncidentsModel, UtcDateTime
+from incidents.db import IncidentsModel
+from servicekit.columns import UTCDateTime
 
 GATE_POSITIONS = frozenset({"epe_gate", "gate", "enterprise_gate"})
 """Position kinds of a camera at the EPE's gates/doors (Decision I.1.1.b)."""
@@ -22,7 +23,7 @@ class Enterprise(IncidentsModel, table=True):
     address: str = Field(default="", max_length=1000)
     tax_code: str = Field(default="", max_length=20)
     unit: str | None = Field(default=None, max_length=100, index=True)
-    last_event_at: datetime = Field(sa_type=UtcDateTime)
+    last_event_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Camera(IncidentsModel, table=True):
@@ -38,7 +39,7 @@ class Camera(IncidentsModel, table=True):
     must_be_online: bool = True
     online: bool = True
     removed: bool = False
-    last_event_at: datetime = Field(sa_type=UtcDateTime)
+    last_event_at: datetime = Field(sa_type=UTCDateTime)
 
     @property
     def is_gate(self) -> bool:

@@ -6,12 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from incidents.access import CanRead, ensure_visible
-from incidents.deps import ContextDep
-from incidents.projection.models import Enterprise
+from incidents.deps import ContextDep, CurrentPrincipal, SessionDep
+from incidents.permissions import CanRead, ensure_epe_visible
 from incidents.promptness.service import PromptnessSummary, summarise
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 
 router = APIRouter(prefix="/epes", tags=["promptness"])
 
@@ -24,8 +21,5 @@ def get_promptness(
     ctx: ContextDep,
 ) -> PromptnessSummary:
     """How promptly the EPE restored its system: early, on time, late with/without extension."""
-    enterprise = session.get(Enterprise, epe_id)
-    ensure_visible(
-        principal, epe_id=epe_id, unit=enterprise.unit if enterprise else None, what="EPE"
-    )
+    ensure_epe_visible(session, principal, epe_id=epe_id, what="EPE")
     return summarise(session, ctx, epe_id=epe_id)

@@ -7,8 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from incidents.context import Context
 from incidents.incident.models import UNRESTORED_STATES, Incident, IncidentKind, Promptness
-from incidents.incident.service import Context, working_days_used
+from incidents.incident.service import working_days_used
 
 
 class RestorationRecord(BaseModel):

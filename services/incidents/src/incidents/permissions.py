@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from fastapi import Depends
 from sqlalchemy import ColumnElement, false, true
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from incidents.incident.models import Incident
 from incidents.projection.models import Enterprise
-from servicekit.auth import CurrentPrincipal, Principal, Role, require_roles
+from servicekit.auth import Principal, Role, require_roles
 from servicekit.errors import Forbidden, NotFound
 
 READERS = (
@@ -29,7 +29,6 @@ CanRead = Depends(require_roles(*READERS))
 EpeOnly = Depends(require_roles(Role.EPE_CLIENT))
 FollowerOnly = Depends(require_roles(*FOLLOWERS))
 HeadOnly = Depends(require_roles(Role.HEAD_OF_SUBDEPARTMENT))
-AnyCaller = CurrentPrincipal
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,14 @@ def ensure_visible(principal: Principal, *, epe_id: str, unit: str | None, what:
     """404 (not 403) for something outside the caller's scope: they may not know it exists."""
     if not may_see(principal, epe_id=epe_id, unit=unit):
         raise NotFound(what)
+
+
+def ensure_epe_visible(session: Session, principal: Principal, *, epe_id: str, what: str) -> None:
+    """ensure_visible for something of an EPE, its unit read from the registry projection."""
+    enterprise = session.get(Enterprise, epe_id)
+    ensure_visible(
+        principal, epe_id=epe_id, unit=enterprise.unit if enterprise else None, what=what
+    )
 
 
 def ensure_own_epe(principal: Principal, epe_id: str) -> None:

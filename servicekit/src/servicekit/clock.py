@@ -1,10 +1,21 @@
-"""Time as a dependency: the service asks a clock, so tests can move time on purpose."""
+"""Time as a dependency: code asks a clock, so tests can move time on purpose.
+
+Routes take ``ClockDep``; it answers the clock the app keeps in ``app.state.clock`` (set it
+at start-up, or in a test), else the wall clock. Tests may also override ``get_clock``.
+"""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+
+
+def utc_now() -> datetime:
+    """The current instant in UTC (timezone-aware): the wall clock, for code without a Clock."""
+    return datetime.now(UTC)
 
 
 class Clock(Protocol):
@@ -20,7 +31,7 @@ class SystemClock:
 
     def now(self) -> datetime:
         """The current instant in UTC."""
-        return datetime.now(UTC)
+        return utc_now()
 
 
 class ManualClock:
@@ -48,3 +59,15 @@ class ManualClock:
         """Move forward by delta."""
         with self._lock:
             self._now += delta
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (``app.state.clock``), or the wall clock when the app keeps none."""
+    clock: Clock = getattr(request.app.state, "clock", SYSTEM_CLOCK)
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
