@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -41,8 +41,23 @@ class CommonEnvSource(EnvSettingsSource):
         super().__init__(settings_cls, env_prefix="")
 
     def __call__(self) -> dict[str, Any]:
-        common = ServiceSettings.model_fields
-        return {k: v for k, v in super().__call__().items() if k in common}
+        common = ServiceSettings.model_fields.keys() | ObjectStoreSettings.model_fields.keys()
+        fields = self.settings_cls.model_fields
+        return {k: v for k, v in super().__call__().items() if k in common and k in fields}
+
+
+class ObjectStoreSettings(BaseModel):
+    """Where a service's object storage is (any S3 API); mixed into the settings of a service
+    that keeps objects: `class Settings(ServiceSettings, ObjectStoreSettings)`.
+
+    Read like the shared fields: `<S>_S3_ENDPOINT` first, then the stack-wide `S3_ENDPOINT`.
+    """
+
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_secure: bool = False
+    s3_region: str | None = None
 
 
 class ServiceSettings(BaseSettings):
