@@ -8,14 +8,14 @@ write to the same name only adds a version, and readers read every version.
 from __future__ import annotations
 
 import io
-import threading
 from datetime import datetime, timedelta
 
 from minio import Minio
 from minio.commonconfig import COMPLIANCE
-from minio.error import S3Error
 from minio.retention import Retention
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from servicekit.objectstore import Bucket
 
 
 class Anchor(BaseModel):
@@ -44,25 +44,11 @@ class AnchorStore:
         self.client = client
         self.bucket = bucket
         self.retention = retention
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def ensure_bucket(self) -> None:
-        """Create the bucket with Object Lock when missing (a lock cannot be added later)."""
-        if self._ready:
-            return
-        with self._lock:
-            try:
-                if not self.client.bucket_exists(self.bucket):
-                    self.client.make_bucket(self.bucket, object_lock=True)
-            except S3Error as exc:
-                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                    raise
-            self._ready = True
+        self._bucket = Bucket(client, bucket, object_lock=True)  # a lock cannot be added later
 
     def write(self, anchor: Anchor) -> str:
         """Store the anchor under COMPLIANCE retention; returns its object name."""
-        self.ensure_bucket()
+        self._bucket.ensure()
         data = anchor.model_dump_json().encode()
         key = anchor_key(anchor)
         until = anchor.anchored_at + self.retention
@@ -78,7 +64,7 @@ class AnchorStore:
 
     def read(self, chain: str) -> list[Anchor]:
         """Every anchor of a chain (every version of every object), oldest first."""
-        self.ensure_bucket()
+        self._bucket.ensure()
         anchors: list[Anchor] = []
         for item in self.client.list_objects(
             self.bucket, prefix=f"{chain}/", recursive=True, include_version=True
