@@ -6,7 +6,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlmodel import Field as SQLField
 
@@ -15,6 +14,7 @@ from registry.epes.exemption import ExemptionCategory
 from registry.epes.taxcode import InvalidTaxCode, normalise_tax_code
 from registry.types import json_field, utc_field
 from servicekit.inputs import InputModel
+from servicekit.phones import Phone
 from servicekit.units import UNIT_MAX_LENGTH, UNIT_PATTERN
 
 EPE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
@@ -27,22 +27,6 @@ def _tax_code(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _phone(value: str) -> str:
-    """A Vietnamese number customs can dial, in E.164 (libphonenumber knows the numbering plan)."""
-    message = "a Vietnamese phone number, e.g. 0912 345 678 or +84 24 3825 1234"
-    try:
-        number = phonenumbers.parse(value, "VN")
-    except phonenumbers.NumberParseException:
-        raise ValueError(message) from None
-    if (
-        number.extension
-        or not phonenumbers.is_valid_number(number)
-        or phonenumbers.region_code_for_number(number) != "VN"
-    ):
-        raise ValueError(message)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 TaxCode = Annotated[
     str,
     Field(
@@ -52,7 +36,6 @@ TaxCode = Annotated[
     ),
     AfterValidator(_tax_code),
 ]
-Phone = Annotated[str, Field(max_length=32, examples=["+84 24 3825 1234"]), AfterValidator(_phone)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Unit = Annotated[str, Field(pattern=UNIT_PATTERN, description="supervising customs sub-department")]
 
