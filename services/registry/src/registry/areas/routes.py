@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from registry.areas import service
 from registry.areas.models import AreaCreate, AreaPublic, AreaUpdate
-from registry.common import Page, decode_cursor, page_of, utc_now
 from registry.coverage.service import refresh_coverage
+from registry.deps import CurrentPrincipal, Cursor, Limit500, SessionDep
 from registry.permissions import managed_epe, readable_epe
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
+from servicekit.clock import utc_now
 from servicekit.errors import field_error
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/areas", tags=["areas"])
 
@@ -40,8 +38,8 @@ def list_areas(
     epe_id: str,
     session: SessionDep,
     principal: CurrentPrincipal,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit500 = 100,
 ) -> Page[AreaPublic]:
     """The EPE's active areas in code order."""
     epe = readable_epe(session, principal, epe_id)

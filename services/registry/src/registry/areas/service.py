@@ -7,9 +7,10 @@ from sqlmodel import Session, col
 
 from registry.areas.models import Area, AreaCreate, AreaKind, AreaPublic, AreaUpdate, StorageKind
 from registry.cameras.models import Camera
-from registry.common import new_id, utc_now
 from registry.epes.models import Epe
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
+from servicekit.ids import new_id
 
 
 def get_area(session: Session, *, epe_id: str, area_id: str) -> Area:

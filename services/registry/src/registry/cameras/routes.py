@@ -5,22 +5,20 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from registry.cameras import service
 from registry.cameras.models import CameraCreate, CameraPublic, CameraUpdate, PositionKind
-from registry.common import Page, decode_cursor, page_of
+from registry.deps import CurrentPrincipal, Cursor, Limit1000, SessionDep, SettingsDep
 from registry.permissions import managed_epe, readable_epe
 from registry.settings import Settings
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/cameras", tags=["cameras"])
 
 
-def probe_refusal(request: Request) -> service.ProbeRefusal:
+def probe_refusal(settings: Settings) -> service.ProbeRefusal:
     """The probe network policy's check of a URL, as the prober will apply it."""
-    settings: Settings = request.app.state.settings
     return partial(settings.probe_policy().refusal_of, wait=settings.probe_save_resolve_wait)
 
 
@@ -33,14 +31,14 @@ def probe_refusal(request: Request) -> service.ProbeRefusal:
 def add_camera(
     epe_id: str,
     data: CameraCreate,
-    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
 ) -> CameraPublic:
     """Declare a camera (no credentials in its URLs: those go to the access vault; a probed
     URL must pass the probe network policy)."""
     epe = managed_epe(session, principal, epe_id)
-    camera = service.add_camera(session, epe=epe, data=data, refusal_of=probe_refusal(request))
+    camera = service.add_camera(session, epe=epe, data=data, refusal_of=probe_refusal(settings))
     session.commit()
     return service.to_public(camera, service.camera_state(session, camera.id))
 
@@ -52,8 +50,8 @@ def list_cameras(
     principal: CurrentPrincipal,
     position_kind: PositionKind | None = None,
     area_id: Annotated[str | None, Query(max_length=36)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+    limit: Limit1000 = 100,
 ) -> Page[CameraPublic]:
     """The EPE's cameras with their live state."""
     epe = readable_epe(session, principal, epe_id)
@@ -85,15 +83,15 @@ def update_camera(
     epe_id: str,
     camera_id: str,
     data: CameraUpdate,
-    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
 ) -> CameraPublic:
     """Change a camera's position, addresses, specs or capabilities."""
     epe = managed_epe(session, principal, epe_id)
     camera = service.get_camera(session, epe_id=epe.id, camera_id=camera_id)
     camera = service.update_camera(
-        session, epe=epe, camera=camera, data=data, refusal_of=probe_refusal(request)
+        session, epe=epe, camera=camera, data=data, refusal_of=probe_refusal(settings)
     )
     session.commit()
     return service.to_public(camera, service.camera_state(session, camera.id))

@@ -20,12 +20,13 @@ from registry.cameras.models import (
     CameraUpdate,
     PositionKind,
 )
-from registry.common import new_id, utc_now
 from registry.coverage.service import refresh_coverage
 from registry.epes.models import Epe
 from registry.health.models import CameraHealth, CameraState, Outage
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
 from servicekit.events import add_event
+from servicekit.ids import new_id
 
 AREA_OF_POSITION = {
     PositionKind.EPE_GATE: AreaKind.EPE_GATE,

@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session, col
 
 from registry.cameras.models import Camera
-from registry.common import new_id
 from registry.coverage.service import refresh_coverage
 from registry.epes.models import Epe
 from registry.health.events import CameraCameBack, CameraProbeRefused, CameraWentOffline
@@ -33,6 +32,7 @@ from registry.health.models import (
 from registry.health.prober import REFUSED
 from registry.types import table_of
 from servicekit.events import EventPayload, add_events
+from servicekit.ids import new_id
 
 log = logging.getLogger(__name__)
 

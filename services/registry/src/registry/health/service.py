@@ -9,7 +9,6 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from registry.cameras.models import Camera
-from registry.common import new_id, utc_now
 from registry.epes.models import Epe
 from registry.health.models import (
     CameraHealth,
@@ -24,7 +23,9 @@ from registry.health.models import (
     OutageCause,
     OutagePublic,
 )
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
+from servicekit.ids import new_id
 
 
 def _span(value: timedelta) -> str:
