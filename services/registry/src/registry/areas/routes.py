@@ -6,10 +6,8 @@ from fastapi import APIRouter, Response, status
 
 from registry.areas import service
 from registry.areas.models import AreaCreate, AreaPublic, AreaUpdate
-from registry.coverage.service import refresh_coverage
 from registry.deps import CurrentPrincipal, Cursor, Limit500, SessionDep
 from registry.permissions import managed_epe, readable_epe
-from servicekit.clock import utc_now
 from servicekit.errors import field_error
 from servicekit.pagination import Page, decode_cursor, page_of
 
@@ -28,7 +26,6 @@ def create_area(
     """Declare a gate/door, storage area or storage-area gate (EPE client or customs system)."""
     epe = managed_epe(session, principal, epe_id)
     area = service.create_area(session, epe=epe, data=data)
-    refresh_coverage(session, [epe.id], now=utc_now())
     session.commit()
     return service.to_public(area)
 
@@ -69,7 +66,6 @@ def update_area(
     area = service.update_area(
         session, area=service.get_area(session, epe_id=epe.id, area_id=area_id), data=data
     )
-    refresh_coverage(session, [epe.id], now=utc_now())
     session.commit()
     return service.to_public(area)
 
@@ -85,6 +81,5 @@ def remove_area(
     """Retire an area without cameras or gates."""
     epe = managed_epe(session, principal, epe_id)
     service.remove_area(session, area=service.get_area(session, epe_id=epe.id, area_id=area_id))
-    refresh_coverage(session, [epe.id], now=utc_now())
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
