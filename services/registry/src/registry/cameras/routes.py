@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from registry.cameras import service
 from registry.cameras.models import CameraCreate, CameraPublic, CameraUpdate, PositionKind
 from registry.deps import CurrentPrincipal, Cursor, Limit1000, SessionDep, SettingsDep
+from registry.health.service import live_state, live_states
 from registry.permissions import managed_epe, readable_epe
 from registry.settings import Settings
 from servicekit.pagination import Page, decode_cursor, page_of
@@ -40,7 +41,7 @@ def add_camera(
     epe = managed_epe(session, principal, epe_id)
     camera = service.add_camera(session, epe=epe, data=data, refusal_of=probe_refusal(settings))
     session.commit()
-    return service.to_public(camera, service.camera_state(session, camera.id))
+    return service.to_public(camera, live_state(session, camera.id))
 
 
 @router.get("", response_model=Page[CameraPublic])
@@ -64,8 +65,9 @@ def list_cameras(
         after=str(key[0]) if key else None,
         limit=limit,
     )
-    rows, next_cursor = page_of(rows, limit, lambda r: [r[0].id])
-    return Page(data=[service.to_public(c, s) for c, s in rows], next_cursor=next_cursor)
+    rows, next_cursor = page_of(rows, limit, lambda c: [c.id])
+    states = live_states(session, [c.id for c in rows])
+    return Page(data=[service.to_public(c, states[c.id]) for c in rows], next_cursor=next_cursor)
 
 
 @router.get("/{camera_id}", response_model=CameraPublic)
@@ -75,7 +77,7 @@ def get_camera(
     """One camera."""
     epe = readable_epe(session, principal, epe_id)
     camera = service.get_camera(session, epe_id=epe.id, camera_id=camera_id)
-    return service.to_public(camera, service.camera_state(session, camera.id))
+    return service.to_public(camera, live_state(session, camera.id))
 
 
 @router.patch("/{camera_id}", response_model=CameraPublic)
@@ -94,7 +96,7 @@ def update_camera(
         session, epe=epe, camera=camera, data=data, refusal_of=probe_refusal(settings)
     )
     session.commit()
-    return service.to_public(camera, service.camera_state(session, camera.id))
+    return service.to_public(camera, live_state(session, camera.id))
 
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)

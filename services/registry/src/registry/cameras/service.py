@@ -21,7 +21,6 @@ from registry.cameras.models import (
     PositionKind,
 )
 from registry.epes.models import Epe
-from registry.health.models import CameraHealth, CameraState
 from registry.reactions import record
 from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
@@ -278,33 +277,20 @@ def list_cameras(
     area_id: str | None,
     after: str | None,
     limit: int,
-) -> list[tuple[Camera, str | None]]:
-    """Active cameras of an EPE with their live state, in id order after the cursor."""
-    query = (
-        select(Camera, col(CameraHealth.state))
-        .join(CameraHealth, col(CameraHealth.camera_id) == col(Camera.id), isouter=True)
-        .where(col(Camera.epe_id) == epe_id, col(Camera.removed_at).is_(None))
-    )
+) -> list[Camera]:
+    """Active cameras of an EPE in id order after the cursor (a `limit + 1` fetch)."""
+    query = select(Camera).where(col(Camera.epe_id) == epe_id, col(Camera.removed_at).is_(None))
     if position_kind is not None:
         query = query.where(col(Camera.position_kind) == position_kind.value)
     if area_id is not None:
         query = query.where(col(Camera.area_id) == area_id)
     if after is not None:
         query = query.where(col(Camera.id) > after)
-    query = query.order_by(col(Camera.id)).limit(limit + 1)
-    return [(c, s) for c, s in session.execute(query).all()]
+    return list(session.execute(query.order_by(col(Camera.id)).limit(limit + 1)).scalars())
 
 
-def camera_state(session: Session, camera_id: str) -> str:
-    """The live state of a camera."""
-    state = session.execute(
-        select(col(CameraHealth.state)).where(col(CameraHealth.camera_id) == camera_id)
-    ).scalar_one_or_none()
-    return state or CameraState.UNKNOWN.value
-
-
-def to_public(camera: Camera, state: str | None) -> CameraPublic:
-    """The API view of a camera."""
+def to_public(camera: Camera, state: str) -> CameraPublic:
+    """The API view of a camera with its live state (the health domain's `live_state`)."""
     return CameraPublic(
         id=camera.id,
         epe_id=camera.epe_id,
@@ -324,7 +310,7 @@ def to_public(camera: Camera, state: str | None) -> CameraPublic:
         ),
         must_be_online=camera.must_be_online,
         must_be_online_reason=camera.must_be_online_reason,
-        state=state or CameraState.UNKNOWN.value,
+        state=state,
         created_at=camera.created_at,
         updated_at=camera.updated_at,
     )
