@@ -1,5 +1,7 @@
 """In-process domain events: handlers get the facts they subscribed to, in the same transaction."""
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,6 +30,7 @@ class Pear:
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[object]]]:
     monkeypatch.setattr(reactions, "_subscribers", [])
+    monkeypatch.setattr(reactions, "_loaded", True)
     seen: list[tuple[str, list[object]]] = []
 
     @subscribe(Apple)
@@ -73,3 +76,23 @@ def test_recorded_events_reach_the_outbox_and_the_handlers_in_the_same_transacti
         assert pending_count(session.connection()) == 1
         session.rollback()
         assert pending_count(session.connection()) == 0
+
+
+def test_the_handlers_subscribe_without_the_app_on_the_first_announcement():
+    # A fresh interpreter: domain code run by a script or benchmark reacts as in the app.
+    script = """
+import sys
+from datetime import UTC, datetime
+from registry import reactions
+assert not reactions._subscribers
+reactions.notify(None, [], now=datetime.now(UTC))
+print([handler.__module__ for _kinds, handler in reactions._subscribers])
+print("registry.main" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split("\n")[:2] == [
+        "['registry.health.handlers', 'registry.coverage.handlers']",
+        "False",
+    ]

@@ -5,8 +5,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-import registry.coverage.handlers
-import registry.health.handlers
 import registry.models  # noqa: F401  (every table on the metadata)
 from registry.api import routers
 from registry.cameras.events import CameraAdded, CameraChanged, CameraRemoved

@@ -3,13 +3,15 @@
 A domain announces a change with ``notify`` (or ``record``, which also writes the published
 events to the outbox); the handlers other domains subscribed run at once on the same session,
 so the change and its consequences commit together (coverage never lags a camera change).
-Handlers subscribe in their domain's ``handlers`` module, imported by ``registry.main``: the
+Handlers subscribe in their domain's ``handlers`` module, listed in ``HANDLER_MODULES`` and
+loaded by name on the first announcement (in the app, a CLI, a benchmark alike): the
 announcing domain never imports the reacting one. Each handler gets all the facts of one
 announcement that it subscribed to, so a batch of a hundred transitions is one reaction.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -19,7 +21,19 @@ from servicekit.events import EventPayload, add_events
 
 Handler = Callable[[Session, list[object], datetime], None]
 
+HANDLER_MODULES = ("registry.health.handlers", "registry.coverage.handlers")
+"""Where handlers subscribe, in the order they run (health rows before the coverage check)."""
+
 _subscribers: list[tuple[tuple[type, ...], Handler]] = []
+_loaded = False
+
+
+def _load_handlers() -> None:
+    global _loaded
+    if not _loaded:
+        for name in HANDLER_MODULES:
+            importlib.import_module(name)
+        _loaded = True
 
 
 def subscribe(*kinds: type) -> Callable[[Handler], Handler]:
@@ -35,6 +49,7 @@ def subscribe(*kinds: type) -> Callable[[Handler], Handler]:
 
 def notify(session: Session, facts: Sequence[object], *, now: datetime) -> None:
     """Run the subscribed handlers for these facts, in the caller's transaction."""
+    _load_handlers()
     for kinds, handler in _subscribers:
         mine = [fact for fact in facts if isinstance(fact, kinds)]
         if mine:
