@@ -61,8 +61,8 @@ def valid_tax_code(n: int) -> str:
 
 def seed(url: str, schema: str | None, *, epes: int, cameras: int) -> dict[str, list[str]]:
     """Create the schema and insert EPEs, one storage area each, cameras and health rows."""
-    from registry.common import utc_now
     from registry.models import metadata
+    from servicekit.clock import utc_now
     from servicekit.db import make_engine
 
     engine = make_engine(url, schema=schema)
@@ -165,8 +165,8 @@ def seed(url: str, schema: str | None, *, epes: int, cameras: int) -> dict[str, 
 
 def time_idle_tick(url: str, schema: str | None, silence: float, grace: float) -> float:
     """Seconds one detector pass takes over every camera when nothing changes."""
-    from registry.common import utc_now
     from registry.health.detector import Thresholds, run_tick
+    from servicekit.clock import utc_now
     from servicekit.db import make_engine
 
     engine = make_engine(url, schema=schema)

@@ -9,13 +9,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
-from registry.common import utc_now
 from registry.health.detector import Thresholds, run_tick
 from registry.health.heartbeats import record_heartbeats
 from registry.health.models import CameraHealth, CameraReport, Outage, ReportedStatus
 from registry.health.prober import ProbeResult
 from registry.settings import Settings
 from registry.testing import EPE_ID, build_site, outbox, validate_payloads
+from servicekit.clock import utc_now
 
 SILENCE, GRACE = 100.0, 30.0
 THRESHOLDS = Thresholds(silence=SILENCE, grace=GRACE, batch=2)  # tiny batches: loops are tested

@@ -11,7 +11,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
-from registry.types import utc_field
+from servicekit.columns import utc_field
 from servicekit.inputs import InputModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from registry.areas import service
 from registry.areas.models import AreaCreate, AreaPublic, AreaUpdate
-from registry.common import Page, decode_cursor, page_of, utc_now
-from registry.coverage.service import refresh_coverage
+from registry.deps import CurrentPrincipal, Cursor, Limit500, SessionDep
 from registry.permissions import managed_epe, readable_epe
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 from servicekit.errors import field_error
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/areas", tags=["areas"])
 
@@ -30,7 +26,6 @@ def create_area(
     """Declare a gate/door, storage area or storage-area gate (EPE client or customs system)."""
     epe = managed_epe(session, principal, epe_id)
     area = service.create_area(session, epe=epe, data=data)
-    refresh_coverage(session, [epe.id], now=utc_now())
     session.commit()
     return service.to_public(area)
 
@@ -40,8 +35,8 @@ def list_areas(
     epe_id: str,
     session: SessionDep,
     principal: CurrentPrincipal,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit500 = 100,
 ) -> Page[AreaPublic]:
     """The EPE's active areas in code order."""
     epe = readable_epe(session, principal, epe_id)
@@ -71,7 +66,6 @@ def update_area(
     area = service.update_area(
         session, area=service.get_area(session, epe_id=epe.id, area_id=area_id), data=data
     )
-    refresh_coverage(session, [epe.id], now=utc_now())
     session.commit()
     return service.to_public(area)
 
@@ -87,6 +81,5 @@ def remove_area(
     """Retire an area without cameras or gates."""
     epe = managed_epe(session, principal, epe_id)
     service.remove_area(session, area=service.get_area(session, epe_id=epe.id, area_id=area_id))
-    refresh_coverage(session, [epe.id], now=utc_now())
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from registry.areas.changes import AreaChanged
 from registry.areas.models import Area, AreaCreate, AreaKind, AreaPublic, AreaUpdate, StorageKind
 from registry.cameras.models import Camera
-from registry.common import new_id, utc_now
 from registry.epes.models import Epe
+from registry.reactions import notify
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
+from servicekit.ids import new_id
 
 
 def get_area(session: Session, *, epe_id: str, area_id: str) -> Area:
@@ -76,6 +79,7 @@ def create_area(session: Session, *, epe: Epe, data: AreaCreate) -> Area:
     )
     session.add(area)
     session.flush()
+    notify(session, [AreaChanged(epe_id=area.epe_id, area_id=area.id)], now=now)
     return area
 
 
@@ -88,9 +92,11 @@ def update_area(session: Session, *, area: Area, data: AreaUpdate) -> Area:
         raise field_error("body.declared_fully_covered", "applies to storage areas only")
     for name, value in changes.items():
         setattr(area, name, value)
-    area.updated_at = utc_now()
+    now = utc_now()
+    area.updated_at = now
     session.add(area)
     session.flush()
+    notify(session, [AreaChanged(epe_id=area.epe_id, area_id=area.id)], now=now)
     return area
 
 
@@ -110,9 +116,11 @@ def remove_area(session: Session, *, area: Area) -> None:
     ).first()
     if camera is not None or gate is not None:
         raise Conflict("remove or move the cameras and gates of this area first")
-    area.removed_at = utc_now()
+    now = utc_now()
+    area.removed_at = now
     session.add(area)
     session.flush()
+    notify(session, [AreaChanged(epe_id=area.epe_id, area_id=area.id)], now=now)
 
 
 def list_areas(session: Session, *, epe_id: str, after: str | None, limit: int) -> list[Area]:

@@ -8,7 +8,7 @@ from sqlalchemy import Index
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
-from registry.types import utc_field
+from servicekit.columns import utc_field
 from servicekit.units import UNIT_MAX_LENGTH
 
 

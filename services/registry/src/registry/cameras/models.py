@@ -12,7 +12,8 @@ from sqlmodel import Field as SQLField
 
 from registry.cameras.urls import ONVIF_SCHEMES, STREAM_SCHEMES, check_camera_url
 from registry.db import RegistryModel
-from registry.types import json_field, utc_field
+from registry.types import json_field
+from servicekit.columns import utc_field
 from servicekit.inputs import InputModel
 
 CAMERA_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$"

@@ -5,22 +5,21 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from registry.cameras import service
 from registry.cameras.models import CameraCreate, CameraPublic, CameraUpdate, PositionKind
-from registry.common import Page, decode_cursor, page_of
+from registry.deps import CurrentPrincipal, Cursor, Limit1000, SessionDep, SettingsDep
+from registry.health.service import live_state, live_states
 from registry.permissions import managed_epe, readable_epe
 from registry.settings import Settings
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/cameras", tags=["cameras"])
 
 
-def probe_refusal(request: Request) -> service.ProbeRefusal:
+def probe_refusal(settings: Settings) -> service.ProbeRefusal:
     """The probe network policy's check of a URL, as the prober will apply it."""
-    settings: Settings = request.app.state.settings
     return partial(settings.probe_policy().refusal_of, wait=settings.probe_save_resolve_wait)
 
 
@@ -33,16 +32,16 @@ def probe_refusal(request: Request) -> service.ProbeRefusal:
 def add_camera(
     epe_id: str,
     data: CameraCreate,
-    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
 ) -> CameraPublic:
     """Declare a camera (no credentials in its URLs: those go to the access vault; a probed
     URL must pass the probe network policy)."""
     epe = managed_epe(session, principal, epe_id)
-    camera = service.add_camera(session, epe=epe, data=data, refusal_of=probe_refusal(request))
+    camera = service.add_camera(session, epe=epe, data=data, refusal_of=probe_refusal(settings))
     session.commit()
-    return service.to_public(camera, service.camera_state(session, camera.id))
+    return service.to_public(camera, live_state(session, camera.id))
 
 
 @router.get("", response_model=Page[CameraPublic])
@@ -52,8 +51,8 @@ def list_cameras(
     principal: CurrentPrincipal,
     position_kind: PositionKind | None = None,
     area_id: Annotated[str | None, Query(max_length=36)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+    limit: Limit1000 = 100,
 ) -> Page[CameraPublic]:
     """The EPE's cameras with their live state."""
     epe = readable_epe(session, principal, epe_id)
@@ -66,8 +65,9 @@ def list_cameras(
         after=str(key[0]) if key else None,
         limit=limit,
     )
-    rows, next_cursor = page_of(rows, limit, lambda r: [r[0].id])
-    return Page(data=[service.to_public(c, s) for c, s in rows], next_cursor=next_cursor)
+    rows, next_cursor = page_of(rows, limit, lambda c: [c.id])
+    states = live_states(session, [c.id for c in rows])
+    return Page(data=[service.to_public(c, states[c.id]) for c in rows], next_cursor=next_cursor)
 
 
 @router.get("/{camera_id}", response_model=CameraPublic)
@@ -77,7 +77,7 @@ def get_camera(
     """One camera."""
     epe = readable_epe(session, principal, epe_id)
     camera = service.get_camera(session, epe_id=epe.id, camera_id=camera_id)
-    return service.to_public(camera, service.camera_state(session, camera.id))
+    return service.to_public(camera, live_state(session, camera.id))
 
 
 @router.patch("/{camera_id}", response_model=CameraPublic)
@@ -85,18 +85,18 @@ def update_camera(
     epe_id: str,
     camera_id: str,
     data: CameraUpdate,
-    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
 ) -> CameraPublic:
     """Change a camera's position, addresses, specs or capabilities."""
     epe = managed_epe(session, principal, epe_id)
     camera = service.get_camera(session, epe_id=epe.id, camera_id=camera_id)
     camera = service.update_camera(
-        session, epe=epe, camera=camera, data=data, refusal_of=probe_refusal(request)
+        session, epe=epe, camera=camera, data=data, refusal_of=probe_refusal(settings)
     )
     session.commit()
-    return service.to_public(camera, service.camera_state(session, camera.id))
+    return service.to_public(camera, live_state(session, camera.id))
 
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)

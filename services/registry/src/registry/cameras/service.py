@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from registry.areas.models import Area, AreaKind, StorageKind
@@ -20,12 +20,11 @@ from registry.cameras.models import (
     CameraUpdate,
     PositionKind,
 )
-from registry.common import new_id, utc_now
-from registry.coverage.service import refresh_coverage
 from registry.epes.models import Epe
-from registry.health.models import CameraHealth, CameraState, Outage
+from registry.reactions import record
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
-from servicekit.events import add_event
+from servicekit.ids import new_id
 
 AREA_OF_POSITION = {
     PositionKind.EPE_GATE: AreaKind.EPE_GATE,
@@ -147,7 +146,7 @@ def check_probed_url(
 def add_camera(
     session: Session, *, epe: Epe, data: CameraCreate, refusal_of: ProbeRefusal
 ) -> Camera:
-    """Declare a camera, start watching its health, re-run the coverage check."""
+    """Declare a camera (health and coverage follow through `registry.reactions`)."""
     area = _check_area(session, epe, data.position_kind, data.area_id)
     storage = storage_kind_of(session, area) if area else None
     taken = session.execute(
@@ -192,20 +191,7 @@ def add_camera(
     )
     session.add(camera)
     session.flush()
-    session.add(
-        CameraHealth(
-            camera_id=camera.id,
-            epe_id=epe.id,
-            camera_number=camera.number,
-            state=CameraState.UNKNOWN,
-            state_since=now,
-            probe_enabled=camera.probe_enabled,
-            probe_next_at=now if camera.probe_enabled else None,
-        )
-    )
-    session.flush()
-    add_event(session, CameraAdded(**_facts(camera, epe, area, storage)), subject=camera.id)
-    refresh_coverage(session, [epe.id], now=now)
+    record(session, [(CameraAdded(**_facts(camera, epe, area, storage)), camera.id)], now=now)
     return camera
 
 
@@ -256,54 +242,31 @@ def update_camera(
     camera.updated_at = now
     session.add(camera)
     session.flush()
-    if "probe_enabled" in changed:
-        session.execute(
-            update(CameraHealth)
-            .where(col(CameraHealth.camera_id) == camera.id)
-            .values(
-                probe_enabled=camera.probe_enabled,
-                probe_next_at=now if camera.probe_enabled else None,
-                probe_fault_since=None,
-                probe_ok_since=None,
-                probe_status=None,
-            )
-        )
-    add_event(
+    record(
         session,
-        CameraChanged(**_facts(camera, epe, area, storage), changed_fields=changed),
-        subject=camera.id,
+        [(CameraChanged(**_facts(camera, epe, area, storage), changed_fields=changed), camera.id)],
+        now=now,
     )
-    refresh_coverage(session, [epe.id], now=now)
     return camera
 
 
 def remove_camera(session: Session, *, epe: Epe, camera: Camera) -> None:
-    """Retire a camera (its history stays), close its open outage, re-run coverage."""
+    """Retire a camera (its history stays; health and coverage follow its removal)."""
     now = utc_now()
     camera.removed_at = now
     camera.updated_at = now
     session.add(camera)
-    session.execute(
-        update(Outage)
-        .where(col(Outage.camera_id) == camera.id, col(Outage.ended_at).is_(None))
-        .values(ended_at=now)
-    )
-    session.execute(delete(CameraHealth).where(col(CameraHealth.camera_id) == camera.id))
     session.flush()
-    add_event(
-        session,
-        CameraRemoved(
-            camera_id=camera.id,
-            epe_id=camera.epe_id,
-            unit=epe.unit,
-            camera_number=camera.number,
-            position_kind=camera.position_kind,
-            must_be_online=camera.must_be_online,
-            removed_at=now,
-        ),
-        subject=camera.id,
+    removed = CameraRemoved(
+        camera_id=camera.id,
+        epe_id=camera.epe_id,
+        unit=epe.unit,
+        camera_number=camera.number,
+        position_kind=camera.position_kind,
+        must_be_online=camera.must_be_online,
+        removed_at=now,
     )
-    refresh_coverage(session, [epe.id], now=now)
+    record(session, [(removed, camera.id)], now=now)
 
 
 def list_cameras(
@@ -314,33 +277,20 @@ def list_cameras(
     area_id: str | None,
     after: str | None,
     limit: int,
-) -> list[tuple[Camera, str | None]]:
-    """Active cameras of an EPE with their live state, in id order after the cursor."""
-    query = (
-        select(Camera, col(CameraHealth.state))
-        .join(CameraHealth, col(CameraHealth.camera_id) == col(Camera.id), isouter=True)
-        .where(col(Camera.epe_id) == epe_id, col(Camera.removed_at).is_(None))
-    )
+) -> list[Camera]:
+    """Active cameras of an EPE in id order after the cursor (a `limit + 1` fetch)."""
+    query = select(Camera).where(col(Camera.epe_id) == epe_id, col(Camera.removed_at).is_(None))
     if position_kind is not None:
         query = query.where(col(Camera.position_kind) == position_kind.value)
     if area_id is not None:
         query = query.where(col(Camera.area_id) == area_id)
     if after is not None:
         query = query.where(col(Camera.id) > after)
-    query = query.order_by(col(Camera.id)).limit(limit + 1)
-    return [(c, s) for c, s in session.execute(query).all()]
+    return list(session.execute(query.order_by(col(Camera.id)).limit(limit + 1)).scalars())
 
 
-def camera_state(session: Session, camera_id: str) -> str:
-    """The live state of a camera."""
-    state = session.execute(
-        select(col(CameraHealth.state)).where(col(CameraHealth.camera_id) == camera_id)
-    ).scalar_one_or_none()
-    return state or CameraState.UNKNOWN.value
-
-
-def to_public(camera: Camera, state: str | None) -> CameraPublic:
-    """The API view of a camera."""
+def to_public(camera: Camera, state: str) -> CameraPublic:
+    """The API view of a camera with its live state (the health domain's `live_state`)."""
     return CameraPublic(
         id=camera.id,
         epe_id=camera.epe_id,
@@ -360,7 +310,7 @@ def to_public(camera: Camera, state: str | None) -> CameraPublic:
         ),
         must_be_online=camera.must_be_online,
         must_be_online_reason=camera.must_be_online_reason,
-        state=state or CameraState.UNKNOWN.value,
+        state=state,
         created_at=camera.created_at,
         updated_at=camera.updated_at,
     )

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
-from registry.types import json_field, utc_field
+from registry.types import json_field
+from servicekit.columns import utc_field
 from servicekit.inputs import InputModel
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]

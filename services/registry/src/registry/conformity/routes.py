@@ -17,9 +17,8 @@ from registry.conformity.models import (
     ReviewPublic,
 )
 from registry.conformity.requirements import check_specs
+from registry.deps import CurrentPrincipal, SessionDep
 from registry.permissions import load_epe, own_epe, readable_epe
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 
 router = APIRouter(prefix="/epes/{epe_id}/conformity", tags=["conformity"])
 checks = APIRouter(prefix="/conformity", tags=["conformity"])

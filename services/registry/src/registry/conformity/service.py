@@ -10,7 +10,6 @@ from sqlmodel import Session, col
 
 from registry.assignments.service import is_assigned
 from registry.cameras.models import Camera
-from registry.common import new_id, utc_now
 from registry.conformity.models import (
     CameraConformity,
     ConformityDeclaration,
@@ -29,7 +28,9 @@ from registry.conformity.requirements import check_specs
 from registry.epes.exemption import ExemptionCategory
 from registry.epes.models import Epe
 from servicekit.auth import Principal, Role
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, Forbidden, field_error
+from servicekit.ids import new_id
 
 
 def _cameras(session: Session, epe_id: str) -> list[Camera]:

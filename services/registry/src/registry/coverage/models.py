@@ -10,7 +10,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
-from registry.types import utc_field
+from servicekit.columns import utc_field
 
 
 class GapKind(StrEnum):

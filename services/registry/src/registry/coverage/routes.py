@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registry.common import utc_now
 from registry.coverage.models import CoverageReport, GapPublic
 from registry.coverage.service import compute_gaps, open_gaps
+from registry.deps import ClockDep, CurrentPrincipal, SessionDep
 from registry.permissions import readable_epe
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 
 router = APIRouter(prefix="/epes/{epe_id}/coverage", tags=["coverage"])
 
 
 @router.get("", response_model=CoverageReport)
-def coverage_check(epe_id: str, session: SessionDep, principal: CurrentPrincipal) -> CoverageReport:
+def coverage_check(
+    epe_id: str, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+) -> CoverageReport:
     """Gaps now: gates/storage areas without an online camera, gate cameras that cannot read
     plates or container numbers, storage areas not declared fully covered."""
     epe = readable_epe(session, principal, epe_id)
@@ -32,4 +32,4 @@ def coverage_check(epe_id: str, session: SessionDep, principal: CurrentPrincipal
         )
         for gap in compute_gaps(session, epe.id)
     ]
-    return CoverageReport(epe_id=epe.id, complete=not gaps, gaps=gaps, checked_at=utc_now())
+    return CoverageReport(epe_id=epe.id, complete=not gaps, gaps=gaps, checked_at=clock.now())

@@ -16,12 +16,12 @@ from sqlmodel import Session, col
 
 from registry.areas.models import Area, AreaKind, StorageKind
 from registry.cameras.models import Camera, PositionKind
-from registry.common import new_id
 from registry.coverage.events import CoverageGapClosed, CoverageGapFound
 from registry.coverage.models import CoverageGap, GapKind
 from registry.epes.models import Epe
 from registry.health.models import CameraHealth, CameraState
 from servicekit.events import EventPayload, add_events
+from servicekit.ids import new_id
 
 STORAGE_POSITIONS = frozenset({PositionKind.STORAGE_AREA, PositionKind.INSIDE_STORAGE_AREA})
 

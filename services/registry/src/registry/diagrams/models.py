@@ -9,7 +9,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
-from registry.types import utc_field
+from servicekit.columns import utc_field
 
 
 class DiagramVersion(RegistryModel, table=True):

@@ -21,14 +21,21 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from registry.common import Page, decode_cursor, new_id, page_of, utc_now
+from registry.deps import (
+    ClockDep,
+    CurrentPrincipal,
+    Cursor,
+    Limit500,
+    SessionDep,
+    SettingsDep,
+    get_settings,
+)
 from registry.diagrams.models import DiagramPublic, DiagramVersion
 from registry.diagrams.storage import STORAGE_ERRORS, DiagramStore
 from registry.permissions import managed_epe, readable_epe
-from registry.settings import Settings
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 from servicekit.errors import Conflict, NotFound, Problem, field_error
+from servicekit.ids import new_id
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/diagrams", tags=["diagrams"])
 
@@ -53,7 +60,7 @@ def store_of(request: Request) -> DiagramStore:
     """The app's diagram store (built on first use: the app starts without S3)."""
     store: DiagramStore | None = getattr(request.app.state, "diagram_store", None)
     if store is None:
-        store = DiagramStore(request.app.state.settings)
+        store = DiagramStore(get_settings(request))
         request.app.state.diagram_store = store
     return store
 
@@ -120,6 +127,8 @@ async def upload_diagram(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
+    clock: ClockDep,
     content_type: Annotated[str, Header()] = "",
     filename: Annotated[str | None, Query(max_length=255, pattern=r"^[^/\\\x00]+$")] = None,
 ) -> DiagramPublic:
@@ -133,7 +142,6 @@ async def upload_diagram(
             "the diagram is an image (image/png, image/jpeg) or a PDF (application/pdf)",
             errors=[{"field": "header.content-type", "message": "not an accepted type"}],
         )
-    settings: Settings = request.app.state.settings
     limit = settings.diagram_max_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -176,7 +184,7 @@ async def upload_diagram(
                 sha256=sha256,
                 filename=filename,
                 uploaded_by=principal.subject,
-                uploaded_at=utc_now(),
+                uploaded_at=clock.now(),
             )
             session.add(row)
             try:
@@ -198,8 +206,8 @@ def list_diagrams(
     epe_id: str,
     session: SessionDep,
     principal: CurrentPrincipal,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit500 = 100,
 ) -> Page[DiagramPublic]:
     """The versions of the EPE's diagram, newest first."""
     epe = readable_epe(session, principal, epe_id)

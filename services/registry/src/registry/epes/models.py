@@ -12,7 +12,8 @@ from sqlmodel import Field as SQLField
 from registry.db import RegistryModel
 from registry.epes.exemption import ExemptionCategory
 from registry.epes.taxcode import InvalidTaxCode, normalise_tax_code
-from registry.types import json_field, utc_field
+from registry.types import json_field
+from servicekit.columns import utc_field
 from servicekit.inputs import InputModel
 from servicekit.phones import Phone
 from servicekit.units import UNIT_MAX_LENGTH, UNIT_PATTERN

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from registry.common import Page, decode_cursor, page_of
+from registry.deps import CurrentPrincipal, Cursor, Limit500, SessionDep
 from registry.epes import service
 from registry.epes.models import EpeCreate, EpePublic, EpeStatus, EpeUpdate
 from registry.permissions import load_epe, readable_epe
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes", tags=["epes"])
 
@@ -37,8 +36,8 @@ def list_epes(
     status: EpeStatus | None = None,
     exempt: bool | None = None,
     has_coverage_gaps: bool | None = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
+    limit: Limit500 = 50,
 ) -> Page[EpePublic]:
     """EPEs the caller may see: its own (EPE client), its unit's (officer), all (customs system)."""
     key = decode_cursor(cursor)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
 
-from registry.common import new_id, utc_now
 from registry.coverage.models import CoverageGap
 from registry.epes.events import EpeRegistered, EpeUpdated
 from registry.epes.exemption import ExemptionCategory, compute_exemption
@@ -24,8 +23,10 @@ from registry.epes.models import (
 )
 from registry.permissions import is_unit_staff
 from servicekit.auth import Principal, Role
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, Forbidden, field_error
 from servicekit.events import add_event
+from servicekit.ids import new_id
 
 EPE_CLIENT_FIELDS = frozenset({"name", "address", "contacts"})
 CUSTOMS_ONLY_FIELDS = frozenset({"unit"})

@@ -10,10 +10,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from registry.common import utc_now
 from registry.health.detector import Thresholds, run_tick
 from registry.health.prober import Prober
 from registry.settings import Settings
+from servicekit.clock import utc_now
 
 log = logging.getLogger(__name__)
 

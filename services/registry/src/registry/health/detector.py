@@ -19,9 +19,8 @@ from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session, col
 
 from registry.cameras.models import Camera
-from registry.common import new_id
-from registry.coverage.service import refresh_coverage
 from registry.epes.models import Epe
+from registry.health.changes import CameraStatesChanged
 from registry.health.events import CameraCameBack, CameraProbeRefused, CameraWentOffline
 from registry.health.models import (
     CameraHealth,
@@ -31,8 +30,10 @@ from registry.health.models import (
     OutageCause,
 )
 from registry.health.prober import REFUSED
+from registry.reactions import notify
 from registry.types import table_of
 from servicekit.events import EventPayload, add_events
+from servicekit.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def go_offline(session: Session, now: datetime, t: Thresholds) -> list[str]:
         session.execute(insert(OUT), outages)
     _mark_monitored(session, {r.camera_id: r.state_since for r in rows})
     add_events(session, events)
-    refresh_coverage(session, {r.epe_id for r in rows}, now=now)
+    notify(session, [CameraStatesChanged(frozenset({r.epe_id for r in rows}))], now=now)
     return [r.camera_id for r in rows]
 
 
@@ -279,7 +280,7 @@ def come_back(session: Session, now: datetime, t: Thresholds) -> list[str]:
         )
     add_events(session, events)
     _mark_monitored(session, ended)  # a camera refused from the start is first seen here
-    refresh_coverage(session, set(epe_of.values()), now=now)
+    notify(session, [CameraStatesChanged(frozenset(epe_of.values()))], now=now)
     return list(ended)
 
 
@@ -301,7 +302,7 @@ def first_seen(session: Session, now: datetime, t: Thresholds) -> list[str]:
     ).all()
     if rows:
         _mark_monitored(session, {r.camera_id: now for r in rows})
-        refresh_coverage(session, {r.epe_id for r in rows}, now=now)
+        notify(session, [CameraStatesChanged(frozenset({r.epe_id for r in rows}))], now=now)
     return [r.camera_id for r in rows]
 
 
@@ -342,7 +343,7 @@ def refuse_probes(session: Session, now: datetime, t: Thresholds) -> list[str]:
                 )
             )
     add_events(session, events)
-    refresh_coverage(session, {r.epe_id for r in rows}, now=now)
+    notify(session, [CameraStatesChanged(frozenset({r.epe_id for r in rows}))], now=now)
     return [r.camera_id for r in rows]
 
 

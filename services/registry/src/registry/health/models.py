@@ -16,7 +16,8 @@ from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 
 from registry.db import RegistryModel
-from registry.types import json_field, utc_field
+from registry.types import json_field
+from servicekit.columns import utc_field
 from servicekit.inputs import InputModel
 
 

@@ -387,7 +387,7 @@ class Prober:
         for camera_id, result in sorted(results.items()):
             if result.refused:  # the reason names addresses and ports, never the URL
                 log.info("probe of camera %s %s", camera_id, result.detail)
-        from registry.common import utc_now
+        from servicekit.clock import utc_now
 
         await asyncio.to_thread(
             record_results,

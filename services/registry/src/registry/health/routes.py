@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from registry.cameras.models import Camera
 from registry.cameras.service import get_camera
-from registry.common import Page, decode_cursor, page_of, utc_now
+from registry.deps import (
+    ClockDep,
+    CurrentPrincipal,
+    Cursor,
+    Limit500,
+    Limit1000,
+    SessionDep,
+    SettingsDep,
+)
 from registry.health import service
 from registry.health.heartbeats import record_heartbeats
 from registry.health.models import (
@@ -29,17 +37,14 @@ from registry.health.models import (
     OutagePublic,
 )
 from registry.permissions import own_epe, readable_epe
-from registry.settings import Settings
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 from servicekit.errors import Problem, field_error
 from servicekit.inputs import Instant
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}", tags=["health"])
 
 From = Annotated[Instant, Query(alias="from", description="period start (with a time zone)")]
 To = Annotated[Instant, Query(alias="to", description="period end (with a time zone)")]
-Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 @router.post(
@@ -51,18 +56,18 @@ Cursor = Annotated[str | None, Query(max_length=500)]
 def push_heartbeats(
     epe_id: str,
     batch: HeartbeatBatch,
-    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> HeartbeatAccepted:
     """The EPE's software reports the state of many cameras at once (only its own EPE)."""
-    settings: Settings = request.app.state.settings
     if len(batch.cameras) > settings.heartbeat_max_batch:
         raise field_error(
             "body.cameras", f"at most {settings.heartbeat_max_batch} cameras per request"
         )
     epe = own_epe(session, principal, epe_id)
-    now = utc_now()
+    now = clock.now()
     try:
         result = record_heartbeats(
             session.connection(),
@@ -92,7 +97,7 @@ def camera_states(
     principal: CurrentPrincipal,
     state: CameraState | None = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit1000 = 200,
 ) -> Page[CameraHealthPublic]:
     """Live state of the EPE's cameras, filterable by state."""
     epe = readable_epe(session, principal, epe_id)
@@ -119,7 +124,7 @@ def list_outages(
     planned: bool | None = None,
     since: Instant | None = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit1000 = 100,
 ) -> Page[OutagePublic]:
     """Outage windows (start, end, cause), oldest first."""
     epe = readable_epe(session, principal, epe_id)
@@ -150,13 +155,12 @@ def list_outages(
 def declare_maintenance(
     epe_id: str,
     data: MaintenanceCreate,
-    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    settings: SettingsDep,
 ) -> MaintenancePublic:
     """Declare planned maintenance in advance: outages starting inside it are planned."""
     epe = own_epe(session, principal, epe_id)
-    settings: Settings = request.app.state.settings
     window = service.declare_maintenance(
         session,
         epe=epe,
@@ -176,7 +180,7 @@ def list_maintenance(
     session: SessionDep,
     principal: CurrentPrincipal,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit500 = 100,
 ) -> Page[MaintenancePublic]:
     """Maintenance windows of the EPE."""
     epe = readable_epe(session, principal, epe_id)

@@ -9,7 +9,6 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from registry.cameras.models import Camera
-from registry.common import new_id, utc_now
 from registry.epes.models import Epe
 from registry.health.models import (
     CameraHealth,
@@ -24,7 +23,9 @@ from registry.health.models import (
     OutageCause,
     OutagePublic,
 )
+from servicekit.clock import utc_now
 from servicekit.errors import Conflict, NotFound, field_error
+from servicekit.ids import new_id
 
 
 def _span(value: timedelta) -> str:
@@ -258,3 +259,19 @@ def uptime_of_epe(session: Session, epe: Epe, *, start: datetime, end: datetime)
         sum(c.outages for c in per_camera),
     )
     return EpeUptime(epe_id=epe.id, cameras=per_camera, **total)
+
+
+def live_states(session: Session, camera_ids: Sequence[str]) -> dict[str, str]:
+    """The live state of each camera (`unknown` for one not watched)."""
+    rows = session.execute(
+        select(col(CameraHealth.camera_id), col(CameraHealth.state)).where(
+            col(CameraHealth.camera_id).in_(list(camera_ids))
+        )
+    ).all()
+    found: dict[str, str] = {row.camera_id: row.state for row in rows}
+    return {c: found.get(c) or CameraState.UNKNOWN.value for c in camera_ids}
+
+
+def live_state(session: Session, camera_id: str) -> str:
+    """The live state of one camera."""
+    return live_states(session, [camera_id])[camera_id]

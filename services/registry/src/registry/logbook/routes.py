@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from registry.common import Page, decode_cursor, page_of
+from registry.deps import CurrentPrincipal, Cursor, Limit500, SessionDep
 from registry.logbook import service
 from registry.logbook.models import EntryCreate, EntryKind, EntryPublic, LogbookEntry
 from registry.permissions import own_epe, readable_epe
-from servicekit.auth import CurrentPrincipal
-from servicekit.db import SessionDep
 from servicekit.errors import NotFound
 from servicekit.inputs import Instant
+from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/logbook", tags=["logbook"])
 
@@ -38,8 +37,8 @@ def list_entries(
     camera: Annotated[str | None, Query(max_length=32, description="camera number")] = None,
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit500 = 100,
 ) -> Page[EntryPublic]:
     """Read the logbook, filtered by kind, camera and time range."""
     epe = readable_epe(session, principal, epe_id)

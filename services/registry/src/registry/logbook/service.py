@@ -8,11 +8,13 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from registry.cameras.models import Camera
-from registry.common import local_time, new_id, utc_now
+from registry.common import local_time
 from registry.epes.models import Epe
 from registry.logbook.models import EntryCreate, EntryKind, EntryPublic, LogbookEntry
 from servicekit.auth import Principal
+from servicekit.clock import utc_now
 from servicekit.errors import field_error
+from servicekit.ids import new_id
 
 
 def write_entry(
