@@ -9,7 +9,6 @@ from pydantic import (
     BeforeValidator,
     Field,
     IPvAnyNetwork,
-    SecretStr,
     field_validator,
     model_validator,
 )
@@ -22,7 +21,7 @@ from registry.health.probe_policy import (
     ProbePolicy,
     parse_networks,
 )
-from servicekit.settings import ServiceSettings
+from servicekit.settings import ObjectStoreSettings, ServiceSettings
 
 
 def _port_range(value: Any) -> Any:
@@ -61,7 +60,7 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(f"registry_{name}", name)
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, ObjectStoreSettings):
     """Registry settings; environment variables prefixed REGISTRY_ override the common ones."""
 
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
@@ -70,11 +69,6 @@ class Settings(ServiceSettings):
     port: int = 8102
 
     # Object storage for diagrams (minio SDK against any S3 API).
-    s3_endpoint: str = Field(default="127.0.0.1:9000", validation_alias=_env("s3_endpoint"))
-    s3_access_key: str = Field(default="", validation_alias=_env("s3_access_key"))
-    s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias=_env("s3_secret_key"))
-    s3_secure: bool = Field(default=False, validation_alias=_env("s3_secure"))
-    s3_region: str | None = Field(default=None, validation_alias=_env("s3_region"))
     s3_bucket: str = Field(default="camwatch-registry", validation_alias=_env("s3_bucket"))
     diagram_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 

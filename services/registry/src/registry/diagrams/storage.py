@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO, cast
 
-import urllib3
-from minio import Minio
-from minio.error import S3Error
-from urllib3.exceptions import HTTPError as TransportError
-
 from registry.settings import Settings
+from servicekit.objectstore import STORAGE_ERRORS as STORAGE_ERRORS
+from servicekit.objectstore import Bucket, s3_client
 
 CHUNK = 64 * 1024
-STORAGE_ERRORS = (OSError, ValueError, S3Error, TransportError)
-"""What talking to object storage may raise: mapped to 503 by the routes."""
 
 
 class DiagramStore:
@@ -23,41 +17,12 @@ class DiagramStore:
 
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
-        self.client = Minio(
-            settings.s3_endpoint,
-            access_key=settings.s3_access_key or None,
-            secret_key=settings.s3_secret_key.get_secret_value() or None,
-            secure=settings.s3_secure,
-            region=settings.s3_region,
-            http_client=urllib3.PoolManager(
-                timeout=urllib3.Timeout(connect=5.0, read=60.0),
-                retries=urllib3.Retry(
-                    total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)
-                ),
-                maxsize=10,
-            ),
-        )
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def ensure_bucket(self) -> None:
-        """Create the bucket when missing (idempotent, once per process)."""
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            try:
-                if not self.client.bucket_exists(self.bucket):
-                    self.client.make_bucket(self.bucket)
-            except S3Error as exc:
-                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                    raise
-            self._ready = True
+        self.client = s3_client(settings, read_timeout=60.0)
+        self._bucket = Bucket(self.client, self.bucket)
 
     def put(self, key: str, data: IO[bytes], *, size: int, content_type: str, sha256: str) -> None:
         """Upload one version (multipart for large files, handled by the SDK)."""
-        self.ensure_bucket()
+        self._bucket.ensure()
         self.client.put_object(
             self.bucket,
             key,
