@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from servicekit.auth import TokenVerifier
+from servicekit.services import SERVICES
 from servicekit.testing.tokens import TokenFactory
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -307,9 +308,6 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
     yield start
     for server in servers:
         server.__exit__()
-
-
-SERVICES = ("access", "registry", "incidents", "risk", "evidence")
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from servicekit.services import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
-APPS = ("access", "registry", "incidents", "risk", "evidence", "gateway")
+APPS = (*SERVICES, "gateway")
 
 
 @pytest.fixture(scope="module")

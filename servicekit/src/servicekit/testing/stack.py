@@ -33,10 +33,10 @@ from typing import IO, Any
 
 import httpx
 
+from servicekit.services import SERVICES
 from servicekit.testing.ports import free_port
 from servicekit.testing.s3 import S3Endpoint
 
-SERVICES: tuple[str, ...] = ("access", "registry", "incidents", "risk", "evidence")
 LOG_TAIL_LINES = 40
 
 # Variables of the calling environment that would point a stack process somewhere else.
