@@ -17,7 +17,7 @@ lint: bootstrap
 	@scripts/check_deps.sh
 
 typecheck: bootstrap
-	@.venv/bin/mypy servicekit/src gateway/src services/*/src
+	@.venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src
 
 fmt: bootstrap
 	@.venv/bin/ruff format .

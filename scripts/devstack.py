@@ -24,9 +24,9 @@ import typer
 from honcho.manager import SYSTEM_PRINTER_NAME, Manager
 from honcho.printer import Message, Printer
 
+from devkit.testing.ports import free_port
+from devkit.testing.s3 import SeaweedS3
 from servicekit.services import SERVICE_PORTS, SERVICES
-from servicekit.testing.ports import free_port
-from servicekit.testing.s3 import SeaweedS3
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"

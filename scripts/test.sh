@@ -8,6 +8,6 @@ echo "== ruff"
 echo "== deptry"
 scripts/check_deps.sh
 echo "== mypy"
-.venv/bin/mypy servicekit/src gateway/src services/*/src
+.venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src
 echo "== pytest"
 .venv/bin/pytest "$@"

@@ -22,11 +22,11 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
+from devkit.testing.tokens import TokenFactory
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from servicekit.auth import TokenVerifier
 from servicekit.services import SERVICES
-from servicekit.testing.tokens import TokenFactory
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 MIB = 1024 * 1024

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 
+from devkit.testing.tokens import TokenFactory
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.auth import CurrentPrincipal
 from servicekit.errors import PROBLEM_JSON, Conflict
 from servicekit.events.envelope import CloudEvent, EventPayload
 from servicekit.openapi import ProblemDocument, ValidationProblemDocument
 from servicekit.settings import Environment, ServiceSettings
-from servicekit.testing.tokens import TokenFactory
 
 PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 VALIDATION = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from servicekit.contracts import differences, generate
+from devkit.contracts import differences, generate
 from servicekit.services import SERVICES
 
 

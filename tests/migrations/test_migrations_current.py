@@ -6,8 +6,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from devkit.contracts import SERVICES
 from servicekit import migrations
-from servicekit.contracts import SERVICES
 from servicekit.db import make_engine
 
 

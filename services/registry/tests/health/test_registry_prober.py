@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from devkit.testing.registry import EPE_ID, build_site, registry_settings
 from registry.common import utc_now
 from registry.health.detector import Thresholds, run_tick
 from registry.health.models import CameraHealth
 from registry.health.probe_policy import ProbePolicy
 from registry.health.prober import Prober, probe_camera, probe_onvif, probe_rtsp
-from registry.testing import EPE_ID, build_site, registry_settings
 
 #: The fake cameras listen on 127.0.0.1 at a random port: allowed only here.
 LOOPBACK = ProbePolicy.build(allowed=["127.0.0.1/32"], denied=[], ports=[(1024, 65535)])
