@@ -15,6 +15,7 @@ lint: bootstrap
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@scripts/check_deps.sh
+	@.venv/bin/lint-imports
 
 typecheck: bootstrap
 	@.venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src

@@ -7,6 +7,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== deptry"
 scripts/check_deps.sh
+echo "== import contracts"
+.venv/bin/lint-imports
 echo "== mypy"
 .venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src
 echo "== pytest"
