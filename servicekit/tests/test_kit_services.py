@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import tomllib
 from pathlib import Path
 
 from gateway.settings import GatewaySettings
@@ -27,3 +28,19 @@ def test_the_gateway_has_an_upstream_for_each_service_at_its_port() -> None:
     settings = GatewaySettings()
 
     assert settings.upstreams == {n: f"http://127.0.0.1:{p}" for n, p in SERVICE_PORTS.items()}
+
+
+def test_the_workspace_and_the_import_contracts_name_every_service() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    dependencies = set(project["project"]["dependencies"])
+    contracts = {c["name"]: c for c in project["tool"]["importlinter"]["contracts"]}
+    independent = next(c for c in contracts.values() if c["type"] == "independence")
+
+    assert {f"camwatch-{name}" for name in SERVICES} <= dependencies
+    assert set(independent["modules"]) == set(SERVICES)
+    assert set(SERVICES) <= set(project["tool"]["importlinter"]["root_packages"])
+    forbidden = [c for c in contracts.values() if c["type"] == "forbidden"]
+    kit_and_gateway = next(c for c in forbidden if c["source_modules"] == ["servicekit", "gateway"])
+    assert set(kit_and_gateway["forbidden_modules"]) == set(SERVICES)
+    no_devkit = next(c for c in forbidden if c["forbidden_modules"] == ["devkit"])
+    assert set(SERVICES) <= set(no_devkit["source_modules"])

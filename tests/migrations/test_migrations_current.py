@@ -6,9 +6,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from devkit.contracts import SERVICES
 from servicekit import migrations
 from servicekit.db import make_engine
+from servicekit.services import SERVICES
 
 
 @pytest.mark.parametrize("service", SERVICES)
