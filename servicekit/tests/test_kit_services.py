@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gateway.settings import GatewaySettings
 from servicekit.services import SERVICE_PORTS, SERVICES
+from servicekit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,3 +45,9 @@ def test_the_workspace_and_the_import_contracts_name_every_service() -> None:
     assert set(kit_and_gateway["forbidden_modules"]) == set(SERVICES)
     no_devkit = next(c for c in forbidden if c["forbidden_modules"] == ["devkit"])
     assert set(SERVICES) <= set(no_devkit["source_modules"])
+
+
+def test_services_find_the_access_keys_at_its_declared_port_by_default() -> None:
+    default = ServiceSettings.model_fields["jwks_url"].default
+
+    assert default == f"http://127.0.0.1:{SERVICE_PORTS['access']}/.well-known/jwks.json"
