@@ -36,6 +36,8 @@ WORKDIR /app
 # every member's pyproject.toml to read the lock, not their sources.
 COPY pyproject.toml uv.lock ./
 COPY servicekit/pyproject.toml servicekit/
+# devkit (test fixtures, contracts export) is a dev-only member: its manifest, never its code.
+COPY devkit/pyproject.toml devkit/
 COPY gateway/pyproject.toml gateway/
 COPY services/access/pyproject.toml services/access/
 COPY services/registry/pyproject.toml services/registry/

@@ -15,9 +15,10 @@ lint: bootstrap
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@scripts/check_deps.sh
+	@.venv/bin/lint-imports
 
 typecheck: bootstrap
-	@.venv/bin/mypy servicekit/src gateway/src services/*/src
+	@.venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src
 
 fmt: bootstrap
 	@.venv/bin/ruff format .

@@ -5,4 +5,4 @@
 # called `gateway` and `gateway.main` can no longer be imported.
 import gateway  # noqa: F401
 
-pytest_plugins = ["servicekit.testing.plugin"]
+pytest_plugins = ["devkit.testing.plugin"]

@@ -51,13 +51,13 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlmodel import Session
 
+from devkit.testing.nats import NatsServer
 from servicekit.db import make_engine
 from servicekit.events import CloudEvent, EventPayload, EventRuntime, add_event, attach_event_tables
 from servicekit.events.bus import stream_name
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment, ServiceSettings
 from servicekit.telemetry import setup_telemetry
-from servicekit.testing.nats import NatsServer
 
 TARGET_RATIO = 0.25
 TRANSACTION_SIZE = 100

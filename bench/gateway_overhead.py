@@ -298,7 +298,7 @@ def report(
 
 
 async def run(options: argparse.Namespace) -> bool:
-    from servicekit.testing.tokens import TokenFactory
+    from devkit.testing.tokens import TokenFactory
 
     tokens = TokenFactory()
     upstream_port, gateway_port, traced_port = free_port(), free_port(), free_port()

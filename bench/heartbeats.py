@@ -183,11 +183,11 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
     from joserfc.jwk import KeySet
 
+    from devkit.testing.tokens import AUDIENCE, ISSUER
     from registry.main import create_app
     from registry.settings import Settings
     from servicekit.auth import TokenVerifier
     from servicekit.settings import Environment
-    from servicekit.testing.tokens import AUDIENCE, ISSUER
 
     keys = KeySet.import_key_set(json.loads(Path(args.jwks).read_text()))
     settings = Settings(
@@ -432,9 +432,9 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from devkit.testing.ports import free_port, wait_for_port
+    from devkit.testing.tokens import TokenFactory
     from servicekit.auth import Role
-    from servicekit.testing.ports import free_port, wait_for_port
-    from servicekit.testing.tokens import TokenFactory
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-heartbeats-"))
     url = args.database_url or f"sqlite:///{scratch / 'registry.db'}"

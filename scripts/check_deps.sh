@@ -5,11 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for package in servicekit gateway services/*; do
+for package in servicekit devkit gateway services/*; do
   [ -f "$package/pyproject.toml" ] || continue
   # Workspace members are installed editable, so their distribution names (camwatch-x) can
   # not be traced to their modules (x) from the installed files.
   .venv/bin/deptry "$package/src" --config "$package/pyproject.toml" \
-    --package-module-name-map "camwatch-servicekit=servicekit" || status=1
+    --package-module-name-map "camwatch-servicekit=servicekit,camwatch-registry=registry" \
+    || status=1
 done
 exit "$status"

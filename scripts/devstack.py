@@ -24,13 +24,13 @@ import typer
 from honcho.manager import SYSTEM_PRINTER_NAME, Manager
 from honcho.printer import Message, Printer
 
-from servicekit.testing.ports import free_port
-from servicekit.testing.s3 import SeaweedS3
+from devkit.testing.ports import free_port
+from devkit.testing.s3 import SeaweedS3
+from servicekit.services import SERVICE_PORTS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
-SERVICES = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
 
 STOP_ORDER: tuple[tuple[str, ...], ...] = (("ready", "gateway"), tuple(SERVICES), ("nats", "s3"))
 """Who stops before whom; processes in no tier stop with the first one."""
@@ -134,7 +134,7 @@ def stack_environment(gateway_port: int) -> tuple[dict[str, str], list[tuple[str
         "ENVIRONMENT": "development",
         "LOG_JSON": "false",
         "OIDC_ISSUER": f"{gateway}/api/access",
-        "JWKS_URL": f"http://127.0.0.1:{SERVICES['access']}/.well-known/jwks.json",
+        "JWKS_URL": f"http://127.0.0.1:{SERVICE_PORTS['access']}/.well-known/jwks.json",
         "GATEWAY_PORT": str(gateway_port),
         "ACCESS_SPA_REDIRECT_URIS": json.dumps(
             [f"http://{host}:{gateway_port}/callback" for host in ("127.0.0.1", "localhost")]
@@ -142,7 +142,7 @@ def stack_environment(gateway_port: int) -> tuple[dict[str, str], list[tuple[str
         "PYTHONUNBUFFERED": "1",
         "AUDIT_HMAC_KEY": previous.get("AUDIT_HMAC_KEY") or secrets.token_urlsafe(32),
     }
-    for name, port in SERVICES.items():
+    for name, port in SERVICE_PORTS.items():
         env[f"{name.upper()}_PORT"] = str(port)
         env[f"GATEWAY_UPSTREAM_{name.upper()}"] = f"http://127.0.0.1:{port}"
     procs: list[tuple[str, str]] = []

@@ -1,6 +1,6 @@
 """Regenerate contracts/ from the code (`make contracts`)."""
 
-from servicekit.contracts import generate, write
+from devkit.contracts import generate, write
 
 if __name__ == "__main__":
     for path in write(generate()):

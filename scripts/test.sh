@@ -7,7 +7,9 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== deptry"
 scripts/check_deps.sh
+echo "== import contracts"
+.venv/bin/lint-imports
 echo "== mypy"
-.venv/bin/mypy servicekit/src gateway/src services/*/src
+.venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src
 echo "== pytest"
 .venv/bin/pytest "$@"

@@ -22,10 +22,11 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
+from devkit.testing.tokens import TokenFactory
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from servicekit.auth import TokenVerifier
-from servicekit.testing.tokens import TokenFactory
+from servicekit.services import SERVICES
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 MIB = 1024 * 1024
@@ -307,9 +308,6 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
     yield start
     for server in servers:
         server.__exit__()
-
-
-SERVICES = ("access", "registry", "incidents", "risk", "evidence")
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from devkit.testing.tokens import TokenFactory
 from gateway.auth import CachedTokenVerifier, compile_public_paths
 from gateway.settings import DEFAULT_PUBLIC_PATHS
 from servicekit.auth import TokenVerifier
 from servicekit.errors import Problem
-from servicekit.testing.tokens import TokenFactory
 
 
 def test_request_without_token_is_refused_before_the_service(gateway, upstream) -> None:

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from gateway.settings import GatewaySettings
+from servicekit.services import SERVICES
 
 KIB = 1024
 LIMIT = 256 * KIB
-SERVICES = ("access", "registry", "incidents", "risk", "evidence")
 
 
 @pytest.fixture

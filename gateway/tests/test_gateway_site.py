@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from servicekit.services import SERVICES
+
 
 def test_healthz_needs_no_service(start_gateway, closed_port) -> None:
     url = start_gateway(upstreams={"registry": f"http://127.0.0.1:{closed_port}"})
@@ -16,9 +18,7 @@ def test_healthz_needs_no_service(start_gateway, closed_port) -> None:
 
 
 def test_readyz_is_ready_when_every_service_is(start_gateway, upstream) -> None:
-    url = start_gateway(
-        upstreams={n: upstream.url for n in ("access", "registry", "incidents", "risk", "evidence")}
-    )
+    url = start_gateway(upstreams={n: upstream.url for n in SERVICES})
 
     response = httpx.get(f"{url}/readyz")
 
@@ -59,7 +59,7 @@ def test_docs_page_links_every_service(gateway) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    for service in ("access", "registry", "incidents", "risk", "evidence"):
+    for service in SERVICES:
         assert f'href="/api/{service}/docs"' in response.text
         assert f'href="/api/{service}/openapi.json"' in response.text
 

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
+from devkit.testing.tokens import TokenFactory
 from servicekit.auth import Principal, Role, TokenVerifier, ensure_epe_access
 from servicekit.errors import Problem
-from servicekit.testing.tokens import TokenFactory
 
 
 def verify(verifier: TokenVerifier, token: str) -> dict:

@@ -9,9 +9,9 @@ from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 
+from devkit.testing.database import TestDatabase
 from servicekit.columns import UTCDateTime
 from servicekit.db import make_engine
-from servicekit.testing.database import TestDatabase
 
 HANOI = timezone(timedelta(hours=7))
 

@@ -1,18 +1,22 @@
 """The OpenAPI document declares every problem response a route can send, as problem+json."""
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
+import jsonschema
+import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 
+from devkit.testing.tokens import TokenFactory
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.auth import CurrentPrincipal
 from servicekit.errors import PROBLEM_JSON, Conflict
+from servicekit.events.envelope import CloudEvent, EventPayload
 from servicekit.openapi import ProblemDocument, ValidationProblemDocument
 from servicekit.settings import Environment, ServiceSettings
-from servicekit.testing.tokens import TokenFactory
 
 PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 VALIDATION = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}}
@@ -53,6 +57,30 @@ def me(principal: CurrentPrincipal) -> str:
     return principal.subject
 
 
+class Colour(StrEnum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Lamp(BaseModel):
+    lamp_id: str
+    colour: Colour
+
+
+class LampSwitched(EventPayload):
+    """A lamp changed colour."""
+
+    event_type: ClassVar[str] = "oapitest.lamp.switched.v1"
+    lamp: Lamp
+
+
+class LampRemoved(EventPayload):
+    """A lamp was taken away."""
+
+    event_type: ClassVar[str] = "oapitest.lamp.removed.v1"
+    lamp_id: str
+
+
 TOKENS = TokenFactory()
 APP = create_service_app(
     ServiceSpec(
@@ -68,6 +96,7 @@ APP = create_service_app(
         metadata=MetaData(),
         routers=[protected],
         public_routers=[public],
+        publishes=[LampSwitched, LampRemoved],
     ),
     token_verifier=TOKENS.verifier(),
 )
@@ -117,3 +146,43 @@ def test_the_documented_shapes_are_what_is_sent():
 
 def test_the_document_is_stable_when_asked_again():
     assert APP.openapi() == DOCUMENT
+
+
+def webhook_validator(event_type: str) -> jsonschema.Draft202012Validator:
+    """Validates a request body against the webhook's schema, its references resolved in DOCUMENT."""
+    content = DOCUMENT["webhooks"][event_type]["post"]["requestBody"]["content"]
+    assert list(content) == ["application/cloudevents+json"]
+    pointer = (
+        f"#/webhooks/{event_type}/post/requestBody/content/application~1cloudevents+json/schema"
+    )
+    return jsonschema.Draft202012Validator({**DOCUMENT, "$ref": pointer})
+
+
+def test_each_published_event_is_a_webhook_carrying_its_cloudevent() -> None:
+    assert sorted(DOCUMENT["webhooks"]) == ["oapitest.lamp.removed.v1", "oapitest.lamp.switched.v1"]
+    switched = CloudEvent.new(
+        LampSwitched(lamp=Lamp(lamp_id="L1", colour=Colour.RED)), subject="L1"
+    ).model_dump(mode="json")
+    validator = webhook_validator("oapitest.lamp.switched.v1")
+
+    validator.validate(switched)
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**switched, "data": {"lamp": {"lamp_id": "L1", "colour": "blue"}}})
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**switched, "type": "oapitest.lamp.removed.v1"})
+
+
+def test_a_webhook_payload_schema_is_the_event_contract() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    contract = LampSwitched.json_schema()
+    contract_defs = contract.pop("$defs")
+
+    assert schemas["oapitest.lamp.removed.v1"] == {
+        k: v for k, v in LampRemoved.json_schema().items() if k not in ("$schema", "$id")
+    }
+    assert schemas["oapitest.lamp.switched.v1"] == {
+        k: v for k, v in contract.items() if k not in ("$schema", "$id")
+    } | {"properties": {"lamp": {"$ref": "#/components/schemas/Lamp"}}}
+    for name, definition in contract_defs.items():
+        rewritten = str(definition).replace("#/$defs/", "#/components/schemas/")
+        assert str(schemas[name]) == rewritten

@@ -1,8 +1,26 @@
 """The committed contracts are exactly what the code generates (`make contracts` fixes a diff)."""
 
-from servicekit.contracts import differences, generate
+import json
+from pathlib import Path
+
+import pytest
+
+from devkit.contracts import differences, generate
+from servicekit.services import SERVICES
 
 
-def test_committed_contracts_match_the_code():
-    stale = differences(generate())
+@pytest.fixture(scope="module")
+def files() -> dict[Path, str]:
+    return generate()
+
+
+def test_committed_contracts_match_the_code(files):
+    stale = differences(files)
     assert not stale, f"contracts differ from the code; run `make contracts`: {stale}"
+
+
+def test_each_openapi_document_has_a_webhook_for_each_event_its_service_publishes(files):
+    for service in SERVICES:
+        document = json.loads(files[Path("openapi") / f"{service}.json"])
+        events = {p.stem for p in files if p.parts[:2] == ("events", service)}
+        assert set(document.get("webhooks", {})) == events, service

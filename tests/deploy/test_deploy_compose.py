@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from servicekit.services import SERVICE_PORTS, SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
-PORTS = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
-SERVICES = tuple(PORTS)
+PORTS = SERVICE_PORTS
 APPS = (*SERVICES, "gateway")
 S3_USERS = ("access", "registry", "evidence")
 INFRA = ("postgres", "nats", "minio", "otel-collector")
@@ -81,6 +82,10 @@ def test_app_is_built_from_the_root_dockerfile_for_itself(
     assert build.get("dockerfile", "Dockerfile") == "Dockerfile"
     assert build["args"]["SERVICE"] == name
     assert services[name]["image"].startswith(f"camwatch-{name}:")
+
+
+def test_compose_runs_exactly_the_declared_services(services: dict[str, Any]) -> None:
+    assert set(services) - set(INFRA) == set(APPS)
 
 
 @pytest.mark.parametrize("name", SERVICES)

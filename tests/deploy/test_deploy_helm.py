@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from servicekit.services import SERVICE_PORTS, SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "camwatch"
 TEMPLATES = CHART / "templates"
-PORTS = {"access": 8101, "registry": 8102, "incidents": 8103, "risk": 8104, "evidence": 8105}
-SERVICES = tuple(PORTS)
+PORTS = SERVICE_PORTS
 S3_USERS = {"access", "registry", "evidence"}
 # Keys whose values name a Secret or a key inside one; any other secret-looking key is a leak.
 SECRET_REFERENCE_KEY = re.compile(r"(existingSecret|passwordSecret|secretName|Key)$")

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from servicekit.services import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
-APPS = ("access", "registry", "incidents", "risk", "evidence", "gateway")
+APPS = (*SERVICES, "gateway")
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +205,34 @@ def test_dockerignore_keeps_what_the_build_copies_and_drops_local_state() -> Non
     for dropped in (".git/HEAD", ".venv/bin/python", "var/secrets/audit_hmac_key", "var/nats"):
         assert ignored(dropped, patterns), dropped
     assert ignored("services/registry/tests/test_x.py", patterns)
+
+
+def test_dev_tooling_stays_out_of_the_build_context_and_the_image(dockerfile: str) -> None:
+    patterns = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert not ignored("devkit/pyproject.toml", patterns), "uv needs every member's manifest"
+    assert ignored("devkit/src/devkit/testing/plugin.py", patterns)
+    build = " ".join(stages(dockerfile)["build"])
+    assert "COPY devkit/pyproject.toml devkit/" in build
+    assert "COPY devkit/ " not in build
+    assert "devkit" not in " ".join(stages(dockerfile)["runtime"])
+
+
+RUNTIME_SOURCES = ("servicekit/src", "gateway/src", *(f"services/{s}/src" for s in SERVICES))
+TEST_ONLY = re.compile(r"^\s*(import|from)\s+(pytest|schemathesis|devkit)\b", re.MULTILINE)
+
+
+def test_no_runtime_package_imports_test_tooling() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for source in RUNTIME_SOURCES
+        for path in (ROOT / source).rglob("*.py")
+        if TEST_ONLY.search(path.read_text())
+    ]
+    assert offenders == []
 
 
 def test_service_cli_serves_and_migrates_as_the_deployments_expect() -> None:

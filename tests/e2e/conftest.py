@@ -19,7 +19,7 @@ import httpx
 import pyotp
 import pytest
 
-from servicekit.testing.stack import DemoAccount, Stack
+from devkit.testing.stack import DemoAccount, Stack
 
 
 def demo_account(stack: Stack, name: str) -> DemoAccount:

@@ -27,7 +27,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from servicekit.testing.http import assert_problem, bearer, poll
+from devkit.testing.http import assert_problem, bearer, poll
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # A container number with a correct ISO 6346 check digit (3), and the same with a wrong one.

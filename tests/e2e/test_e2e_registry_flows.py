@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pypdf import PdfWriter
 
-from servicekit.testing.http import PROBLEM_JSON, assert_problem, bearer, poll
+from devkit.testing.http import PROBLEM_JSON, assert_problem, bearer, poll
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Specs meeting every line of Appendix I (sensor, resolution, HLC, IP67, low light...).

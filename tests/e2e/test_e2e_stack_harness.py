@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from servicekit.testing.s3 import S3Endpoint
-from servicekit.testing.stack import Stack, StackError, parse_demo_accounts
+from devkit.testing.s3 import S3Endpoint
+from devkit.testing.stack import Stack, StackError, parse_demo_accounts
 
 UNUSED_S3 = S3Endpoint("127.0.0.1:1", "unused", "unused")
 

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from servicekit import migrations
-from servicekit.contracts import SERVICES
 from servicekit.db import make_engine
+from servicekit.services import SERVICES
 
 
 @pytest.mark.parametrize("service", SERVICES)

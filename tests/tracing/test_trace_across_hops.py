@@ -17,6 +17,9 @@ import uvicorn
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from devkit.testing.nats import NatsServer
+from devkit.testing.ports import free_port
+from devkit.testing.registry import Callers, epe_body
 from gateway.main import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from incidents.db import metadata as incidents_metadata
@@ -24,11 +27,8 @@ from incidents.main import create_app as create_incidents
 from incidents.settings import Settings as IncidentsSettings
 from registry.main import create_app as create_registry
 from registry.models import metadata as registry_metadata
-from registry.testing import Callers, epe_body
 from servicekit.settings import Environment, ServiceSettings
 from servicekit.telemetry import setup_telemetry
-from servicekit.testing.nats import NatsServer
-from servicekit.testing.ports import free_port
 
 pytestmark = pytest.mark.timeout(120)
 

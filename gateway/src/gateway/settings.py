@@ -9,9 +9,9 @@ from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from servicekit.services import SERVICE_PORTS, SERVICES
 from servicekit.settings import ServiceSettings, project_root
 
-SERVICES = ("access", "registry", "incidents", "risk", "evidence")
 # Where the gateway serves Swagger UI's and ReDoc's files (from the `fastapi-offline` package).
 DOCS_ASSETS_URL = "/docs/assets"
 
@@ -62,11 +62,11 @@ class GatewaySettings(ServiceSettings):
         ),
     )
 
-    upstream_access: str = "http://127.0.0.1:8101"
-    upstream_registry: str = "http://127.0.0.1:8102"
-    upstream_incidents: str = "http://127.0.0.1:8103"
-    upstream_risk: str = "http://127.0.0.1:8104"
-    upstream_evidence: str = "http://127.0.0.1:8105"
+    upstream_access: str = f"http://127.0.0.1:{SERVICE_PORTS['access']}"
+    upstream_registry: str = f"http://127.0.0.1:{SERVICE_PORTS['registry']}"
+    upstream_incidents: str = f"http://127.0.0.1:{SERVICE_PORTS['incidents']}"
+    upstream_risk: str = f"http://127.0.0.1:{SERVICE_PORTS['risk']}"
+    upstream_evidence: str = f"http://127.0.0.1:{SERVICE_PORTS['evidence']}"
 
     upstream_connect_timeout: float = Field(
         default=5.0, gt=0, description="seconds to open a connection to a service (then 504)"

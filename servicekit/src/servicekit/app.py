@@ -142,7 +142,9 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(get_principal)])
     app.include_router(health_router())
-    install_openapi(app, protected=spec.routers, public=spec.public_routers)
+    install_openapi(
+        app, protected=spec.routers, public=spec.public_routers, publishes=spec.publishes
+    )
     return app
 
 

@@ -80,7 +80,7 @@ Day = Annotated[date, AfterValidator(bounded_date)]
 """A calendar day between 1900 and 2100."""
 
 
-def _checked(value: Any) -> Any:
+def _checked(value: Any) -> Any:  # noqa: PLR0911 -- one return per kind of input value
     if isinstance(value, str):
         return refuse_control_characters(value)
     if isinstance(value, SecretStr):

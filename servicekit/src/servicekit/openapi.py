@@ -6,7 +6,8 @@ route is made of: 401/403 when it needs a token, 422 when it takes input, 404 wh
 resource in its path, 400/413 when it takes a body (a 422 carries the kit's `ValidationProblem`, not
 FastAPI's `HTTPValidationError`). Routes add their domain answers (409, 410, ...) with
 `responses={409: {"description": ...}}`; an error response declared without content is
-problem+json too.
+problem+json too. The events a service publishes are the document's `webhooks`, generated from
+the payload models that also give contracts/events/ and the AsyncAPI channel map.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from servicekit.auth import get_principal
 from servicekit.errors import PROBLEM_JSON
+from servicekit.events.envelope import CloudEvent, EventPayload, schema_uri
 
 REF = "#/components/schemas/"
+CLOUDEVENTS_JSON = "application/cloudevents+json"
 
 
 class FieldError(BaseModel):
@@ -147,13 +150,70 @@ def problem_schemas() -> dict[str, Any]:
     return schemas
 
 
+def _add_schema(schemas: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    known = schemas.setdefault(name, schema)
+    if known != schema:
+        raise ValueError(f"two different schemas are named {name!r} in one OpenAPI document")
+
+
+def event_webhooks(
+    publishes: Sequence[type[EventPayload]], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """Each published event as an OpenAPI 3.1 webhook, keyed by its type.
+
+    Its body is the CloudEvents envelope as it travels on NATS, whose `data` is the payload's
+    JSON Schema (the one committed under contracts/events/, with its definitions moved among
+    the components, where OpenAPI tools look for them). Adds the schemas to `schemas`.
+    """
+    webhooks: dict[str, Any] = {}
+    if publishes:
+        _add_schema(
+            schemas, "CloudEvent", CloudEvent.model_json_schema(ref_template=REF + "{model}")
+        )
+    for payload in sorted(publishes, key=lambda p: p.event_type):
+        event_type = payload.event_type
+        schema = payload.json_schema(ref_template=REF + "{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            _add_schema(schemas, name, definition)
+        del schema["$schema"], schema["$id"]  # their refs resolve in the document, not the $id
+        _add_schema(schemas, event_type, schema)
+        envelope = {
+            "properties": {"type": {"const": event_type}, "data": {"$ref": REF + event_type}}
+        }
+        webhooks[event_type] = {
+            "post": {
+                "tags": ["events"],
+                "summary": schema.get("description", event_type),
+                "description": (
+                    f"Published on NATS JetStream, subject `{event_type}`, as a CloudEvents 1.0 "
+                    f"envelope; its `data` follows `{schema_uri(event_type)}`."
+                ),
+                "operationId": event_type.replace(".", "_"),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        CLOUDEVENTS_JSON: {
+                            "schema": {"allOf": [{"$ref": REF + "CloudEvent"}, envelope]}
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "Acknowledged by the consumer"}},
+            }
+        }
+    return webhooks
+
+
 def install_openapi(
-    app: FastAPI, *, protected: Sequence[APIRouter], public: Sequence[APIRouter]
+    app: FastAPI,
+    *,
+    protected: Sequence[APIRouter],
+    public: Sequence[APIRouter],
+    publishes: Sequence[type[EventPayload]] = (),
 ) -> None:
     """Make the app's OpenAPI document declare the problem responses of every operation.
 
     `protected` routers are mounted behind the token check; a `public` route that takes the
-    caller (`CurrentPrincipal`) checks a token too.
+    caller (`CurrentPrincipal`) checks a token too. `publishes` become the document's webhooks.
     """
     generate = app.openapi
     authenticated = authenticated_operations(protected, public)
@@ -169,6 +229,9 @@ def install_openapi(
         if REF + "ValidationError" not in json.dumps(document):
             schemas.pop("ValidationError", None)
         schemas.update(problem_schemas())
+        webhooks = event_webhooks(publishes, schemas)
+        if webhooks:
+            document["webhooks"] = webhooks
         document["components"]["schemas"] = dict(sorted(schemas.items()))
         return document
 

@@ -14,6 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from servicekit.services import SERVICE_PORTS
+
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "dev", "secret"})
 
 
@@ -97,7 +99,7 @@ class ServiceSettings(BaseSettings):
     events_enabled: bool = True
 
     oidc_issuer: str = "http://127.0.0.1:8000/api/access"
-    jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
+    jwks_url: str = f"http://127.0.0.1:{SERVICE_PORTS['access']}/.well-known/jwks.json"
     token_audience: str = "camwatch"  # noqa: S105 - an audience name, not a secret
     token_revocation_window: int = Field(
         default=3600,

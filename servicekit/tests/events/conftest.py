@@ -22,6 +22,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from devkit.testing.database import TestDatabase
 from servicekit.db import make_engine
 from servicekit.events import (
     CloudEvent,
@@ -37,7 +38,6 @@ from servicekit.events import (
 )
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment, ServiceSettings
-from servicekit.testing.database import TestDatabase
 
 
 def make_payload_class(event_type: str) -> type[EventPayload]:

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from servicekit.testing.nats import NatsServer
-from servicekit.testing.ports import free_port
+from devkit.testing.nats import NatsServer
+from devkit.testing.ports import free_port
 
 
 @pytest.mark.parametrize("crash", [False, True], ids=["stopped", "killed"])

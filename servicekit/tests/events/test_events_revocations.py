@@ -14,6 +14,8 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData
 
+from devkit.testing.nats import NatsServer
+from devkit.testing.tokens import TokenFactory
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.auth import CurrentPrincipal
 from servicekit.events import CloudEvent, EventBus, attach_event_tables
@@ -25,8 +27,6 @@ from servicekit.events.revocations import (
     TokensRevoked,
 )
 from servicekit.settings import ServiceSettings
-from servicekit.testing.nats import NatsServer
-from servicekit.testing.tokens import TokenFactory
 
 
 def revoked(**fields: object) -> TokensRevoked:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from access.cli import cli
 from access.main import create_app
 from access.settings import Settings
-from servicekit.testing.stack import parse_demo_accounts
+from devkit.testing.stack import parse_demo_accounts
 
 runner = CliRunner()
 

@@ -1,5 +1,5 @@
 """Fixtures of the registry tests: an app on a fresh database (SQLite and PostgreSQL) and
-tokens for each kind of caller. Builders and outbox readers live in `registry.testing`."""
+tokens for each kind of caller. Builders and outbox readers live in `devkit.testing.registry`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from devkit.testing.registry import Callers, registry_settings
 from registry.main import create_app
 from registry.models import metadata
 from registry.settings import Settings
-from registry.testing import Callers, registry_settings
 
 
 @pytest.fixture

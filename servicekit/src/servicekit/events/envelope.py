@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE
 
 EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}\.v[1-9][0-9]*$")
 """`<service>.<entity>.<verb>.v<N>` in lower case (the entity may have several tokens)."""
@@ -135,9 +136,12 @@ class EventPayload(BaseModel):
         return dict(_PAYLOAD_TYPES)
 
     @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        """The JSON Schema of this event's data, as committed under contracts/events/."""
-        schema: dict[str, Any] = cls.model_json_schema()
+    def json_schema(cls, ref_template: str = DEFAULT_REF_TEMPLATE) -> dict[str, Any]:
+        """The JSON Schema of this event's data, as committed under contracts/events/.
+
+        `ref_template` places nested definitions elsewhere (an OpenAPI document's components).
+        """
+        schema: dict[str, Any] = cls.model_json_schema(ref_template=ref_template)
         schema["$schema"] = JSON_SCHEMA_DIALECT
         schema["$id"] = schema_uri(cls.event_type)
         schema["title"] = cls.event_type

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from access.settings import Settings
-from servicekit.testing.ports import free_port
+from devkit.testing.ports import free_port
 
 from ..conftest import make_settings
 

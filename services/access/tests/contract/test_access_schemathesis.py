@@ -14,10 +14,10 @@ from access.db import metadata
 from access.main import create_app
 from access.seed import seed_demo
 from access.settings import Settings
+from devkit.testing.contract import callers, check_case
+from devkit.testing.tokens import TokenFactory
 from servicekit.auth import Role
 from servicekit.settings import Environment
-from servicekit.testing.contract import callers, check_case
-from servicekit.testing.tokens import TokenFactory
 
 _DIR = Path(tempfile.mkdtemp(prefix="access-contract-"))
 TOKENS = TokenFactory()

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from joserfc.jwk import KeySet
 
+from devkit.testing.database import TestDatabase
+from devkit.testing.nats import NatsServer
+from devkit.testing.registry import registry_settings
 from registry.main import create_app as create_registry_app
 from registry.models import metadata as registry_metadata
-from registry.testing import registry_settings
 from servicekit.auth import TokenVerifier
-from servicekit.testing.database import TestDatabase
-from servicekit.testing.nats import NatsServer
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 SPA = "camwatch-spa"

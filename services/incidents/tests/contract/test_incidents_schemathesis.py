@@ -11,14 +11,14 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlmodel import Session
 
+from devkit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case
+from devkit.testing.tokens import TokenFactory
 from incidents.db import metadata
 from incidents.main import create_app
 from incidents.settings import Settings
 from servicekit.clock import ManualClock
 from servicekit.events import CloudEvent
 from servicekit.settings import Environment
-from servicekit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case
-from servicekit.testing.tokens import TokenFactory
 
 _DIR = Path(tempfile.mkdtemp(prefix="incidents-contract-"))
 TOKENS = TokenFactory()

@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
+from devkit import contracts
 from incidents.db import metadata
 from incidents.incident.models import Incident
 from incidents.main import create_app
 from incidents.settings import Settings
-from servicekit import contracts
 from servicekit.clock import ManualClock
 from servicekit.events import CloudEvent, EventBus, stream_name
 from servicekit.events.bus import OutgoingMessage

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
+from devkit.testing.registry import EPE_ID, UNIT, assign
 from registry.assignments.service import is_assigned
-from registry.testing import EPE_ID, UNIT, assign
 from servicekit.events import CloudEvent, PermanentError
 
 

@@ -3,7 +3,7 @@ the coverage check and its found/closed events."""
 
 import pytest
 
-from registry.testing import EPE_ID, GOOD_SPECS, build_site, outbox, validate_payloads
+from devkit.testing.registry import EPE_ID, GOOD_SPECS, build_site, outbox, validate_payloads
 
 
 def test_site_builds_and_cameras_derive_must_be_online(client, callers, app):

@@ -2,9 +2,9 @@
 
 import pytest
 
+from devkit.testing.registry import EPE_ID, GOOD_SPECS, assign, build_site, epe_body
 from registry.conformity.models import LineResult
 from registry.conformity.requirements import APPENDIX_I, check_specs
-from registry.testing import EPE_ID, GOOD_SPECS, assign, build_site, epe_body
 
 LINES = ["1", "2", "3", "4", "5", "6a", "6b", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
 

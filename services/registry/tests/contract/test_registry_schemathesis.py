@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 
+from devkit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case, schema_for
+from devkit.testing.registry import Callers, build_site
+from devkit.testing.tokens import TokenFactory
 from registry.main import create_app
 from registry.models import metadata
 from registry.settings import Settings
-from registry.testing import Callers, build_site
 from servicekit.settings import Environment
-from servicekit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case, schema_for
-from servicekit.testing.tokens import TokenFactory
 
 TOKENS = TokenFactory()
 APP = create_app(

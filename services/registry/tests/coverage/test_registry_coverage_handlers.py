@@ -3,6 +3,7 @@
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from devkit.testing.registry import EPE_ID, build_site
 from registry.areas.models import AreaCreate, AreaKind
 from registry.areas.service import create_area, remove_area
 from registry.coverage.service import open_gaps
@@ -10,7 +11,6 @@ from registry.epes.models import Epe
 from registry.health.changes import CameraStatesChanged
 from registry.health.models import CameraHealth, CameraState
 from registry.reactions import notify
-from registry.testing import EPE_ID, build_site
 from servicekit.clock import utc_now
 
 

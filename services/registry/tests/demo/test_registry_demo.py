@@ -1,7 +1,7 @@
 """The demo seed registers the access service's demo EPEs once, with their events."""
 
+from devkit.testing.registry import outbox
 from registry.demo import seed_demo
-from registry.testing import outbox
 
 
 def test_seed_demo_is_idempotent(app, client, callers):

@@ -6,9 +6,9 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from devkit.testing.registry import EPE_ID, Callers, epe_body, registry_settings
 from registry.main import create_app
 from registry.models import metadata
-from registry.testing import EPE_ID, Callers, epe_body, registry_settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 5000

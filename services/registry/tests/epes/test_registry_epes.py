@@ -4,8 +4,16 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
+from devkit.testing.registry import (
+    EPE_ID,
+    OTHER_UNIT,
+    TAX_CODE,
+    UNIT,
+    epe_body,
+    outbox,
+    validate_payloads,
+)
 from registry.epes.models import Epe
-from registry.testing import EPE_ID, OTHER_UNIT, TAX_CODE, UNIT, epe_body, outbox, validate_payloads
 
 
 def test_epe_client_registers_itself_and_gets_the_computed_category(client, callers, app):

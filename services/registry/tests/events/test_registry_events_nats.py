@@ -9,9 +9,9 @@ import nats
 import pytest
 from fastapi.testclient import TestClient
 
+from devkit.testing.registry import Callers, build_site, registry_settings
 from registry.main import PUBLISHES, create_app
 from registry.models import metadata
-from registry.testing import Callers, build_site, registry_settings
 from servicekit.events import EventPayload
 
 

@@ -9,12 +9,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
+from devkit.testing.registry import EPE_ID, build_site, outbox, validate_payloads
 from registry.health.detector import Thresholds, run_tick
 from registry.health.heartbeats import record_heartbeats
 from registry.health.models import CameraHealth, CameraReport, Outage, ReportedStatus
 from registry.health.prober import ProbeResult
 from registry.settings import Settings
-from registry.testing import EPE_ID, build_site, outbox, validate_payloads
 from servicekit.clock import utc_now
 
 SILENCE, GRACE = 100.0, 30.0
@@ -72,9 +72,9 @@ def test_heartbeat_route(client, callers, app):
 def test_heartbeat_batch_limit(database, tokens):
     from fastapi.testclient import TestClient
 
+    from devkit.testing.registry import Callers, registry_settings
     from registry.main import create_app
     from registry.models import metadata
-    from registry.testing import Callers, registry_settings
 
     app = create_app(
         registry_settings(database, heartbeat_max_batch=2), token_verifier=tokens.verifier()

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from devkit.testing.registry import EPE_ID, build_site, registry_settings
 from registry.health.detector import Thresholds, run_tick
 from registry.health.models import CameraHealth
 from registry.health.probe_policy import ProbePolicy
 from registry.health.prober import Prober, probe_camera, probe_onvif, probe_rtsp
-from registry.testing import EPE_ID, build_site, registry_settings
 from servicekit.clock import utc_now
 
 #: The fake cameras listen on 127.0.0.1 at a random port: allowed only here.

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from registry.testing import EPE_ID, build_site
+from devkit.testing.registry import EPE_ID, build_site
 
 
 def entry(client, callers, **changes):

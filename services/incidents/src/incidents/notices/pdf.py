@@ -84,7 +84,7 @@ class _Form(FPDF):
         self.cell(0, 6, f"Trang {self.page_no()}/{{nb}}", align="C")
 
 
-def render_notice_pdf(
+def render_notice_pdf(  # noqa: PLR0915 -- the Appendix II form drawn line by line, in its order
     revision: NoticeRevision,
     *,
     incident_id: str,

@@ -69,6 +69,37 @@ def compute_gaps(session: Session, epe_id: str) -> list[Gap]:
         ).scalars()
     )
     by_id = {a.id: a for a in areas}
+    cameras_at = _cameras_by_area(session, epe_id)
+    gaps: list[Gap] = []
+    for area in sorted(areas, key=lambda a: a.code):
+        if area.kind == AreaKind.OTHER:
+            continue
+        here = cameras_at.get(area.id, [])
+        online = [c for c, state in here if state == CameraState.ONLINE]
+        parent = by_id.get(area.parent_area_id or "")
+        storage_kind = StorageKind(area.storage_kind) if area.storage_kind else None
+        if parent is not None and parent.storage_kind:
+            storage_kind = StorageKind(parent.storage_kind)
+        what = "gate/door" if area.kind != AreaKind.STORAGE_AREA else "storage area"
+        if gate_needs_online_camera(area, storage_kind):
+            if not online:
+                detail = (
+                    f"no camera at this {what}"
+                    if not here
+                    else f"none of the {len(here)} camera(s) at this {what} is online"
+                )
+                gaps.append(Gap(GapKind.NO_ONLINE_CAMERA, area, detail))
+        elif not here:
+            gaps.append(Gap(GapKind.NO_CAMERA, area, f"no camera at this {what}"))
+        if area.kind == AreaKind.EPE_GATE:
+            gaps += _gate_camera_gaps(area, [c for c, _ in here])
+        if area.kind == AreaKind.STORAGE_AREA:
+            gaps += _storage_coverage_gaps(area, [c for c, _ in here])
+    return gaps
+
+
+def _cameras_by_area(session: Session, epe_id: str) -> dict[str, list[tuple[CameraAt, str | None]]]:
+    """The EPE's cameras with their health state, by the area they are placed in."""
     rows = session.execute(
         select(
             col(Camera.id),
@@ -96,65 +127,50 @@ def compute_gaps(session: Session, epe_id: str) -> list[Gap]:
                 covers_whole_area=row.covers_whole_area,
             )
             cameras_at.setdefault(row.area_id, []).append((at, row.state))
+    return cameras_at
+
+
+def _gate_camera_gaps(area: Area, cameras: list[CameraAt]) -> list[Gap]:
+    """What the EPE gate's own cameras are not declared able to read (I.1.1.b)."""
     gaps: list[Gap] = []
-    for area in sorted(areas, key=lambda a: a.code):
-        if area.kind == AreaKind.OTHER:
+    for camera in cameras:
+        if camera.position_kind != PositionKind.EPE_GATE:
             continue
-        here = cameras_at.get(area.id, [])
-        online = [c for c, state in here if state == CameraState.ONLINE]
-        parent = by_id.get(area.parent_area_id or "")
-        storage_kind = StorageKind(area.storage_kind) if area.storage_kind else None
-        if parent is not None and parent.storage_kind:
-            storage_kind = StorageKind(parent.storage_kind)
-        what = "gate/door" if area.kind != AreaKind.STORAGE_AREA else "storage area"
-        if gate_needs_online_camera(area, storage_kind):
-            if not online:
-                detail = (
-                    f"no camera at this {what}"
-                    if not here
-                    else f"none of the {len(here)} camera(s) at this {what} is online"
+        if not camera.reads_plates:
+            gaps.append(
+                Gap(
+                    GapKind.GATE_CAMERA_CANNOT_READ_PLATES,
+                    area,
+                    f"camera {camera.number} is not declared able to read licence plates (I.1.1.b)",
+                    camera,
                 )
-                gaps.append(Gap(GapKind.NO_ONLINE_CAMERA, area, detail))
-        elif not here:
-            gaps.append(Gap(GapKind.NO_CAMERA, area, f"no camera at this {what}"))
-        if area.kind == AreaKind.EPE_GATE:
-            for camera, _ in here:
-                if camera.position_kind != PositionKind.EPE_GATE:
-                    continue
-                if not camera.reads_plates:
-                    gaps.append(
-                        Gap(
-                            GapKind.GATE_CAMERA_CANNOT_READ_PLATES,
-                            area,
-                            f"camera {camera.number} is not declared able to read licence "
-                            "plates (I.1.1.b)",
-                            camera,
-                        )
-                    )
-                if not camera.reads_container_numbers:
-                    gaps.append(
-                        Gap(
-                            GapKind.GATE_CAMERA_CANNOT_READ_CONTAINER_NUMBERS,
-                            area,
-                            f"camera {camera.number} is not declared able to read container "
-                            "numbers (I.1.1.b)",
-                            camera,
-                        )
-                    )
-        if area.kind == AreaKind.STORAGE_AREA:
-            covering = [
-                c for c, _ in here if c.position_kind in STORAGE_POSITIONS and c.covers_whole_area
-            ]
-            if not area.declared_fully_covered and not covering:
-                gaps.append(
-                    Gap(
-                        GapKind.AREA_NOT_FULLY_COVERED,
-                        area,
-                        "neither the area nor any of its cameras is declared to cover the whole "
-                        "area (I.1.1.c-d)",
-                    )
+            )
+        if not camera.reads_container_numbers:
+            gaps.append(
+                Gap(
+                    GapKind.GATE_CAMERA_CANNOT_READ_CONTAINER_NUMBERS,
+                    area,
+                    f"camera {camera.number} is not declared able to read container "
+                    "numbers (I.1.1.b)",
+                    camera,
                 )
+            )
     return gaps
+
+
+def _storage_coverage_gaps(area: Area, cameras: list[CameraAt]) -> list[Gap]:
+    """A storage area neither declared nor filmed as covered whole (I.1.1.c-d)."""
+    covering = [c for c in cameras if c.position_kind in STORAGE_POSITIONS and c.covers_whole_area]
+    if area.declared_fully_covered or covering:
+        return []
+    return [
+        Gap(
+            GapKind.AREA_NOT_FULLY_COVERED,
+            area,
+            "neither the area nor any of its cameras is declared to cover the whole "
+            "area (I.1.1.c-d)",
+        )
+    ]
 
 
 def open_gaps(session: Session, epe_id: str) -> list[CoverageGap]:

@@ -176,7 +176,9 @@ async def probe_http(
     return ProbeResult(response.status_code < 500, f"HTTP {response.status_code}")
 
 
-async def probe_rtsp(url: str, wait: float, *, policy: ProbePolicy) -> ProbeResult:
+async def probe_rtsp(  # noqa: C901 -- each way RTSP can fail is one answer, read top down
+    url: str, wait: float, *, policy: ProbePolicy
+) -> ProbeResult:
     """RTSP `OPTIONS`: any RTSP status line means the server is up (401 too: it needs auth).
 
     The connection goes to a checked address of the host (the request line keeps the URL).

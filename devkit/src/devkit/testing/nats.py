@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from servicekit.testing.ports import free_port, wait_for_port
+from devkit.testing.ports import free_port, wait_for_port
 
 
 def nats_server_binary() -> Path:

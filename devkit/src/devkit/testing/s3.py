@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from servicekit.testing.ports import free_port, wait_for_port
+from devkit.testing.ports import free_port, wait_for_port
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
+from devkit.testing.tokens import TokenFactory
 from registry.settings import Settings
 from servicekit.auth import Role
 from servicekit.events import CloudEvent, EventPayload
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment
-from servicekit.testing.tokens import TokenFactory
 
 UNIT = "CC-KCX-TANTHUAN"
 OTHER_UNIT = "CC-KCX-LINHTRUNG"

@@ -7,9 +7,9 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import PlainTextResponse
 from schemathesis.core.failures import FailureGroup
 
+from devkit.testing.contract import check_case, schema_for
 from servicekit.errors import Conflict, install_problem_handlers
 from servicekit.openapi import install_openapi
-from servicekit.testing.contract import check_case, schema_for
 
 router = APIRouter()
 Name = Annotated[str, Query(max_length=20)]

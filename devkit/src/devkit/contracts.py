@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from servicekit.app import ServiceSpec
+from servicekit.services import SERVICES
 from servicekit.settings import Environment, project_root
 
-SERVICES = ("access", "registry", "incidents", "risk", "evidence")
 CONTRACTS_DIR = project_root() / "contracts"
 
 

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from servicekit.testing.database import (
+from devkit.testing.database import (
     DEFAULT_POSTGRES_URL,
     TestDatabase,
     postgres_database,
     postgres_unreachable_reason,
     sqlite_database,
 )
-from servicekit.testing.s3 import S3Endpoint, SeaweedS3
-from servicekit.testing.stack import Stack, StackError
-from servicekit.testing.tokens import TokenFactory
+from devkit.testing.s3 import S3Endpoint, SeaweedS3
+from devkit.testing.stack import Stack, StackError
+from devkit.testing.tokens import TokenFactory
 
 _postgres_reason: dict[str, str | None] = {}
 
@@ -57,7 +57,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("NATS_URL"):
         yield url
         return
-    from servicekit.testing.nats import NatsServer
+    from devkit.testing.nats import NatsServer
 
     server = NatsServer(tmp_path_factory.mktemp("nats"))
     yield server.start()
@@ -97,7 +97,7 @@ def stack_env() -> dict[str, str]:
 def stack(
     s3: S3Endpoint, stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """The five services and the gateway as real processes (see servicekit.testing.stack).
+    """The five services and the gateway as real processes (see devkit.testing.stack).
 
     `stack.url` is the gateway, `stack.demo` the accounts the demo seed printed. A service
     that fails to start fails every test using the fixture, quoting the tail of its log.
@@ -105,7 +105,7 @@ def stack(
     its services' durable consumers have the names service tests use on the session's
     server, and must not take those tests' messages (or leave theirs behind).
     """
-    from servicekit.testing.nats import NatsServer
+    from devkit.testing.nats import NatsServer
 
     nats: NatsServer | None = None
     nats_url = os.environ.get("NATS_URL")

@@ -33,10 +33,10 @@ from typing import IO, Any
 
 import httpx
 
-from servicekit.testing.ports import free_port
-from servicekit.testing.s3 import S3Endpoint
+from devkit.testing.ports import free_port
+from devkit.testing.s3 import S3Endpoint
+from servicekit.services import SERVICES
 
-SERVICES: tuple[str, ...] = ("access", "registry", "incidents", "risk", "evidence")
 LOG_TAIL_LINES = 40
 
 # Variables of the calling environment that would point a stack process somewhere else.
@@ -428,7 +428,7 @@ class Stack:
     def _service_commands(self) -> dict[str, list[str]]:
         """Each service's command names, read from its typer app in one helper process
         (cheaper than a `--help` run per service); empty for a service that cannot say."""
-        result = self._command("commands", ["servicekit.testing.stack", *self.services])
+        result = self._command("commands", ["devkit.testing.stack", *self.services])
         try:
             found: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):

@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from devkit.testing.tokens import TokenFactory
 from servicekit.auth import Role
-from servicekit.testing.tokens import TokenFactory
 
 CONTRACT_UNIT = "HQ-KCX-TEST"
 CONTRACT_EPE = "00000000-0000-0000-0000-0000000000e1"

@@ -1,1 +1,0 @@
-"""Test support shipped with the kit: real servers on free ports, token minting, databases."""
