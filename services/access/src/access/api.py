@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from access.assignments import routes as assignments
 from access.audit import routes as audit
 from access.authority import routes as authority
 from access.clients import routes as clients
@@ -19,6 +20,7 @@ routers: list[APIRouter] = [
     oauth.protected,
     officers.protected,
     authority.router,
+    assignments.router,
     clients.router,
     vault.router,
     audit.router,

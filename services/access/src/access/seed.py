@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
+from access.assignments import service as assignments
 from access.authority import service as authority
 from access.clients import service as clients
 from access.clients.models import ClientKind, OAuthClient
@@ -180,8 +181,8 @@ def seed_demo(
             "unit": DEMO_UNIT,
         }
     officer, head = users["officer"], users["head"]
-    if not authority.is_assigned(session, officer_id=officer.id, epe_id=DEMO_EPES[0]):
-        authority.assign(
+    if not assignments.is_assigned(session, officer_id=officer.id, epe_id=DEMO_EPES[0]):
+        assignments.assign(
             session,
             head_id=head.id,
             officer_id=officer.id,

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from access.audit import service as audit
 from access.authority import service as authority
 from access.context import request_audit_context
+from access.officers import lifecycle
 from access.officers import service as officers
 from access.officers.models import (
     EnrollmentFinish,
@@ -338,7 +339,7 @@ def move_user(
     """Move an officer to another unit: grants, assignments and sign-ins there end now."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    authority.move_user(
+    lifecycle.move_user(
         session,
         user=user,
         unit=body.unit,
@@ -367,7 +368,7 @@ def deactivate_user(
     """Deactivate an account: no sign-in; grants, assignments and tokens end."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    authority.deactivate_user(
+    lifecycle.deactivate_user(
         session,
         user=user,
         reason=body.reason,

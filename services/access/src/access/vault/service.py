@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from access.assignments import service as assignments
 from access.audit import service as audit
 from access.authority import service as authority
 from access.clients.service import bind_epe
@@ -315,7 +316,7 @@ def _may_reveal(session: Session, user: User, entry: VaultEntry) -> bool:
         return False
     if authority.holds(session, user, Role.HEAD_OF_SUBDEPARTMENT, unit=entry.unit):
         return True
-    return authority.holds(session, user, Role.SUPERVISORY_OFFICER) and authority.is_assigned(
+    return authority.holds(session, user, Role.SUPERVISORY_OFFICER) and assignments.is_assigned(
         session, officer_id=user.id, epe_id=entry.epe_id
     )
 
