@@ -29,6 +29,7 @@ from access.officers import service as officers
 from access.runtime import Runtime
 from access.seed import DEMO_UNIT, seed_demo
 from access.settings import Settings
+from access.signin import enrollment
 from servicekit.auth import Role
 from servicekit.db import make_engine
 
@@ -124,7 +125,7 @@ def world(app: FastAPI) -> World:
         officers.ensure_unit(
             session, code=OTHER_UNIT, name="Chi cục Hải quan KCX Tân Thuận", now=now
         )
-        other_head = officers.provision_officer(
+        other_head = enrollment.provision_officer(
             session,
             username="ho.thi.k",
             full_name="Hồ Thị K",

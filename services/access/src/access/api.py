@@ -11,13 +11,15 @@ from access.clients import routes as clients
 from access.keys import routes as keys
 from access.oauth import routes as oauth
 from access.officers import routes as officers
+from access.signin import routes as signin
 from access.vault import routes as vault
 
-public_routers: list[APIRouter] = [oauth.public, officers.public]
+public_routers: list[APIRouter] = [oauth.public, signin.public]
 """Discovery, JWKS, authorize/token/revoke/introspect (client-authenticated), sign-in."""
 
 routers: list[APIRouter] = [
     oauth.protected,
+    signin.protected,
     officers.protected,
     authority.router,
     assignments.router,

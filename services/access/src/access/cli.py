@@ -24,13 +24,14 @@ from access.clients import service as clients
 from access.clients.models import ClientKind
 from access.context import AuditContext
 from access.crypto.keyring import FileKeyring, KeyringError, is_rotatable
-from access.crypto.rewrap import rewrap_all, sealed_counts
 from access.keys import service as signing
+from access.keys.rewrap import rewrap_all, sealed_counts
 from access.main import MIGRATIONS_DIR
 from access.officers import service as officers
 from access.runtime import Runtime, build_runtime
 from access.seed import seed_demo
 from access.settings import Settings
+from access.signin import enrollment
 from servicekit import migrations
 from servicekit.auth import Role
 from servicekit.cli import service_cli
@@ -111,7 +112,7 @@ def bootstrap_admin(
                 raise typer.Exit(1)
         officers.ensure_unit(session, code=unit, name=unit_name, now=now)
         secret = pyotp.random_base32()
-        user = officers.provision_officer(
+        user = enrollment.provision_officer(
             session,
             username=username,
             full_name=full_name,

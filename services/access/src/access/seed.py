@@ -17,6 +17,7 @@ from access.clients.models import ClientKind, OAuthClient
 from access.context import AuditContext
 from access.officers import service as officers
 from access.runtime import Runtime
+from access.signin import enrollment
 from access.vault import service as vault
 from access.vault.models import AccessMethod, VaultEntry, VaultEntryCreate
 from servicekit.auth import Principal, Role
@@ -127,7 +128,7 @@ def seed_demo(
     for demo in OFFICERS:
         user = officers.find_by_username(session, demo.username)
         if user is None:
-            user = officers.provision_officer(
+            user = enrollment.provision_officer(
                 session,
                 username=demo.username,
                 full_name=demo.full_name,

@@ -14,8 +14,8 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from access.oauth.models import AuthorizationCode, IssuedAccessToken, RefreshToken
-from access.officers.models import SigninTransaction
 from access.runtime import Runtime
+from access.signin.models import SigninTransaction
 from access.vault.models import RevealHandle
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from access.officers import service as officers
 from access.permissions import ensure_person
 from access.responses import NO_STORE
 from access.runtime import RuntimeDep
+from access.signin import service as signin_service
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden, problem_response
@@ -204,7 +205,9 @@ def authorize(
             error=body.get("error"),
         )
     target = grant.redirect_uri
-    transaction = officers.consume_signin(session, token=signin, now=server.now) if signin else None
+    transaction = (
+        signin_service.consume_signin(session, token=signin, now=server.now) if signin else None
+    )
     if transaction is None or transaction.authenticated_at is None:
         session.commit()
         return _redirect_error(target, "login_required", "sign in through /signin first", state)

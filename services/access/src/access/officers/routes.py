@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,15 +13,7 @@ from access.context import request_audit_context
 from access.officers import lifecycle
 from access.officers import service as officers
 from access.officers.models import (
-    EnrollmentFinish,
-    EnrollmentSecret,
-    EnrollmentStart,
     ReasonBody,
-    SigninStart,
-    SigninState,
-    SigninTotp,
-    StepUp,
-    StepUpState,
     Unit,
     UnitCreate,
     UnitPublic,
@@ -35,16 +26,15 @@ from access.officers.models import (
     UsersPage,
 )
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
-from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, ensure_person, requires
-from access.refusals import keep_refusals
+from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, requires
 from access.responses import NO_STORE
 from access.runtime import RuntimeDep
+from access.signin import enrollment, lockout
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, Forbidden
 from servicekit.units import UNIT_MAX_LENGTH
 
-public = APIRouter(tags=["sign-in"])
 protected = APIRouter(tags=["officers"])
 
 
@@ -63,139 +53,7 @@ def user_public(session: Session, user: User) -> UserPublic:
     )
 
 
-# Public: sign-in and enrolment ----------------------------------------------------------------
-
-
-@public.post("/signin", responses={401: {}, 403: {}, 423: {"description": "locked out"}})
-def signin(
-    body: SigninStart,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> SigninState:
-    """Step 1: username and password; returns a transaction that needs the TOTP code next."""
-    now = runtime.clock()
-    with keep_refusals(session):
-        transaction, token = officers.start_signin(
-            session,
-            username=body.username,
-            password=body.password,
-            runtime=runtime,
-            context=request_audit_context(request),
-            now=now,
-        )
-    session.commit()
-    response.headers.update(NO_STORE)
-    return SigninState(
-        transaction=token, stage=transaction.stage, next="totp", expires_at=transaction.expires_at
-    )
-
-
-@public.post("/signin/totp", responses={401: {}, 423: {"description": "locked out"}})
-def signin_totp(
-    body: SigninTotp, request: Request, response: Response, session: SessionDep, runtime: RuntimeDep
-) -> SigninState:
-    """Step 2: the authenticator code; then open /oauth/authorize with `signin=<transaction>`."""
-    now = runtime.clock()
-    with keep_refusals(session):
-        transaction = officers.verify_signin_totp(
-            session,
-            token=body.transaction,
-            code=body.code,
-            runtime=runtime,
-            context=request_audit_context(request),
-            now=now,
-        )
-    session.commit()
-    response.headers.update(NO_STORE)
-    return SigninState(
-        transaction=body.transaction,
-        stage=transaction.stage,
-        next="authorize",
-        expires_at=transaction.expires_at,
-    )
-
-
-@public.post("/signin/enrollment", responses={401: {}})
-def start_enrollment(
-    body: EnrollmentStart,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> EnrollmentSecret:
-    """Enrolment step 1: the one-time code and a new password; returns the TOTP secret."""
-    secret, uri = officers.start_enrollment(
-        session,
-        username=body.username,
-        enrollment_code=body.enrollment_code,
-        password=body.password,
-        runtime=runtime,
-        context=request_audit_context(request),
-        now=runtime.clock(),
-    )
-    session.commit()
-    response.headers.update(NO_STORE)
-    return EnrollmentSecret(totp_secret=secret, provisioning_uri=uri)
-
-
-@public.post(
-    "/signin/enrollment/confirm",
-    status_code=204,
-    responses={401: {}, 409: {"description": "the enrolment was not started"}},
-)
-def confirm_enrollment(
-    body: EnrollmentFinish, request: Request, session: SessionDep, runtime: RuntimeDep
-) -> None:
-    """Enrolment step 2: a first code from the authenticator; the account can then sign in."""
-    officers.finish_enrollment(
-        session,
-        username=body.username,
-        enrollment_code=body.enrollment_code,
-        code=body.code,
-        runtime=runtime,
-        context=request_audit_context(request),
-        now=runtime.clock(),
-    )
-    session.commit()
-
-
 # Signed-in officers -------------------------------------------------------------------------
-
-
-def current_user(session: Session, principal: Principal) -> User:
-    """The officer behind a token (403 for machine clients and deactivated accounts)."""
-    ensure_person(principal)
-    user = session.get(User, principal.subject)
-    if user is None or not user.active:
-        raise Forbidden("the account is unknown or deactivated")
-    return user
-
-
-@protected.post("/step-up", responses={401: {}, 423: {"description": "locked out"}})
-def step_up(
-    body: StepUp,
-    principal: CurrentPrincipal,
-    request: Request,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> StepUpState:
-    """Re-check the second factor; vault reveals need this within the last few minutes."""
-    user = current_user(session, principal)
-    with keep_refusals(session):
-        at = officers.step_up(
-            session,
-            user=user,
-            code=body.code,
-            runtime=runtime,
-            context=request_audit_context(request, principal),
-            now=runtime.clock(),
-        )
-    session.commit()
-    return StepUpState(
-        step_up_at=at, valid_until=at + timedelta(seconds=runtime.settings.step_up_window)
-    )
 
 
 # Administration -------------------------------------------------------------------------------
@@ -273,15 +131,17 @@ def create_user(
     """Create an officer of the administrator's unit (no roles yet); the enrolment code is
     shown only here."""
     ensure_own_unit(principal, body.unit)
-    user, code = officers.create_user(
+    now = runtime.clock()
+    user = officers.create_user(
         session,
         username=body.username,
         full_name=body.full_name,
         unit=body.unit,
-        runtime=runtime,
         context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        now=now,
     )
+    code = enrollment.issue_enrollment(user, runtime=runtime, now=now)
+    session.add(user)
     session.commit()
     return _enrollment_issued(session, response, user, code)
 
@@ -318,7 +178,7 @@ def list_users(
 @protected.get("/users/me", responses={404: {"description": "the caller is not an officer"}})
 def me(principal: CurrentPrincipal, session: SessionDep) -> UserPublic:
     """The signed-in officer."""
-    return user_public(session, current_user(session, principal))
+    return user_public(session, officers.current_user(session, principal))
 
 
 @protected.get("/users/{user_id}", dependencies=[requires(*READ_USERS)])
@@ -392,7 +252,7 @@ def unlock_user(
     """Clear a sign-in lockout."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    officers.unlock(
+    lockout.unlock(
         session,
         user=user,
         reason=body.reason,
@@ -416,7 +276,7 @@ def reissue_enrollment(
     """Reset password and authenticator (e.g. a lost phone); a new enrolment code is shown once."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    code = officers.reissue_enrollment(
+    code = enrollment.reissue_enrollment(
         session,
         user=user,
         reason=body.reason,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from access.audit import service as audit
 from access.context import request_audit_context
 from access.crypto.keyring import KeyringError, is_rotatable
-from access.crypto.rewrap import rewrap_all, sealed_counts
+from access.keys.rewrap import rewrap_all, sealed_counts
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
 from access.refusals import keep_refusals
