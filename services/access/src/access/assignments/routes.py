@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from access.assignments import service as assignments
 from access.assignments.models import (
@@ -13,10 +13,9 @@ from access.assignments.models import (
     AssignmentPublic,
     AssignmentsPage,
 )
-from access.context import request_audit_context
+from access.deps import AuditContextDep, NowDep
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import HEADS, READ_ASSIGNMENTS, ensure_person, requires, unit_scope
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.units import UNIT_MAX_LENGTH
@@ -37,9 +36,9 @@ def _assignment_public(row: Assignment) -> AssignmentPublic:
 def assign(
     body: AssignmentCreate,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AssignmentPublic:
     """The head assigns an officer of the unit to an EPE of the unit."""
     ensure_person(principal)
@@ -48,8 +47,8 @@ def assign(
         head_id=principal.subject,
         officer_id=body.officer_id,
         epe_id=body.epe_id,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return _assignment_public(row)
@@ -63,9 +62,9 @@ def assign(
 def end_assignment(
     assignment_id: str,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AssignmentPublic:
     """The head ends an assignment."""
     ensure_person(principal)
@@ -73,8 +72,8 @@ def end_assignment(
         session,
         assignment_id=assignment_id,
         head_id=principal.subject,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return _assignment_public(row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from access.authority import service as authority
@@ -20,7 +20,8 @@ from access.authority.models import (
     RoleGrantPublic,
     RoleGrantsPage,
 )
-from access.context import AuditContext, request_audit_context
+from access.context import AuditContext
+from access.deps import AuditContextDep, NowDep
 from access.officers import service as officers
 from access.officers.models import User
 from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
@@ -33,7 +34,6 @@ from access.permissions import (
     requires,
     unit_scope,
 )
-from access.runtime import Runtime, RuntimeDep
 from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.db import SessionDep
 from servicekit.units import UNIT_MAX_LENGTH
@@ -61,9 +61,9 @@ def _grant_public(row: RoleGrant) -> RoleGrantPublic:
 def prepare_request(
     body: AuthorityRequestCreate,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AuthorityRequestPublic:
     """A user administrator prepares a grant or revocation (of a user of their unit) for the
     unit head to approve."""
@@ -77,8 +77,8 @@ def prepare_request(
         role=body.role,
         reason=body.reason,
         preparer=principal.subject,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return _request_public(row)
@@ -135,9 +135,9 @@ def _decide(
     request_id: str,
     body: Decision,
     principal: Principal,
-    request: Request,
     session: Session,
-    runtime: Runtime,
+    context: AuditContext,
+    now: datetime,
 ) -> AuthorityRequestPublic:
     """The head's decision (`authority.approve_request` or `reject_request`), committed."""
     ensure_person(principal)
@@ -146,8 +146,8 @@ def _decide(
         request=authority.get_request(session, request_id),
         approver_id=principal.subject,
         note=body.note,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return _request_public(row)
@@ -162,14 +162,12 @@ def approve_request(
     request_id: str,
     body: Decision,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AuthorityRequestPublic:
     """The unit head approves (never their own request or one about themselves)."""
-    return _decide(
-        authority.approve_request, request_id, body, principal, request, session, runtime
-    )
+    return _decide(authority.approve_request, request_id, body, principal, session, context, now)
 
 
 @router.post(
@@ -181,12 +179,12 @@ def reject_request(
     request_id: str,
     body: Decision,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AuthorityRequestPublic:
     """The unit head rejects a request."""
-    return _decide(authority.reject_request, request_id, body, principal, request, session, runtime)
+    return _decide(authority.reject_request, request_id, body, principal, session, context, now)
 
 
 @router.get("/users/{user_id}/grants", dependencies=[requires(*READ_AUTHORITY)])

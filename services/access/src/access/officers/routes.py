@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from access.audit import service as audit
 from access.authority import service as authority
-from access.context import request_audit_context
+from access.deps import AuditContextDep, NowDep
 from access.officers import lifecycle
 from access.officers import service as officers
 from access.officers.models import (
@@ -68,20 +68,20 @@ def user_public(session: Session, user: User) -> UserPublic:
 def create_unit(
     body: UnitCreate,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UnitPublic:
     """Register a customs unit (sub-department)."""
     if session.get(Unit, body.code) is not None:
         raise Conflict(f"unit {body.code} exists")
-    unit = officers.ensure_unit(session, code=body.code, name=body.name, now=runtime.clock())
+    unit = officers.ensure_unit(session, code=body.code, name=body.name, now=now)
     audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="unit.created",
         target=f"unit:{unit.code}",
-        occurred_at=runtime.clock(),
+        occurred_at=now,
         details={"name": unit.name},
     )
     session.commit()
@@ -123,21 +123,21 @@ def _enrollment_issued(session: Session, response: Response, user: User, code: s
 def create_user(
     body: UserCreate,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserCreated:
     """Create an officer of the administrator's unit (no roles yet); the enrolment code is
     shown only here."""
     ensure_own_unit(principal, body.unit)
-    now = runtime.clock()
     user = officers.create_user(
         session,
         username=body.username,
         full_name=body.full_name,
         unit=body.unit,
-        context=request_audit_context(request, principal),
+        context=context,
         now=now,
     )
     code = enrollment.issue_enrollment(user, runtime=runtime, now=now)
@@ -192,9 +192,9 @@ def move_user(
     user_id: str,
     body: UserMove,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserPublic:
     """Move an officer to another unit: grants, assignments and sign-ins there end now."""
     user = officers.get_user(session, user_id)
@@ -205,8 +205,8 @@ def move_user(
         unit=body.unit,
         reason=body.reason,
         by=principal.subject,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return user_public(session, user)
@@ -221,9 +221,9 @@ def deactivate_user(
     user_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserPublic:
     """Deactivate an account: no sign-in; grants, assignments and tokens end."""
     user = officers.get_user(session, user_id)
@@ -233,8 +233,8 @@ def deactivate_user(
         user=user,
         reason=body.reason,
         by=principal.subject,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return user_public(session, user)
@@ -245,9 +245,9 @@ def unlock_user(
     user_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserPublic:
     """Clear a sign-in lockout."""
     user = officers.get_user(session, user_id)
@@ -256,8 +256,8 @@ def unlock_user(
         session,
         user=user,
         reason=body.reason,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return user_public(session, user)
@@ -268,10 +268,11 @@ def reissue_enrollment(
     user_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserCreated:
     """Reset password and authenticator (e.g. a lost phone); a new enrolment code is shown once."""
     user = officers.get_user(session, user_id)
@@ -281,8 +282,8 @@ def reissue_enrollment(
         user=user,
         reason=body.reason,
         runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return _enrollment_issued(session, response, user, code)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from access.context import request_audit_context
+from access.deps import AuditContextDep, NowDep
 from access.officers import service as officers
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
@@ -32,20 +32,20 @@ protected = APIRouter(tags=["officers"])
 @public.post("/signin", responses={401: {}, 403: {}, 423: {"description": "locked out"}})
 def signin(
     body: SigninStart,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> SigninState:
     """Step 1: username and password; returns a transaction that needs the TOTP code next."""
-    now = runtime.clock()
     with keep_refusals(session):
         transaction, token = service.start_signin(
             session,
             username=body.username,
             password=body.password,
             runtime=runtime,
-            context=request_audit_context(request),
+            context=context,
             now=now,
         )
     session.commit()
@@ -57,17 +57,21 @@ def signin(
 
 @public.post("/signin/totp", responses={401: {}, 423: {"description": "locked out"}})
 def signin_totp(
-    body: SigninTotp, request: Request, response: Response, session: SessionDep, runtime: RuntimeDep
+    body: SigninTotp,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> SigninState:
     """Step 2: the authenticator code; then open /oauth/authorize with `signin=<transaction>`."""
-    now = runtime.clock()
     with keep_refusals(session):
         transaction = service.verify_signin_totp(
             session,
             token=body.transaction,
             code=body.code,
             runtime=runtime,
-            context=request_audit_context(request),
+            context=context,
             now=now,
         )
     session.commit()
@@ -83,10 +87,11 @@ def signin_totp(
 @public.post("/signin/enrollment", responses={401: {}})
 def start_enrollment(
     body: EnrollmentStart,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> EnrollmentSecret:
     """Enrolment step 1: the one-time code and a new password; returns the TOTP secret."""
     secret, uri = enrollment.start_enrollment(
@@ -95,8 +100,8 @@ def start_enrollment(
         enrollment_code=body.enrollment_code,
         password=body.password,
         runtime=runtime,
-        context=request_audit_context(request),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     response.headers.update(NO_STORE)
@@ -109,7 +114,11 @@ def start_enrollment(
     responses={401: {}, 409: {"description": "the enrolment was not started"}},
 )
 def confirm_enrollment(
-    body: EnrollmentFinish, request: Request, session: SessionDep, runtime: RuntimeDep
+    body: EnrollmentFinish,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> None:
     """Enrolment step 2: a first code from the authenticator; the account can then sign in."""
     enrollment.finish_enrollment(
@@ -118,8 +127,8 @@ def confirm_enrollment(
         enrollment_code=body.enrollment_code,
         code=body.code,
         runtime=runtime,
-        context=request_audit_context(request),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
 
@@ -131,9 +140,10 @@ def confirm_enrollment(
 def step_up(
     body: StepUp,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> StepUpState:
     """Re-check the second factor; vault reveals need this within the last few minutes."""
     user = officers.current_user(session, principal)
@@ -143,8 +153,8 @@ def step_up(
             user=user,
             code=body.code,
             runtime=runtime,
-            context=request_audit_context(request, principal),
-            now=runtime.clock(),
+            context=context,
+            now=now,
         )
     session.commit()
     return StepUpState(
