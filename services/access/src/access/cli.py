@@ -104,7 +104,7 @@ def bootstrap_admin(
 ) -> None:
     """Create the first program user administrator (refused once one exists)."""
     with _open() as (session, runtime):
-        now = runtime.clock()
+        now = runtime.clock.now()
         context = _context("bootstrap-admin")
         for user in officers.list_users(session, unit=None, after=None, limit=100000):
             if authority.holds(session, user, Role.USER_ADMINISTRATOR):
@@ -148,7 +148,7 @@ def appoint_head(
 ) -> None:
     """Appoint the first head of a unit (later heads go through prepare/approve)."""
     with _open() as (session, runtime):
-        now = runtime.clock()
+        now = runtime.clock.now()
         user = officers.find_by_username(session, username)
         if user is None:
             typer.echo(f"error: no officer {username}", err=True)
@@ -208,7 +208,7 @@ def create_client(
             unit=unit,
             runtime=runtime,
             context=_context("create-client"),
-            now=runtime.clock(),
+            now=runtime.clock.now(),
         )
         session.commit()
         if shell:
@@ -227,7 +227,7 @@ def rotate_signing_key(
 ) -> None:
     """Add a new token signing key; older keys stay published until their tokens expire."""
     with _open() as (session, runtime):
-        now = runtime.clock()
+        now = runtime.clock.now()
         row = signing.rotate(session, runtime=runtime, now=now, activate_in=activate_in)
         audit.record(
             session,
@@ -261,7 +261,7 @@ def rotate_master_key() -> None:
             session,
             context=_context("rotate-master-key"),
             action="vault.master_key_rotated",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={"version": version, "rewrapped": rewrapped},
         )
         session.commit()
@@ -277,7 +277,7 @@ def rewrap() -> None:
             session,
             context=_context("rewrap"),
             action="vault.rewrapped",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={"rewrapped": rewrapped},
         )
         session.commit()
@@ -307,7 +307,7 @@ def retire_master_keys(
             session,
             context=_context("retire-master-keys"),
             action="vault.master_keys_retired",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={"min_decryption_version": below},
         )
         session.commit()
@@ -360,7 +360,7 @@ def export_audit(
             session,
             context=_context("export-audit"),
             action="audit.exported",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={
                 "since": since.isoformat() if since else None,
                 "until": until.isoformat() if until else None,

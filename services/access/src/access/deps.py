@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from access.context import AuditContext, request_audit_context
-from access.runtime import RuntimeDep
+from servicekit.clock import ClockDep
 
 
 def audit_context(request: Request) -> AuditContext:
@@ -21,9 +21,9 @@ def audit_context(request: Request) -> AuditContext:
     return request_audit_context(request)
 
 
-def now(runtime: RuntimeDep) -> datetime:
-    """The instant the request is handled, from the service's clock (tests move it)."""
-    return runtime.clock()
+def now(clock: ClockDep) -> datetime:
+    """The instant the request is handled, from the app's clock (the runtime's; tests move it)."""
+    return clock.now()
 
 
 AuditContextDep = Annotated[AuditContext, Depends(audit_context)]

@@ -15,9 +15,9 @@ from access.audit.models import CHAIN
 from access.crypto.envelope import Envelope
 from access.crypto.hashing import Passwords
 from access.crypto.keyring import FileKeyring, MasterKeyProvider, StaticKeyring
-from access.db import Clock, utcnow
 from access.settings import Settings
 from servicekit.chain import AnchorStore, ChainKey
+from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.settings import Environment
 
 
@@ -28,7 +28,7 @@ class Runtime:
     settings: Settings
     envelope: Envelope
     passwords: Passwords
-    clock: Clock = utcnow
+    clock: Clock = SYSTEM_CLOCK
 
     @property
     def audit_key(self) -> bytes:
@@ -77,7 +77,7 @@ def build_runtime(
         settings=settings,
         envelope=Envelope(provider or master_key_provider(settings)),
         passwords=Passwords(settings),
-        clock=clock or utcnow,
+        clock=clock or SYSTEM_CLOCK,
     )
 
 

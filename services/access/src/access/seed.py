@@ -121,7 +121,7 @@ def seed_demo(
     session: Session, *, runtime: Runtime, context: AuditContext
 ) -> dict[str, dict[str, Any]]:
     """Create what is missing and describe every demo account (as `seed-demo` prints it)."""
-    now = runtime.clock()
+    now = runtime.clock.now()
     officers.ensure_unit(session, code=DEMO_UNIT, name=DEMO_UNIT_NAME, now=now)
     accounts: dict[str, dict[str, Any]] = {}
     users = {}

@@ -106,7 +106,7 @@ def test_nobody_approves_their_own_request(client, flows, world):
             approved_by="test",
             reason="test",
             context=AuditContext.system("test"),
-            now=world.runtime.clock(),
+            now=world.runtime.clock.now(),
         )
         session.commit()
     head_admin = flows.officer_headers("head")

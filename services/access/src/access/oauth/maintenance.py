@@ -46,7 +46,7 @@ async def purge_task(app: FastAPI, stop: asyncio.Event) -> None:
 
     def run_once() -> int:
         with Session(app.state.engine) as session:
-            removed = purge_expired(session, now=runtime.clock())
+            removed = purge_expired(session, now=runtime.clock.now())
             session.commit()
             return removed
 

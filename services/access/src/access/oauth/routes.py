@@ -12,7 +12,6 @@ from pydantic import ConfigDict
 
 from access.audit import service as audit
 from access.context import AuditContext
-from access.db import new_id
 from access.deps import AuditContextDep, NowDep
 from access.keys import service as signing
 from access.oauth import tokens
@@ -30,6 +29,7 @@ from access.signin import service as signin_service
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden, problem_response
+from servicekit.ids import new_id
 from servicekit.inputs import refuse_control_characters
 from servicekit.openapi import ProblemDocument
 

@@ -9,8 +9,10 @@ from pydantic import BaseModel, field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime, new_id
+from access.db import AccessModel
 from access.officers.models import USERNAME_PATTERN
+from servicekit.columns import UTCDateTime
+from servicekit.ids import new_id
 from servicekit.inputs import InputModel
 
 
