@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 
 from access.context import AuditContext, request_audit_context
 from servicekit.clock import ClockDep
+from servicekit.errors import field_error
+from servicekit.pagination import NOT_A_CURSOR, cursor_int, cursor_param, decode_cursor, limit_param
 
 
 def audit_context(request: Request) -> AuditContext:
@@ -28,3 +30,24 @@ def now(clock: ClockDep) -> datetime:
 
 AuditContextDep = Annotated[AuditContext, Depends(audit_context)]
 NowDep = Annotated[datetime, Depends(now)]
+
+
+CursorQuery = Annotated[str | None, cursor_param()]
+LimitQuery = Annotated[int, limit_param()]
+
+
+def after_key(cursor: str | None) -> str | None:
+    """The text key a page starts after (None on the first page); 422 naming the cursor when it
+    holds anything else, so a number never reaches a text column."""
+    key = decode_cursor(cursor, arity=1)
+    if key is None:
+        return None
+    if not isinstance(key[0], str):
+        raise field_error("query.cursor", NOT_A_CURSOR)
+    return key[0]
+
+
+def after_seq(cursor: str | None) -> int:
+    """The integer key a page starts after (0 on the first page)."""
+    key = decode_cursor(cursor, arity=1)
+    return 0 if key is None else cursor_int(key[0])

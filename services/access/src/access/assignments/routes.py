@@ -13,11 +13,11 @@ from access.assignments.models import (
     AssignmentPublic,
     AssignmentsPage,
 )
-from access.deps import AuditContextDep, NowDep
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
 from access.permissions import HEADS, READ_ASSIGNMENTS, ensure_person, requires, unit_scope
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
+from servicekit.pagination import page_of
 from servicekit.units import UNIT_MAX_LENGTH
 
 router = APIRouter(tags=["authority"])
@@ -89,11 +89,12 @@ def my_assignments(
     """The EPEs the signed-in officer is assigned to (the SPA's first page)."""
     ensure_person(principal)
     rows = assignments.active_assignments(
-        session, officer_id=principal.subject, after=decode_cursor(cursor), limit=limit
+        session, officer_id=principal.subject, after=after_key(cursor), limit=limit + 1
     )
+    rows, following = page_of(rows, limit, key=lambda a: (a.id,))
     return AssignmentsPage(
         data=[_assignment_public(a) for a in rows],
-        next_cursor=next_cursor([a.id for a in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -113,10 +114,11 @@ def list_assignments(
         unit=unit_scope(principal, unit),
         epe_id=epe_id,
         officer_id=officer_id,
-        after=decode_cursor(cursor),
-        limit=limit,
+        after=after_key(cursor),
+        limit=limit + 1,
     )
+    rows, following = page_of(rows, limit, key=lambda a: (a.id,))
     return AssignmentsPage(
         data=[_assignment_public(a) for a in rows],
-        next_cursor=next_cursor([a.id for a in rows], limit),
+        next_cursor=following,
     )

@@ -19,20 +19,14 @@ from access.audit.models import (
     ChainVerification,
     CorrectionCreate,
 )
-from access.deps import AuditContextDep, NowDep
-from access.pagination import (
-    MAX_INT_KEY,
-    CursorQuery,
-    LimitQuery,
-    decode_int_cursor,
-    next_cursor,
-)
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_seq
 from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, Problem, field_error
 from servicekit.inputs import Instant
+from servicekit.pagination import MAX_INT_KEY, page_of
 
 router = APIRouter(tags=["audit"])
 
@@ -66,14 +60,15 @@ def list_records(
         session,
         since=since,
         until=until,
-        after_seq=decode_int_cursor(cursor),
-        limit=limit,
+        after_seq=after_seq(cursor),
+        limit=limit + 1,
         action=action,
         target=target,
     )
+    rows, following = page_of(rows, limit, key=lambda r: (r.seq,))
     return AuditPage(
         data=[audit.to_public(r) for r in rows],
-        next_cursor=next_cursor([r.seq for r in rows], limit),
+        next_cursor=following,
     )
 
 

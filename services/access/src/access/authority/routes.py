@@ -21,10 +21,9 @@ from access.authority.models import (
     RoleGrantsPage,
 )
 from access.context import AuditContext
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
 from access.officers import service as officers
 from access.officers.models import User
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import (
     HEADS,
     READ_AUTHORITY,
@@ -36,6 +35,7 @@ from access.permissions import (
 )
 from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.db import SessionDep
+from servicekit.pagination import page_of
 from servicekit.units import UNIT_MAX_LENGTH
 
 router = APIRouter(tags=["authority"])
@@ -98,12 +98,13 @@ def list_requests(
         session,
         unit=unit_scope(principal, unit),
         status=status,
-        after=decode_cursor(cursor),
-        limit=limit,
+        after=after_key(cursor),
+        limit=limit + 1,
     )
+    rows, following = page_of(rows, limit, key=lambda r: (r.id,))
     return AuthorityRequestsPage(
         data=[_request_public(r) for r in rows],
-        next_cursor=next_cursor([r.id for r in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -198,7 +199,6 @@ def list_grants(
     """Every grant of an officer, current and revoked."""
     user = officers.get_user(session, user_id)
     unit_scope(principal, user.unit)
-    rows = authority.list_grants(session, user_id=user.id, after=decode_cursor(cursor), limit=limit)
-    return RoleGrantsPage(
-        data=[_grant_public(g) for g in rows], next_cursor=next_cursor([g.id for g in rows], limit)
-    )
+    rows = authority.list_grants(session, user_id=user.id, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda g: (g.id,))
+    return RoleGrantsPage(data=[_grant_public(g) for g in rows], next_cursor=following)

@@ -11,14 +11,14 @@ from access.clients.models import (
     ClientPublic,
     ClientsPage,
 )
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
 from access.officers.models import ReasonBody
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import MANAGE_CLIENTS, requires
 from access.responses import NO_STORE
 from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
+from servicekit.pagination import page_of
 
 router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
 
@@ -62,10 +62,11 @@ def list_clients(
     limit: LimitQuery = 50,
 ) -> ClientsPage:
     """Machine clients."""
-    rows = clients.list_clients(session, after=decode_cursor(cursor), limit=limit)
+    rows = clients.list_clients(session, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda r: (r.client_id,))
     return ClientsPage(
         data=[clients.public_view(session, r) for r in rows],
-        next_cursor=next_cursor([r.client_id for r in rows], limit),
+        next_cursor=following,
     )
 
 

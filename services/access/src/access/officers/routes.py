@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from access.audit import service as audit
 from access.authority import service as authority
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
 from access.officers import lifecycle
 from access.officers import service as officers
 from access.officers.models import (
@@ -25,7 +25,6 @@ from access.officers.models import (
     UserPublic,
     UsersPage,
 )
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, requires
 from access.responses import NO_STORE
 from access.runtime import RuntimeDep
@@ -33,6 +32,7 @@ from access.signin import enrollment, lockout
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, Forbidden
+from servicekit.pagination import page_of
 from servicekit.units import UNIT_MAX_LENGTH
 
 protected = APIRouter(tags=["officers"])
@@ -96,10 +96,11 @@ def list_units(
     limit: LimitQuery = 50,
 ) -> UnitsPage:
     """Customs units (any signed-in caller)."""
-    rows = officers.list_units(session, after=decode_cursor(cursor), limit=limit)
+    rows = officers.list_units(session, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda u: (u.code,))
     return UnitsPage(
         data=[UnitPublic(code=u.code, name=u.name) for u in rows],
-        next_cursor=next_cursor([u.code for u in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -168,10 +169,11 @@ def list_users(
         if unit is not None and unit != principal.unit:
             raise Forbidden("heads of sub-department see their own unit only")
         unit = principal.unit
-    rows = officers.list_users(session, unit=unit, after=decode_cursor(cursor), limit=limit)
+    rows = officers.list_users(session, unit=unit, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda u: (u.username,))
     return UsersPage(
         data=[user_public(session, u) for u in rows],
-        next_cursor=next_cursor([u.username for u in rows], limit),
+        next_cursor=following,
     )
 
 

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query, Response
 
 from access.audit import service as audit
 from access.crypto.keyring import KeyringError, is_rotatable
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
 from access.keys.rewrap import rewrap_all, sealed_counts
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
@@ -33,6 +32,7 @@ from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict
 from servicekit.events import add_event
+from servicekit.pagination import page_of
 
 router = APIRouter(tags=["vault"])
 
@@ -74,11 +74,12 @@ def list_entries(
 ) -> VaultEntriesPage:
     """Entry metadata: an EPE client sees its own, officers their unit's (never secrets)."""
     rows = vault.list_entries(
-        session, principal=principal, epe_id=epe_id, after=decode_cursor(cursor), limit=limit
+        session, principal=principal, epe_id=epe_id, after=after_key(cursor), limit=limit + 1
     )
+    rows, following = page_of(rows, limit, key=lambda e: (e.id,))
     return VaultEntriesPage(
         data=[vault.to_public(session, e) for e in rows],
-        next_cursor=next_cursor([e.id for e in rows], limit),
+        next_cursor=following,
     )
 
 
