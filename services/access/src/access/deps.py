@@ -9,9 +9,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from access.context import AuditContext, request_audit_context
+from access.runtime import Runtime
 from servicekit.clock import ClockDep
 from servicekit.errors import field_error
 from servicekit.pagination import NOT_A_CURSOR, cursor_int, cursor_param, decode_cursor, limit_param
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was built with (settings, master keys, password hashing)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def audit_context(request: Request) -> AuditContext:
@@ -28,6 +35,7 @@ def now(clock: ClockDep) -> datetime:
     return clock.now()
 
 
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AuditContextDep = Annotated[AuditContext, Depends(audit_context)]
 NowDep = Annotated[datetime, Depends(now)]
 

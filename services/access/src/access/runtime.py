@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import Annotated
 
 import urllib3
-from fastapi import Depends, Request
 from minio import Minio
 
 from access.audit.models import CHAIN
@@ -79,12 +77,3 @@ def build_runtime(
         passwords=Passwords(settings),
         clock=clock or SYSTEM_CLOCK,
     )
-
-
-def get_runtime(request: Request) -> Runtime:
-    """The runtime stored on the app."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

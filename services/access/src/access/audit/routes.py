@@ -19,9 +19,8 @@ from access.audit.models import (
     ChainVerification,
     CorrectionCreate,
 )
-from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_seq
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_seq
 from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, Problem, field_error

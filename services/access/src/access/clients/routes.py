@@ -11,11 +11,10 @@ from access.clients.models import (
     ClientPublic,
     ClientsPage,
 )
-from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
 from access.officers.models import ReasonBody
 from access.permissions import MANAGE_CLIENTS, requires
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.pagination import page_of

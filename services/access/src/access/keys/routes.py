@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from access.audit import service as audit
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, NowDep, RuntimeDep
 from access.keys import service as signing
 from access.keys.models import SigningKeyInfo
 from access.permissions import MANAGE_KEYS, requires
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 

@@ -12,7 +12,7 @@ from pydantic import ConfigDict
 
 from access.audit import service as audit
 from access.context import AuditContext
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, NowDep, RuntimeDep
 from access.keys import service as signing
 from access.oauth import tokens
 from access.oauth.server import (
@@ -24,7 +24,6 @@ from access.oauth.server import (
 from access.officers import service as officers
 from access.permissions import ensure_person
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from access.signin import service as signin_service
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep

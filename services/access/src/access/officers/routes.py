@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from access.audit import service as audit
 from access.authority import service as authority
-from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
 from access.officers import lifecycle
 from access.officers import service as officers
 from access.officers.models import (
@@ -27,7 +27,6 @@ from access.officers.models import (
 )
 from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, requires
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from access.signin import enrollment, lockout
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep

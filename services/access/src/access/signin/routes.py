@@ -6,11 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Response
 
-from access.deps import AuditContextDep, NowDep
+from access.deps import AuditContextDep, NowDep, RuntimeDep
 from access.officers import service as officers
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from access.signin import enrollment, service
 from access.signin.models import (
     EnrollmentFinish,

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Query, Response
 
 from access.audit import service as audit
 from access.crypto.keyring import KeyringError, is_rotatable
-from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
 from access.keys.rewrap import rewrap_all, sealed_counts
 from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from access.vault import service as vault
 from access.vault.events import MasterKeyRotated
 from access.vault.models import (
