@@ -29,6 +29,7 @@ from access.officers import service as officers
 from access.runtime import Runtime
 from access.seed import DEMO_UNIT, seed_demo
 from access.settings import Settings
+from access.signin import enrollment
 from servicekit.auth import Role
 from servicekit.db import make_engine
 
@@ -44,8 +45,12 @@ class FakeClock:
     def __init__(self) -> None:
         self.offset = timedelta()
 
-    def __call__(self) -> datetime:
+    def now(self) -> datetime:
+        """The kit's `Clock` protocol: what the service reads."""
         return datetime.now(UTC) + self.offset
+
+    def __call__(self) -> datetime:
+        return self.now()
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
@@ -120,11 +125,11 @@ def world(app: FastAPI) -> World:
     context = AuditContext.system("test-setup")
     with Session(engine, expire_on_commit=False) as session:
         accounts = seed_demo(session, runtime=runtime, context=context)
-        now = runtime.clock()
+        now = runtime.clock.now()
         officers.ensure_unit(
             session, code=OTHER_UNIT, name="Chi cục Hải quan KCX Tân Thuận", now=now
         )
-        other_head = officers.provision_officer(
+        other_head = enrollment.provision_officer(
             session,
             username="ho.thi.k",
             full_name="Hồ Thị K",

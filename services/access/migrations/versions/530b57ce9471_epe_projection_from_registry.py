@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import access.db
+import servicekit.columns
 
 revision: str = "530b57ce9471"
 down_revision: str | None = "ea39d74cc1db"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("event_time", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("event_time", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint("epe_id"),
     )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import access.db
+import servicekit.columns
 
 revision: str = "7c2e4a9d1f03"
 down_revision: str | None = "530b57ce9471"
@@ -33,7 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_anchor_timer",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("due_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("anchored_seq", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import access.db
+import servicekit.columns
 from access.audit.models import GENESIS_HASH, append_only_ddl
 
 revision: str = "ea39d74cc1db"
@@ -33,7 +33,7 @@ def upgrade() -> None:
         "audit_records",
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("occurred_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
@@ -60,7 +60,7 @@ def upgrade() -> None:
         "epe_bindings",
         sa.Column("epe_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("epe_id"),
     )
     with op.batch_alter_table("epe_bindings", schema=None) as batch_op:
@@ -109,9 +109,9 @@ def upgrade() -> None:
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("issued_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("jti"),
     )
     with op.batch_alter_table("oauth_access_tokens", schema=None) as batch_op:
@@ -134,9 +134,9 @@ def upgrade() -> None:
         sa.Column("epe_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("secret_rotated_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("secret_rotated_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("client_id"),
     )
     with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
@@ -157,9 +157,9 @@ def upgrade() -> None:
         sa.Column("auth_time", sa.Integer(), nullable=False),
         sa.Column("amr", sa.JSON(), nullable=False),
         sa.Column("family_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("digest"),
     )
     op.create_table(
@@ -171,10 +171,10 @@ def upgrade() -> None:
         sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("auth_time", sa.Integer(), nullable=False),
         sa.Column("amr", sa.JSON(), nullable=False),
-        sa.Column("issued_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", access.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.PrimaryKeyConstraint("digest"),
     )
@@ -195,8 +195,8 @@ def upgrade() -> None:
         sa.Column("wrapped_key", sa.LargeBinary(), nullable=True),
         sa.Column("nonce", sa.LargeBinary(), nullable=True),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=True),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("activates_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activates_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("kid"),
     )
     with op.batch_alter_table("signing_keys", schema=None) as batch_op:
@@ -208,7 +208,7 @@ def upgrade() -> None:
         "units",
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code"),
     )
     op.create_table(
@@ -219,9 +219,9 @@ def upgrade() -> None:
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("access_method", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("current_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("updated_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("vault_entries", schema=None) as batch_op:
@@ -243,12 +243,12 @@ def upgrade() -> None:
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("locked_until", access.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_signin_at", access.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("step_up_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_signin_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("step_up_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("enrollment_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("enrollment_expires_at", access.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("enrollment_expires_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["unit"],
@@ -271,9 +271,9 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("officer_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("opened_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["vault_entries.id"],
@@ -291,13 +291,13 @@ def upgrade() -> None:
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("entry_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("key_version", sa.Integer(), nullable=True),
         sa.Column("wrapped_key", sa.LargeBinary(), nullable=True),
         sa.Column("nonce", sa.LargeBinary(), nullable=True),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=True),
-        sa.Column("destroyed_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("destroyed_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["vault_entries.id"],
@@ -323,9 +323,9 @@ def upgrade() -> None:
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("prepared_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("prepared_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("prepared_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
-        sa.Column("decided_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decision_note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -347,8 +347,8 @@ def upgrade() -> None:
         sa.Column("epe_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("assigned_by", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("assigned_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("assigned_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["officer_id"],
@@ -369,9 +369,9 @@ def upgrade() -> None:
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
-        sa.Column("granted_at", access.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("granted_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("approved_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("revoked_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("revoke_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
@@ -391,9 +391,9 @@ def upgrade() -> None:
         sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("totp_attempts", sa.Integer(), nullable=False),
         sa.Column("amr", sa.JSON(), nullable=False),
-        sa.Column("created_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", access.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("authenticated_at", access.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", servicekit.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("authenticated_at", servicekit.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

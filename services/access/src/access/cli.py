@@ -24,13 +24,14 @@ from access.clients import service as clients
 from access.clients.models import ClientKind
 from access.context import AuditContext
 from access.crypto.keyring import FileKeyring, KeyringError, is_rotatable
-from access.crypto.rewrap import rewrap_all, sealed_counts
 from access.keys import service as signing
+from access.keys.rewrap import rewrap_all, sealed_counts
 from access.main import MIGRATIONS_DIR
 from access.officers import service as officers
 from access.runtime import Runtime, build_runtime
 from access.seed import seed_demo
 from access.settings import Settings
+from access.signin import enrollment
 from servicekit import migrations
 from servicekit.auth import Role
 from servicekit.cli import service_cli
@@ -103,7 +104,7 @@ def bootstrap_admin(
 ) -> None:
     """Create the first program user administrator (refused once one exists)."""
     with _open() as (session, runtime):
-        now = runtime.clock()
+        now = runtime.clock.now()
         context = _context("bootstrap-admin")
         for user in officers.list_users(session, unit=None, after=None, limit=100000):
             if authority.holds(session, user, Role.USER_ADMINISTRATOR):
@@ -111,7 +112,7 @@ def bootstrap_admin(
                 raise typer.Exit(1)
         officers.ensure_unit(session, code=unit, name=unit_name, now=now)
         secret = pyotp.random_base32()
-        user = officers.provision_officer(
+        user = enrollment.provision_officer(
             session,
             username=username,
             full_name=full_name,
@@ -147,7 +148,7 @@ def appoint_head(
 ) -> None:
     """Appoint the first head of a unit (later heads go through prepare/approve)."""
     with _open() as (session, runtime):
-        now = runtime.clock()
+        now = runtime.clock.now()
         user = officers.find_by_username(session, username)
         if user is None:
             typer.echo(f"error: no officer {username}", err=True)
@@ -207,7 +208,7 @@ def create_client(
             unit=unit,
             runtime=runtime,
             context=_context("create-client"),
-            now=runtime.clock(),
+            now=runtime.clock.now(),
         )
         session.commit()
         if shell:
@@ -226,7 +227,7 @@ def rotate_signing_key(
 ) -> None:
     """Add a new token signing key; older keys stay published until their tokens expire."""
     with _open() as (session, runtime):
-        now = runtime.clock()
+        now = runtime.clock.now()
         row = signing.rotate(session, runtime=runtime, now=now, activate_in=activate_in)
         audit.record(
             session,
@@ -260,7 +261,7 @@ def rotate_master_key() -> None:
             session,
             context=_context("rotate-master-key"),
             action="vault.master_key_rotated",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={"version": version, "rewrapped": rewrapped},
         )
         session.commit()
@@ -276,7 +277,7 @@ def rewrap() -> None:
             session,
             context=_context("rewrap"),
             action="vault.rewrapped",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={"rewrapped": rewrapped},
         )
         session.commit()
@@ -306,7 +307,7 @@ def retire_master_keys(
             session,
             context=_context("retire-master-keys"),
             action="vault.master_keys_retired",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={"min_decryption_version": below},
         )
         session.commit()
@@ -359,7 +360,7 @@ def export_audit(
             session,
             context=_context("export-audit"),
             action="audit.exported",
-            occurred_at=runtime.clock(),
+            occurred_at=runtime.clock.now(),
             details={
                 "since": since.isoformat() if since else None,
                 "until": until.isoformat() if until else None,

@@ -1,4 +1,4 @@
-"""Per-request context: the clock, settings, the caller as an audit actor, request/trace ids."""
+"""The audit context: who acted (a caller, or a named system job) and in which request/trace."""
 
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from access.assignments.events import AssignmentChanged
 from access.audit.events import AuditAnchored
-from access.authority.events import AssignmentChanged, GrantApproved, GrantRevoked, OfficerMoved
+from access.authority.events import GrantApproved, GrantRevoked
+from access.officers.events import OfficerMoved
 from access.vault.events import (
     MasterKeyRotated,
     VaultEntryCreated,

@@ -12,7 +12,7 @@ from access import api
 from access.audit import service as audit
 from access.audit.anchoring import anchor_task
 from access.crypto.keyring import MasterKeyProvider
-from access.db import Clock, metadata
+from access.db import metadata
 from access.events import PUBLISHES
 from access.keys.service import ensure_signing_key
 from access.oauth.maintenance import purge_task
@@ -22,6 +22,7 @@ from access.settings import Settings
 from access.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.auth import TokenVerifier
+from servicekit.clock import Clock
 from servicekit.db import make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -71,5 +72,6 @@ def create_app(
         **overrides,
     )
     app.state.runtime = runtime
+    app.state.clock = runtime.clock
     audit.bind_key(engine, runtime.chain_key)
     return app

@@ -61,3 +61,13 @@ def ensure_own_unit(principal: Principal, unit: str | None) -> None:
     administrator prepares its users' authority)."""
     if unit is not None and unit != principal.unit:
         raise Forbidden(f"a user administrator acts only in their own unit ({principal.unit})")
+
+
+def unit_scope(principal: Principal, unit: str | None) -> str | None:
+    """The unit a listing is limited to: administrators and auditors see every unit (or the one
+    asked for), heads only their own."""
+    if principal.has(Role.USER_ADMINISTRATOR, Role.AUDITOR):
+        return unit
+    if unit is not None and unit != principal.unit:
+        raise Forbidden("heads of sub-department see their own unit only")
+    return principal.unit

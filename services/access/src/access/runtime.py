@@ -5,19 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import Annotated
 
 import urllib3
-from fastapi import Depends, Request
 from minio import Minio
 
 from access.audit.models import CHAIN
 from access.crypto.envelope import Envelope
 from access.crypto.hashing import Passwords
 from access.crypto.keyring import FileKeyring, MasterKeyProvider, StaticKeyring
-from access.db import Clock, utcnow
 from access.settings import Settings
 from servicekit.chain import AnchorStore, ChainKey
+from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.settings import Environment
 
 
@@ -28,7 +26,7 @@ class Runtime:
     settings: Settings
     envelope: Envelope
     passwords: Passwords
-    clock: Clock = utcnow
+    clock: Clock = SYSTEM_CLOCK
 
     @property
     def audit_key(self) -> bytes:
@@ -77,14 +75,5 @@ def build_runtime(
         settings=settings,
         envelope=Envelope(provider or master_key_provider(settings)),
         passwords=Passwords(settings),
-        clock=clock or utcnow,
+        clock=clock or SYSTEM_CLOCK,
     )
-
-
-def get_runtime(request: Request) -> Runtime:
-    """The runtime stored on the app."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

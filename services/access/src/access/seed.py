@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
+from access.assignments import service as assignments
 from access.authority import service as authority
 from access.clients import service as clients
 from access.clients.models import ClientKind, OAuthClient
 from access.context import AuditContext
 from access.officers import service as officers
 from access.runtime import Runtime
+from access.signin import enrollment
 from access.vault import service as vault
 from access.vault.models import AccessMethod, VaultEntry, VaultEntryCreate
 from servicekit.auth import Principal, Role
@@ -119,14 +121,14 @@ def seed_demo(
     session: Session, *, runtime: Runtime, context: AuditContext
 ) -> dict[str, dict[str, Any]]:
     """Create what is missing and describe every demo account (as `seed-demo` prints it)."""
-    now = runtime.clock()
+    now = runtime.clock.now()
     officers.ensure_unit(session, code=DEMO_UNIT, name=DEMO_UNIT_NAME, now=now)
     accounts: dict[str, dict[str, Any]] = {}
     users = {}
     for demo in OFFICERS:
         user = officers.find_by_username(session, demo.username)
         if user is None:
-            user = officers.provision_officer(
+            user = enrollment.provision_officer(
                 session,
                 username=demo.username,
                 full_name=demo.full_name,
@@ -180,8 +182,8 @@ def seed_demo(
             "unit": DEMO_UNIT,
         }
     officer, head = users["officer"], users["head"]
-    if not authority.is_assigned(session, officer_id=officer.id, epe_id=DEMO_EPES[0]):
-        authority.assign(
+    if not assignments.is_assigned(session, officer_id=officer.id, epe_id=DEMO_EPES[0]):
+        assignments.assign(
             session,
             head_id=head.id,
             officer_id=officer.id,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from access.db import Clock
 from access.epes.handlers import make_epe_handler
+from servicekit.clock import Clock
 from servicekit.events import EventHandler
 
 

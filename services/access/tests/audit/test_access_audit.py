@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from access.audit import service as audit
 from access.context import AuditContext
-from access.pagination import encode_cursor
+from servicekit.pagination import encode_cursor
 
 
 def test_chain_verifies_and_records_carry_request_ids(client, flows, world):

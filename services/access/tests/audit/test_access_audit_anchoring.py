@@ -51,7 +51,7 @@ def append(world, action: str = "test.action") -> None:
             session,
             context=AuditContext.system("test"),
             action=action,
-            occurred_at=world.runtime.clock(),
+            occurred_at=world.runtime.clock.now(),
         )
         session.commit()
 

@@ -36,7 +36,7 @@ def test_a_unit_of_the_registrys_longest_length_works_in_access(client, flows, w
             unit=LONG_UNIT,
             runtime=world.runtime,
             context=AuditContext.system("test"),
-            now=world.runtime.clock(),
+            now=world.runtime.clock.now(),
             secret="long-unit-secret-2024",
         )
         session.commit()

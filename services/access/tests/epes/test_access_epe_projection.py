@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from access.assignments.models import Assignment
 from access.audit.models import AuditRecord
-from access.authority.models import Assignment
 from access.clients.models import EpeBinding
 from access.epes.models import RegistryEpe
 from access.seed import DEMO_UNIT

@@ -8,7 +8,7 @@ import json
 from sqlalchemy import text
 from sqlmodel import select
 
-from access.crypto.rewrap import sealed_counts
+from access.keys.rewrap import sealed_counts
 from access.vault.models import VaultSecretVersion
 
 ENTRY = {

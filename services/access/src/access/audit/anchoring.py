@@ -56,7 +56,7 @@ def _claim(session: Session, *, now: datetime, until: datetime, force: bool) -> 
 
 def anchor(engine: Engine, runtime: Runtime, *, force: bool = False) -> Anchor | None:
     """Anchor the head if the timer is due (or `force`) and it moved; the anchor or None."""
-    now = runtime.clock()
+    now = runtime.clock.now()
     interval = timedelta(seconds=runtime.settings.audit_anchor_interval)
     with Session(engine) as session:
         if not _claim(session, now=now, until=now + min(LEASE, interval), force=force):

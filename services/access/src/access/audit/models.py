@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import DDL, Text, event
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime
+from access.db import AccessModel
 from servicekit.chain import GENESIS
+from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
 
 GENESIS_HASH = GENESIS

@@ -19,20 +19,13 @@ from access.audit.models import (
     ChainVerification,
     CorrectionCreate,
 )
-from access.context import request_audit_context
-from access.pagination import (
-    MAX_INT_KEY,
-    CursorQuery,
-    LimitQuery,
-    decode_int_cursor,
-    next_cursor,
-)
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_seq
 from access.permissions import AUDITORS, CORRECT_AUDIT, VERIFY_AUDIT, requires
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, Problem, field_error
 from servicekit.inputs import Instant
+from servicekit.pagination import MAX_INT_KEY, page_of
 
 router = APIRouter(tags=["audit"])
 
@@ -66,14 +59,15 @@ def list_records(
         session,
         since=since,
         until=until,
-        after_seq=decode_int_cursor(cursor),
-        limit=limit,
+        after_seq=after_seq(cursor),
+        limit=limit + 1,
         action=action,
         target=target,
     )
+    rows, following = page_of(rows, limit, key=lambda r: (r.seq,))
     return AuditPage(
         data=[audit.to_public(r) for r in rows],
-        next_cursor=next_cursor([r.seq for r in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -89,7 +83,8 @@ def export_records(
     principal: CurrentPrincipal,
     request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
     since: SinceQuery = None,
     until: UntilQuery = None,
 ) -> StreamingResponse:
@@ -97,9 +92,9 @@ def export_records(
     _check_range(since, until)
     audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="audit.exported",
-        occurred_at=runtime.clock(),
+        occurred_at=now,
         details={
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
@@ -126,7 +121,11 @@ def export_records(
     responses={503: {"description": "the anchors' object storage is unavailable"}},
 )
 def verify(
-    principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> ChainVerification:
     """Check the keyed chain against its anchors; names the first missing or altered record."""
     try:
@@ -136,10 +135,10 @@ def verify(
     result = audit.verify_chain(session, anchors=anchors)
     audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="audit.verified",
         outcome=audit.SUCCESS if result.ok else audit.FAILURE,
-        occurred_at=runtime.clock(),
+        occurred_at=now,
         details={
             "ok": result.ok,
             "checked": result.records_checked,
@@ -169,7 +168,12 @@ def _storage_unavailable() -> Problem:
     },
 )
 def anchor_now(
-    principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AnchorPublic:
     """Anchor the chain's head now (besides the hourly timer), e.g. before an inspection."""
     if not runtime.settings.audit_anchor_enabled:
@@ -184,9 +188,9 @@ def anchor_now(
     assert made is not None  # forced on a non-empty chain
     audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="audit.anchored",
-        occurred_at=runtime.clock(),
+        occurred_at=now,
         details={"seq": made.seq},
     )
     session.commit()
@@ -200,9 +204,9 @@ def correct(
     seq: Annotated[int, Path(ge=1, le=MAX_INT_KEY)],
     body: CorrectionCreate,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> AuditRecordPublic:
     """Add a correction: a new record pointing at the corrected one (records never change)."""
     original = audit.get_record(session, seq)
@@ -210,11 +214,11 @@ def correct(
         raise NotFound("audit record")
     row = audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="audit.corrected",
         target=original.target,
         reason=body.reason,
-        occurred_at=runtime.clock(),
+        occurred_at=now,
         details={"corrects_action": original.action, **body.details},
         corrects=original.seq,
     )

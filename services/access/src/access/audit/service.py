@@ -27,8 +27,9 @@ from access.audit.models import (
     ChainVerification,
 )
 from access.context import AuditContext
-from access.db import as_utc, new_id
+from access.db import as_utc
 from servicekit.chain import Anchor, Break, ChainChecker, ChainKey, Link, canonical_json
+from servicekit.ids import new_id
 
 SUCCESS = "success"
 FAILURE = "failure"

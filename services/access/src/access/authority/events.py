@@ -35,29 +35,3 @@ class GrantRevoked(EventPayload):
     cause: Literal["approved_request", "unit_move", "deactivated"]
     revoked_by: str
     revoked_at: datetime
-
-
-class AssignmentChanged(EventPayload):
-    """An officer was assigned to, or released from, supervising an EPE."""
-
-    event_type: ClassVar[str] = "access.assignment.changed.v1"
-
-    assignment_id: str
-    officer_id: str
-    epe_id: str
-    unit: str
-    change: Literal["assigned", "ended"]
-    changed_by: str
-    changed_at: datetime
-
-
-class OfficerMoved(EventPayload):
-    """An officer moved to another customs unit (their grants there were revoked)."""
-
-    event_type: ClassVar[str] = "access.officer.moved.v1"
-
-    user_id: str
-    from_unit: str
-    to_unit: str
-    moved_by: str
-    moved_at: datetime

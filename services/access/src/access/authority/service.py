@@ -1,5 +1,5 @@
 """Authority codes: prepare, approve (by the unit head, never one's own), separation of duties,
-unit moves that revoke grants, and the head's assignment of officers to EPEs."""
+and the revocations and cancellations an officer's move or deactivation causes."""
 
 from __future__ import annotations
 
@@ -9,19 +9,16 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from access.audit import service as audit
-from access.authority.events import AssignmentChanged, GrantApproved, GrantRevoked, OfficerMoved
+from access.authority.events import GrantApproved, GrantRevoked
 from access.authority.models import (
     ADMINISTRATIVE_DATA_ROLES,
     OFFICER_GRANTABLE_ROLES,
-    Assignment,
     AuthorityRequest,
     RequestAction,
     RequestStatus,
     RoleGrant,
 )
 from access.context import AuditContext
-from access.epes import service as epes
-from access.oauth import tokens as token_store
 from access.officers import service as officers
 from access.officers.models import User
 from servicekit.auth import Role
@@ -119,7 +116,7 @@ def _grant(
     return grant
 
 
-def _revoke(
+def revoke_grant(
     session: Session,
     grant: RoleGrant,
     *,
@@ -129,6 +126,7 @@ def _revoke(
     context: AuditContext,
     now: datetime,
 ) -> None:
+    """End a grant now (an approved revocation, a move or a deactivation), with its event."""
     grant.revoked_at = now
     grant.revoked_by = by
     grant.revoke_reason = reason
@@ -335,7 +333,7 @@ def approve_request(
     else:
         for grant in active_grants(session, user):
             if grant.role == request.role:
-                _revoke(
+                revoke_grant(
                     session,
                     grant,
                     cause="approved_request",
@@ -400,10 +398,7 @@ def list_grants(
     return list(session.exec(query.order_by(col(RoleGrant.id)).limit(limit)).all())
 
 
-# Leaving a unit -------------------------------------------------------------------------------
-
-
-def _end_everything(
+def end_authority(
     session: Session,
     *,
     user: User,
@@ -413,8 +408,9 @@ def _end_everything(
     context: AuditContext,
     now: datetime,
 ) -> None:
+    """Revoke every grant in force and cancel every pending request of an officer."""
     for grant in active_grants(session, user):
-        _revoke(session, grant, cause=cause, by=by, reason=reason, context=context, now=now)
+        revoke_grant(session, grant, cause=cause, by=by, reason=reason, context=context, now=now)
     for request in session.exec(
         select(AuthorityRequest)
         .where(AuthorityRequest.user_id == user.id)
@@ -424,222 +420,3 @@ def _end_everything(
         request.decided_at = now
         request.decision_note = f"cancelled: {cause}"
         session.add(request)
-    for assignment in active_assignments(session, officer_id=user.id):
-        _end_assignment(session, assignment, by=by, context=context, now=now)
-    token_store.revoke_user_tokens(session, user_id=user.id, now=now, reason=cause)
-
-
-def move_user(
-    session: Session,
-    *,
-    user: User,
-    unit: str,
-    reason: str,
-    by: str,
-    context: AuditContext,
-    now: datetime,
-) -> User:
-    """Move an officer: grants, pending requests and assignments in the old unit end."""
-    officers.get_unit(session, unit)
-    if unit == user.unit:
-        raise field_error("body.unit", "the officer already belongs to this unit")
-    previous = user.unit
-    _end_everything(
-        session, user=user, cause="unit_move", by=by, reason=reason, context=context, now=now
-    )
-    user.unit = unit
-    session.add(user)
-    add_event(
-        session,
-        OfficerMoved(user_id=user.id, from_unit=previous, to_unit=unit, moved_by=by, moved_at=now),
-        subject=user.id,
-    )
-    audit.record(
-        session,
-        context=context,
-        action="officer.moved",
-        target=f"user:{user.id}",
-        reason=reason,
-        occurred_at=now,
-        details={"from_unit": previous, "to_unit": unit},
-    )
-    return user
-
-
-def deactivate_user(
-    session: Session, *, user: User, reason: str, by: str, context: AuditContext, now: datetime
-) -> User:
-    """Deactivate an account: it cannot sign in; grants, assignments and tokens end."""
-    if not user.active:
-        raise Conflict(f"{user.username} is already deactivated")
-    _end_everything(
-        session, user=user, cause="deactivated", by=by, reason=reason, context=context, now=now
-    )
-    user.active = False
-    session.add(user)
-    audit.record(
-        session,
-        context=context,
-        action="officer.deactivated",
-        target=f"user:{user.id}",
-        reason=reason,
-        occurred_at=now,
-    )
-    return user
-
-
-# Assignments ----------------------------------------------------------------------------------
-
-
-def active_assignments(
-    session: Session,
-    *,
-    officer_id: str | None = None,
-    epe_id: str | None = None,
-    unit: str | None = None,
-    after: str | None = None,
-    limit: int | None = None,
-) -> list[Assignment]:
-    """Assignments in force, filtered."""
-    query = select(Assignment).where(col(Assignment.ended_at).is_(None))
-    if officer_id is not None:
-        query = query.where(Assignment.officer_id == officer_id)
-    if epe_id is not None:
-        query = query.where(Assignment.epe_id == epe_id)
-    if unit is not None:
-        query = query.where(Assignment.unit == unit)
-    if after is not None:
-        query = query.where(Assignment.id > after)
-    query = query.order_by(col(Assignment.id))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.exec(query).all())
-
-
-def is_assigned(session: Session, *, officer_id: str, epe_id: str) -> bool:
-    """Whether an officer is currently assigned to an EPE."""
-    return bool(active_assignments(session, officer_id=officer_id, epe_id=epe_id))
-
-
-def assign(
-    session: Session,
-    *,
-    head_id: str,
-    officer_id: str,
-    epe_id: str,
-    context: AuditContext,
-    now: datetime,
-) -> Assignment:
-    """The unit head assigns an officer of the unit to an EPE of the unit."""
-    head = session.get(User, head_id)
-    if head is None or not holds(session, head, Role.HEAD_OF_SUBDEPARTMENT):
-        raise Forbidden("only a head of sub-department may assign officers")
-    officer = session.get(User, officer_id)
-    if officer is None:
-        raise field_error("body.officer_id", "unknown officer")
-    if officer.unit != head.unit or not officer.active:
-        raise Forbidden("the officer does not belong to your unit")
-    if not (
-        holds(session, officer, Role.SUPERVISORY_OFFICER)
-        or holds(session, officer, Role.HEAD_OF_SUBDEPARTMENT)
-    ):
-        raise Conflict(f"{officer.username} is not a supervisory officer")
-    supervision = epes.supervision(session, epe_id)
-    if supervision is None:
-        raise field_error(
-            "body.epe_id",
-            "no EPE with this id is known to the access service (neither from the registry "
-            "nor from an EPE vendor client)",
-        )
-    if supervision.unit != head.unit:
-        raise Forbidden("this enterprise is supervised by another customs unit")
-    if supervision.closed:
-        raise Conflict(f"the registry reports {epe_id} closed: it takes no new assignments")
-    if is_assigned(session, officer_id=officer.id, epe_id=epe_id):
-        raise Conflict(f"{officer.username} is already assigned to {epe_id}")
-    assignment = Assignment(
-        officer_id=officer.id,
-        epe_id=epe_id,
-        unit=head.unit,
-        assigned_by=head.id,
-        assigned_at=now,
-    )
-    session.add(assignment)
-    session.flush()
-    add_event(
-        session,
-        AssignmentChanged(
-            assignment_id=assignment.id,
-            officer_id=officer.id,
-            epe_id=epe_id,
-            unit=head.unit,
-            change="assigned",
-            changed_by=head.id,
-            changed_at=now,
-        ),
-        subject=epe_id,
-    )
-    audit.record(
-        session,
-        context=context,
-        action="assignment.created",
-        target=f"epe:{epe_id}",
-        occurred_at=now,
-        details={"assignment_id": assignment.id, "officer_id": officer.id},
-    )
-    return assignment
-
-
-def _end_assignment(
-    session: Session, assignment: Assignment, *, by: str, context: AuditContext, now: datetime
-) -> None:
-    assignment.ended_at = now
-    assignment.ended_by = by
-    session.add(assignment)
-    add_event(
-        session,
-        AssignmentChanged(
-            assignment_id=assignment.id,
-            officer_id=assignment.officer_id,
-            epe_id=assignment.epe_id,
-            unit=assignment.unit,
-            change="ended",
-            changed_by=by,
-            changed_at=now,
-        ),
-        subject=assignment.epe_id,
-    )
-    audit.record(
-        session,
-        context=context,
-        action="assignment.ended",
-        target=f"epe:{assignment.epe_id}",
-        occurred_at=now,
-        details={"assignment_id": assignment.id, "officer_id": assignment.officer_id},
-    )
-
-
-def end_assignments_outside(
-    session: Session, *, epe_id: str, unit: str, by: str, context: AuditContext, now: datetime
-) -> list[Assignment]:
-    """End the EPE's assignments held in any unit but `unit` (the registry moved the EPE)."""
-    ended = [a for a in active_assignments(session, epe_id=epe_id) if a.unit != unit]
-    for assignment in ended:
-        _end_assignment(session, assignment, by=by, context=context, now=now)
-    return ended
-
-
-def end_assignment(
-    session: Session, *, assignment_id: str, head_id: str, context: AuditContext, now: datetime
-) -> Assignment:
-    """The unit head ends an assignment."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFound("assignment")
-    head = session.get(User, head_id)
-    if head is None or not holds(session, head, Role.HEAD_OF_SUBDEPARTMENT, unit=assignment.unit):
-        raise Forbidden("only the head of the assignment's unit may end it")
-    if assignment.ended_at is not None:
-        raise Conflict("the assignment has already ended")
-    _end_assignment(session, assignment, by=head.id, context=context, now=now)
-    return assignment

@@ -9,8 +9,9 @@ import pydantic
 from pydantic import BaseModel, model_validator
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime
+from access.db import AccessModel
 from access.officers.models import UNIT_PATTERN
+from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
 from servicekit.units import UNIT_MAX_LENGTH
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from access.clients import service as clients
 from access.clients.models import (
@@ -11,14 +11,13 @@ from access.clients.models import (
     ClientPublic,
     ClientsPage,
 )
-from access.context import request_audit_context
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
 from access.officers.models import ReasonBody
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from access.permissions import MANAGE_CLIENTS, requires
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
+from servicekit.pagination import page_of
 
 router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
 
@@ -31,10 +30,11 @@ router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
 def create_client(
     body: ClientCreate,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> ClientCreated:
     """Register a customs-system, EPE vendor or resource-server client."""
     row, secret = clients.create_client(
@@ -45,8 +45,8 @@ def create_client(
         epe_id=body.epe_id,
         unit=body.unit,
         runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     response.headers.update(NO_STORE)
@@ -61,10 +61,11 @@ def list_clients(
     limit: LimitQuery = 50,
 ) -> ClientsPage:
     """Machine clients."""
-    rows = clients.list_clients(session, after=decode_cursor(cursor), limit=limit)
+    rows = clients.list_clients(session, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda r: (r.client_id,))
     return ClientsPage(
         data=[clients.public_view(session, r) for r in rows],
-        next_cursor=next_cursor([r.client_id for r in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -78,10 +79,11 @@ def get_client(client_id: str, principal: CurrentPrincipal, session: SessionDep)
 def rotate_client_secret(
     client_id: str,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> ClientCreated:
     """Issue a new secret (the old one stops working); shown only here."""
     row = clients.get_client(session, client_id)
@@ -89,8 +91,8 @@ def rotate_client_secret(
         session,
         row=row,
         runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     response.headers.update(NO_STORE)
@@ -102,9 +104,9 @@ def deactivate_client(
     client_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> ClientPublic:
     """Disable a client; it can no longer obtain tokens."""
     row = clients.get_client(session, client_id)
@@ -112,8 +114,8 @@ def deactivate_client(
         session,
         row=row,
         reason=body.reason,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return clients.public_view(session, row)

@@ -5,17 +5,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from access.settings import Settings
+
+class Argon2Cost(Protocol):
+    """The argon2id cost parameters (the service settings carry them; crypto imports no one)."""
+
+    argon2_time_cost: int
+    argon2_memory_cost: int
+    argon2_parallelism: int
 
 
 class Passwords:
     """argon2id hashing with the configured cost; verification never raises."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Argon2Cost) -> None:
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_cost,

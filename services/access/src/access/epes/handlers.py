@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from access.context import AuditContext
-from access.db import Clock
 from access.epes.reconcile import REGISTRY_ACTOR, follow_registry
 from access.epes.service import apply_registry_epe
+from servicekit.clock import Clock
 from servicekit.events import CloudEvent, EventHandler, PermanentError
 from servicekit.telemetry import current_trace_id
 from servicekit.units import UNIT_MAX_LENGTH
@@ -61,7 +61,7 @@ def make_epe_handler(clock: Clock) -> EventHandler:
             unit=unit,
             previous_unit=previous,
             context=AuditContext(actor=REGISTRY_ACTOR, trace_id=current_trace_id()),
-            now=clock(),
+            now=clock.now(),
             event_id=event.id,
             event_type=event.type,
         )

@@ -8,7 +8,8 @@ from typing import Literal
 
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime
+from access.db import AccessModel
+from servicekit.columns import UTCDateTime
 from servicekit.units import UNIT_MAX_LENGTH
 
 CLOSED = "closed"

@@ -22,8 +22,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from access.assignments import service as assignments
 from access.audit import service as audit
-from access.authority import service as authority
 from access.clients.models import ClientKind, EpeBinding, OAuthClient
 from access.context import AuditContext
 from access.oauth import tokens as token_store
@@ -59,7 +59,7 @@ def follow_registry(
 ) -> bool:
     """Align assignments, vault entries, the binding and vendor clients with the registry's
     unit for the EPE. Returns whether anything changed (then it is audited)."""
-    ended = authority.end_assignments_outside(
+    ended = assignments.end_assignments_outside(
         session, epe_id=epe_id, unit=unit, by=REGISTRY_ACTOR, context=context, now=now
     )
     moved_entries = []

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime
+from access.db import AccessModel
+from servicekit.columns import UTCDateTime
 
 
 class SigningKey(AccessModel, table=True):

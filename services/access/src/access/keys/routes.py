@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from access.audit import service as audit
-from access.context import request_audit_context
+from access.deps import AuditContextDep, NowDep, RuntimeDep
 from access.keys import service as signing
 from access.keys.models import SigningKeyInfo
 from access.permissions import MANAGE_KEYS, requires
-from access.runtime import RuntimeDep
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 
@@ -20,28 +19,28 @@ router = APIRouter(tags=["keys"], dependencies=[requires(*MANAGE_KEYS)])
 
 @router.get("/signing-keys")
 def list_signing_keys(
-    principal: CurrentPrincipal, session: SessionDep, runtime: RuntimeDep
+    principal: CurrentPrincipal, session: SessionDep, runtime: RuntimeDep, now: NowDep
 ) -> list[SigningKeyInfo]:
     """Every signing key: which one signs, which are still published."""
-    return signing.key_lifecycle(session, runtime=runtime, now=runtime.clock())
+    return signing.key_lifecycle(session, runtime=runtime, now=now)
 
 
 @router.post("/signing-keys/rotate", status_code=201)
 def rotate_signing_key(
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
     activate_in: Annotated[
         int | None, Query(ge=0, le=86400, description="seconds of pre-publication")
     ] = None,
 ) -> SigningKeyInfo:
     """A new signing key; the old one stays published until its tokens have expired."""
-    now = runtime.clock()
     row = signing.rotate(session, runtime=runtime, now=now, activate_in=activate_in)
     audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="keys.signing_rotated",
         target=f"kid:{row.kid}",
         occurred_at=now,

@@ -123,7 +123,7 @@ def ensure_signing_key(engine: Engine, *, runtime: Runtime) -> str:
     published before any token; replicas starting together create one key between them."""
     with Session(engine, expire_on_commit=False) as session:
         _lock_key_table(session)
-        now = runtime.clock()
+        now = runtime.clock.now()
         row = _signing_now(session, now) or create_key(session, runtime=runtime, now=now)
         session.commit()
         return row.kid

@@ -14,8 +14,8 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from access.oauth.models import AuthorizationCode, IssuedAccessToken, RefreshToken
-from access.officers.models import SigninTransaction
 from access.runtime import Runtime
+from access.signin.models import SigninTransaction
 from access.vault.models import RevealHandle
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def purge_task(app: FastAPI, stop: asyncio.Event) -> None:
 
     def run_once() -> int:
         with Session(app.state.engine) as session:
-            removed = purge_expired(session, now=runtime.clock())
+            removed = purge_expired(session, now=runtime.clock.now())
             session.commit()
             return removed
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime
+from access.db import AccessModel
+from servicekit.columns import UTCDateTime
 
 
 class AuthorizationCode(AccessModel, table=True):

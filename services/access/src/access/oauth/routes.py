@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ConfigDict
 
 from access.audit import service as audit
-from access.context import request_audit_context
-from access.db import new_id
+from access.context import AuditContext
+from access.deps import AuditContextDep, NowDep, RuntimeDep
 from access.keys import service as signing
 from access.oauth import tokens
 from access.oauth.server import (
@@ -24,10 +24,11 @@ from access.oauth.server import (
 from access.officers import service as officers
 from access.permissions import ensure_person
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
+from access.signin import service as signin_service
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden, problem_response
+from servicekit.ids import new_id
 from servicekit.inputs import refuse_control_characters
 from servicekit.openapi import ProblemDocument
 
@@ -108,9 +109,9 @@ def openid_configuration(runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @public.get("/.well-known/jwks.json")
-def jwks(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+def jwks(session: SessionDep, runtime: RuntimeDep, now: NowDep) -> JSONResponse:
     """Public signing keys: the current one, pre-published and recently retired ones."""
-    body = signing.jwks(session, runtime=runtime, now=runtime.clock())
+    body = signing.jwks(session, runtime=runtime, now=now)
     session.commit()
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
 
@@ -149,6 +150,8 @@ def authorize(
     runtime: RuntimeDep,
     response_type: Annotated[str, Query(max_length=20, pattern=r"^[a-z_ ]+$")],
     client_id: Annotated[str, Query(max_length=64, pattern=VSCHAR)],
+    context: AuditContextDep,
+    now: NowDep,
     redirect_uri: Annotated[str | None, Query(max_length=1000, pattern=VSCHAR)] = None,
     scope: Annotated[str | None, Query(max_length=200, pattern=VSCHAR)] = None,
     state: Annotated[str | None, Query(max_length=500, pattern=VSCHAR)] = None,
@@ -166,7 +169,6 @@ def authorize(
     ] = None,
 ) -> Response:
     """Authorization code + PKCE (S256); the officer authenticates first through /signin."""
-    context = request_audit_context(request)
     params = {
         k: v
         for k, v in {
@@ -204,7 +206,9 @@ def authorize(
             error=body.get("error"),
         )
     target = grant.redirect_uri
-    transaction = officers.consume_signin(session, token=signin, now=server.now) if signin else None
+    transaction = (
+        signin_service.consume_signin(session, token=signin, now=server.now) if signin else None
+    )
     if transaction is None or transaction.authenticated_at is None:
         session.commit()
         return _redirect_error(target, "login_required", "sign in through /signin first", state)
@@ -252,6 +256,7 @@ def token(
     session: SessionDep,
     runtime: RuntimeDep,
     grant_type: Annotated[str, Form(max_length=100)],
+    context: AuditContextDep,
     code: FormStr = None,
     redirect_uri: FormStr = None,
     code_verifier: FormStr = None,
@@ -261,7 +266,7 @@ def token(
     client_secret: FormStr = None,
 ) -> Response:
     """Token endpoint: authorization_code (+PKCE), refresh_token (rotating), client_credentials."""
-    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
+    server = build_server(session=session, runtime=runtime, context=context)
     try:
         oauth_request = _form_request(
             request,
@@ -300,6 +305,7 @@ def _token_endpoint_response(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContext,
     *,
     token: str,
     token_type_hint: str | None,
@@ -307,7 +313,7 @@ def _token_endpoint_response(
     client_secret: str | None,
 ) -> Response:
     """Authlib's `revocation` or `introspection` endpoint on a token, committed."""
-    server = build_server(session=session, runtime=runtime, context=request_audit_context(request))
+    server = build_server(session=session, runtime=runtime, context=context)
     try:
         oauth_request = _form_request(
             request,
@@ -333,6 +339,7 @@ def revoke(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
     token: Annotated[str, Form(max_length=4000)],
     token_type_hint: FormStr = None,
     client_id: FormStr = None,
@@ -345,6 +352,7 @@ def revoke(
         request,
         session,
         runtime,
+        context,
         token=token,
         token_type_hint=token_type_hint,
         client_id=client_id,
@@ -357,6 +365,7 @@ def introspect(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
     token: Annotated[str, Form(max_length=4000)],
     token_type_hint: FormStr = None,
     client_id: FormStr = None,
@@ -369,6 +378,7 @@ def introspect(
         request,
         session,
         runtime,
+        context,
         token=token,
         token_type_hint=token_type_hint,
         client_id=client_id,

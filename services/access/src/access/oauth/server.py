@@ -633,5 +633,5 @@ def build_server(
 ) -> AccessAuthorizationServer:
     """A server for one request."""
     return AccessAuthorizationServer(
-        session=session, runtime=runtime, context=context, now=runtime.clock()
+        session=session, runtime=runtime, context=context, now=runtime.clock.now()
     )

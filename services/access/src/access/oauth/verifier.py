@@ -32,7 +32,7 @@ class LocalTokenVerifier(TokenVerifier):
 
     def _read_keys(self) -> KeySet:
         with Session(self.engine) as session:
-            document = signing.jwks(session, runtime=self.runtime, now=self.runtime.clock())
+            document = signing.jwks(session, runtime=self.runtime, now=self.runtime.clock.now())
         return KeySet.import_key_set(cast(Any, document))
 
     async def _load_keys(self, *, force: bool = False) -> KeySet:
@@ -52,7 +52,7 @@ class LocalTokenVerifier(TokenVerifier):
         }
         decoded = jwt.decode(token, keys, algorithms=[signing.ALGORITHM])
         registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(self.runtime.clock().timestamp()), leeway=5, **options
+            now=lambda: int(self.runtime.clock.now().timestamp()), leeway=5, **options
         )
         registry.validate(decoded.claims)
         return dict(decoded.claims)

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from access.audit import service as audit
 from access.authority import service as authority
-from access.context import request_audit_context
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
+from access.officers import lifecycle
 from access.officers import service as officers
 from access.officers.models import (
-    EnrollmentFinish,
-    EnrollmentSecret,
-    EnrollmentStart,
     ReasonBody,
-    SigninStart,
-    SigninState,
-    SigninTotp,
-    StepUp,
-    StepUpState,
     Unit,
     UnitCreate,
     UnitPublic,
@@ -33,17 +25,15 @@ from access.officers.models import (
     UserPublic,
     UsersPage,
 )
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
-from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, ensure_person, requires
-from access.refusals import keep_refusals
+from access.permissions import READ_USERS, USER_ADMINS, ensure_own_unit, requires
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
+from access.signin import enrollment, lockout
 from servicekit.auth import CurrentPrincipal, Principal, Role
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, Forbidden
+from servicekit.pagination import page_of
 from servicekit.units import UNIT_MAX_LENGTH
 
-public = APIRouter(tags=["sign-in"])
 protected = APIRouter(tags=["officers"])
 
 
@@ -62,139 +52,7 @@ def user_public(session: Session, user: User) -> UserPublic:
     )
 
 
-# Public: sign-in and enrolment ----------------------------------------------------------------
-
-
-@public.post("/signin", responses={401: {}, 403: {}, 423: {"description": "locked out"}})
-def signin(
-    body: SigninStart,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> SigninState:
-    """Step 1: username and password; returns a transaction that needs the TOTP code next."""
-    now = runtime.clock()
-    with keep_refusals(session):
-        transaction, token = officers.start_signin(
-            session,
-            username=body.username,
-            password=body.password,
-            runtime=runtime,
-            context=request_audit_context(request),
-            now=now,
-        )
-    session.commit()
-    response.headers.update(NO_STORE)
-    return SigninState(
-        transaction=token, stage=transaction.stage, next="totp", expires_at=transaction.expires_at
-    )
-
-
-@public.post("/signin/totp", responses={401: {}, 423: {"description": "locked out"}})
-def signin_totp(
-    body: SigninTotp, request: Request, response: Response, session: SessionDep, runtime: RuntimeDep
-) -> SigninState:
-    """Step 2: the authenticator code; then open /oauth/authorize with `signin=<transaction>`."""
-    now = runtime.clock()
-    with keep_refusals(session):
-        transaction = officers.verify_signin_totp(
-            session,
-            token=body.transaction,
-            code=body.code,
-            runtime=runtime,
-            context=request_audit_context(request),
-            now=now,
-        )
-    session.commit()
-    response.headers.update(NO_STORE)
-    return SigninState(
-        transaction=body.transaction,
-        stage=transaction.stage,
-        next="authorize",
-        expires_at=transaction.expires_at,
-    )
-
-
-@public.post("/signin/enrollment", responses={401: {}})
-def start_enrollment(
-    body: EnrollmentStart,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> EnrollmentSecret:
-    """Enrolment step 1: the one-time code and a new password; returns the TOTP secret."""
-    secret, uri = officers.start_enrollment(
-        session,
-        username=body.username,
-        enrollment_code=body.enrollment_code,
-        password=body.password,
-        runtime=runtime,
-        context=request_audit_context(request),
-        now=runtime.clock(),
-    )
-    session.commit()
-    response.headers.update(NO_STORE)
-    return EnrollmentSecret(totp_secret=secret, provisioning_uri=uri)
-
-
-@public.post(
-    "/signin/enrollment/confirm",
-    status_code=204,
-    responses={401: {}, 409: {"description": "the enrolment was not started"}},
-)
-def confirm_enrollment(
-    body: EnrollmentFinish, request: Request, session: SessionDep, runtime: RuntimeDep
-) -> None:
-    """Enrolment step 2: a first code from the authenticator; the account can then sign in."""
-    officers.finish_enrollment(
-        session,
-        username=body.username,
-        enrollment_code=body.enrollment_code,
-        code=body.code,
-        runtime=runtime,
-        context=request_audit_context(request),
-        now=runtime.clock(),
-    )
-    session.commit()
-
-
 # Signed-in officers -------------------------------------------------------------------------
-
-
-def current_user(session: Session, principal: Principal) -> User:
-    """The officer behind a token (403 for machine clients and deactivated accounts)."""
-    ensure_person(principal)
-    user = session.get(User, principal.subject)
-    if user is None or not user.active:
-        raise Forbidden("the account is unknown or deactivated")
-    return user
-
-
-@protected.post("/step-up", responses={401: {}, 423: {"description": "locked out"}})
-def step_up(
-    body: StepUp,
-    principal: CurrentPrincipal,
-    request: Request,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> StepUpState:
-    """Re-check the second factor; vault reveals need this within the last few minutes."""
-    user = current_user(session, principal)
-    with keep_refusals(session):
-        at = officers.step_up(
-            session,
-            user=user,
-            code=body.code,
-            runtime=runtime,
-            context=request_audit_context(request, principal),
-            now=runtime.clock(),
-        )
-    session.commit()
-    return StepUpState(
-        step_up_at=at, valid_until=at + timedelta(seconds=runtime.settings.step_up_window)
-    )
 
 
 # Administration -------------------------------------------------------------------------------
@@ -209,20 +67,20 @@ def step_up(
 def create_unit(
     body: UnitCreate,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UnitPublic:
     """Register a customs unit (sub-department)."""
     if session.get(Unit, body.code) is not None:
         raise Conflict(f"unit {body.code} exists")
-    unit = officers.ensure_unit(session, code=body.code, name=body.name, now=runtime.clock())
+    unit = officers.ensure_unit(session, code=body.code, name=body.name, now=now)
     audit.record(
         session,
-        context=request_audit_context(request, principal),
+        context=context,
         action="unit.created",
         target=f"unit:{unit.code}",
-        occurred_at=runtime.clock(),
+        occurred_at=now,
         details={"name": unit.name},
     )
     session.commit()
@@ -237,10 +95,11 @@ def list_units(
     limit: LimitQuery = 50,
 ) -> UnitsPage:
     """Customs units (any signed-in caller)."""
-    rows = officers.list_units(session, after=decode_cursor(cursor), limit=limit)
+    rows = officers.list_units(session, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda u: (u.code,))
     return UnitsPage(
         data=[UnitPublic(code=u.code, name=u.name) for u in rows],
-        next_cursor=next_cursor([u.code for u in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -264,23 +123,25 @@ def _enrollment_issued(session: Session, response: Response, user: User, code: s
 def create_user(
     body: UserCreate,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserCreated:
     """Create an officer of the administrator's unit (no roles yet); the enrolment code is
     shown only here."""
     ensure_own_unit(principal, body.unit)
-    user, code = officers.create_user(
+    user = officers.create_user(
         session,
         username=body.username,
         full_name=body.full_name,
         unit=body.unit,
-        runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
+    code = enrollment.issue_enrollment(user, runtime=runtime, now=now)
+    session.add(user)
     session.commit()
     return _enrollment_issued(session, response, user, code)
 
@@ -307,17 +168,18 @@ def list_users(
         if unit is not None and unit != principal.unit:
             raise Forbidden("heads of sub-department see their own unit only")
         unit = principal.unit
-    rows = officers.list_users(session, unit=unit, after=decode_cursor(cursor), limit=limit)
+    rows = officers.list_users(session, unit=unit, after=after_key(cursor), limit=limit + 1)
+    rows, following = page_of(rows, limit, key=lambda u: (u.username,))
     return UsersPage(
         data=[user_public(session, u) for u in rows],
-        next_cursor=next_cursor([u.username for u in rows], limit),
+        next_cursor=following,
     )
 
 
 @protected.get("/users/me", responses={404: {"description": "the caller is not an officer"}})
 def me(principal: CurrentPrincipal, session: SessionDep) -> UserPublic:
     """The signed-in officer."""
-    return user_public(session, current_user(session, principal))
+    return user_public(session, officers.current_user(session, principal))
 
 
 @protected.get("/users/{user_id}", dependencies=[requires(*READ_USERS)])
@@ -331,21 +193,21 @@ def move_user(
     user_id: str,
     body: UserMove,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserPublic:
     """Move an officer to another unit: grants, assignments and sign-ins there end now."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    authority.move_user(
+    lifecycle.move_user(
         session,
         user=user,
         unit=body.unit,
         reason=body.reason,
         by=principal.subject,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return user_public(session, user)
@@ -360,20 +222,20 @@ def deactivate_user(
     user_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserPublic:
     """Deactivate an account: no sign-in; grants, assignments and tokens end."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    authority.deactivate_user(
+    lifecycle.deactivate_user(
         session,
         user=user,
         reason=body.reason,
         by=principal.subject,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return user_public(session, user)
@@ -384,19 +246,19 @@ def unlock_user(
     user_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserPublic:
     """Clear a sign-in lockout."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    officers.unlock(
+    lockout.unlock(
         session,
         user=user,
         reason=body.reason,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return user_public(session, user)
@@ -407,21 +269,22 @@ def reissue_enrollment(
     user_id: str,
     body: ReasonBody,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> UserCreated:
     """Reset password and authenticator (e.g. a lost phone); a new enrolment code is shown once."""
     user = officers.get_user(session, user_id)
     ensure_own_unit(principal, user.unit)
-    code = officers.reissue_enrollment(
+    code = enrollment.reissue_enrollment(
         session,
         user=user,
         reason=body.reason,
         runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return _enrollment_issued(session, response, user, code)

@@ -10,7 +10,9 @@ from pydantic import BaseModel, SecretStr
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
-from access.db import AccessModel, UTCDateTime, new_id
+from access.db import AccessModel
+from servicekit.columns import UTCDateTime
+from servicekit.ids import new_id
 from servicekit.inputs import InputModel
 from servicekit.units import UNIT_MAX_LENGTH
 

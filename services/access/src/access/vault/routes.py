@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from access.audit import service as audit
-from access.context import request_audit_context
 from access.crypto.keyring import KeyringError, is_rotatable
-from access.crypto.rewrap import rewrap_all, sealed_counts
-from access.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
+from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
+from access.keys.rewrap import rewrap_all, sealed_counts
 from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
-from access.runtime import RuntimeDep
 from access.vault import service as vault
 from access.vault.events import MasterKeyRotated
 from access.vault.models import (
@@ -33,6 +31,7 @@ from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict
 from servicekit.events import add_event
+from servicekit.pagination import page_of
 
 router = APIRouter(tags=["vault"])
 
@@ -46,9 +45,10 @@ router = APIRouter(tags=["vault"])
 def create_entry(
     body: VaultEntryCreate,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> VaultEntryPublic:
     """An EPE client hands customs the access to one camera system (write-only)."""
     entry = vault.create_entry(
@@ -56,8 +56,8 @@ def create_entry(
         principal=principal,
         data=body,
         runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return vault.to_public(session, entry)
@@ -73,11 +73,12 @@ def list_entries(
 ) -> VaultEntriesPage:
     """Entry metadata: an EPE client sees its own, officers their unit's (never secrets)."""
     rows = vault.list_entries(
-        session, principal=principal, epe_id=epe_id, after=decode_cursor(cursor), limit=limit
+        session, principal=principal, epe_id=epe_id, after=after_key(cursor), limit=limit + 1
     )
+    rows, following = page_of(rows, limit, key=lambda e: (e.id,))
     return VaultEntriesPage(
         data=[vault.to_public(session, e) for e in rows],
-        next_cursor=next_cursor([e.id for e in rows], limit),
+        next_cursor=following,
     )
 
 
@@ -98,9 +99,10 @@ def write_secret(
     entry_id: str,
     body: VaultSecretWrite,
     principal: CurrentPrincipal,
-    request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> VaultEntryPublic:
     """Rotate the secret: `cas` must be the current version; the last N versions are kept."""
     entry = vault.get_entry(session, entry_id)
@@ -111,8 +113,8 @@ def write_secret(
         entry=entry,
         data=body,
         runtime=runtime,
-        context=request_audit_context(request, principal),
-        now=runtime.clock(),
+        context=context,
+        now=now,
     )
     session.commit()
     return vault.to_public(session, entry)
@@ -127,10 +129,11 @@ def request_reveal(
     entry_id: str,
     body: RevealRequest,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> RevealHandleIssued:
     """Ask for a single-use handle: assigned officer or unit head, reason, fresh step-up."""
     entry = vault.get_entry(session, entry_id)
@@ -142,8 +145,8 @@ def request_reveal(
             reason=body.reason,
             version=body.version,
             runtime=runtime,
-            context=request_audit_context(request, principal),
-            now=runtime.clock(),
+            context=context,
+            now=now,
         )
     session.commit()
     response.headers.update(NO_STORE)
@@ -160,10 +163,11 @@ def request_reveal(
 def open_reveal(
     body: RevealOpen,
     principal: CurrentPrincipal,
-    request: Request,
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> RevealedSecret:
     """Open a handle (once): returns the camera-system access to the officer it was issued to."""
     with keep_refusals(session):
@@ -172,8 +176,8 @@ def open_reveal(
             principal=principal,
             token=body.handle,
             runtime=runtime,
-            context=request_audit_context(request, principal),
-            now=runtime.clock(),
+            context=context,
+            now=now,
         )
     session.commit()
     response.headers.update(NO_STORE)
@@ -201,7 +205,11 @@ def master_key_status(
     responses={409: {"description": "the keyring is held outside the service"}},
 )
 def rotate_master_key(
-    principal: CurrentPrincipal, request: Request, session: SessionDep, runtime: RuntimeDep
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
 ) -> RewrapResult:
     """New master key version, then every data key re-wrapped under it (service stays up)."""
     provider = runtime.envelope.provider
@@ -212,8 +220,6 @@ def rotate_master_key(
     except KeyringError as exc:
         raise Conflict(str(exc)) from exc
     rewrapped = rewrap_all(session, envelope=runtime.envelope, commit=session.commit)
-    now = runtime.clock()
-    context = request_audit_context(request, principal)
     add_event(
         session,
         MasterKeyRotated(

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from access.assignments import service as assignments
 from access.audit import service as audit
 from access.authority import service as authority
 from access.clients.service import bind_epe
@@ -15,11 +16,11 @@ from access.context import AuditContext
 from access.crypto.contexts import vault_context
 from access.crypto.envelope import read_sealed, write_sealed
 from access.crypto.hashing import digest, new_secret, salted_hmac
-from access.officers import service as officers
 from access.officers.models import User
 from access.permissions import is_person
 from access.refusals import Refusal
 from access.runtime import Runtime
+from access.signin import service as signin
 from access.vault.events import (
     VaultEntryCreated,
     VaultEntryRevealed,
@@ -315,7 +316,7 @@ def _may_reveal(session: Session, user: User, entry: VaultEntry) -> bool:
         return False
     if authority.holds(session, user, Role.HEAD_OF_SUBDEPARTMENT, unit=entry.unit):
         return True
-    return authority.holds(session, user, Role.SUPERVISORY_OFFICER) and authority.is_assigned(
+    return authority.holds(session, user, Role.SUPERVISORY_OFFICER) and assignments.is_assigned(
         session, officer_id=user.id, epe_id=entry.epe_id
     )
 
@@ -354,7 +355,7 @@ def request_reveal(
             Forbidden("only an officer assigned to this EPE, or the head of its unit, may reveal"),
             "not_assigned",
         )
-    if not officers.step_up_fresh(user, runtime=runtime, now=now):
+    if not signin.step_up_fresh(user, runtime=runtime, now=now):
         raise refuse(
             Problem(
                 403,

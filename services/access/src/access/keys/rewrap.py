@@ -1,4 +1,7 @@
-"""Re-wrapping every sealed value under the current master key (after a rotation)."""
+"""Re-wrapping every sealed value under the current master key (after a rotation).
+
+It lives with the keys, not in `crypto`, because it knows every table that holds sealed values;
+`crypto` stays a leaf that imports nothing of the service."""
 
 from __future__ import annotations
 
