@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
-import urllib3
-from minio import Minio
-
 from access.audit.models import CHAIN
 from access.crypto.envelope import Envelope
 from access.crypto.hashing import Passwords
@@ -16,6 +13,7 @@ from access.crypto.keyring import FileKeyring, MasterKeyProvider, StaticKeyring
 from access.settings import Settings
 from servicekit.chain import AnchorStore, ChainKey
 from servicekit.clock import SYSTEM_CLOCK, Clock
+from servicekit.objectstore import s3_client
 from servicekit.settings import Environment
 
 
@@ -41,17 +39,7 @@ class Runtime:
     def anchor_store(self) -> AnchorStore:
         """Where the audit chain's head is anchored (no connection is made until used)."""
         settings = self.settings
-        client = Minio(
-            settings.s3_endpoint,
-            access_key=settings.s3_access_key or None,
-            secret_key=settings.s3_secret_key.get_secret_value() or None,
-            secure=settings.s3_secure,
-            region=settings.s3_region,
-            http_client=urllib3.PoolManager(
-                timeout=urllib3.Timeout(connect=5.0, read=30.0),
-                retries=urllib3.Retry(total=2, backoff_factor=0.2),
-            ),
-        )
+        client = s3_client(settings)
         retention = timedelta(days=settings.audit_anchor_retention_days)
         return AnchorStore(client, settings.audit_anchor_bucket, retention=retention)
 

@@ -8,7 +8,12 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from servicekit.settings import Environment, ServiceSettings, project_root
+from servicekit.settings import (
+    Environment,
+    ObjectStoreSettings,
+    ServiceSettings,
+    project_root,
+)
 
 
 def default_master_key_file() -> Path:
@@ -21,7 +26,7 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(f"access_{name}", name)
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, ObjectStoreSettings):
     """Access settings: token lifetimes, sign-in policy, vault and keyring locations."""
 
     model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore", populate_by_name=True)
@@ -73,11 +78,6 @@ class Settings(ServiceSettings):
     )
 
     # Audit chain: keyed with the stack's audit_hmac_key; its head anchored hourly in S3.
-    s3_endpoint: str = Field(default="127.0.0.1:9000", validation_alias=_env("s3_endpoint"))
-    s3_access_key: str = Field(default="", validation_alias=_env("s3_access_key"))
-    s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias=_env("s3_secret_key"))
-    s3_secure: bool = Field(default=False, validation_alias=_env("s3_secure"))
-    s3_region: str | None = Field(default=None, validation_alias=_env("s3_region"))
     audit_anchor_bucket: str = "camwatch-audit-anchors"
     audit_anchor_enabled: bool = True
     audit_anchor_interval: float = Field(

@@ -13,13 +13,11 @@ import logging
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
-from minio.error import S3Error
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
-from urllib3.exceptions import HTTPError as TransportError
 
 from access.audit import service as audit
 from access.audit.events import AuditAnchored
@@ -27,11 +25,9 @@ from access.audit.models import CHAIN, AuditAnchorTimer
 from access.runtime import Runtime
 from servicekit.chain import Anchor
 from servicekit.events import add_event
+from servicekit.objectstore import STORAGE_ERRORS as STORAGE_ERRORS
 
 log = logging.getLogger(__name__)
-
-STORAGE_ERRORS = (OSError, ValueError, S3Error, TransportError)
-"""What reading or writing anchors may raise: storage unavailable (or an unreadable anchor)."""
 
 LEASE = timedelta(seconds=60)
 
