@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 from limits import parse_many
@@ -35,14 +34,6 @@ DEFAULT_CREDENTIAL_PATHS = [
     "/api/access/oauth/revoke",
     "/api/access/signin**",
 ]
-
-
-class RateLimitStrategy(StrEnum):
-    """The `limits` strategies that fit an in-memory store."""
-
-    MOVING_WINDOW = "moving-window"
-    SLIDING_WINDOW_COUNTER = "sliding-window-counter"
-    FIXED_WINDOW = "fixed-window"
 
 
 class GatewaySettings(ServiceSettings):
@@ -103,7 +94,6 @@ class GatewaySettings(ServiceSettings):
     )
 
     rate_limit_enabled: bool = True
-    rate_limit_strategy: RateLimitStrategy = RateLimitStrategy.MOVING_WINDOW
     rate_limit_authenticated: str = Field(
         default="50/second;2000/minute",
         description="limits per token subject, in `limits` notation (`;`-separated)",
