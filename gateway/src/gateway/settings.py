@@ -44,6 +44,13 @@ class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 8000
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
+    gc_tuned: bool = Field(
+        default=True,
+        description=(
+            "freeze the start-up heap (gc.freeze) and raise the GC thresholds once serving; "
+            "turn off when the gateway is embedded in another process"
+        ),
+    )
 
     trusted_proxies: list[str] = Field(
         default_factory=list,
