@@ -198,6 +198,7 @@ class Result:
     window: tuple[float, float] = (0.0, 0.0)  # wall-clock start and end
     gc_max_ms: float = 0.0  # longest GC pause of the gateway in the window
     gc_full: int = 0  # full (generation 2) collections in the window
+    load: float = 0.0  # 1-minute load average when the measurement ended
 
     def cpu_per_request_us(self, process: str) -> float:
         return self.cpu.get(process, 0.0) / max(1, self.requests) * 1e6
@@ -268,6 +269,7 @@ async def drive(
         percentile(latencies, 99),
         cpu,
         (wall, time.time()),
+        load=os.getloadavg()[0],
     )
 
 
@@ -322,6 +324,7 @@ async def drive_wrk(
         summary["p99"] / 1000,
         cpu,
         (wall, time.time()),
+        load=os.getloadavg()[0],
     )
 
 
@@ -382,6 +385,7 @@ def pooled(results: list[Result], name: str) -> Result:
         cpu,
         gc_max_ms=max(r.gc_max_ms for r in parts),
         gc_full=sum(r.gc_full for r in parts),
+        load=max(r.load for r in parts),
     )
 
 
@@ -389,7 +393,8 @@ def print_table(title: str, rows: list[Result]) -> None:
     print(f"\n{title}")
     print(
         f"{'target':<10}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
-        f"   CPU us/request: {'upstream':>8}{'proxy':>8}{'client':>8}   GC max ms (full)"
+        f"   CPU us/request: {'upstream':>8}{'proxy':>8}{'client':>8}{'load':>6}"
+        "   GC max ms (full)"
     )
     for r in rows:
         gc_column = f"{r.gc_max_ms:.1f} ({r.gc_full})" if r.name in ("gateway", "traced") else ""
@@ -398,7 +403,7 @@ def print_table(title: str, rows: list[Result]) -> None:
             f"{r.p50_ms:>8.2f}{r.p99_ms:>8.2f}"
             f"{'':>19}{r.cpu_per_request_us('upstream'):>8.0f}"
             f"{r.cpu_per_request_us('gateway'):>8.0f}{r.cpu_per_request_us('client'):>8.0f}"
-            f"   {gc_column}"
+            f"{r.load:>6.1f}   {gc_column}"
         )
 
 
