@@ -287,15 +287,12 @@ async def drive_wrk(
     script = headers_file.with_suffix(".lua")
     script.write_text(WRK_SCRIPT)
 
-    async def wrk(seconds: float, measured: dict[str, int] | None) -> dict[str, int]:
+    async def wrk(seconds: float) -> dict[str, int]:
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s"]
         command += ["--timeout", "10s", "-s", str(script), url, "--", str(headers_file)]
         process = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )
-        if measured is not None:
-            measured["client"] = process.pid
-            measured["cpu_client"] = 0
         out, _ = await process.communicate()
         text = out.decode()
         if process.returncode != 0 or "WRK " not in text:
@@ -304,11 +301,11 @@ async def drive_wrk(
         return result
 
     if warmup > 0:
-        await wrk(warmup, None)
+        await wrk(warmup)
     cpu_before = {p: cpu_seconds(pid) for p, pid in processes.items() if p != "client"}
     wall = time.time()
     client_usage = os.times()
-    summary = await wrk(duration, {})
+    summary = await wrk(duration)
     children = os.times()
     cpu = {p: cpu_seconds(pid) - cpu_before[p] for p, pid in processes.items() if p != "client"}
     # wrk is a child of this process: its CPU time shows in our children's times
