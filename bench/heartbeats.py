@@ -34,8 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy import func, insert, select
@@ -256,15 +257,27 @@ async def warm_up(
     return time.perf_counter() - start
 
 
-async def capacity(
+class Counts(NamedTuple):
+    """What the senders of a capacity run achieved together."""
+
+    accepted: int
+    requests: int
+    elapsed: float
+
+
+Push = Callable[[httpx.AsyncClient, str, dict[str, str], str, list[dict[str, str]]], Awaitable[int]]
+
+
+async def count_capacity(
     base: str,
     headers: dict[str, dict[str, str]],
     numbers: dict[str, list[str]],
     *,
     seconds: float,
     clients: int,
-) -> tuple[float, float]:
-    """Camera states/s and requests/s when pushing as fast as the service takes them."""
+    push: Push = push,
+) -> Counts:
+    """States accepted and requests made by `clients` senders pushing for `seconds`."""
     epes = list(numbers)
     batches = {e: [{"camera": n, "status": "ok"} for n in numbers[e]] for e in epes}
     accepted = requests = 0
@@ -276,14 +289,29 @@ async def capacity(
         async with httpx.AsyncClient(timeout=120) as client:
             while time.perf_counter() < deadline:
                 epe = epes[i % len(epes)]
-                accepted += await push(client, base, headers[epe], epe, batches[epe])
+                # Awaited first: `accepted += await ...` would read `accepted` before the
+                # await and overwrite what the other senders added meanwhile.
+                states = await push(client, base, headers[epe], epe, batches[epe])
+                accepted += states
                 requests += 1
                 i += clients
 
     start = time.perf_counter()
     await asyncio.gather(*(sender(k) for k in range(clients)))
-    elapsed = time.perf_counter() - start
-    return accepted / elapsed, requests / elapsed
+    return Counts(accepted, requests, time.perf_counter() - start)
+
+
+async def capacity(
+    base: str,
+    headers: dict[str, dict[str, str]],
+    numbers: dict[str, list[str]],
+    *,
+    seconds: float,
+    clients: int,
+) -> tuple[float, float]:
+    """Camera states/s and requests/s when pushing as fast as the service takes them."""
+    counts = await count_capacity(base, headers, numbers, seconds=seconds, clients=clients)
+    return counts.accepted / counts.elapsed, counts.requests / counts.elapsed
 
 
 async def realistic(

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from devkit.testing.tokens import TokenFactory
 from gateway.main import create_app
+from gateway.server import CoalescingHttpToolsProtocol
 from gateway.settings import GatewaySettings
 from servicekit.auth import TokenVerifier
 from servicekit.services import SERVICES
@@ -35,7 +36,7 @@ MIB = 1024 * 1024
 class ServerThread:
     """uvicorn serving `app` in a background thread on a socket bound before it starts."""
 
-    def __init__(self, app: Any, *, http: str = "httptools") -> None:
+    def __init__(self, app: Any, *, http: Any = "httptools") -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -301,7 +302,8 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
         app = create_app(GatewaySettings(**values), token_verifier=verifier or tokens.verifier())
         if prepare is not None:
             prepare(app)
-        server = ServerThread(app).__enter__()
+        # served as `python -m gateway` serves it: response writes coalesced
+        server = ServerThread(app, http=CoalescingHttpToolsProtocol).__enter__()
         servers.append(server)
         return server.url
 

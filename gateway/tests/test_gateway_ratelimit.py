@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+import tracemalloc
 
 import httpx
 import pytest
 
-from gateway.ratelimit import RateLimits
+from gateway.ratelimit import MemoryBuckets, RateLimits
 from gateway.settings import GatewaySettings
 
 
@@ -178,16 +179,63 @@ def test_an_address_flooding_sign_in_meets_a_ceiling(start_gateway, upstream) ->
     assert statuses == [200, 200, 200, 429]
 
 
-@pytest.mark.parametrize("strategy", ["moving-window", "sliding-window-counter", "fixed-window"])
-def test_each_strategy_enforces_the_rate(strategy) -> None:
-    limits = RateLimits(
-        GatewaySettings(rate_limit_strategy=strategy, rate_limit_authenticated="5/minute")
-    )
+def test_a_client_gets_its_rate_then_waits_for_the_next_token() -> None:
+    limits = RateLimits(GatewaySettings(rate_limit_authenticated="5/minute"))
 
-    results = [limits.hit("sub:x", authenticated=True) for _ in range(6)]
+    results = [limits.hit("alice", authenticated=True) for _ in range(6)]
 
     assert results[:5] == [None] * 5
-    assert results[5] is not None and 1 <= results[5] <= 60
+    # a token bucket refills one request every 12 s
+    assert results[5] is not None and 1 <= results[5] <= 12
+    assert limits.hit("bob", authenticated=True) is None
+
+
+def test_every_rate_of_a_client_must_allow_the_request(monkeypatch) -> None:
+    limits = RateLimits(GatewaySettings(rate_limit_authenticated="2/second;3/minute"))
+    now = 1_000_000.0
+    monkeypatch.setattr(time, "time", lambda: now)
+
+    assert [limits.hit("alice", authenticated=True) for _ in range(3)] == [None, None, 1]
+    now += 1
+    assert limits.hit("alice", authenticated=True) is None
+    # the minute's three are spent; one comes back every 20 s from the first
+    assert limits.hit("alice", authenticated=True) == 19
+    now += 18
+    assert limits.hit("alice", authenticated=True) == 1
+    now += 1
+    assert limits.hit("alice", authenticated=True) is None
+
+
+def test_replicas_sharing_a_store_share_each_clients_budget() -> None:
+    settings = GatewaySettings(rate_limit_authenticated="4/minute")
+    shared = MemoryBuckets()
+    one = RateLimits(settings, store=lambda _name: shared)
+    two = RateLimits(settings, store=lambda _name: shared)
+
+    results = [replica.hit("alice", authenticated=True) for replica in (one, two) * 3]
+
+    assert results[:4] == [None] * 4
+    assert None not in results[4:]
+
+
+def test_steady_hits_allocate_nothing() -> None:
+    limits = RateLimits(GatewaySettings(rate_limit_authenticated="1000000/second"))
+    for _ in range(100):
+        limits.hit("alice", authenticated=True)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for _ in range(20_000):
+            limits.hit("alice", authenticated=True)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    own = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    grown = sum(
+        stat.size_diff
+        for stat in after.filter_traces(own).compare_to(before.filter_traces(own), "filename")
+    )
+    assert grown < 2048  # a moving window keeps ~140 bytes per hit: 2.8 MB here
 
 
 def test_rate_limits_can_be_turned_off() -> None:
@@ -203,19 +251,20 @@ def test_bad_rate_setting_is_refused() -> None:
         GatewaySettings(rate_limit_authenticated="lots")
 
 
-def test_sweep_drops_expired_hits(monkeypatch) -> None:
-    limits = RateLimits(GatewaySettings(rate_limit_authenticated="5/second"))
-    for key in ("sub:a", "sub:b"):
+def test_sweep_drops_clients_whose_buckets_are_full_again(monkeypatch) -> None:
+    store = MemoryBuckets()
+    limits = RateLimits(
+        GatewaySettings(rate_limit_authenticated="5/second"), store=lambda _n: store
+    )
+    for key in ("a", "b"):
         limits.hit(key, authenticated=True)
-    storage = limits._storage
-    assert len(storage.events) == 2
-    assert all(len(entries) == 1 for entries in storage.events.values())
+    assert len(store) == 2
 
     later = time.time() + 2
     monkeypatch.setattr(time, "time", lambda: later)
     limits.sweep()
 
-    assert storage.events == {}
+    assert len(store) == 0
 
 
 def test_hits_start_no_threads() -> None:

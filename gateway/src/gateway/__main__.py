@@ -1,10 +1,12 @@
-"""`python -m gateway`: serve the gateway with uvicorn (uvloop, httptools, no access log)."""
+"""`python -m gateway`: serve the gateway with uvicorn (uvloop, httptools with coalesced writes,
+no access log)."""
 
 from __future__ import annotations
 
 import uvicorn
 
 from gateway.main import create_app
+from gateway.server import CoalescingHttpToolsProtocol
 from gateway.settings import GatewaySettings
 
 
@@ -18,7 +20,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         access_log=False,
         log_config=None,  # servicekit.logging configures the root logger (JSON, redaction)
         server_header=False,

@@ -29,11 +29,6 @@ class Caller:
     client_id: str | None
     expires_at: float
 
-    @property
-    def rate_key(self) -> str:
-        """Rate limits count per token subject (a person or a machine client)."""
-        return "sub:" + self.subject
-
 
 def _expiry(_key: str, caller: Caller, _now: float) -> float:
     return caller.expires_at

@@ -476,7 +476,7 @@ class Proxy:
                 except Problem as problem:
                     auth_problem = problem
         if caller is None and self._public.match(path) is None:
-            retry_after = self.rate_limits.hit("ip:" + client_ip, authenticated=False)
+            retry_after = self.rate_limits.hit(client_ip, authenticated=False)
             if retry_after is not None:
                 await self._too_many(send, exchange, retry_after, path)
                 return
@@ -497,7 +497,7 @@ class Proxy:
             retry_after = self.rate_limits.hit_credential_address(client_ip)
         else:
             retry_after = self.rate_limits.hit(
-                caller.rate_key if caller is not None else "ip:" + client_ip,
+                caller.subject if caller is not None else client_ip,
                 authenticated=caller is not None,
             )
         if retry_after is not None:

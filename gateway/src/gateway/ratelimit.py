@@ -1,13 +1,16 @@
-"""Per-client rate limits with the `limits` library (in-memory store, one per gateway process).
+"""Per-client rate limits: a token bucket per client and rate, kept as one number (GCRA).
 
 A client is the token subject when the request carries a valid token, else the remote IP.
 On the credential paths (token and sign-in endpoints) anonymous requests are counted apart:
 refused attempts per client id / account (`attempt_key`), so one bad client behind a NAT does
 not lock out the others, under a generous ceiling per address against floods.
-The in-memory store is synchronous and does only dictionary and list work, so it is called
-directly from the event loop. Its expiry sweep is run by the gateway's event loop too (see
-`LoopSweptMemoryStorage`); the `limits.aio` memory store hands that sweep to a thread on
-nearly every hit, which costs more than the check itself.
+
+Each bucket is stored as its theoretical arrival time (the generic cell rate algorithm): a hit
+moves it one emission interval ahead, and the client is refused while it would run more than
+a period ahead of the clock. That is one float per client and rate, updated in place, so a
+steady client allocates nothing (the `limits` moving window kept an object per hit for the
+whole window, most of the gateway's garbage), and it is one value to share through a store
+with compare-and-set (see `BucketStore`). Rates keep the `limits` notation of the settings.
 """
 
 from __future__ import annotations
@@ -18,115 +21,171 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
 from urllib.parse import parse_qs, unquote_plus
 
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import (
-    FixedWindowRateLimiter,
-    MovingWindowRateLimiter,
-    RateLimiter,
-    SlidingWindowCounterRateLimiter,
-)
+from limits import parse_many
 
-from gateway.settings import GatewaySettings, RateLimitStrategy
-
-STRATEGIES: dict[RateLimitStrategy, type[RateLimiter]] = {
-    RateLimitStrategy.MOVING_WINDOW: MovingWindowRateLimiter,
-    RateLimitStrategy.SLIDING_WINDOW_COUNTER: SlidingWindowCounterRateLimiter,
-    RateLimitStrategy.FIXED_WINDOW: FixedWindowRateLimiter,
-}
+from gateway.settings import GatewaySettings
 
 
-class _AlwaysAlive:
-    """Stands in for MemoryStorage's timer thread so that hits never start a new one."""
+class Rate(NamedTuple):
+    """`amount` per `period` seconds, as the interval between two requests."""
 
-    def is_alive(self) -> bool:
-        return True
-
-    def cancel(self) -> None:
-        return None
+    interval: float
+    period: float
 
 
-class LoopSweptMemoryStorage(MemoryStorage):
-    """`limits`' in-memory storage whose expiry sweep is called by its owner, not a thread.
+Rates = tuple[Rate, ...]
 
-    `MemoryStorage` starts a fresh `threading.Timer` (10 ms) on each hit after the previous
-    sweep ended: under load about a hundred thread starts a second, each stalling the event
-    loop while the new thread takes the GIL (measured: about a tenth of the gateway's time).
-    Here the gateway calls `sweep()` from an asyncio task once a second instead. The sweep
-    itself is the library's own (`tests/test_gateway_ratelimit.py` checks that it still
-    drops expired entries, so a change in the library shows up there).
+
+def parse_rates(text: str) -> Rates:
+    """`50/second;2000/minute` as rates."""
+    return tuple(
+        Rate(item.get_expiry() / item.amount, float(item.get_expiry())) for item in parse_many(text)
+    )
+
+
+class BucketStore(Protocol):
+    """Where the buckets of one kind of client live; a shared one serves every replica.
+
+    A shared store keeps the same per-key value (one arrival time per rate) and must make
+    `take` atomic per key, e.g. a compare-and-set loop on a key-value bucket.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.timer.cancel()
-        self.timer = _AlwaysAlive()  # type: ignore[assignment]
+    def take(self, key: str, rates: Rates, now: float) -> float:
+        """Count one request if every rate allows it: 0.0, else the seconds to wait."""
+        ...
 
-    def sweep(self) -> None:
-        """Drop expired moving-window entries and counters, and clients left with none."""
-        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
-        # The library keeps an empty list per client it has seen; with many addresses that
-        # grows without end, so forget clients whose window is empty.
-        for key in [key for key, entries in self.events.items() if not entries]:
-            del self.events[key]
+    def wait(self, key: str, rates: Rates, now: float) -> float:
+        """The seconds `key` must wait before its next request (0.0: none), counting nothing."""
+        ...
+
+    def sweep(self, now: float) -> None:
+        """Forget clients whose buckets are full again."""
+        ...
+
+    def reset(self) -> None:
+        """Forget every client (tests)."""
+        ...
+
+
+class MemoryBuckets:
+    """The default store: this process's buckets, called straight from the event loop."""
+
+    __slots__ = ("_arrivals",)
+
+    def __init__(self) -> None:
+        self._arrivals: dict[str, list[float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._arrivals)
+
+    def take(self, key: str, rates: Rates, now: float) -> float:
+        arrivals = self._arrivals.get(key)
+        if arrivals is None:
+            arrivals = self._arrivals[key] = [now] * len(rates)
+        wait = _wait(arrivals, rates, now)
+        if wait > 0.0:
+            return wait
+        for i in range(len(rates)):
+            arrival = arrivals[i]
+            arrivals[i] = (arrival if arrival > now else now) + rates[i].interval
+        return 0.0
+
+    def wait(self, key: str, rates: Rates, now: float) -> float:
+        arrivals = self._arrivals.get(key)
+        return 0.0 if arrivals is None else _wait(arrivals, rates, now)
+
+    def sweep(self, now: float) -> None:
+        full = [key for key, arrivals in self._arrivals.items() if max(arrivals) <= now]
+        for key in full:
+            del self._arrivals[key]
+
+    def reset(self) -> None:
+        self._arrivals.clear()
+
+
+def _wait(arrivals: list[float], rates: Rates, now: float) -> float:
+    wait = 0.0
+    for i in range(len(rates)):
+        arrival = arrivals[i]
+        interval, period = rates[i]
+        ahead = (arrival if arrival > now else now) + interval - now - period
+        if ahead > wait:
+            wait = ahead
+    return wait
+
+
+def _retry_after(wait: float) -> int | None:
+    return None if wait <= 0.0 else max(1, math.ceil(wait))
 
 
 class RateLimits:
-    """Counts a hit for a client and tells how long it must wait when it is over a limit."""
+    """Counts a hit for a client and tells how long it must wait when it is over a limit.
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    `store` makes the store of each kind of client (by name); the default keeps them in
+    this process, so each gateway worker counts alone.
+    """
+
+    KINDS = ("subject", "address", "credential-address", "failed-attempts")
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        store: Callable[[str], BucketStore] = lambda _kind: MemoryBuckets(),
+    ) -> None:
         self.enabled = settings.rate_limit_enabled
-        self._storage = LoopSweptMemoryStorage()
-        self._limiter = STRATEGIES[settings.rate_limit_strategy](self._storage)
-        self._authenticated = parse_many(settings.rate_limit_authenticated)
-        self._anonymous = parse_many(settings.rate_limit_anonymous)
-        self._failures = parse_many(settings.rate_limit_failed_attempts)
-        self._credential_address = parse_many(settings.rate_limit_credential_address)
+        self._subjects, self._addresses, self._credential_addresses, self._failures = (
+            store(kind) for kind in self.KINDS
+        )
+        self._authenticated = parse_rates(settings.rate_limit_authenticated)
+        self._anonymous = parse_rates(settings.rate_limit_anonymous)
+        self._failed = parse_rates(settings.rate_limit_failed_attempts)
+        self._credential_address = parse_rates(settings.rate_limit_credential_address)
 
     def hit(self, key: str, *, authenticated: bool) -> int | None:
         """Count one request; None when allowed, else the seconds to put in `Retry-After`."""
-        return self._hit(self._authenticated if authenticated else self._anonymous, key)
+        if not self.enabled:
+            return None
+        if authenticated:
+            return _retry_after(self._subjects.take(key, self._authenticated, time.time()))
+        return _retry_after(self._addresses.take(key, self._anonymous, time.time()))
 
     def hit_credential_address(self, address: str) -> int | None:
         """Count one anonymous request to a credential path against its address's ceiling."""
-        return self._hit(self._credential_address, "cred-ip:" + address)
+        if not self.enabled:
+            return None
+        store = self._credential_addresses
+        return _retry_after(store.take(address, self._credential_address, time.time()))
 
     def failures_exceeded(self, key: str) -> int | None:
         """Seconds to wait when `key` has used up its failed attempts, else None (no count)."""
         if not self.enabled:
             return None
-        for item in self._failures:
-            if not self._limiter.test(item, "failed:" + key):
-                return self._retry_after(item, "failed:" + key)
-        return None
+        return _retry_after(self._failures.wait(key, self._failed, time.time()))
 
     def failed(self, key: str) -> None:
         """Count one refused attempt of `key` (a client id or account)."""
         if self.enabled:
-            for item in self._failures:
-                self._limiter.hit(item, "failed:" + key)
-
-    def _hit(self, items: list[RateLimitItem], key: str) -> int | None:
-        if not self.enabled:
-            return None
-        for item in items:
-            if not self._limiter.hit(item, key):
-                return self._retry_after(item, key)
-        return None
-
-    def _retry_after(self, item: RateLimitItem, key: str) -> int:
-        reset_at = self._limiter.get_window_stats(item, key).reset_time
-        return max(1, math.ceil(reset_at - time.time()))
+            self._failures.take(key, self._failed, time.time())
 
     def sweep(self) -> None:
-        """Forget hits that are out of every window (call periodically)."""
-        self._storage.sweep()
+        """Forget clients whose buckets are full again (call periodically)."""
+        now = time.time()
+        for store in self._stores:
+            store.sweep(now)
 
     def reset(self) -> None:
         """Forget every count (tests)."""
-        self._storage.reset()
+        for store in self._stores:
+            store.reset()
+
+    @property
+    def _stores(self) -> tuple[BucketStore, ...]:
+        return (self._subjects, self._addresses, self._credential_addresses, self._failures)
 
 
 def attempt_key(

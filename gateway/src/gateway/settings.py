@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 from limits import parse_many
@@ -37,14 +36,6 @@ DEFAULT_CREDENTIAL_PATHS = [
 ]
 
 
-class RateLimitStrategy(StrEnum):
-    """The `limits` strategies that fit an in-memory store."""
-
-    MOVING_WINDOW = "moving-window"
-    SLIDING_WINDOW_COUNTER = "sliding-window-counter"
-    FIXED_WINDOW = "fixed-window"
-
-
 class GatewaySettings(ServiceSettings):
     """Where the services are, who may pass without a token, and how hard clients may push."""
 
@@ -53,6 +44,13 @@ class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 8000
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
+    gc_tuned: bool = Field(
+        default=True,
+        description=(
+            "freeze the start-up heap (gc.freeze) and raise the GC thresholds once serving; "
+            "turn off when the gateway is embedded in another process"
+        ),
+    )
 
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -103,7 +101,6 @@ class GatewaySettings(ServiceSettings):
     )
 
     rate_limit_enabled: bool = True
-    rate_limit_strategy: RateLimitStrategy = RateLimitStrategy.MOVING_WINDOW
     rate_limit_authenticated: str = Field(
         default="50/second;2000/minute",
         description="limits per token subject, in `limits` notation (`;`-separated)",
