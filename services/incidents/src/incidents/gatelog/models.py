@@ -12,9 +12,9 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
 from incidents.db import IncidentsModel, UtcDateTime, append_only
-from incidents.gatelog.validation import normalise_container_number, normalise_plate
 from incidents.schemas import Instant, Text
 from servicekit.inputs import InputModel
+from servicekit.vehicles import normalise_container_number, normalise_plate
 
 
 class Direction(StrEnum):
