@@ -5,23 +5,39 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from risk.customs.routes import router as customs_router
 from risk.db import metadata
 from risk.settings import Settings
 from servicekit.app import ServiceSpec, create_service_app
 
+BATCH_ROUTES = (
+    "ingest_declarations",
+    "ingest_releases",
+    "ingest_goods_notes",
+    "ingest_manifests",
+    "ingest_gps_fixes",
+)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Batch ingestion carries up to BATCH_MAX records."""
+    batch = max(settings.max_body_bytes, settings.ingest_batch_max_bytes)
+    return {name: batch for name in BATCH_ROUTES}
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """Build the risk API."""
+    settings = settings or Settings()
     spec = ServiceSpec(
         title="camwatch risk",
         description=(
             "Risk analysis of EPEs: gate events against declarations and GPS tracks (Part II "
-            "of Decision 247). Only the service frame exists so far."
+            "of Decision 247). So far: customs data ingestion from VNACCS-side systems."
         ),
-        settings=settings or Settings(),
+        settings=settings,
         metadata=metadata,
-        routers=[],
+        routers=[customs_router],
+        body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)

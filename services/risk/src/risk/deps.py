@@ -1,0 +1,15 @@
+"""Dependencies the risk routes share: who may call."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+
+from servicekit.auth import Principal, Role, require_roles
+
+CustomsSystemOnly = Depends(require_roles(Role.CUSTOMS_SYSTEM))
+"""Customs data comes only from VNACCS-side systems (machine clients)."""
+
+
+def source_of(principal: Principal) -> str:
+    """Who sent a record: the client id of a machine token, else its subject."""
+    return principal.client_id or principal.subject
