@@ -13,3 +13,7 @@ CustomsSystemOnly = Depends(require_roles(Role.CUSTOMS_SYSTEM))
 def source_of(principal: Principal) -> str:
     """Who sent a record: the client id of a machine token, else its subject."""
     return principal.client_id or principal.subject
+
+
+EpeClientOnly = Depends(require_roles(Role.EPE_CLIENT))
+"""Gate events come only from EPE vendor software, for its own EPE."""

@@ -7,7 +7,9 @@ from fastapi import FastAPI
 
 from risk.customs.routes import router as customs_router
 from risk.db import metadata
+from risk.gate.routes import router as gate_router
 from risk.settings import Settings
+from risk.subscriptions import SUBSCRIPTIONS
 from servicekit.app import ServiceSpec, create_service_app
 
 BATCH_ROUTES = (
@@ -16,6 +18,7 @@ BATCH_ROUTES = (
     "ingest_goods_notes",
     "ingest_manifests",
     "ingest_gps_fixes",
+    "post_gate_events",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -33,11 +36,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         title="camwatch risk",
         description=(
             "Risk analysis of EPEs: gate events against declarations and GPS tracks (Part II "
-            "of Decision 247). So far: customs data ingestion from VNACCS-side systems."
+            "of Decision 247). So far: customs data from VNACCS-side systems, gate events from EPE "
+            "vendors and manual gate logs, camera outage windows."
         ),
         settings=settings,
         metadata=metadata,
-        routers=[customs_router],
+        routers=[customs_router, gate_router],
+        subscriptions=SUBSCRIPTIONS,
         body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)

@@ -125,7 +125,7 @@ def ingest_batch(
         try:
             record = model.model_validate(raw)
         except ValidationError as exc:
-            items.append(_rejected(index, _problems(exc)))
+            items.append(_rejected(index, problems_of(exc)))
             continue
         try:
             row, outcome = ingest(session, record, source=source, now=now)
@@ -134,6 +134,11 @@ def ingest_batch(
             continue
         stored = {"id": row.id, "number": row.number, "version": row.version}
         items.append(BatchItem(index=index, outcome=outcome, **stored))
+    return summarise(items)
+
+
+def summarise(items: list[BatchItem]) -> BatchResult:
+    """Counts by outcome, with the items in request order."""
     counts = {o: sum(1 for i in items if i.outcome == o) for o in Outcome}
     return BatchResult(
         created=counts[Outcome.CREATED],
@@ -147,7 +152,7 @@ def _rejected(index: int, problems: list[FieldProblem]) -> BatchItem:
     return BatchItem(index=index, outcome=Outcome.REJECTED, errors=problems)
 
 
-def _problems(exc: ValidationError) -> list[FieldProblem]:
+def problems_of(exc: ValidationError) -> list[FieldProblem]:
     """Pydantic errors as {field, message}, without the input (it is not echoed back)."""
     problems = []
     for error in exc.errors(include_input=False):

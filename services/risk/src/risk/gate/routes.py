@@ -1,0 +1,92 @@
+"""Gate event endpoints: EPE vendor software posts what its gate cameras read."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlmodel import Session
+
+from risk.customs.schemas import BatchResult, Outcome
+from risk.deps import EpeClientOnly, source_of
+from risk.gate.models import Direction, GateBatchIn, GateEvent, GateEventIn, GateEventPublic, Origin
+from risk.gate.service import GateRefusal, record_batch, record_camera_event
+from risk.projection.service import blind_cameras
+from servicekit.auth import CurrentPrincipal, Principal
+from servicekit.clock import ClockDep
+from servicekit.db import SessionDep
+from servicekit.errors import Conflict, Forbidden, field_error
+
+router = APIRouter(prefix="/gate-events", tags=["gate events"], dependencies=[EpeClientOnly])
+
+
+def public(session: Session, row: GateEvent, outcome: Outcome) -> GateEventPublic:
+    """A gate event as the API shows it, with the gate cameras blind at its time."""
+    return GateEventPublic(
+        id=row.id,
+        epe_id=row.epe_id,
+        origin=Origin(row.origin),
+        reference=row.reference,
+        camera_id=row.camera_id,
+        incident_id=row.incident_id,
+        direction=Direction(row.direction),
+        occurred_at=row.occurred_at,
+        plate=row.plate,
+        container_numbers=list(row.container_numbers),
+        confidence=row.confidence,
+        image_ref=row.image_ref,
+        received_at=row.received_at,
+        blind_cameras=blind_cameras(session, epe_id=row.epe_id, at=row.occurred_at),
+        outcome=outcome.value,
+    )
+
+
+def _own_epe(principal: Principal) -> str:
+    if not principal.epe_id:
+        raise Forbidden("an EPE client token must name its EPE")
+    return principal.epe_id
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {"model": GateEventPublic, "description": "this event id was stored before"},
+        409: {"description": "this event id was received before with other content"},
+    },
+)
+def post_gate_event(
+    body: GateEventIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    response: Response,
+) -> GateEventPublic:
+    """A read at a gate camera of the caller's own EPE (plate, containers, direction, time)."""
+    epe_id = _own_epe(principal)
+    try:
+        row, outcome = record_camera_event(
+            session, body, epe_id=epe_id, source=source_of(principal), now=clock.now()
+        )
+    except GateRefusal as exc:
+        if exc.field == "event_id":
+            raise Conflict(exc.message) from exc
+        raise field_error(f"body.{exc.field}", exc.message) from exc
+    session.commit()
+    if outcome == Outcome.UNCHANGED:
+        response.status_code = 200
+    return public(session, row, outcome)
+
+
+@router.post("/batch", description="Up to 5,000 reads; bad ones are rejected by index and field.")
+def post_gate_events(
+    body: GateBatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+) -> BatchResult:
+    """Gate reads in bulk."""
+    result, _ = record_batch(
+        session,
+        body.records,
+        epe_id=_own_epe(principal),
+        source=source_of(principal),
+        now=clock.now(),
+    )
+    session.commit()
+    return result

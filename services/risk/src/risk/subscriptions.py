@@ -1,0 +1,24 @@
+"""Everything the risk service consumes, in one place: {subject: handler}."""
+
+from __future__ import annotations
+
+from risk.gate.handlers import handle_gate_log_recorded
+from risk.projection.handlers import (
+    handle_came_back,
+    handle_camera_changed,
+    handle_camera_removed,
+    handle_epe_changed,
+    handle_went_offline,
+)
+from servicekit.events import EventHandler
+
+SUBSCRIPTIONS: dict[str, EventHandler] = {
+    "registry.epe.registered.v1": handle_epe_changed,
+    "registry.epe.updated.v1": handle_epe_changed,
+    "registry.camera.added.v1": handle_camera_changed,
+    "registry.camera.changed.v1": handle_camera_changed,
+    "registry.camera.removed.v1": handle_camera_removed,
+    "registry.camera.went_offline.v1": handle_went_offline,
+    "registry.camera.came_back.v1": handle_came_back,
+    "incidents.gate_log.recorded.v1": handle_gate_log_recorded,
+}
