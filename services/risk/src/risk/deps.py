@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import Depends
+from typing import Annotated
 
+from fastapi import Depends, Request
+
+from risk.settings import Settings
 from servicekit.auth import Principal, Role, require_roles
 
 CustomsSystemOnly = Depends(require_roles(Role.CUSTOMS_SYSTEM))
@@ -17,3 +20,12 @@ def source_of(principal: Principal) -> str:
 
 EpeClientOnly = Depends(require_roles(Role.EPE_CLIENT))
 """Gate events come only from EPE vendor software, for its own EPE."""
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -9,7 +9,8 @@ from risk.customs.routes import router as customs_router
 from risk.db import metadata
 from risk.gate.routes import router as gate_router
 from risk.settings import Settings
-from risk.subscriptions import SUBSCRIPTIONS
+from risk.subscriptions import subscriptions
+from risk.warnings.events import WarningRaised, WarningResolved
 from servicekit.app import ServiceSpec, create_service_app
 
 BATCH_ROUTES = (
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         settings=settings,
         metadata=metadata,
         routers=[customs_router, gate_router],
-        subscriptions=SUBSCRIPTIONS,
+        subscriptions=subscriptions(settings),
+        publishes=[WarningRaised, WarningResolved],
         body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)

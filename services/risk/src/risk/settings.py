@@ -18,3 +18,12 @@ class Settings(ServiceSettings):
         gt=0,
         description="body limit of batch ingestion (a few thousand declarations with goods)",
     )
+    match_window_hours: float = Field(
+        default=72, gt=0, description="how long before a gate exit a clearance or release counts"
+    )
+    match_tolerance_minutes: float = Field(
+        default=15, ge=0, description="clock skew allowed: a clearance this much after the exit"
+    )
+    plate_min_score: float = Field(
+        default=0.8, gt=0, le=1, description="least plate_score for a read to be the declared plate"
+    )

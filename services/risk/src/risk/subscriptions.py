@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from risk.gate.handlers import handle_gate_log_recorded
+from risk.gate.handlers import gate_log_handler
 from risk.projection.handlers import (
     handle_came_back,
     handle_camera_changed,
@@ -10,15 +10,19 @@ from risk.projection.handlers import (
     handle_epe_changed,
     handle_went_offline,
 )
+from risk.settings import Settings
 from servicekit.events import EventHandler
 
-SUBSCRIPTIONS: dict[str, EventHandler] = {
-    "registry.epe.registered.v1": handle_epe_changed,
-    "registry.epe.updated.v1": handle_epe_changed,
-    "registry.camera.added.v1": handle_camera_changed,
-    "registry.camera.changed.v1": handle_camera_changed,
-    "registry.camera.removed.v1": handle_camera_removed,
-    "registry.camera.went_offline.v1": handle_went_offline,
-    "registry.camera.came_back.v1": handle_came_back,
-    "incidents.gate_log.recorded.v1": handle_gate_log_recorded,
-}
+
+def subscriptions(settings: Settings) -> dict[str, EventHandler]:
+    """Registry events feed the projection; incidents' manual gate logs become gate events."""
+    return {
+        "registry.epe.registered.v1": handle_epe_changed,
+        "registry.epe.updated.v1": handle_epe_changed,
+        "registry.camera.added.v1": handle_camera_changed,
+        "registry.camera.changed.v1": handle_camera_changed,
+        "registry.camera.removed.v1": handle_camera_removed,
+        "registry.camera.went_offline.v1": handle_went_offline,
+        "registry.camera.came_back.v1": handle_came_back,
+        "incidents.gate_log.recorded.v1": gate_log_handler(settings),
+    }

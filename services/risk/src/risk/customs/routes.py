@@ -24,7 +24,9 @@ from risk.customs.schemas import (
     ReleaseIn,
 )
 from risk.customs.service import ingest_batch, ingest_one
-from risk.deps import CustomsSystemOnly, source_of
+from risk.deps import CustomsSystemOnly, SettingsDep, source_of
+from risk.matching.service import rematch_for_record
+from risk.settings import Settings
 from servicekit.auth import CurrentPrincipal
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
@@ -47,8 +49,12 @@ def _one(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: Settings,
 ) -> IngestResult:
-    result = ingest_one(session, record, source=source_of(principal), now=clock.now())
+    now = clock.now()
+    row, result = ingest_one(session, record, source=source_of(principal), now=now)
+    if result.outcome == Outcome.CREATED:
+        rematch_for_record(session, row, settings=settings, now=now)
     session.commit()
     if result.outcome == Outcome.UNCHANGED:
         response.status_code = 200
@@ -61,10 +67,14 @@ def _batch(
     session: SessionDep,
     principal: CurrentPrincipal,
     clock: ClockDep,
+    settings: Settings,
 ) -> BatchResult:
-    result = ingest_batch(
-        session, model, body.records, source=source_of(principal), now=clock.now()
+    now = clock.now()
+    result, created = ingest_batch(
+        session, model, body.records, source=source_of(principal), now=now
     )
+    for row in created:
+        rematch_for_record(session, row, settings=settings, now=now)
     session.commit()
     return result
 
@@ -76,17 +86,22 @@ def ingest_declaration(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: SettingsDep,
 ) -> IngestResult:
     """A declaration, or an amendment (same number, next version) that supersedes it."""
-    return _one(body, session, principal, clock, response)
+    return _one(body, session, principal, clock, response, settings)
 
 
 @router.post("/declarations/batch", description=BATCH_DOC)
 def ingest_declarations(
-    body: BatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: BatchIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """Declarations in bulk."""
-    return _batch(DeclarationIn, body, session, principal, clock)
+    return _batch(DeclarationIn, body, session, principal, clock, settings)
 
 
 @router.post("/releases", status_code=201, responses=SINGLE)
@@ -96,17 +111,22 @@ def ingest_release(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: SettingsDep,
 ) -> IngestResult:
     """A goods release confirmation from a customs-controlled area."""
-    return _one(body, session, principal, clock, response)
+    return _one(body, session, principal, clock, response, settings)
 
 
 @router.post("/releases/batch", description=BATCH_DOC)
 def ingest_releases(
-    body: BatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: BatchIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """Release confirmations in bulk."""
-    return _batch(ReleaseIn, body, session, principal, clock)
+    return _batch(ReleaseIn, body, session, principal, clock, settings)
 
 
 @router.post("/goods-notes", status_code=201, responses=SINGLE)
@@ -116,17 +136,22 @@ def ingest_goods_note(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: SettingsDep,
 ) -> IngestResult:
     """A goods receipt or delivery note (Circular 38/2015 Art. 60 cl. 1)."""
-    return _one(body, session, principal, clock, response)
+    return _one(body, session, principal, clock, response, settings)
 
 
 @router.post("/goods-notes/batch", description=BATCH_DOC)
 def ingest_goods_notes(
-    body: BatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: BatchIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """Goods receipt and delivery notes in bulk."""
-    return _batch(GoodsNoteIn, body, session, principal, clock)
+    return _batch(GoodsNoteIn, body, session, principal, clock, settings)
 
 
 @router.post("/manifests", status_code=201, responses=SINGLE)
@@ -136,17 +161,22 @@ def ingest_manifest(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: SettingsDep,
 ) -> IngestResult:
     """A manifest (container list of a vessel, flight or truck)."""
-    return _one(body, session, principal, clock, response)
+    return _one(body, session, principal, clock, response, settings)
 
 
 @router.post("/manifests/batch", description=BATCH_DOC)
 def ingest_manifests(
-    body: BatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: BatchIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """Manifests in bulk."""
-    return _batch(ManifestIn, body, session, principal, clock)
+    return _batch(ManifestIn, body, session, principal, clock, settings)
 
 
 @router.post("/gps-fixes", status_code=201, responses=SINGLE)
@@ -156,14 +186,19 @@ def ingest_gps_fix(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: SettingsDep,
 ) -> IngestResult:
     """One GPS position of a vehicle, keyed by plate and time."""
-    return _one(body, session, principal, clock, response)
+    return _one(body, session, principal, clock, response, settings)
 
 
 @router.post("/gps-fixes/batch", description=BATCH_DOC)
 def ingest_gps_fixes(
-    body: BatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: BatchIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """A GPS track (positions of one or more vehicles) in bulk."""
-    return _batch(GpsFixIn, body, session, principal, clock)
+    return _batch(GpsFixIn, body, session, principal, clock, settings)

@@ -102,13 +102,13 @@ def result_of(row: CustomsRecord, outcome: Outcome) -> IngestResult:
 
 def ingest_one(
     session: Session, record: CustomsRecordIn, *, source: str, now: datetime
-) -> IngestResult:
+) -> tuple[CustomsRecord, IngestResult]:
     """One record from a single-record request: a clash is a 409."""
     try:
         row, outcome = ingest(session, record, source=source, now=now)
     except VersionClash as exc:
         raise Conflict(str(exc)) from exc
-    return result_of(row, outcome)
+    return row, result_of(row, outcome)
 
 
 def ingest_batch(
@@ -118,9 +118,11 @@ def ingest_batch(
     *,
     source: str,
     now: datetime,
-) -> BatchResult:
-    """Validate and store each record on its own; bad ones are reported by index and field."""
+) -> tuple[BatchResult, list[CustomsRecord]]:
+    """Validate and store each record on its own; bad ones are reported by index and field.
+    Returns the answer and the records created."""
     items: list[BatchItem] = []
+    created: list[CustomsRecord] = []
     for index, raw in enumerate(records):
         try:
             record = model.model_validate(raw)
@@ -132,9 +134,11 @@ def ingest_batch(
         except VersionClash as exc:
             items.append(_rejected(index, [FieldProblem(field="version", message=str(exc))]))
             continue
+        if outcome == Outcome.CREATED:
+            created.append(row)
         stored = {"id": row.id, "number": row.number, "version": row.version}
         items.append(BatchItem(index=index, outcome=outcome, **stored))
-    return summarise(items)
+    return summarise(items), created
 
 
 def summarise(items: list[BatchItem]) -> BatchResult:

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Response
 from sqlmodel import Session
 
 from risk.customs.schemas import BatchResult, Outcome
-from risk.deps import EpeClientOnly, source_of
+from risk.deps import EpeClientOnly, SettingsDep, source_of
 from risk.gate.models import Direction, GateBatchIn, GateEvent, GateEventIn, GateEventPublic, Origin
 from risk.gate.service import GateRefusal, record_batch, record_camera_event
+from risk.matching.service import match_event
 from risk.projection.service import blind_cameras
 from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.clock import ClockDep
@@ -59,6 +60,7 @@ def post_gate_event(
     principal: CurrentPrincipal,
     clock: ClockDep,
     response: Response,
+    settings: SettingsDep,
 ) -> GateEventPublic:
     """A read at a gate camera of the caller's own EPE (plate, containers, direction, time)."""
     epe_id = _own_epe(principal)
@@ -70,6 +72,8 @@ def post_gate_event(
         if exc.field == "event_id":
             raise Conflict(exc.message) from exc
         raise field_error(f"body.{exc.field}", exc.message) from exc
+    if outcome == Outcome.CREATED:
+        match_event(session, row, settings=settings, now=clock.now())
     session.commit()
     if outcome == Outcome.UNCHANGED:
         response.status_code = 200
@@ -78,15 +82,17 @@ def post_gate_event(
 
 @router.post("/batch", description="Up to 5,000 reads; bad ones are rejected by index and field.")
 def post_gate_events(
-    body: GateBatchIn, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: GateBatchIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """Gate reads in bulk."""
-    result, _ = record_batch(
-        session,
-        body.records,
-        epe_id=_own_epe(principal),
-        source=source_of(principal),
-        now=clock.now(),
-    )
+    now = clock.now()
+    epe_id, source = _own_epe(principal), source_of(principal)
+    result, created = record_batch(session, body.records, epe_id=epe_id, source=source, now=now)
+    for row in created:
+        match_event(session, row, settings=settings, now=now)
     session.commit()
     return result

@@ -1,0 +1,179 @@
+"""Running the rules: on a new gate event, and again when customs data arrives late.
+
+Warnings are keyed by (gate event, rule, subject), so matching the same event again raises
+nothing twice; a warning whose finding no longer holds (a late declaration or release now
+explains the exit) is resolved, once, while no officer has proposed an action on it, and
+reopened if an amendment takes the explanation back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from risk.customs.models import CustomsRecord, RecordKind, RecordRef
+from risk.gate.models import GateEvent
+from risk.matching.models import GateContainer
+from risk.matching.rules import Finding, evaluate, link, taken_containers
+from risk.projection.models import Enterprise
+from risk.settings import Settings
+from risk.warnings.events import WarningRaised, WarningResolved
+from risk.warnings.models import OPEN_STATES, RiskWarning, TimelineEntry, WarningState
+from servicekit.events import add_event
+from servicekit.ids import new_id
+
+MATCHER = "risk-matching"
+"""The actor named in timelines for what matching does."""
+
+LATE_KINDS = frozenset({RecordKind.DECLARATION.value, RecordKind.RELEASE.value})
+"""Records that may explain a gate exit after the fact."""
+
+
+def timeline(
+    session: Session, warning: RiskWarning, *, at: datetime, actor: str, action: str, **details: Any
+) -> None:
+    """Append one entry to a warning's timeline."""
+    session.add(
+        TimelineEntry(
+            id=new_id(), warning_id=warning.id, at=at, actor=actor, action=action, details=details
+        )
+    )
+
+
+def _raise(session: Session, event: GateEvent, finding: Finding, now: datetime) -> RiskWarning:
+    enterprise = session.get(Enterprise, event.epe_id)
+    warning = RiskWarning(
+        id=new_id(),
+        epe_id=event.epe_id,
+        unit=enterprise.unit if enterprise else None,
+        gate_event_id=event.id,
+        rule=finding.rule,
+        subject=finding.subject,
+        severity=finding.severity.value,
+        state=WarningState.NEW.value,
+        explanation=finding.explanation,
+        occurred_at=event.occurred_at,
+        raised_at=now,
+        updated_at=now,
+    )
+    session.add(warning)
+    timeline(session, warning, at=now, actor=MATCHER, action="raised", rule=finding.rule)
+    _announce(session, warning, now)
+    return warning
+
+
+def _announce(session: Session, warning: RiskWarning, now: datetime) -> None:
+    add_event(
+        session,
+        WarningRaised(
+            warning_id=warning.id,
+            epe_id=warning.epe_id,
+            unit=warning.unit,
+            gate_event_id=warning.gate_event_id,
+            rule=warning.rule,
+            subject=warning.subject,
+            severity=warning.severity,
+            occurred_at=warning.occurred_at,
+            raised_at=now,
+        ),
+        subject=warning.id,
+    )
+
+
+def _resolve(
+    session: Session, warning: RiskWarning, now: datetime, because: CustomsRecord | None
+) -> None:
+    warning.state = WarningState.RESOLVED.value
+    warning.updated_at = now
+    details = {"by_record": link(because)} if because else {}
+    timeline(session, warning, at=now, actor=MATCHER, action="resolved_by_late_data", **details)
+    add_event(
+        session,
+        WarningResolved(
+            warning_id=warning.id,
+            epe_id=warning.epe_id,
+            unit=warning.unit,
+            rule=warning.rule,
+            subject=warning.subject,
+            resolved_at=now,
+        ),
+        subject=warning.id,
+    )
+
+
+def _reopen(
+    session: Session,
+    warning: RiskWarning,
+    finding: Finding,
+    now: datetime,
+    because: CustomsRecord | None,
+) -> None:
+    """An amendment took back what explained the movement: the warning is new again."""
+    warning.state = WarningState.NEW.value
+    warning.explanation = finding.explanation
+    warning.updated_at = now
+    details = {"by_record": link(because)} if because else {}
+    timeline(session, warning, at=now, actor=MATCHER, action="reopened_by_late_data", **details)
+    _announce(session, warning, now)
+
+
+def match_event(
+    session: Session,
+    event: GateEvent,
+    *,
+    settings: Settings,
+    now: datetime,
+    because: CustomsRecord | None = None,
+) -> list[RiskWarning]:
+    """Raise the warnings the event now deserves and resolve those it no longer does;
+    returns the warnings raised."""
+    for number in taken_containers(event):
+        if session.get(GateContainer, (event.id, number)) is None:
+            session.add(GateContainer(gate_event_id=event.id, number=number))
+    findings = {(f.rule, f.subject): f for f in evaluate(session, event, settings)}
+    existing = {
+        (w.rule, w.subject): w
+        for w in session.exec(select(RiskWarning).where(RiskWarning.gate_event_id == event.id))
+    }
+    raised = [_raise(session, event, f, now) for k, f in findings.items() if k not in existing]
+    for key, warning in existing.items():
+        if key not in findings and WarningState(warning.state) in OPEN_STATES:
+            _resolve(session, warning, now, because)
+        elif key in findings and warning.state == WarningState.RESOLVED.value:
+            _reopen(session, warning, findings[key], now, because)
+    session.flush()
+    return raised
+
+
+def rematch_for_record(
+    session: Session, record: CustomsRecord, *, settings: Settings, now: datetime
+) -> None:
+    """Late data: match again the gate events a new declaration or release may explain (or,
+    when an amendment drops a container, no longer explain)."""
+    if record.kind not in LATE_KINDS:
+        return
+    versions = select(CustomsRecord.id).where(
+        CustomsRecord.kind == record.kind, CustomsRecord.number == record.number
+    )
+    numbers = select(RecordRef.container_number).where(col(RecordRef.record_id).in_(versions))
+    window = timedelta(hours=settings.match_window_hours)
+    tolerance = timedelta(minutes=settings.match_tolerance_minutes)
+    shown = select(GateContainer.gate_event_id).where(col(GateContainer.number).in_(numbers))
+    query = select(GateEvent).where(
+        col(GateEvent.id).in_(shown),
+        col(GateEvent.occurred_at) >= record.occurred_at - tolerance,
+        col(GateEvent.occurred_at) <= _latest_clearance(record) + window,
+    )
+    for event in session.exec(query):
+        match_event(session, event, settings=settings, now=now, because=record)
+
+
+def _latest_clearance(record: CustomsRecord) -> datetime:
+    """The last instant the record may clear an exit from (its clearance or release)."""
+    for key in ("cleared_at", "released_at"):
+        value = record.data.get(key)
+        if value:
+            return datetime.fromisoformat(str(value))
+    return record.occurred_at

@@ -1,0 +1,35 @@
+"""Events the risk service publishes about warnings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from servicekit.events import EventPayload
+
+
+class WarningRaised(EventPayload):
+    """Matching found a gate event that customs data does not explain."""
+
+    event_type: ClassVar[str] = "risk.warning.raised.v1"
+    warning_id: str
+    epe_id: str
+    unit: str | None
+    gate_event_id: str
+    rule: str
+    subject: str
+    severity: str
+    occurred_at: datetime
+    raised_at: datetime
+
+
+class WarningResolved(EventPayload):
+    """Customs data that arrived later explains the movement; the warning needs no action."""
+
+    event_type: ClassVar[str] = "risk.warning.resolved.v1"
+    warning_id: str
+    epe_id: str
+    unit: str | None
+    rule: str
+    subject: str
+    resolved_at: datetime
