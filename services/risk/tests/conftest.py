@@ -137,3 +137,25 @@ def feed(app: FastAPI, clock: ManualClock) -> Feed:
     registry.epe("epe-2", tax_code="0309999999", unit=OTHER_UNIT)
     registry.camera("gate-9", "epe-2")
     return registry
+
+
+@pytest.fixture
+def head_headers(tokens: Any) -> dict[str, str]:
+    return tokens.headers(subject="head-binh", roles=[Role.HEAD_OF_SUBDEPARTMENT], unit=UNIT)
+
+
+def assign(feed: Feed, officer: str, epe_id: str, *, change: str = "assigned") -> None:
+    """access.assignment.changed.v1 for an officer and an EPE."""
+    feed.handle(
+        "access.assignment.changed.v1",
+        {
+            "assignment_id": f"asg-{officer}-{epe_id}",
+            "officer_id": officer,
+            "epe_id": epe_id,
+            "unit": UNIT,
+            "change": change,
+            "changed_by": "head-binh",
+            "changed_at": feed.clock.now().isoformat(),
+        },
+        feed.clock.now(),
+    )

@@ -10,7 +10,8 @@ from risk.db import metadata
 from risk.gate.routes import router as gate_router
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
-from risk.warnings.events import WarningRaised, WarningResolved
+from risk.warnings.events import WarningRaised, WarningResolved, WarningTransitioned
+from risk.warnings.routes import router as warnings_router
 from servicekit.app import ServiceSpec, create_service_app
 
 BATCH_ROUTES = (
@@ -42,9 +43,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         ),
         settings=settings,
         metadata=metadata,
-        routers=[customs_router, gate_router],
+        routers=[customs_router, gate_router, warnings_router],
         subscriptions=subscriptions(settings),
-        publishes=[WarningRaised, WarningResolved],
+        publishes=[WarningRaised, WarningResolved, WarningTransitioned],
         body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)

@@ -27,3 +27,14 @@ class Settings(ServiceSettings):
     plate_min_score: float = Field(
         default=0.8, gt=0, le=1, description="least plate_score for a read to be the declared plate"
     )
+    warning_actions: list[str] = Field(
+        default=[
+            "direct_screen_supervision",
+            "request_camera_evidence",
+            "documentary_check",
+            "physical_inspection",
+            "no_action",
+        ],
+        min_length=1,
+        description="actions an officer may propose on a warning; no_action needs a reason",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from risk.assignments.handlers import handle_assignment_changed
 from risk.gate.handlers import gate_log_handler
 from risk.projection.handlers import (
     handle_came_back,
@@ -15,7 +16,8 @@ from servicekit.events import EventHandler
 
 
 def subscriptions(settings: Settings) -> dict[str, EventHandler]:
-    """Registry events feed the projection; incidents' manual gate logs become gate events."""
+    """Registry events feed the projection; incidents' manual gate logs become gate events;
+    access assignments say who acts on an EPE's warnings."""
     return {
         "registry.epe.registered.v1": handle_epe_changed,
         "registry.epe.updated.v1": handle_epe_changed,
@@ -25,4 +27,5 @@ def subscriptions(settings: Settings) -> dict[str, EventHandler]:
         "registry.camera.went_offline.v1": handle_went_offline,
         "registry.camera.came_back.v1": handle_came_back,
         "incidents.gate_log.recorded.v1": gate_log_handler(settings),
+        "access.assignment.changed.v1": handle_assignment_changed,
     }

@@ -32,12 +32,23 @@ LATE_KINDS = frozenset({RecordKind.DECLARATION.value, RecordKind.RELEASE.value})
 
 
 def timeline(
-    session: Session, warning: RiskWarning, *, at: datetime, actor: str, action: str, **details: Any
+    session: Session,
+    warning: RiskWarning,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry to a warning's timeline."""
     session.add(
         TimelineEntry(
-            id=new_id(), warning_id=warning.id, at=at, actor=actor, action=action, details=details
+            id=new_id(),
+            warning_id=warning.id,
+            at=at,
+            actor=actor,
+            action=action,
+            details=details or {},
         )
     )
 
@@ -59,7 +70,8 @@ def _raise(session: Session, event: GateEvent, finding: Finding, now: datetime) 
         updated_at=now,
     )
     session.add(warning)
-    timeline(session, warning, at=now, actor=MATCHER, action="raised", rule=finding.rule)
+    facts = {"rule": finding.rule}
+    timeline(session, warning, at=now, actor=MATCHER, action="raised", details=facts)
     _announce(session, warning, now)
     return warning
 
@@ -88,7 +100,8 @@ def _resolve(
     warning.state = WarningState.RESOLVED.value
     warning.updated_at = now
     details = {"by_record": link(because)} if because else {}
-    timeline(session, warning, at=now, actor=MATCHER, action="resolved_by_late_data", **details)
+    action = "resolved_by_late_data"
+    timeline(session, warning, at=now, actor=MATCHER, action=action, details=details)
     add_event(
         session,
         WarningResolved(
@@ -115,7 +128,8 @@ def _reopen(
     warning.explanation = finding.explanation
     warning.updated_at = now
     details = {"by_record": link(because)} if because else {}
-    timeline(session, warning, at=now, actor=MATCHER, action="reopened_by_late_data", **details)
+    action = "reopened_by_late_data"
+    timeline(session, warning, at=now, actor=MATCHER, action=action, details=details)
     _announce(session, warning, now)
 
 

@@ -33,3 +33,19 @@ class WarningResolved(EventPayload):
     rule: str
     subject: str
     resolved_at: datetime
+
+
+class WarningTransitioned(EventPayload):
+    """An officer (or the head) moved a warning along its workflow."""
+
+    event_type: ClassVar[str] = "risk.warning.transitioned.v1"
+    warning_id: str
+    epe_id: str
+    unit: str | None
+    rule: str
+    severity: str
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    at: datetime
