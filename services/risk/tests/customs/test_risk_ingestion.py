@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -282,3 +283,25 @@ def test_only_customs_systems_send_customs_data(
         assert_problem(client.post("/customs/declarations/batch", json=batch, headers=headers), 403)
     assert_problem(client.post("/customs/declarations", json=declaration()), 401)
     assert records(app) == []
+
+
+def test_a_batch_of_thousands_larger_than_the_default_body_limit(
+    client: TestClient, app: FastAPI, customs_headers: dict[str, str]
+) -> None:
+    long = "Linh kiện điện tử " * 25
+    goods = [{"hs_code": "85423900", "description": long, "quantity": 1, "unit": "PCE"}]
+    batch = [declaration(number=f"30500000{i:04d}", goods=goods) for i in range(2000)]
+    body = json.dumps({"records": batch})
+    assert len(body.encode()) > 1024 * 1024  # beyond the default limit of other routes
+    response = client.post(
+        "/customs/declarations/batch",
+        content=body,
+        headers={**customs_headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["created"] == 2000
+    too_many = {"records": [{}] * 5001}
+    problem = assert_problem(
+        client.post("/customs/declarations/batch", json=too_many, headers=customs_headers), 422
+    )
+    assert problem["errors"][0]["field"] == "body.records"
