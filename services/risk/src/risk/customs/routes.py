@@ -27,6 +27,7 @@ from risk.customs.service import ingest_batch, ingest_one
 from risk.deps import CustomsSystemOnly, SettingsDep, source_of
 from risk.matching.service import rematch_for_record
 from risk.settings import Settings
+from risk.transactions import commit_once
 from servicekit.auth import CurrentPrincipal
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
@@ -52,10 +53,14 @@ def _one(
     settings: Settings,
 ) -> IngestResult:
     now = clock.now()
-    row, result = ingest_one(session, record, source=source_of(principal), now=now)
-    if result.outcome == Outcome.CREATED:
-        rematch_for_record(session, row, settings=settings, now=now)
-    session.commit()
+
+    def work() -> IngestResult:
+        row, result = ingest_one(session, record, source=source_of(principal), now=now)
+        if result.outcome == Outcome.CREATED:
+            rematch_for_record(session, row, settings=settings, now=now)
+        return result
+
+    result = commit_once(session, work)
     if result.outcome == Outcome.UNCHANGED:
         response.status_code = 200
     return result
@@ -70,12 +75,16 @@ def _batch(
     settings: Settings,
 ) -> BatchResult:
     now = clock.now()
-    result, created = ingest_batch(
-        session, model, body.records, source=source_of(principal), now=now
-    )
-    for row in created:
-        rematch_for_record(session, row, settings=settings, now=now)
-    session.commit()
+
+    def work() -> BatchResult:
+        result, created = ingest_batch(
+            session, model, body.records, source=source_of(principal), now=now
+        )
+        for row in created:
+            rematch_for_record(session, row, settings=settings, now=now)
+        return result
+
+    result = commit_once(session, work)
     return result
 
 

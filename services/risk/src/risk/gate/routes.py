@@ -11,6 +11,7 @@ from risk.gate.models import Direction, GateBatchIn, GateEvent, GateEventIn, Gat
 from risk.gate.service import GateRefusal, record_batch, record_camera_event
 from risk.matching.service import match_event
 from risk.projection.service import blind_cameras
+from risk.transactions import commit_once
 from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
@@ -64,17 +65,22 @@ def post_gate_event(
 ) -> GateEventPublic:
     """A read at a gate camera of the caller's own EPE (plate, containers, direction, time)."""
     epe_id = _own_epe(principal)
-    try:
-        row, outcome = record_camera_event(
-            session, body, epe_id=epe_id, source=source_of(principal), now=clock.now()
-        )
-    except GateRefusal as exc:
-        if exc.field == "event_id":
-            raise Conflict(exc.message) from exc
-        raise field_error(f"body.{exc.field}", exc.message) from exc
-    if outcome == Outcome.CREATED:
-        match_event(session, row, settings=settings, now=clock.now())
-    session.commit()
+    now = clock.now()
+
+    def work() -> tuple[GateEvent, Outcome]:
+        try:
+            row, outcome = record_camera_event(
+                session, body, epe_id=epe_id, source=source_of(principal), now=now
+            )
+        except GateRefusal as exc:
+            if exc.field == "event_id":
+                raise Conflict(exc.message) from exc
+            raise field_error(f"body.{exc.field}", exc.message) from exc
+        if outcome == Outcome.CREATED:
+            match_event(session, row, settings=settings, now=now)
+        return row, outcome
+
+    row, outcome = commit_once(session, work)
     if outcome == Outcome.UNCHANGED:
         response.status_code = 200
     return public(session, row, outcome)
@@ -91,8 +97,11 @@ def post_gate_events(
     """Gate reads in bulk."""
     now = clock.now()
     epe_id, source = _own_epe(principal), source_of(principal)
-    result, created = record_batch(session, body.records, epe_id=epe_id, source=source, now=now)
-    for row in created:
-        match_event(session, row, settings=settings, now=now)
-    session.commit()
-    return result
+
+    def work() -> BatchResult:
+        result, created = record_batch(session, body.records, epe_id=epe_id, source=source, now=now)
+        for row in created:
+            match_event(session, row, settings=settings, now=now)
+        return result
+
+    return commit_once(session, work)
