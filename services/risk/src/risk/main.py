@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from risk.customs.routes import router as customs_router
+from risk.customs.views import router as records_router
 from risk.db import metadata
 from risk.gate.routes import router as gate_router
 from risk.settings import Settings
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         ),
         settings=settings,
         metadata=metadata,
-        routers=[customs_router, gate_router, warnings_router],
+        routers=[customs_router, records_router, gate_router, warnings_router],
         subscriptions=subscriptions(settings),
         publishes=[WarningRaised, WarningResolved, WarningTransitioned],
         body_limits=body_limits(settings),

@@ -10,14 +10,15 @@ from risk.deps import EpeClientOnly, SettingsDep, source_of
 from risk.gate.models import Direction, GateBatchIn, GateEvent, GateEventIn, GateEventPublic, Origin
 from risk.gate.service import GateRefusal, record_batch, record_camera_event
 from risk.matching.service import match_event
+from risk.projection.models import Enterprise
 from risk.projection.service import blind_cameras
 from risk.transactions import commit_once
-from servicekit.auth import CurrentPrincipal, Principal
+from servicekit.auth import CurrentPrincipal, Principal, ensure_epe_access
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
-from servicekit.errors import Conflict, Forbidden, field_error
+from servicekit.errors import Conflict, Forbidden, NotFound, field_error
 
-router = APIRouter(prefix="/gate-events", tags=["gate events"], dependencies=[EpeClientOnly])
+router = APIRouter(prefix="/gate-events", tags=["gate events"])
 
 
 def public(session: Session, row: GateEvent, outcome: Outcome) -> GateEventPublic:
@@ -50,6 +51,7 @@ def _own_epe(principal: Principal) -> str:
 @router.post(
     "",
     status_code=201,
+    dependencies=[EpeClientOnly],
     responses={
         200: {"model": GateEventPublic, "description": "this event id was stored before"},
         409: {"description": "this event id was received before with other content"},
@@ -86,7 +88,11 @@ def post_gate_event(
     return public(session, row, outcome)
 
 
-@router.post("/batch", description="Up to 5,000 reads; bad ones are rejected by index and field.")
+@router.post(
+    "/batch",
+    dependencies=[EpeClientOnly],
+    description="Up to 5,000 reads; bad ones are rejected by index and field.",
+)
 def post_gate_events(
     body: GateBatchIn,
     session: SessionDep,
@@ -105,3 +111,16 @@ def post_gate_events(
         return result
 
     return commit_once(session, work)
+
+
+@router.get("/{gate_event_id}")
+def get_gate_event(
+    gate_event_id: str, session: SessionDep, principal: CurrentPrincipal
+) -> GateEventPublic:
+    """A gate event a warning names: for its EPE, officers of its unit and customs systems."""
+    row = session.get(GateEvent, gate_event_id)
+    if row is None:
+        raise NotFound("gate event")
+    enterprise = session.get(Enterprise, row.epe_id)
+    ensure_epe_access(principal, epe_id=row.epe_id, unit=enterprise.unit if enterprise else None)
+    return public(session, row, Outcome.UNCHANGED)

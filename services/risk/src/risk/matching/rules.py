@@ -45,6 +45,7 @@ def link(record: CustomsRecord) -> dict[str, Any]:
         "number": record.number,
         "version": record.version,
         "id": record.id,
+        "href": f"/customs/records/{record.id}",
     }
 
 
@@ -109,6 +110,7 @@ def _compact(plate: str) -> str:
 def _base(event: GateEvent, read: ContainerRead | None = None) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "gate_event_id": event.id,
+        "gate_event_href": f"/gate-events/{event.id}",
         "origin": event.origin,
         "manual": event.origin == Origin.MANUAL.value,
         "direction": event.direction,
