@@ -9,6 +9,7 @@ from risk.customs.routes import router as customs_router
 from risk.customs.views import router as records_router
 from risk.db import metadata
 from risk.gate.routes import router as gate_router
+from risk.matching.sweeper import unseen_sweeper
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
 from risk.warnings.events import WarningRaised, WarningResolved, WarningTransitioned
@@ -32,7 +33,9 @@ def body_limits(settings: Settings) -> dict[str, int]:
     return {name: batch for name in BATCH_ROUTES}
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, sweeper_enabled: bool = True, **overrides: Any
+) -> FastAPI:
     """Build the risk API."""
     settings = settings or Settings()
     spec = ServiceSpec(
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         metadata=metadata,
         routers=[customs_router, records_router, gate_router, warnings_router],
         subscriptions=subscriptions(settings),
+        background=(unseen_sweeper,) if sweeper_enabled else (),
         publishes=[WarningRaised, WarningResolved, WarningTransitioned],
         body_limits=body_limits(settings),
     )

@@ -27,6 +27,9 @@ class Settings(ServiceSettings):
     plate_min_score: float = Field(
         default=0.8, gt=0, le=1, description="least plate_score for a read to be the declared plate"
     )
+    unseen_sweep_seconds: float = Field(
+        default=60, gt=0, description="how often declared containers never seen are looked for"
+    )
     warning_actions: list[str] = Field(
         default=[
             "direct_screen_supervision",

@@ -49,7 +49,7 @@ def link(record: CustomsRecord) -> dict[str, Any]:
     }
 
 
-def _instant(value: Any) -> datetime | None:
+def instant(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value)).astimezone(UTC)
 
 
@@ -62,13 +62,22 @@ class Window:
 
     @classmethod
     def before(cls, at: datetime, settings: Settings) -> Window:
+        """When a clearance or release explains an exit at `at`."""
         return cls(
             at - timedelta(hours=settings.match_window_hours),
             at + timedelta(minutes=settings.match_tolerance_minutes),
         )
 
-    def holds(self, instant: datetime | None) -> bool:
-        return instant is not None and self.start <= instant <= self.end
+    @classmethod
+    def after(cls, cleared: datetime, settings: Settings) -> Window:
+        """When the gate should see the containers of a declaration cleared then."""
+        return cls(
+            cleared - timedelta(minutes=settings.match_tolerance_minutes),
+            cleared + timedelta(hours=settings.match_window_hours),
+        )
+
+    def holds(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment <= self.end
 
     def as_dict(self) -> dict[str, str]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
@@ -95,11 +104,11 @@ def _why_not(record: CustomsRecord, window: Window, tax_code: str | None) -> str
     if record.kind == RecordKind.DECLARATION.value:
         if record.data.get("flow") != "export":
             return "an import declaration"
-        cleared = _instant(record.data.get("cleared_at"))
+        cleared = instant(record.data.get("cleared_at"))
         if cleared is None:
             return "not cleared"
         return None if window.holds(cleared) else "cleared outside the window"
-    released = _instant(record.data.get("released_at"))
+    released = instant(record.data.get("released_at"))
     return None if window.holds(released) else "released outside the window"
 
 

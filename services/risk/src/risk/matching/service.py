@@ -8,15 +8,25 @@ reopened if an amendment takes the explanation back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from risk.customs.models import CustomsRecord, RecordKind, RecordRef
-from risk.gate.models import GateEvent
+from risk.gate.models import Direction, GateEvent
 from risk.matching.models import GateContainer
 from risk.matching.rules import Finding, evaluate, link, taken_containers
+from risk.matching.unseen import (
+    UNSEEN,
+    DeclarationCheck,
+    clearance_window,
+    due,
+    owner,
+    unseen_findings,
+    unseen_records_explained_by,
+)
 from risk.projection.models import Enterprise
 from risk.settings import Settings
 from risk.warnings.events import WarningRaised, WarningResolved
@@ -53,19 +63,30 @@ def timeline(
     )
 
 
-def _raise(session: Session, event: GateEvent, finding: Finding, now: datetime) -> RiskWarning:
-    enterprise = session.get(Enterprise, event.epe_id)
+def _raise(
+    session: Session,
+    finding: Finding,
+    now: datetime,
+    *,
+    epe_id: str,
+    occurred_at: datetime,
+    gate_event_id: str | None = None,
+    record_id: str | None = None,
+) -> RiskWarning:
+    enterprise = session.get(Enterprise, epe_id)
     warning = RiskWarning(
         id=new_id(),
-        epe_id=event.epe_id,
+        epe_id=epe_id,
         unit=enterprise.unit if enterprise else None,
-        gate_event_id=event.id,
+        anchor=gate_event_id or record_id or "",
+        gate_event_id=gate_event_id,
+        record_id=record_id,
         rule=finding.rule,
         subject=finding.subject,
         severity=finding.severity.value,
         state=WarningState.NEW.value,
         explanation=finding.explanation,
-        occurred_at=event.occurred_at,
+        occurred_at=occurred_at,
         raised_at=now,
         updated_at=now,
     )
@@ -84,6 +105,7 @@ def _announce(session: Session, warning: RiskWarning, now: datetime) -> None:
             epe_id=warning.epe_id,
             unit=warning.unit,
             gate_event_id=warning.gate_event_id,
+            record_id=warning.record_id,
             rule=warning.rule,
             subject=warning.subject,
             severity=warning.severity,
@@ -94,12 +116,24 @@ def _announce(session: Session, warning: RiskWarning, now: datetime) -> None:
     )
 
 
+def _cause(because: CustomsRecord | GateEvent | None) -> dict[str, Any]:
+    """How the timeline names the late data that changed a warning."""
+    if isinstance(because, CustomsRecord):
+        return {"by_record": link(because)}
+    if isinstance(because, GateEvent):
+        return {"by_gate_event": {"id": because.id, "href": f"/gate-events/{because.id}"}}
+    return {}
+
+
 def _resolve(
-    session: Session, warning: RiskWarning, now: datetime, because: CustomsRecord | None
+    session: Session,
+    warning: RiskWarning,
+    now: datetime,
+    because: CustomsRecord | GateEvent | None,
 ) -> None:
     warning.state = WarningState.RESOLVED.value
     warning.updated_at = now
-    details = {"by_record": link(because)} if because else {}
+    details = _cause(because)
     action = "resolved_by_late_data"
     timeline(session, warning, at=now, actor=MATCHER, action=action, details=details)
     add_event(
@@ -121,16 +155,47 @@ def _reopen(
     warning: RiskWarning,
     finding: Finding,
     now: datetime,
-    because: CustomsRecord | None,
+    because: CustomsRecord | GateEvent | None,
 ) -> None:
     """An amendment took back what explained the movement: the warning is new again."""
     warning.state = WarningState.NEW.value
     warning.explanation = finding.explanation
     warning.updated_at = now
-    details = {"by_record": link(because)} if because else {}
+    details = _cause(because)
     action = "reopened_by_late_data"
     timeline(session, warning, at=now, actor=MATCHER, action=action, details=details)
     _announce(session, warning, now)
+
+
+Key = tuple[str, str]
+
+
+def reconcile(
+    session: Session,
+    *,
+    anchor: str,
+    findings: list[Finding],
+    raise_one: Callable[[Finding], RiskWarning],
+    now: datetime,
+    because: CustomsRecord | GateEvent | None,
+    rules: frozenset[str] | None = None,
+) -> list[RiskWarning]:
+    """Bring the warnings about `anchor` in line with `findings` (only `rules`, when given):
+    raise the new, resolve the open ones that no longer hold, reopen resolved ones that hold
+    again. Returns the warnings raised."""
+    found: dict[Key, Finding] = {(f.rule, f.subject): f for f in findings}
+    query = select(RiskWarning).where(RiskWarning.anchor == anchor)
+    if rules is not None:
+        query = query.where(col(RiskWarning.rule).in_(rules))
+    existing = {(w.rule, w.subject): w for w in session.exec(query)}
+    raised = [raise_one(f) for key, f in found.items() if key not in existing]
+    for key, warning in existing.items():
+        if key not in found and WarningState(warning.state) in OPEN_STATES:
+            _resolve(session, warning, now, because)
+        elif key in found and warning.state == WarningState.RESOLVED.value:
+            _reopen(session, warning, found[key], now, because)
+    session.flush()
+    return raised
 
 
 def match_event(
@@ -146,18 +211,25 @@ def match_event(
     for number in taken_containers(event):
         if session.get(GateContainer, (event.id, number)) is None:
             session.add(GateContainer(gate_event_id=event.id, number=number))
-    findings = {(f.rule, f.subject): f for f in evaluate(session, event, settings)}
-    existing = {
-        (w.rule, w.subject): w
-        for w in session.exec(select(RiskWarning).where(RiskWarning.gate_event_id == event.id))
-    }
-    raised = [_raise(session, event, f, now) for k, f in findings.items() if k not in existing]
-    for key, warning in existing.items():
-        if key not in findings and WarningState(warning.state) in OPEN_STATES:
-            _resolve(session, warning, now, because)
-        elif key in findings and warning.state == WarningState.RESOLVED.value:
-            _reopen(session, warning, findings[key], now, because)
     session.flush()
+
+    def raise_one(finding: Finding) -> RiskWarning:
+        return _raise(
+            session,
+            finding,
+            now,
+            epe_id=event.epe_id,
+            occurred_at=event.occurred_at,
+            gate_event_id=event.id,
+        )
+
+    findings = evaluate(session, event, settings)
+    raised = reconcile(
+        session, anchor=event.id, findings=findings, raise_one=raise_one, now=now, because=because
+    )
+    if because is None and event.direction == Direction.EXIT.value:
+        for record in unseen_records_explained_by(session, event, settings):
+            check_declaration(session, record, settings=settings, now=now, because=event)
     return raised
 
 
@@ -182,6 +254,13 @@ def rematch_for_record(
     )
     for event in session.exec(query):
         match_event(session, event, settings=settings, now=now, because=record)
+    checked = select(DeclarationCheck.record_id)
+    for version in session.exec(
+        select(CustomsRecord).where(
+            col(CustomsRecord.id).in_(versions), col(CustomsRecord.id).in_(checked)
+        )
+    ):
+        check_declaration(session, version, settings=settings, now=now, because=record)
 
 
 def _latest_clearance(record: CustomsRecord) -> datetime:
@@ -191,3 +270,47 @@ def _latest_clearance(record: CustomsRecord) -> datetime:
         if value:
             return datetime.fromisoformat(str(value))
     return record.occurred_at
+
+
+def check_declaration(
+    session: Session,
+    record: CustomsRecord,
+    *,
+    settings: Settings,
+    now: datetime,
+    because: CustomsRecord | GateEvent | None = None,
+) -> list[RiskWarning]:
+    """Raise or resolve the unseen-container warnings of one declaration version."""
+    enterprise = owner(session, record)
+    window = clearance_window(record, settings)
+    # unseen_findings finds nothing without an owner and a window
+    epe_id = enterprise.epe_id if enterprise else ""
+    start = window.start if window else record.occurred_at
+
+    def raise_one(finding: Finding) -> RiskWarning:
+        return _raise(session, finding, now, epe_id=epe_id, occurred_at=start, record_id=record.id)
+
+    return reconcile(
+        session,
+        anchor=record.id,
+        findings=unseen_findings(session, record, settings),
+        raise_one=raise_one,
+        now=now,
+        because=because,
+        rules=frozenset({UNSEEN}),
+    )
+
+
+def sweep_unseen(session: Session, *, settings: Settings, now: datetime, limit: int = 500) -> int:
+    """Check each declaration version whose window has passed, once; returns how many were
+    checked. The caller commits (a concurrent sweep breaks the marker's key and rolls back)."""
+    checked = 0
+    for record in due(session, settings, now, limit):
+        window = clearance_window(record, settings)
+        if window is not None and window.end > now:
+            continue  # cleared later than registered: not due yet
+        session.add(DeclarationCheck(record_id=record.id, checked_at=now))
+        check_declaration(session, record, settings=settings, now=now)
+        checked += 1
+    session.flush()
+    return checked

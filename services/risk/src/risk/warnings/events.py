@@ -9,13 +9,15 @@ from servicekit.events import EventPayload
 
 
 class WarningRaised(EventPayload):
-    """Matching found a gate event that customs data does not explain."""
+    """Matching found a gate event customs data does not explain (or a declared container
+    the gate never saw)."""
 
     event_type: ClassVar[str] = "risk.warning.raised.v1"
     warning_id: str
     epe_id: str
     unit: str | None
-    gate_event_id: str
+    gate_event_id: str | None
+    record_id: str | None
     rule: str
     subject: str
     severity: str

@@ -39,15 +39,17 @@ OPEN_STATES = frozenset({WarningState.NEW, WarningState.ACKNOWLEDGED, WarningSta
 
 
 class RiskWarning(RiskModel, table=True):
-    """One rule that a gate event broke, about one subject (a container or a plate)."""
+    """One rule that a gate event (or a declaration) broke, about one subject."""
 
     __tablename__ = "risk_warning"
-    __table_args__ = (UniqueConstraint("gate_event_id", "rule", "subject"),)
+    __table_args__ = (UniqueConstraint("anchor", "rule", "subject"),)
 
     id: str = Field(primary_key=True, max_length=36)
     epe_id: str = Field(index=True, max_length=64)
     unit: str | None = Field(default=None, index=True, max_length=64)
-    gate_event_id: str = Field(index=True, max_length=36)
+    anchor: str = Field(max_length=36, description="the gate event or record it is about")
+    gate_event_id: str | None = Field(default=None, index=True, max_length=36)
+    record_id: str | None = Field(default=None, index=True, max_length=36)
     rule: str = Field(index=True, max_length=60)
     subject: str = Field(max_length=40, description="the container or plate concerned")
     severity: str = Field(max_length=10)

@@ -72,7 +72,8 @@ class WarningPublic(BaseModel):
     id: str
     epe_id: str
     unit: str | None
-    gate_event_id: str
+    gate_event_id: str | None
+    record_id: str | None
     rule: str
     subject: str
     severity: str
