@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -36,3 +37,24 @@ def test_came_back_before_went_offline_keeps_the_whole_window(
         assert blind_cameras(session, epe_id="epe-1", at=middle) == ["gate-1"]
         assert blind_cameras(session, epe_id="epe-1", at=end) == []
         assert blind_cameras(session, epe_id="epe-2", at=middle) == []
+
+
+def test_warnings_raised_before_the_enterprise_was_known_get_its_unit(
+    app: FastAPI, feed: Feed, client: Any, head_headers: dict[str, str]
+) -> None:
+    entry = {
+        "entry_id": "gl-3",
+        "incident_id": "inc-3",
+        "epe_id": "epe-3",
+        "unit": None,
+        "plate": "51C-123.45",
+        "container_numbers": [],
+        "direction": "entry",
+        "occurred_at": "2025-01-20T01:30:00+00:00",
+        "recorded_at": "2025-01-20T01:35:00+00:00",
+    }
+    feed.handle("incidents.gate_log.recorded.v1", entry)  # before the registry's event
+    assert client.get("/warnings", headers=head_headers).json()["data"] == []
+    feed.epe("epe-3", tax_code="0301111111")
+    [warning] = client.get("/warnings", headers=head_headers).json()["data"]
+    assert (warning["epe_id"], warning["unit"]) == ("epe-3", "CC-HQ-KCX-TANTHUAN")
