@@ -77,7 +77,7 @@ def test_an_uncleared_container_leaving_is_a_high_warning_that_explains_itself(
         "high",
         "new",
     )
-    assert (warning.epe_id, warning.unit) == ("epe-1", "CC-HQ-KCX-TANTHUAN")
+    assert warning.epe_id == "epe-1"
     facts = warning.explanation
     assert facts["gate_event_id"] == gate["id"]
     assert facts["manual"] is False and facts["repaired"] is False
@@ -93,6 +93,7 @@ def test_an_uncleared_container_leaving_is_a_high_warning_that_explains_itself(
     )
     [event] = outbox(app, "risk.warning.raised.v1")
     assert (event["warning_id"], event["rule"]) == (warning.id, "container_exit_uncleared")
+    assert event["unit"] == "CC-HQ-KCX-TANTHUAN"
     assert timeline(app, warning.id) == ["raised"]
 
 

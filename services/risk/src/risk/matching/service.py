@@ -27,7 +27,7 @@ from risk.matching.unseen import (
     unseen_findings,
     unseen_records_explained_by,
 )
-from risk.projection.models import Enterprise
+from risk.projection.service import unit_of
 from risk.settings import Settings
 from risk.warnings.events import WarningRaised, WarningResolved
 from risk.warnings.models import OPEN_STATES, RiskWarning, TimelineEntry, WarningState
@@ -73,11 +73,9 @@ def _raise(
     gate_event_id: str | None = None,
     record_id: str | None = None,
 ) -> RiskWarning:
-    enterprise = session.get(Enterprise, epe_id)
     warning = RiskWarning(
         id=new_id(),
         epe_id=epe_id,
-        unit=enterprise.unit if enterprise else None,
         anchor=gate_event_id or record_id or "",
         gate_event_id=gate_event_id,
         record_id=record_id,
@@ -103,7 +101,7 @@ def _announce(session: Session, warning: RiskWarning, now: datetime) -> None:
         WarningRaised(
             warning_id=warning.id,
             epe_id=warning.epe_id,
-            unit=warning.unit,
+            unit=unit_of(session, warning.epe_id),
             gate_event_id=warning.gate_event_id,
             record_id=warning.record_id,
             rule=warning.rule,
@@ -141,7 +139,7 @@ def _resolve(
         WarningResolved(
             warning_id=warning.id,
             epe_id=warning.epe_id,
-            unit=warning.unit,
+            unit=unit_of(session, warning.epe_id),
             rule=warning.rule,
             subject=warning.subject,
             resolved_at=now,

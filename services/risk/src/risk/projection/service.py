@@ -10,11 +10,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from risk.projection.models import GATE_POSITION, Camera, Enterprise, Outage
-from risk.warnings.models import RiskWarning
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,7 +33,6 @@ def apply_enterprise(session: Session, data: Mapping[str, Any], *, at: datetime)
     enterprise.tax_code = data.get("tax_code") or enterprise.tax_code
     enterprise.unit = data.get("unit") or enterprise.unit
     enterprise.last_event_at = at
-    _fill_warning_units(session, enterprise)
 
 
 def apply_camera(
@@ -50,7 +47,6 @@ def apply_camera(
     enterprise = _enterprise(session, str(data["epe_id"]))
     if enterprise.unit is None and data.get("unit"):
         enterprise.unit = str(data["unit"])
-        _fill_warning_units(session, enterprise)
     if at < camera.last_event_at:
         return
     camera.epe_id = str(data["epe_id"])
@@ -58,18 +54,6 @@ def apply_camera(
     if removed is not None:
         camera.removed = removed
     camera.last_event_at = at
-
-
-def _fill_warning_units(session: Session, enterprise: Enterprise) -> None:
-    """Warnings raised before the registry described the EPE (events of different producers
-    arrive in any order) get its unit, so its officers see them."""
-    if enterprise.unit is None:
-        return
-    session.execute(
-        update(RiskWarning)
-        .where(col(RiskWarning.epe_id) == enterprise.epe_id, col(RiskWarning.unit).is_(None))
-        .values(unit=enterprise.unit)
-    )
 
 
 def _instant(data: Mapping[str, Any], key: str) -> datetime:
@@ -126,3 +110,9 @@ def blind_cameras(session: Session, *, epe_id: str, at: datetime) -> list[str]:
 def enterprise_by_tax_code(session: Session, tax_code: str) -> Enterprise | None:
     """The EPE a customs record names by tax code."""
     return session.exec(select(Enterprise).where(Enterprise.tax_code == tax_code)).first()
+
+
+def unit_of(session: Session, epe_id: str) -> str | None:
+    """The customs unit supervising an EPE now (None before the registry described it)."""
+    enterprise = session.get(Enterprise, epe_id)
+    return enterprise.unit if enterprise else None

@@ -39,14 +39,18 @@ OPEN_STATES = frozenset({WarningState.NEW, WarningState.ACKNOWLEDGED, WarningSta
 
 
 class RiskWarning(RiskModel, table=True):
-    """One rule that a gate event (or a declaration) broke, about one subject."""
+    """One rule that a gate event (or a declaration) broke, about one subject.
+
+    It keeps no unit: who supervises the EPE is read from the registry projection when the
+    warning is read, so a warning raised before the registry's event arrived (or an EPE
+    moved to another unit) is seen by the right officers.
+    """
 
     __tablename__ = "risk_warning"
     __table_args__ = (UniqueConstraint("anchor", "rule", "subject"),)
 
     id: str = Field(primary_key=True, max_length=36)
     epe_id: str = Field(index=True, max_length=64)
-    unit: str | None = Field(default=None, index=True, max_length=64)
     anchor: str = Field(max_length=36, description="the gate event or record it is about")
     gate_event_id: str | None = Field(default=None, index=True, max_length=36)
     record_id: str | None = Field(default=None, index=True, max_length=36)

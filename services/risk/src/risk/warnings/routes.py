@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import ColumnElement
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from risk.deps import SettingsDep
+from risk.projection.service import unit_of
 from risk.warnings.models import RiskWarning, Severity, TimelineEntry, WarningState
 from risk.warnings.schemas import (
     NO_ACTION,
@@ -44,8 +45,8 @@ STATE_CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _public(warning: RiskWarning) -> WarningPublic:
-    return WarningPublic.model_validate(warning, from_attributes=True)
+def _public(session: Session, warning: RiskWarning) -> WarningPublic:
+    return WarningPublic(**warning.model_dump(), unit=unit_of(session, warning.epe_id))
 
 
 def _filters(
@@ -100,7 +101,7 @@ def list_warnings(
         .limit(limit + 1)
     )
     rows, next_cursor = page_of(list(session.exec(query)), limit, lambda w: (w.raised_at, w.id))
-    return WarningsPage(data=[_public(w) for w in rows], next_cursor=next_cursor)
+    return WarningsPage(data=[_public(session, w) for w in rows], next_cursor=next_cursor)
 
 
 @router.get("/counts")
@@ -127,7 +128,7 @@ def get_warning(warning_id: str, session: SessionDep, principal: CurrentPrincipa
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     )
     timeline = [TimelinePublic.model_validate(e, from_attributes=True) for e in entries]
-    return WarningDetail(**_public(warning).model_dump(), timeline=timeline)
+    return WarningDetail(**_public(session, warning).model_dump(), timeline=timeline)
 
 
 @router.post("/{warning_id}/acknowledge", responses=STATE_CONFLICT)
@@ -145,7 +146,7 @@ def acknowledge_warning(
         now=clock.now(),
     )
     session.commit()
-    return _public(warning)
+    return _public(session, warning)
 
 
 @router.post("/{warning_id}/analyse", responses=STATE_CONFLICT)
@@ -168,7 +169,7 @@ def analyse_warning(
         details={"findings": body.findings},
     )
     session.commit()
-    return _public(warning)
+    return _public(session, warning)
 
 
 @router.post("/{warning_id}/propose", responses=STATE_CONFLICT)
@@ -196,7 +197,7 @@ def propose_action(
         details={"action": body.action, "reason": body.reason},
     )
     session.commit()
-    return _public(warning)
+    return _public(session, warning)
 
 
 @router.post("/{warning_id}/close", responses=STATE_CONFLICT)
@@ -219,7 +220,7 @@ def close_warning(
         details={"note": body.note},
     )
     session.commit()
-    return _public(warning)
+    return _public(session, warning)
 
 
 @router.post("/{warning_id}/escalate", responses=STATE_CONFLICT)
@@ -242,7 +243,7 @@ def escalate_warning(
         details={"reason": body.reason},
     )
     session.commit()
-    return _public(warning)
+    return _public(session, warning)
 
 
 @router.post("/{warning_id}/decide", responses=STATE_CONFLICT)
@@ -267,4 +268,4 @@ def decide_warning(
         details={"decision": body.decision.value, "note": body.note},
     )
     session.commit()
-    return _public(warning)
+    return _public(session, warning)

@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from risk.assignments.service import assigned_epes
 from risk.matching.service import timeline
+from risk.projection.models import Enterprise
+from risk.projection.service import unit_of
 from risk.warnings.events import WarningTransitioned
 from risk.warnings.models import RiskWarning, WarningState
 from servicekit.auth import Principal, Role
@@ -43,9 +45,10 @@ def is_head(principal: Principal) -> bool:
 def visible(session: Session, principal: Principal) -> ColumnElement[bool]:
     """The warnings the caller may see: the unit's for its head, the assigned EPEs' for an
     officer."""
-    in_unit = col(RiskWarning.unit) == principal.unit
     if principal.unit is None:
         return false()
+    unit_epes = select(Enterprise.epe_id).where(Enterprise.unit == principal.unit)
+    in_unit = col(RiskWarning.epe_id).in_(unit_epes)
     if is_head(principal):
         return in_unit
     epes = assigned_epes(session, officer=principal.subject, unit=principal.unit)
@@ -90,7 +93,7 @@ def transition(
         WarningTransitioned(
             warning_id=warning.id,
             epe_id=warning.epe_id,
-            unit=warning.unit,
+            unit=unit_of(session, warning.epe_id),
             rule=warning.rule,
             severity=warning.severity,
             action=step,

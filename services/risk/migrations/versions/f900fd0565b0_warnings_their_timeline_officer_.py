@@ -1,8 +1,8 @@
 """warnings, their timeline, officer assignments, declaration checks and the containers gate events show
 
-Revision ID: 566ca9b62b4a
+Revision ID: f900fd0565b0
 Revises: 1244e8adebdc
-Create Date: 2026-11-30 12:59:03.125536
+Create Date: 2026-11-30 13:06:22.819085
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '566ca9b62b4a'
+revision: str = 'f900fd0565b0'
 down_revision: str | None = '1244e8adebdc'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -48,7 +48,6 @@ def upgrade() -> None:
     op.create_table('risk_warning',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('epe_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('anchor', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('gate_event_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('record_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
@@ -71,7 +70,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_risk_warning_record_id'), ['record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_risk_warning_rule'), ['rule'], unique=False)
         batch_op.create_index(batch_op.f('ix_risk_warning_state'), ['state'], unique=False)
-        batch_op.create_index(batch_op.f('ix_risk_warning_unit'), ['unit'], unique=False)
 
     op.create_table('risk_warning_timeline',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -95,7 +93,6 @@ def downgrade() -> None:
 
     op.drop_table('risk_warning_timeline')
     with op.batch_alter_table('risk_warning', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_risk_warning_unit'))
         batch_op.drop_index(batch_op.f('ix_risk_warning_state'))
         batch_op.drop_index(batch_op.f('ix_risk_warning_rule'))
         batch_op.drop_index(batch_op.f('ix_risk_warning_record_id'))
