@@ -1,10 +1,10 @@
 """Running the rules: on a new gate event, and again when customs data arrives late.
 
-Warnings are keyed by (gate event, rule, subject), so matching the same event again raises
-nothing twice; a warning whose finding no longer holds (a late declaration or release now
-explains the exit) is resolved, once, while no officer has proposed an action on it, and
-reopened if an amendment takes the explanation back.
-"""
+Warnings are keyed by (anchor, rule, subject), the anchor being the gate event (or, for a
+container never seen, the declaration version), so matching again raises nothing twice. A
+warning whose finding no longer holds (a late declaration or release now explains the exit)
+is resolved, once, while no officer has proposed an action on it, and reopened if an
+amendment takes the explanation back."""
 
 from __future__ import annotations
 
@@ -226,7 +226,7 @@ def match_event(
         session, anchor=event.id, findings=findings, raise_one=raise_one, now=now, because=because
     )
     if because is None and event.direction == Direction.EXIT.value:
-        for record in unseen_records_explained_by(session, event, settings):
+        for record in unseen_records_explained_by(session, event, settings):  # a list
             check_declaration(session, record, settings=settings, now=now, because=event)
     return raised
 
@@ -250,14 +250,13 @@ def rematch_for_record(
         col(GateEvent.occurred_at) >= record.occurred_at - tolerance,
         col(GateEvent.occurred_at) <= _latest_clearance(record) + window,
     )
-    for event in session.exec(query):
+    for event in list(session.exec(query)):  # matching flushes: read them all first
         match_event(session, event, settings=settings, now=now, because=record)
     checked = select(DeclarationCheck.record_id)
-    for version in session.exec(
-        select(CustomsRecord).where(
-            col(CustomsRecord.id).in_(versions), col(CustomsRecord.id).in_(checked)
-        )
-    ):
+    earlier = select(CustomsRecord).where(
+        col(CustomsRecord.id).in_(versions), col(CustomsRecord.id).in_(checked)
+    )
+    for version in list(session.exec(earlier)):
         check_declaration(session, version, settings=settings, now=now, because=record)
 
 
