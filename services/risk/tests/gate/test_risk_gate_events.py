@@ -165,3 +165,55 @@ def test_outage_windows_make_gate_reads_blind(
     assert client.post("/gate-events", json=inside, headers=epe_headers).json()[
         "blind_cameras"
     ] == ["gate-1"]
+
+
+def test_gate_events_are_listed_for_whom_they_concern(
+    client: TestClient,
+    feed: Feed,
+    tokens: Any,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+    customs_headers: dict[str, str],
+) -> None:
+    other_epe = tokens.headers(
+        subject="vendor-epe-2", roles=["epe_client"], unit=None, epe_id="epe-2"
+    )
+    for n in range(3):
+        at = f"2025-01-20T08:{50 + n}:00+07:00"
+        direction = "entry" if n == 1 else "exit"
+        body = read(event_id=f"e1-{n}", occurred_at=at, direction=direction)
+        assert client.post("/gate-events", json=body, headers=epe_headers).status_code == 201
+    epe2 = read(event_id="e2-0", camera_id="gate-9")
+    assert client.post("/gate-events", json=epe2, headers=other_epe).status_code == 201
+    feed.handle(
+        "incidents.gate_log.recorded.v1",
+        {
+            "entry_id": "gl-1",
+            "incident_id": "inc-1",
+            "epe_id": "epe-1",
+            "plate": "51C-123.45",
+            "container_numbers": [],
+            "direction": "exit",
+            "occurred_at": "2025-01-20T01:00:00+00:00",
+        },
+    )
+
+    def refs(headers: dict[str, str], query: str = "") -> list[str]:
+        response = client.get(f"/gate-events{query}", headers=headers)
+        assert response.status_code == 200, response.text
+        return [e["reference"] for e in response.json()["data"]]
+
+    assert refs(epe_headers) == ["gl-1", "e1-0", "e1-1", "e1-2"]
+    assert refs(other_epe) == ["e2-0"]
+    assert refs(other_epe, "?epe_id=epe-1") == []
+    assert refs(officer_headers) == ["gl-1", "e1-0", "e1-1", "e1-2"]  # epe-2 is another unit's
+    assert len(refs(customs_headers)) == 5
+    assert refs(officer_headers, "?origin=manual") == ["gl-1"]
+    assert refs(officer_headers, "?direction=entry") == ["e1-1"]
+    since = "?since=2025-01-20T01:51:00Z&until=2025-01-20T01:52:00Z"
+    assert refs(officer_headers, since) == ["e1-1"]
+    first = client.get("/gate-events?limit=3", headers=officer_headers).json()
+    rest = client.get(f"/gate-events?cursor={first['next_cursor']}", headers=officer_headers)
+    assert [e["reference"] for e in rest.json()["data"]] == ["e1-2"]
+    operator = tokens.headers(subject="ops", roles=["it_operator"], unit="CC-HQ-KCX-TANTHUAN")
+    assert_problem(client.get("/gate-events", headers=operator), 403)

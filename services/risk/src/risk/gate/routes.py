@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from sqlmodel import Session
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import ColumnElement, true
+from sqlmodel import Session, col, select
 
 from risk.customs.schemas import BatchResult, Outcome
 from risk.deps import EpeClientOnly, SettingsDep, source_of
@@ -13,10 +16,19 @@ from risk.matching.service import match_event
 from risk.projection.models import Enterprise
 from risk.projection.service import blind_cameras
 from risk.transactions import commit_once
-from servicekit.auth import CurrentPrincipal, Principal, ensure_epe_access
+from servicekit.auth import CurrentPrincipal, Principal, Role, ensure_epe_access
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, Forbidden, NotFound, field_error
+from servicekit.inputs import CleanStr, Instant
+from servicekit.pagination import (
+    Page,
+    cursor_param,
+    cursor_time,
+    decode_cursor,
+    limit_param,
+    page_of,
+)
 
 router = APIRouter(prefix="/gate-events", tags=["gate events"])
 
@@ -124,3 +136,61 @@ def get_gate_event(
     enterprise = session.get(Enterprise, row.epe_id)
     ensure_epe_access(principal, epe_id=row.epe_id, unit=enterprise.unit if enterprise else None)
     return public(session, row, Outcome.UNCHANGED)
+
+
+class GateEventsPage(Page[GateEventPublic]):
+    """Gate events in time order."""
+
+    next_cursor: str | None
+
+
+def _visible_epes(principal: Principal) -> ColumnElement[bool]:
+    """An EPE client sees its own gate; an officer the EPEs of their unit; customs systems all."""
+    if principal.is_epe:
+        return col(GateEvent.epe_id) == (principal.epe_id or "")
+    if principal.has(Role.CUSTOMS_SYSTEM):
+        return true()
+    if principal.is_officer and principal.unit is not None:
+        unit_epes = select(Enterprise.epe_id).where(Enterprise.unit == principal.unit)
+        return col(GateEvent.epe_id).in_(unit_epes)
+    raise Forbidden("the caller has no role that may see gate events")
+
+
+@router.get("")
+def list_gate_events(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    epe_id: Annotated[CleanStr | None, Query(max_length=64)] = None,
+    origin: Origin | None = None,
+    direction: Direction | None = None,
+    since: Annotated[Instant | None, Query(description="occurred at or after")] = None,
+    until: Annotated[Instant | None, Query(description="occurred before")] = None,
+    cursor: Annotated[str | None, cursor_param()] = None,
+    limit: Annotated[int, limit_param()] = 50,
+) -> GateEventsPage:
+    """Gate events in time order: an EPE's own, or those of the officer's unit."""
+    conditions = [_visible_epes(principal)]
+    if epe_id is not None:
+        conditions.append(col(GateEvent.epe_id) == epe_id)
+    if origin is not None:
+        conditions.append(col(GateEvent.origin) == origin.value)
+    if direction is not None:
+        conditions.append(col(GateEvent.direction) == direction.value)
+    if since is not None:
+        conditions.append(col(GateEvent.occurred_at) >= since)
+    if until is not None:
+        conditions.append(col(GateEvent.occurred_at) < until)
+    key = decode_cursor(cursor, arity=2)
+    if key is not None:
+        at, last = cursor_time(key[0]), str(key[1])
+        occurred, ident = col(GateEvent.occurred_at), col(GateEvent.id)
+        conditions.append((occurred > at) | ((occurred == at) & (ident > last)))
+    query = (
+        select(GateEvent)
+        .where(*conditions)
+        .order_by(col(GateEvent.occurred_at), col(GateEvent.id))
+        .limit(limit + 1)
+    )
+    rows, next_cursor = page_of(list(session.exec(query)), limit, lambda e: (e.occurred_at, e.id))
+    data = [public(session, row, Outcome.UNCHANGED) for row in rows]
+    return GateEventsPage(data=data, next_cursor=next_cursor)
