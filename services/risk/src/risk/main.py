@@ -5,23 +5,52 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from risk.customs.routes import router as customs_router
+from risk.customs.views import router as records_router
 from risk.db import metadata
+from risk.gate.routes import router as gate_router
+from risk.matching.sweeper import unseen_sweeper
 from risk.settings import Settings
+from risk.subscriptions import subscriptions
+from risk.warnings.events import WarningRaised, WarningResolved, WarningTransitioned
+from risk.warnings.routes import router as warnings_router
 from servicekit.app import ServiceSpec, create_service_app
 
+BATCH_ROUTES = (
+    "ingest_declarations",
+    "ingest_releases",
+    "ingest_goods_notes",
+    "ingest_manifests",
+    "ingest_gps_fixes",
+    "post_gate_events",
+)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Batch ingestion carries up to BATCH_MAX records."""
+    batch = max(settings.max_body_bytes, settings.ingest_batch_max_bytes)
+    return {name: batch for name in BATCH_ROUTES}
+
+
+def create_app(
+    settings: Settings | None = None, *, sweeper_enabled: bool = True, **overrides: Any
+) -> FastAPI:
     """Build the risk API."""
+    settings = settings or Settings()
     spec = ServiceSpec(
         title="camwatch risk",
         description=(
             "Risk analysis of EPEs: gate events against declarations and GPS tracks (Part II "
-            "of Decision 247). Only the service frame exists so far."
+            "of Decision 247). So far: customs data from VNACCS-side systems, gate events from EPE "
+            "vendors and manual gate logs, camera outage windows."
         ),
-        settings=settings or Settings(),
+        settings=settings,
         metadata=metadata,
-        routers=[],
+        routers=[customs_router, records_router, gate_router, warnings_router],
+        subscriptions=subscriptions(settings),
+        background=(unseen_sweeper,) if sweeper_enabled else (),
+        publishes=[WarningRaised, WarningResolved, WarningTransitioned],
+        body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)

@@ -1,5 +1,6 @@
 """Typed settings of the risk service."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -12,3 +13,31 @@ class Settings(ServiceSettings):
 
     service_name: str = "risk"
     port: int = 8104
+    ingest_batch_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="body limit of batch ingestion (a few thousand declarations with goods)",
+    )
+    match_window_hours: float = Field(
+        default=72, gt=0, description="how long before a gate exit a clearance or release counts"
+    )
+    match_tolerance_minutes: float = Field(
+        default=15, ge=0, description="clock skew allowed: a clearance this much after the exit"
+    )
+    plate_min_score: float = Field(
+        default=0.8, gt=0, le=1, description="least plate_score for a read to be the declared plate"
+    )
+    unseen_sweep_seconds: float = Field(
+        default=60, gt=0, description="how often declared containers never seen are looked for"
+    )
+    warning_actions: list[str] = Field(
+        default=[
+            "direct_screen_supervision",
+            "request_camera_evidence",
+            "documentary_check",
+            "physical_inspection",
+            "no_action",
+        ],
+        min_length=1,
+        description="actions an officer may propose on a warning; no_action needs a reason",
+    )

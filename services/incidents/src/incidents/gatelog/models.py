@@ -12,11 +12,11 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
 from incidents.db import IncidentsModel, append_only
-from incidents.gatelog.validation import normalise_container_number, normalise_plate
 from incidents.schemas import Instant, Text
 from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
 from servicekit.pagination import Page
+from servicekit.vehicles import normalise_container_number, normalise_plate
 
 
 class Direction(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.gatelog.validation import normalise_container_number, normalise_plate
+from servicekit.vehicles import normalise_container_number, normalise_plate
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,19 @@ def test_wrong_check_digit_names_the_expected_one() -> None:
 def test_malformed_container_numbers(raw: str) -> None:
     with pytest.raises(ValueError):
         normalise_container_number(raw)
+
+
+def test_annotated_types_normalise_and_name_the_field() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from servicekit.vehicles import ContainerNumber, Plate
+
+    class Gate(BaseModel):
+        plate: Plate
+        container: ContainerNumber
+
+    gate = Gate(plate="51c 12345", container="csqu 305438 3")
+    assert (gate.plate, gate.container) == ("51C-123.45", "CSQU3054383")
+    with pytest.raises(ValidationError) as caught:
+        Gate(plate="51C-123.45", container="CSQU3054384")
+    assert caught.value.errors()[0]["loc"] == ("container",)

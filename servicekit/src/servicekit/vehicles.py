@@ -1,9 +1,15 @@
-"""Vehicle plates (Vietnam) and container numbers (ISO 6346, via python-stdnum)."""
+"""Vehicle plates (Vietnam) and container numbers (ISO 6346, via python-stdnum).
+
+One implementation for every service that reads gates: incidents (manual gate logs) and
+risk (customs declarations, ANPR reads) must accept and print the same numbers alike.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
+from pydantic import AfterValidator, Field
 from stdnum import iso6346
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
@@ -64,3 +70,12 @@ def normalise_container_number(value: str) -> str:
         raise ValueError(f"check digit is wrong (expected {expected})") from exc
     except ValidationError as exc:
         raise ValueError(f"not an ISO 6346 container number: {exc}") from exc
+
+
+Plate = Annotated[str, Field(min_length=4, max_length=20), AfterValidator(normalise_plate)]
+"""A plate in an input model, normalised to its printed form."""
+
+ContainerNumber = Annotated[
+    str, Field(min_length=11, max_length=20), AfterValidator(normalise_container_number)
+]
+"""An ISO 6346 container number in an input model, normalised to its compact form."""

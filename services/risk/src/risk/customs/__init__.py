@@ -1,0 +1,1 @@
+"""Customs data from VNACCS-side systems: declarations, releases, notes, manifests, GPS."""

@@ -1,0 +1,1 @@
+"""Gate events: what EPE gate cameras read (ANPR, container OCR) and manual gate logs."""

@@ -1,0 +1,135 @@
+"""Recording gate events: only from the EPE's own gate cameras; idempotent by the read's id."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from risk.customs.schemas import BatchItem, BatchResult, FieldProblem, Outcome
+from risk.customs.service import digest_of, problems_of, summarise
+from risk.gate.models import GateEvent, GateEventIn, Origin
+from risk.projection.models import Camera
+from servicekit.ids import new_id
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+"""Clock drift allowed between a vendor's camera and customs."""
+
+_SEPARATORS = re.compile(r"[\s.\-_/]")
+
+
+def compact(read: str) -> str:
+    """A read without separators, upper case: how gate reads are stored and compared."""
+    return _SEPARATORS.sub("", read).upper()
+
+
+class GateRefusal(Exception):
+    """A gate event that cannot be accepted, naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _store(session: Session, row: GateEvent, data: Mapping[str, Any]) -> tuple[GateEvent, Outcome]:
+    """Insert unless the same reference is stored; the same reference with other content is
+    refused (a vendor must not rewrite what it reported)."""
+    row.digest = digest_of(dict(data))
+    stored = session.exec(
+        select(GateEvent).where(
+            GateEvent.epe_id == row.epe_id,
+            GateEvent.origin == row.origin,
+            GateEvent.reference == row.reference,
+        )
+    ).first()
+    if stored is not None:
+        if stored.digest != row.digest:
+            raise GateRefusal("event_id", "this event id was received before with other content")
+        return stored, Outcome.UNCHANGED
+    session.add(row)
+    session.flush()
+    return row, Outcome.CREATED
+
+
+def record_camera_event(
+    session: Session, body: GateEventIn, *, epe_id: str, source: str, now: datetime
+) -> tuple[GateEvent, Outcome]:
+    """A read from vendor software, for a gate camera of its own EPE."""
+    camera = session.get(Camera, body.camera_id)
+    if camera is None or camera.epe_id != epe_id or not camera.is_gate:
+        raise GateRefusal("camera_id", "not a gate camera of this EPE")
+    if body.occurred_at > now + FUTURE_TOLERANCE:
+        raise GateRefusal("occurred_at", "must not be in the future")
+    row = GateEvent(
+        id=new_id(),
+        epe_id=epe_id,
+        origin=Origin.CAMERA.value,
+        reference=body.event_id,
+        camera_id=body.camera_id,
+        direction=body.direction.value,
+        occurred_at=body.occurred_at,
+        plate=compact(body.plate) if body.plate else None,
+        container_numbers=[compact(c) for c in body.container_numbers],
+        confidence=body.confidence,
+        image_ref=body.image_ref,
+        digest="",
+        source=source,
+        received_at=now,
+    )
+    return _store(session, row, body.model_dump(mode="json"))
+
+
+def record_manual_event(
+    session: Session, data: Mapping[str, Any], *, now: datetime
+) -> tuple[GateEvent, Outcome]:
+    """An entry of the EPE's manual gate log (incidents.gate_log.recorded.v1)."""
+    occurred = datetime.fromisoformat(str(data["occurred_at"])).astimezone(UTC)
+    row = GateEvent(
+        id=new_id(),
+        epe_id=str(data["epe_id"]),
+        origin=Origin.MANUAL.value,
+        reference=str(data["entry_id"]),
+        incident_id=str(data["incident_id"]),
+        direction=str(data["direction"]),
+        occurred_at=occurred,
+        plate=compact(str(data["plate"])) if data.get("plate") else None,
+        container_numbers=[compact(str(c)) for c in data.get("container_numbers") or []],
+        digest="",
+        source="incidents",
+        received_at=now,
+    )
+    keys = ("entry_id", "plate", "container_numbers", "direction", "occurred_at")
+    return _store(session, row, {k: data.get(k) for k in keys})
+
+
+def record_batch(
+    session: Session,
+    records: Sequence[dict[str, Any]],
+    *,
+    epe_id: str,
+    source: str,
+    now: datetime,
+) -> tuple[BatchResult, list[GateEvent]]:
+    """Each read on its own: bad ones by index and field, the others kept."""
+    items: list[BatchItem] = []
+    created: list[GateEvent] = []
+    for index, raw in enumerate(records):
+        try:
+            body = GateEventIn.model_validate(raw)
+            row, outcome = record_camera_event(session, body, epe_id=epe_id, source=source, now=now)
+        except ValidationError as exc:
+            items.append(BatchItem(index=index, outcome=Outcome.REJECTED, errors=problems_of(exc)))
+            continue
+        except GateRefusal as exc:
+            problem = FieldProblem(field=exc.field, message=exc.message)
+            items.append(BatchItem(index=index, outcome=Outcome.REJECTED, errors=[problem]))
+            continue
+        if outcome == Outcome.CREATED:
+            created.append(row)
+        items.append(BatchItem(index=index, outcome=outcome, id=row.id, number=row.reference))
+    return summarise(items), created

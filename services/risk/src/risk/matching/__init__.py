@@ -1,0 +1,1 @@
+"""Matching gate events against customs data, and the warnings it raises."""

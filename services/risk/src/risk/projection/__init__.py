@@ -1,0 +1,1 @@
+"""The local projection of registry events: EPEs, their cameras and camera outages."""

@@ -1,0 +1,1 @@
+"""Warnings raised by matching, and the officer's workflow on them."""
