@@ -6,22 +6,34 @@ from typing import Any
 from fastapi import FastAPI
 
 from evidence.db import metadata
+from evidence.requests.events import RequestCancelled, RequestCreated
+from evidence.requests.routes import router as requests_router
 from evidence.settings import Settings
+from evidence.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
+from servicekit.workdays import WorkingCalendar
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """Build the evidence API."""
+def create_app(
+    settings: Settings | None = None, *, calendar: WorkingCalendar | None = None, **overrides: Any
+) -> FastAPI:
+    """Build the evidence API; `calendar` can be injected (tests)."""
+    settings = settings or Settings()
     spec = ServiceSpec(
         title="camwatch evidence",
         description=(
-            "Camera data exported on customs' request with chain of custody (Decision "
-            "I.2.2.d). Only the service frame exists so far."
+            "Camera data exported on customs' request (Decision I.2.2.b, I.2.2.d, I.2.3.b). So "
+            "far: officers' requests to an EPE with a due date in working days, listed for the "
+            "EPE's vendor software."
         ),
-        settings=settings or Settings(),
+        settings=settings,
         metadata=metadata,
-        routers=[],
+        routers=[requests_router],
+        subscriptions=subscriptions(),
+        publishes=[RequestCreated, RequestCancelled],
     )
-    return create_service_app(spec, **overrides)
+    app = create_service_app(spec, **overrides)
+    app.state.calendar = calendar or WorkingCalendar(settings.swaps_file)
+    return app

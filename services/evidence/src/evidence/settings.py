@@ -1,5 +1,8 @@
 """Typed settings of the evidence service."""
 
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -12,3 +15,10 @@ class Settings(ServiceSettings):
 
     service_name: str = "evidence"
     port: int = 8105
+    due_working_days: int = Field(
+        default=5, ge=1, le=60, description="working days an EPE has to answer, unless set"
+    )
+    swaps_file: Path | None = Field(
+        default=None,
+        description="announced working-day swaps (TOML); point it at the file incidents reads",
+    )

@@ -1,0 +1,1 @@
+"""What evidence knows of EPEs, cameras and officer assignments, from registry and access events."""
