@@ -44,7 +44,7 @@ def settings(database: Any) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, tokens: Any, clock: ManualClock) -> FastAPI:
-    application = create_app(settings, token_verifier=tokens.verifier())
+    application = create_app(settings, token_verifier=tokens.verifier(), watcher_enabled=False)
     application.state.clock = clock
     metadata.create_all(application.state.engine)
     return application

@@ -6,8 +6,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from evidence.db import metadata
-from evidence.requests.events import RequestCancelled, RequestCreated
+from evidence.requests.events import (
+    RequestCancelled,
+    RequestCreated,
+    RequestOverdue,
+    RequestReminder,
+)
 from evidence.requests.routes import router as requests_router
+from evidence.requests.watcher import request_watcher
 from evidence.settings import Settings
 from evidence.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
@@ -17,22 +23,27 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(
-    settings: Settings | None = None, *, calendar: WorkingCalendar | None = None, **overrides: Any
+    settings: Settings | None = None,
+    *,
+    calendar: WorkingCalendar | None = None,
+    watcher_enabled: bool = True,
+    **overrides: Any,
 ) -> FastAPI:
-    """Build the evidence API; `calendar` can be injected (tests)."""
+    """Build the evidence API; `calendar` can be injected and the watcher left out (tests)."""
     settings = settings or Settings()
     spec = ServiceSpec(
         title="camwatch evidence",
         description=(
             "Camera data exported on customs' request (Decision I.2.2.b, I.2.2.d, I.2.3.b). So "
             "far: officers' requests to an EPE with a due date in working days, listed for the "
-            "EPE's vendor software."
+            "EPE's vendor software, with reminder and overdue events."
         ),
         settings=settings,
         metadata=metadata,
         routers=[requests_router],
         subscriptions=subscriptions(),
-        publishes=[RequestCreated, RequestCancelled],
+        background=(request_watcher,) if watcher_enabled else (),
+        publishes=[RequestCreated, RequestCancelled, RequestReminder, RequestOverdue],
     )
     app = create_service_app(spec, **overrides)
     app.state.calendar = calendar or WorkingCalendar(settings.swaps_file)

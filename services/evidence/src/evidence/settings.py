@@ -22,3 +22,6 @@ class Settings(ServiceSettings):
         default=None,
         description="announced working-day swaps (TOML); point it at the file incidents reads",
     )
+    watch_seconds: float = Field(
+        default=60, gt=0, description="how often due reminders and overdue requests are looked for"
+    )

@@ -27,6 +27,7 @@ APP = create_app(
         log_json=False,
     ),
     token_verifier=TOKENS.verifier(),
+    watcher_enabled=False,
 )
 APP.state.clock = ManualClock(datetime(2025, 1, 20, 2, 0, tzinfo=UTC))
 metadata.create_all(APP.state.engine)

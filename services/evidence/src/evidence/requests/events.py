@@ -32,3 +32,24 @@ class RequestCancelled(EventPayload):
     unit: str | None
     cancelled_by: str
     cancelled_at: datetime
+
+
+class RequestReminder(EventPayload):
+    """One working day is left to answer (sent once)."""
+
+    event_type: ClassVar[str] = "evidence.request.reminder.v1"
+    request_id: str
+    epe_id: str
+    unit: str | None
+    due_at: datetime
+
+
+class RequestOverdue(EventPayload):
+    """The due date passed without the EPE submitting the data (sent once)."""
+
+    event_type: ClassVar[str] = "evidence.request.overdue.v1"
+    request_id: str
+    epe_id: str
+    unit: str | None
+    due_at: datetime
+    overdue_at: datetime

@@ -41,7 +41,10 @@ class EvidenceRequest(EvidenceModel, table=True):
     incident_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
     warning_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
     due_working_days: int
-    due_at: datetime = utc_field()
+    due_at: datetime = utc_field(index=True)
+    remind_at: datetime = utc_field(index=True)
+    """24:00 Vietnam time of the working day before the last: one working day is left."""
+    reminded_at: datetime | None = utc_field(nullable=True, default=None)
     state: str = Field(index=True, max_length=20)
     requested_by: str = Field(max_length=200)
     requested_at: datetime = utc_field(index=True)

@@ -49,8 +49,16 @@ def post_request(
     24:00 Vietnam time of the N-th working day after today."""
     now = clock.now()
     days = body.due_working_days or settings.due_working_days
-    due = calendar.deadline(now, days).ends_at
-    request = create_request(session, principal, body, now=now, due_at=due, due_working_days=days)
+    due = calendar.deadline(now, days)
+    request = create_request(
+        session,
+        principal,
+        body,
+        now=now,
+        due_at=due.ends_at,
+        remind_at=due.approaching_at,
+        due_working_days=days,
+    )
     session.commit()
     return _public(session, request)
 

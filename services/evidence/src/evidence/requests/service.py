@@ -90,6 +90,7 @@ def create_request(
     *,
     now: datetime,
     due_at: datetime,
+    remind_at: datetime,
     due_working_days: int,
 ) -> EvidenceRequest:
     """Store the request and its created event in one transaction (the caller commits)."""
@@ -108,6 +109,7 @@ def create_request(
         warning_ids=list(dict.fromkeys(body.warning_ids)),
         due_working_days=due_working_days,
         due_at=due_at,
+        remind_at=remind_at,
         state=RequestState.REQUESTED.value,
         requested_by=principal.subject,
         requested_at=now,

@@ -1,8 +1,8 @@
 """requests, registry and assignment projections
 
-Revision ID: 28bd3f9c5f0f
+Revision ID: eb186158656d
 Revises: 296056d4635d
-Create Date: 2026-11-30 13:16:01.311147
+Create Date: 2026-11-30 13:20:42.398019
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '28bd3f9c5f0f'
+revision: str = 'eb186158656d'
 down_revision: str | None = '296056d4635d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -49,6 +49,8 @@ def upgrade() -> None:
     sa.Column('warning_ids', sa.JSON(), nullable=False),
     sa.Column('due_working_days', sa.Integer(), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('remind_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
@@ -57,7 +59,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('evidence_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_request_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_request_epe_id'), ['epe_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_request_remind_at'), ['remind_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_request_requested_at'), ['requested_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_request_state'), ['state'], unique=False)
 
@@ -85,7 +89,9 @@ def downgrade() -> None:
     with op.batch_alter_table('evidence_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_request_state'))
         batch_op.drop_index(batch_op.f('ix_evidence_request_requested_at'))
+        batch_op.drop_index(batch_op.f('ix_evidence_request_remind_at'))
         batch_op.drop_index(batch_op.f('ix_evidence_request_epe_id'))
+        batch_op.drop_index(batch_op.f('ix_evidence_request_due_at'))
 
     op.drop_table('evidence_request')
     with op.batch_alter_table('enterprise_projection', schema=None) as batch_op:
