@@ -15,8 +15,10 @@ from evidence.requests.events import (
 from evidence.requests.routes import router as requests_router
 from evidence.requests.watcher import request_watcher
 from evidence.settings import Settings
+from evidence.storage import evidence_store, require_object_lock
 from evidence.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
+from servicekit.settings import Environment
 from servicekit.workdays import WorkingCalendar
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -44,7 +46,9 @@ def create_app(
         subscriptions=subscriptions(),
         background=(request_watcher,) if watcher_enabled else (),
         publishes=[RequestCreated, RequestCancelled, RequestReminder, RequestOverdue],
+        startup=[require_object_lock] if settings.environment == Environment.PRODUCTION else [],
     )
     app = create_service_app(spec, **overrides)
     app.state.calendar = calendar or WorkingCalendar(settings.swaps_file)
+    app.state.evidence_store = evidence_store(settings)
     return app

@@ -5,10 +5,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from servicekit.settings import ServiceSettings
+from servicekit.settings import ObjectStoreSettings, ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, ObjectStoreSettings):
     """Evidence settings; environment variables prefixed EVIDENCE_ override the common ones."""
 
     model_config = SettingsConfigDict(env_prefix="EVIDENCE_", extra="ignore")
@@ -24,4 +24,16 @@ class Settings(ServiceSettings):
     )
     watch_seconds: float = Field(
         default=60, gt=0, description="how often due reminders and overdue requests are looked for"
+    )
+    evidence_bucket: str = Field(
+        default="camwatch-evidence",
+        min_length=3,
+        max_length=63,
+        description="S3 bucket of evidence files and manifests (created with Object Lock)",
+    )
+    retention_days: int = Field(
+        default=366,
+        ge=366,
+        le=36600,
+        description="COMPLIANCE retention of every evidence object: at least 12 months",
     )
