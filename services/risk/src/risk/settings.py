@@ -27,6 +27,12 @@ class Settings(ServiceSettings):
     plate_min_score: float = Field(
         default=0.8, gt=0, le=1, description="least plate_score for a read to be the declared plate"
     )
+    gps_window_minutes: float = Field(
+        default=10, gt=0, description="GPS fixes this close to a gate time are compared with it"
+    )
+    gps_tolerance_m: float = Field(
+        default=1000, gt=0, description="how far from the gate a fix at gate time may lie"
+    )
     unseen_sweep_seconds: float = Field(
         default=60, gt=0, description="how often declared containers never seen are looked for"
     )
