@@ -19,6 +19,7 @@ from risk.gate.models import Direction, GateEvent
 from risk.matching.gps import events_near_fix, gps_findings
 from risk.matching.models import GateContainer
 from risk.matching.rules import Finding, evaluate, link, taken_containers
+from risk.matching.travel import travel_findings
 from risk.matching.unseen import (
     UNSEEN,
     DeclarationCheck,
@@ -222,7 +223,11 @@ def match_event(
             gate_event_id=event.id,
         )
 
-    findings = evaluate(session, event, settings) + gps_findings(session, event, settings)
+    findings = [
+        *evaluate(session, event, settings),
+        *gps_findings(session, event, settings),
+        *travel_findings(session, event, settings),
+    ]
     raised = reconcile(
         session, anchor=event.id, findings=findings, raise_one=raise_one, now=now, because=because
     )
