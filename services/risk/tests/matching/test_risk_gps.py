@@ -131,3 +131,24 @@ def test_a_late_fix_rematches_exactly_once(
     [again] = gps_warnings(app)
     assert again.id == warning.id
     assert len(outbox(app, "risk.warning.raised.v1")) == 1
+
+
+def test_a_gate_area_no_longer_located_raises_nothing(
+    client: TestClient,
+    app: FastAPI,
+    located: Feed,
+    epe_headers: dict[str, str],
+    customs_headers: dict[str, str],
+) -> None:
+    data = {"camera_id": "gate-1", "epe_id": "epe-1", "position_kind": "epe_gate"}
+    unlocated = {**data, "area_id": "a-1", "area_latitude": None, "area_longitude": None}
+    located.handle("registry.camera.changed.v1", unlocated, START - timedelta(hours=1))
+    located.handle(
+        "registry.camera.changed.v1",
+        {**data, "area_latitude": 1.0, "area_longitude": 1.0},
+        START - timedelta(days=2),
+    )  # redelivered, older
+    declare(client, customs_headers)
+    fix(client, customs_headers, FAR, "2025-01-20T08:57:00+07:00")
+    post(client, epe_headers)
+    assert warnings(app) == []
