@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from risk.customs.models import CustomsRecord, RecordKind, RecordRef
 from risk.gate.models import Direction, GateEvent
+from risk.matching.direction import later_entries, reentry_findings
 from risk.matching.gps import events_near_fix, gps_findings
 from risk.matching.models import GateContainer
 from risk.matching.rules import Finding, evaluate, link, taken_containers
@@ -204,7 +205,7 @@ def match_event(
     *,
     settings: Settings,
     now: datetime,
-    because: CustomsRecord | None = None,
+    because: CustomsRecord | GateEvent | None = None,
 ) -> list[RiskWarning]:
     """Raise the warnings the event now deserves and resolve those it no longer does;
     returns the warnings raised."""
@@ -227,6 +228,7 @@ def match_event(
         *evaluate(session, event, settings),
         *gps_findings(session, event, settings),
         *travel_findings(session, event, settings),
+        *reentry_findings(session, event, settings),
     ]
     raised = reconcile(
         session, anchor=event.id, findings=findings, raise_one=raise_one, now=now, because=because
@@ -234,6 +236,8 @@ def match_event(
     if because is None and event.direction == Direction.EXIT.value:
         for record in unseen_records_explained_by(session, event, settings):  # a list
             check_declaration(session, record, settings=settings, now=now, because=event)
+        for entry in later_entries(session, event, settings):  # a list
+            match_event(session, entry, settings=settings, now=now, because=event)
     return raised
 
 
