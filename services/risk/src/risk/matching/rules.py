@@ -1,6 +1,7 @@
 """The matching rules: each compares a gate event with customs data and explains itself.
 
-Rules (exits; entries bring goods into the EPE and are compared by later rules):
+Rules here (exits, and any movement for the last two); GPS, travel from the release point and
+re-entries of exported containers are in ``gps``, ``travel`` and ``direction``:
 - ``container_exit_uncleared``: a container leaves with no current export declaration
   cleared, nor release confirmed, within the window before the exit.
 - ``plate_not_declared``: the container is cleared, but the vehicle at the gate is not one
