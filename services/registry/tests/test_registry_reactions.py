@@ -93,6 +93,6 @@ print("registry.main" in sys.modules)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split("\n")[:2] == [
-        "['registry.health.handlers', 'registry.coverage.handlers']",
+        "['registry.health.handlers', 'registry.coverage.handlers', 'registry.cameras.handlers']",
         "False",
     ]

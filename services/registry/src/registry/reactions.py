@@ -21,7 +21,11 @@ from servicekit.events import EventPayload, add_events
 
 Handler = Callable[[Session, list[object], datetime], None]
 
-HANDLER_MODULES = ("registry.health.handlers", "registry.coverage.handlers")
+HANDLER_MODULES = (
+    "registry.health.handlers",
+    "registry.coverage.handlers",
+    "registry.cameras.handlers",
+)
 """Where handlers subscribe, in the order they run (health rows before the coverage check)."""
 
 _subscribers: list[tuple[tuple[type, ...], Handler]] = []

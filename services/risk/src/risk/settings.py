@@ -27,6 +27,20 @@ class Settings(ServiceSettings):
     plate_min_score: float = Field(
         default=0.8, gt=0, le=1, description="least plate_score for a read to be the declared plate"
     )
+    gps_window_minutes: float = Field(
+        default=10, gt=0, description="GPS fixes this close to a gate time are compared with it"
+    )
+    gps_tolerance_m: float = Field(
+        default=1000, gt=0, description="how far from the gate a fix at gate time may lie"
+    )
+    travel_max_speed_kmh: float = Field(
+        default=80,
+        gt=0,
+        description="a container truck faster than this from release is implausible",
+    )
+    travel_max_dwell_hours: float = Field(
+        default=24, ge=0, description="time a trip from release may take beyond the least it needs"
+    )
     unseen_sweep_seconds: float = Field(
         default=60, gt=0, description="how often declared containers never seen are looked for"
     )

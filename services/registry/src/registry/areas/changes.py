@@ -11,3 +11,11 @@ class AreaChanged:
 
     epe_id: str
     area_id: str
+
+
+@dataclass(frozen=True)
+class AreaMoved:
+    """An area's coordinates changed: the events describing its cameras carry them."""
+
+    epe_id: str
+    area_id: str

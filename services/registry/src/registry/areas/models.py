@@ -15,6 +15,8 @@ from servicekit.columns import utc_field
 from servicekit.inputs import InputModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 class AreaKind(StrEnum):
@@ -60,6 +62,8 @@ class Area(RegistryModel, table=True):
     storage_kind: str | None = SQLField(default=None, max_length=32)
     parent_area_id: str | None = SQLField(default=None, foreign_key="areas.id", max_length=36)
     declared_fully_covered: bool = False
+    latitude: float | None = SQLField(default=None, description="WGS 84, with longitude or not")
+    longitude: float | None = None
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     removed_at: datetime | None = utc_field(nullable=True, default=None)
@@ -79,13 +83,19 @@ class AreaCreate(InputModel):
         default=False,
         description="storage areas: the EPE declares its cameras together cover all of it",
     )
+    latitude: Latitude | None = Field(
+        default=None, description="WGS 84; with longitude (risk compares GPS fixes with gates)"
+    )
+    longitude: Longitude | None = None
 
 
 class AreaUpdate(InputModel):
-    """Rename an area or change its coverage declaration."""
+    """Rename an area, change its coverage declaration or its location (null clears it)."""
 
     name: Name | None = None
     declared_fully_covered: bool | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
 
 
 class AreaPublic(BaseModel):
@@ -99,5 +109,7 @@ class AreaPublic(BaseModel):
     storage_kind: StorageKind | None
     parent_area_id: str | None
     declared_fully_covered: bool
+    latitude: float | None
+    longitude: float | None
     created_at: datetime
     updated_at: datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from registry.areas.changes import AreaChanged
+from registry.areas.changes import AreaChanged, AreaMoved
 from registry.areas.models import Area, AreaCreate, AreaKind, AreaPublic, AreaUpdate, StorageKind
 from registry.cameras.models import Camera
 from registry.epes.models import Epe
@@ -34,8 +34,17 @@ def storage_kind_of(session: Session, area: Area) -> StorageKind | None:
     return None
 
 
+def _check_location(latitude: float | None, longitude: float | None) -> None:
+    """Coordinates come in pairs: the one missing is named."""
+    if latitude is None and longitude is not None:
+        raise field_error("body.latitude", "give latitude with longitude, or neither")
+    if longitude is None and latitude is not None:
+        raise field_error("body.longitude", "give longitude with latitude, or neither")
+
+
 def create_area(session: Session, *, epe: Epe, data: AreaCreate) -> Area:
     """Add an area after checking that kind, storage kind and parent fit together."""
+    _check_location(data.latitude, data.longitude)
     if data.kind is AreaKind.STORAGE_AREA and data.storage_kind is None:
         raise field_error("body.storage_kind", "a storage area states what it stores")
     if data.kind is not AreaKind.STORAGE_AREA and data.storage_kind is not None:
@@ -74,6 +83,8 @@ def create_area(session: Session, *, epe: Epe, data: AreaCreate) -> Area:
         storage_kind=data.storage_kind.value if data.storage_kind else None,
         parent_area_id=data.parent_area_id,
         declared_fully_covered=data.declared_fully_covered,
+        latitude=data.latitude,
+        longitude=data.longitude,
         created_at=now,
         updated_at=now,
     )
@@ -90,13 +101,20 @@ def update_area(session: Session, *, area: Area, data: AreaUpdate) -> Area:
         raise field_error("body", "fields may not be null")
     if changes.get("declared_fully_covered") and area.kind != AreaKind.STORAGE_AREA:
         raise field_error("body.declared_fully_covered", "applies to storage areas only")
+    _check_location(
+        changes.get("latitude", area.latitude), changes.get("longitude", area.longitude)
+    )
+    before = (area.latitude, area.longitude)
     for name, value in changes.items():
         setattr(area, name, value)
     now = utc_now()
     area.updated_at = now
     session.add(area)
     session.flush()
-    notify(session, [AreaChanged(epe_id=area.epe_id, area_id=area.id)], now=now)
+    facts: list[object] = [AreaChanged(epe_id=area.epe_id, area_id=area.id)]
+    if (area.latitude, area.longitude) != before:
+        facts.append(AreaMoved(epe_id=area.epe_id, area_id=area.id))
+    notify(session, facts, now=now)
     return area
 
 
@@ -145,6 +163,8 @@ def to_public(area: Area) -> AreaPublic:
         storage_kind=StorageKind(area.storage_kind) if area.storage_kind else None,
         parent_area_id=area.parent_area_id,
         declared_fully_covered=area.declared_fully_covered,
+        latitude=area.latitude,
+        longitude=area.longitude,
         created_at=area.created_at,
         updated_at=area.updated_at,
     )

@@ -29,6 +29,8 @@ class CameraFacts(CameraRef):
     area_id: str | None
     area_code: str | None
     area_kind: str | None
+    area_latitude: float | None = Field(description="of the area (WGS 84), when located")
+    area_longitude: float | None
     storage_kind: str | None
     vendor: str | None
     model: str | None

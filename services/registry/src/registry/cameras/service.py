@@ -79,7 +79,7 @@ def _check_area(
     return area
 
 
-def _facts(
+def camera_facts(
     camera: Camera, epe: Epe, area: Area | None, storage: StorageKind | None
 ) -> dict[str, Any]:
     return {
@@ -92,6 +92,8 @@ def _facts(
         "area_id": camera.area_id,
         "area_code": area.code if area else None,
         "area_kind": area.kind if area else None,
+        "area_latitude": area.latitude if area else None,
+        "area_longitude": area.longitude if area else None,
         "storage_kind": storage.value if storage else None,
         "vendor": camera.vendor,
         "model": camera.model,
@@ -191,7 +193,7 @@ def add_camera(
     )
     session.add(camera)
     session.flush()
-    record(session, [(CameraAdded(**_facts(camera, epe, area, storage)), camera.id)], now=now)
+    record(session, [(CameraAdded(**camera_facts(camera, epe, area, storage)), camera.id)], now=now)
     return camera
 
 
@@ -242,11 +244,9 @@ def update_camera(
     camera.updated_at = now
     session.add(camera)
     session.flush()
-    record(
-        session,
-        [(CameraChanged(**_facts(camera, epe, area, storage), changed_fields=changed), camera.id)],
-        now=now,
-    )
+    facts = camera_facts(camera, epe, area, storage)
+    changed_event = CameraChanged(**facts, changed_fields=changed)
+    record(session, [(changed_event, camera.id)], now=now)
     return camera
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from risk.customs.models import RecordKind
 from servicekit.inputs import InputModel, Instant
@@ -142,7 +142,22 @@ class ReleaseIn(DocumentIn):
     declaration_number: str = Field(pattern=r"^\d{12}$")
     epe_tax_code: TaxCode
     place: ShortText = Field(description="customs-controlled area that released the goods")
+    place_latitude: float | None = Field(
+        default=None, ge=-90, le=90, allow_inf_nan=False, description="of the place (WGS 84)"
+    )
+    place_longitude: float | None = Field(
+        default=None, ge=-180, le=180, allow_inf_nan=False, validate_default=True
+    )
     released_at: Instant
+
+    @field_validator("place_longitude")
+    @classmethod
+    def _located_in_pairs(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "place_latitude" in info.data and (info.data["place_latitude"] is None) != (
+            value is None
+        ):
+            raise ValueError("give place_latitude and place_longitude together, or neither")
+        return value
 
     def owner(self) -> str | None:
         return self.epe_tax_code

@@ -1,6 +1,7 @@
 """The matching rules: each compares a gate event with customs data and explains itself.
 
-Rules (exits; entries bring goods into the EPE and are compared by later rules):
+Rules here (exits, and any movement for the last two); GPS, travel from the release point and
+re-entries of exported containers are in ``gps``, ``travel`` and ``direction``:
 - ``container_exit_uncleared``: a container leaves with no current export declaration
   cleared, nor release confirmed, within the window before the exit.
 - ``plate_not_declared``: the container is cleared, but the vehicle at the gate is not one
@@ -116,7 +117,7 @@ def _compact(plate: str) -> str:
     return "".join(ch for ch in plate if ch.isalnum()).upper()
 
 
-def _base(event: GateEvent, read: ContainerRead | None = None) -> dict[str, Any]:
+def gate_facts(event: GateEvent, read: ContainerRead | None = None) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "gate_event_id": event.id,
         "gate_event_href": f"/gate-events/{event.id}",
@@ -143,7 +144,7 @@ def _container_findings(
     window = Window.before(event.occurred_at, settings)
     candidates = records_naming(session, read.number)
     explained = [r for r in candidates if _why_not(r, window, tax_code) is None]
-    facts = {**_base(event, read), "window": window.as_dict()}
+    facts = {**gate_facts(event, read), "window": window.as_dict()}
     if not explained:
         compared = [{**link(r), "why_not": _why_not(r, window, tax_code)} for r in candidates]
         facts["compared"] = compared
@@ -171,12 +172,12 @@ def evaluate(session: Session, event: GateEvent, settings: Settings) -> list[Fin
     enterprise = session.get(Enterprise, event.epe_id)
     tax_code = enterprise.tax_code if enterprise else None
     if event.origin == Origin.MANUAL.value:
-        facts = {**_base(event), "incident_id": event.incident_id}
+        facts = {**gate_facts(event), "incident_id": event.incident_id}
         facts["differs"] = "logged by hand while the gate camera was interrupted"
         findings.append(Finding("manual_traffic", event.reference, Severity.MEDIUM, facts))
     blind = blind_cameras(session, epe_id=event.epe_id, at=event.occurred_at)
     if blind and event.origin == Origin.CAMERA.value:
-        facts = {**_base(event), "blind_cameras": blind}
+        facts = {**gate_facts(event), "blind_cameras": blind}
         facts["differs"] = "a gate camera of the enterprise had no picture at that time"
         findings.append(Finding("blind_window_traffic", event.id, Severity.LOW, facts))
     if event.direction != Direction.EXIT.value:
@@ -184,7 +185,7 @@ def evaluate(session: Session, event: GateEvent, settings: Settings) -> list[Fin
     for raw in event.container_numbers:
         read = repair_container(raw)
         if read is None:
-            facts = {**_base(event), "container_read": raw}
+            facts = {**gate_facts(event), "container_read": raw}
             facts["differs"] = "not an ISO 6346 number, and no single look-alike repair fits"
             findings.append(Finding("container_unreadable", raw, Severity.LOW, facts))
             continue

@@ -16,8 +16,11 @@ from sqlmodel import Session, col, select
 
 from risk.customs.models import CustomsRecord, RecordKind, RecordRef
 from risk.gate.models import Direction, GateEvent
+from risk.matching.direction import later_entries, reentry_findings
+from risk.matching.gps import events_near_fix, gps_findings
 from risk.matching.models import GateContainer
 from risk.matching.rules import Finding, evaluate, link, taken_containers
+from risk.matching.travel import travel_findings
 from risk.matching.unseen import (
     UNSEEN,
     DeclarationCheck,
@@ -202,7 +205,7 @@ def match_event(
     *,
     settings: Settings,
     now: datetime,
-    because: CustomsRecord | None = None,
+    because: CustomsRecord | GateEvent | None = None,
 ) -> list[RiskWarning]:
     """Raise the warnings the event now deserves and resolve those it no longer does;
     returns the warnings raised."""
@@ -221,13 +224,20 @@ def match_event(
             gate_event_id=event.id,
         )
 
-    findings = evaluate(session, event, settings)
+    findings = [
+        *evaluate(session, event, settings),
+        *gps_findings(session, event, settings),
+        *travel_findings(session, event, settings),
+        *reentry_findings(session, event, settings),
+    ]
     raised = reconcile(
         session, anchor=event.id, findings=findings, raise_one=raise_one, now=now, because=because
     )
     if because is None and event.direction == Direction.EXIT.value:
         for record in unseen_records_explained_by(session, event, settings):  # a list
             check_declaration(session, record, settings=settings, now=now, because=event)
+        for entry in later_entries(session, event, settings):  # a list
+            match_event(session, entry, settings=settings, now=now, because=event)
     return raised
 
 
@@ -235,7 +245,11 @@ def rematch_for_record(
     session: Session, record: CustomsRecord, *, settings: Settings, now: datetime
 ) -> None:
     """Late data: match again the gate events a new declaration or release may explain (or,
-    when an amendment drops a container, no longer explain)."""
+    when an amendment drops a container, no longer explain), or a GPS fix may contradict."""
+    if record.kind == RecordKind.GPS_FIX.value:
+        for event in events_near_fix(session, record, settings):
+            match_event(session, event, settings=settings, now=now, because=record)
+        return
     if record.kind not in LATE_KINDS:
         return
     versions = select(CustomsRecord.id).where(

@@ -33,6 +33,8 @@ class Camera(RiskModel, table=True):
     epe_id: str = Field(index=True, max_length=64)
     position_kind: str | None = Field(default=None, max_length=50)
     removed: bool = False
+    latitude: float | None = Field(default=None, description="of the camera's area, if located")
+    longitude: float | None = None
     last_event_at: datetime = utc_field()
 
     @property

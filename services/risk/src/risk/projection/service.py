@@ -51,9 +51,19 @@ def apply_camera(
         return
     camera.epe_id = str(data["epe_id"])
     camera.position_kind = data.get("position_kind", camera.position_kind)
+    if "area_latitude" in data or "area_id" in data:  # full facts: the area may be unlocated
+        camera.latitude, camera.longitude = _location(data)
     if removed is not None:
         camera.removed = removed
     camera.last_event_at = at
+
+
+def _location(data: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The area's coordinates from a camera event: both or neither."""
+    latitude, longitude = data.get("area_latitude"), data.get("area_longitude")
+    if latitude is None or longitude is None:
+        return None, None
+    return float(latitude), float(longitude)
 
 
 def _instant(data: Mapping[str, Any], key: str) -> datetime:
