@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -26,23 +27,37 @@ def run(
     outage_share: float = typer.Option(0.02, min=0, max=1, help="camera reports of no_signal"),
     duration: float | None = typer.Option(None, min=0, help="seconds; until stopped if unset"),
     wait_ready: float = typer.Option(180.0, help="seconds to wait for the gateway's /readyz"),
+    stay: bool = typer.Option(False, help="idle instead of exiting when it cannot start"),
 ) -> None:
-    """Send heartbeats, customs data and gate reads until Ctrl-C, SIGTERM or `--duration`."""
-    _wait_ready(gateway, wait_ready)
-    simulator = Simulator(
-        gateway,
-        load_accounts(accounts),
-        seed=seed,
-        rate=rate,
-        anomaly_share=anomaly_share,
-        outage_share=outage_share,
-    )
+    """Send heartbeats, customs data and gate reads until Ctrl-C, SIGTERM or `--duration`.
+
+    Under `make run` (`--stay`) a failed start idles until stopped: honcho stops the whole stack
+    when one process ends."""
+    stopped = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        simulator.stop.set()
+        stopped.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    try:
+        if not _wait_ready(gateway, wait_ready, stopped):
+            return
+        simulator = Simulator(
+            gateway,
+            load_accounts(accounts),
+            seed=seed,
+            rate=rate,
+            anomaly_share=anomaly_share,
+            outage_share=outage_share,
+            stop=stopped,
+        )
+    except (httpx.HTTPError, OSError, LookupError, ValueError) as exc:
+        typer.echo(f"simulator: cannot start: {exc!r}", err=True)
+        if not stay:
+            sys.exit(1)
+        stopped.wait()
+        return
     typer.echo(f"simulator: {len(simulator.vendors)} EPEs, {rate}/s, seed {seed}")
     try:
         counts = simulator.run(duration)
@@ -51,17 +66,19 @@ def run(
     typer.echo(f"simulator stopped: {counts}")
 
 
-def _wait_ready(gateway: str, timeout: float) -> None:
+def _wait_ready(gateway: str, timeout: float, stopped: threading.Event) -> bool:
+    """Until the gateway reports every service ready (the stack starts with the simulator);
+    False when stopped meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{gateway}/readyz", timeout=2).status_code == 200:
-                return
+                return True
         except httpx.HTTPError:
             pass
-        time.sleep(1)
-    typer.echo(f"simulator: {gateway} not ready after {timeout:.0f} s", err=True)
-    sys.exit(1)
+        if stopped.wait(1):
+            return False
+    raise OSError(f"{gateway} not ready after {timeout:.0f} s")
 
 
 if __name__ == "__main__":

@@ -91,12 +91,13 @@ class Simulator:
         outage_share: float = 0.02,
         heartbeat_every: float = 10.0,
         salt: int | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.gateway = gateway.rstrip("/")
         self.rate = rate
         self.outage_share = outage_share
         self.heartbeat_every = heartbeat_every
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
         self.counts = Counts()
         self.rng = random.Random(seed)  # noqa: S311 - simulated traffic, not security
         customs = next(a for a in accounts.values() if a.get("kind") == "customs_system")
@@ -117,7 +118,7 @@ class Simulator:
         epe.raise_for_status()
         cameras = api.get(f"/api/registry/epes/{epe_id}/cameras", params={"limit": 200})
         cameras.raise_for_status()
-        items = cameras.json()["items"]
+        items = cameras.json()["data"]
         gate = next(c for c in items if c["position_kind"] == "epe_gate")
         return Vendor(epe_id, epe.json()["tax_code"], api, [c["number"] for c in items], gate["id"])
 
@@ -142,9 +143,7 @@ class Simulator:
                 self.rng, vendor.camera_numbers, outage_share=self.outage_share
             )
             body = {"cameras": [{"camera": c, "status": s} for c, s in statuses.items()]}
-            self._check(
-                vendor.api.post(f"/api/registry/epes/{vendor.epe_id}/heartbeats", json=body)
-            )
+            self._post(vendor.api, f"/api/registry/epes/{vendor.epe_id}/heartbeats", body)
             self.counts.heartbeats += len(statuses)
 
     def send(self, movement: Movement) -> None:
@@ -152,19 +151,23 @@ class Simulator:
         for kind, path in CUSTOMS_PATHS.items():
             records = getattr(movement, kind)
             if records:
-                self._check(self.customs.post(path, json={"records": records}))
+                self._post(self.customs, path, {"records": records})
                 self.counts.records += len(records)
         vendor = next(v for v in self.vendors if v.tax_code == movement.epe_tax_code)
-        self._check(vendor.api.post("/api/risk/gate-events", json=movement.event))
+        self._post(vendor.api, "/api/risk/gate-events", movement.event)
         self.counts.gate_events += 1
         self.counts.movements += 1
         self.counts.anomalies += movement.anomaly is not None
 
-    def _check(self, response: httpx.Response) -> None:
-        if response.status_code >= 400:
-            self.counts.refused[response.status_code] = (
-                self.counts.refused.get(response.status_code, 0) + 1
-            )
+    def _post(self, api: httpx.Client, path: str, body: dict[str, Any]) -> None:
+        """Send; a refusal or a lost connection is counted (status 0), never fatal: under
+        `make run` the simulator ending would stop the whole stack."""
+        try:
+            status = api.post(path, json=body).status_code
+        except httpx.HTTPError:
+            status = 0
+        if status >= 400 or status == 0:
+            self.counts.refused[status] = self.counts.refused.get(status, 0) + 1
 
     def close(self) -> None:
         self.customs.close()
