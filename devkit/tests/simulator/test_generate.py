@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devkit.simulator.generate import Anomaly, Generator, heartbeat_statuses
+from devkit.simulator.generate import Anomaly, CameraOutages, Generator
 from risk.customs.schemas import DeclarationIn, GpsFixIn, ManifestIn, ReleaseIn
 from risk.gate.models import GateEventIn
 from servicekit.vehicles import normalise_container_number, normalise_plate
@@ -74,12 +74,21 @@ def test_bad_settings_are_refused():
         Generator({}, seed=1)
 
 
-def test_heartbeat_outages_in_share():
-    cameras = [f"C{n:02d}" for n in range(1, 100)]
-    rng = random.Random(1)
-    reports = [heartbeat_statuses(rng, cameras, outage_share=0.1) for _ in range(20)]
-    offline = sum(s == "no_signal" for r in reports for s in r.values())
-    assert 0.07 < offline / (99 * 20) < 0.13
-    assert heartbeat_statuses(random.Random(1), cameras, outage_share=0) == dict.fromkeys(
-        sorted(cameras), "ok"
-    )
+def test_outages_last_several_heartbeats_and_are_replayable():
+    cameras = [f"C{n:02d}" for n in range(1, 51)]
+
+    def history(seed: int) -> list[dict[str, str]]:
+        outages = CameraOutages(random.Random(seed), start_share=0.05, length=(4, 12))
+        return [outages.statuses(cameras) for _ in range(60)]
+
+    assert history(1) == history(1)
+    runs = []
+    for camera in cameras:
+        states = [beat[camera] for beat in history(1)]
+        text = "".join("x" if s == "no_signal" else "." for s in states)
+        finished = text.rstrip("x")  # an outage cut by the end of the history is left out
+        runs += [len(run) for run in finished.split(".") if run]
+    assert runs, "no outage in 3,000 camera heartbeats at 5%"
+    assert min(runs) >= 4 and max(runs) <= 24  # 4-12, or two back to back
+    quiet = CameraOutages(random.Random(1), start_share=0)
+    assert quiet.statuses(cameras) == dict.fromkeys(cameras, "ok")

@@ -24,7 +24,9 @@ def run(
     seed: int = typer.Option(1, help="same seed, same traffic"),
     rate: float = typer.Option(1.0, min=0.01, help="gate movements per second"),
     anomaly_share: float = typer.Option(0.05, min=0, max=1, help="movements raising a warning"),
-    outage_share: float = typer.Option(0.02, min=0, max=1, help="camera reports of no_signal"),
+    outage_share: float = typer.Option(
+        0.01, min=0, max=1, help="chance a camera starts an outage at a heartbeat (40-120 s)"
+    ),
     duration: float | None = typer.Option(None, min=0, help="seconds; until stopped if unset"),
     wait_ready: float = typer.Option(180.0, help="seconds to wait for the gateway's /readyz"),
     stay: bool = typer.Option(False, help="idle instead of exiting when it cannot start"),

@@ -145,10 +145,24 @@ class Generator:
         return movement
 
 
-def heartbeat_statuses(
-    rng: random.Random, cameras: list[str], *, outage_share: float
-) -> dict[str, str]:
-    """Each camera's reported status: `ok`, or `no_signal` for an occasional outage."""
-    return {
-        camera: "no_signal" if rng.random() < outage_share else "ok" for camera in sorted(cameras)
-    }
+class CameraOutages:
+    """Each camera's reported status, heartbeat after heartbeat: now and then a camera starts
+    an outage (`no_signal`) lasting `length` heartbeats, long enough for the registry's fault
+    grace to turn it into an outage (and risk into a blind window)."""
+
+    def __init__(
+        self, rng: random.Random, *, start_share: float, length: tuple[int, int] = (4, 12)
+    ) -> None:
+        self.rng, self.start_share, self.length = rng, start_share, length
+        self.remaining: dict[str, int] = {}
+
+    def statuses(self, cameras: list[str]) -> dict[str, str]:
+        """The next heartbeat of `cameras`."""
+        reported = {}
+        for camera in sorted(cameras):
+            left = self.remaining.get(camera, 0)
+            if left == 0 and self.rng.random() < self.start_share:
+                left = self.rng.randint(*self.length)
+            self.remaining[camera] = max(0, left - 1)
+            reported[camera] = "no_signal" if left > 0 else "ok"
+        return reported

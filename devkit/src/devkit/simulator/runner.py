@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from devkit.simulator.generate import Generator, Movement, heartbeat_statuses
+from devkit.simulator.generate import CameraOutages, Generator, Movement
 
 CUSTOMS_PATHS = {
     "declarations": "/api/risk/customs/declarations/batch",
@@ -88,18 +88,18 @@ class Simulator:
         seed: int,
         rate: float,
         anomaly_share: float,
-        outage_share: float = 0.02,
+        outage_share: float = 0.01,
         heartbeat_every: float = 10.0,
         salt: int | None = None,
         stop: threading.Event | None = None,
     ) -> None:
         self.gateway = gateway.rstrip("/")
         self.rate = rate
-        self.outage_share = outage_share
+        rng = random.Random(seed)  # noqa: S311 - simulated traffic, not security
+        self.outages = CameraOutages(rng, start_share=outage_share)
         self.heartbeat_every = heartbeat_every
         self.stop = stop or threading.Event()
         self.counts = Counts()
-        self.rng = random.Random(seed)  # noqa: S311 - simulated traffic, not security
         customs = next(a for a in accounts.values() if a.get("kind") == "customs_system")
         self.customs = self._client(customs)
         self.vendors = [self._vendor(a) for a in accounts.values() if a.get("kind") == "epe_vendor"]
@@ -137,11 +137,9 @@ class Simulator:
         return self.counts
 
     def heartbeats(self) -> None:
-        """Every camera of every vendor reports; a few report `no_signal` (an outage)."""
+        """Every camera of every vendor reports; a camera in an outage reports `no_signal`."""
         for vendor in self.vendors:
-            statuses = heartbeat_statuses(
-                self.rng, vendor.camera_numbers, outage_share=self.outage_share
-            )
+            statuses = self.outages.statuses(vendor.camera_numbers)
             body = {"cameras": [{"camera": c, "status": s} for c, s in statuses.items()]}
             self._post(vendor.api, f"/api/registry/epes/{vendor.epe_id}/heartbeats", body)
             self.counts.heartbeats += len(statuses)
