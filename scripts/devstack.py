@@ -2,9 +2,11 @@
 
 `make run` calls `devstack.py up`: it writes var/stack.env and var/Procfile, migrates and seeds
 each service's database (the demo data's events wait in each outbox until the relays start),
-then runs every process under honcho's manager. On Ctrl-C (or when one process ends) they stop
-in dependency order, each tier after the previous one has exited: the gateway, the services,
-then NATS and S3, so no service loses its broker while it drains.
+then runs every process under honcho's manager, among them the traffic simulator
+(`devkit.simulator`, so warnings appear with no manual step). On Ctrl-C (or when one process
+ends) they stop in dependency order, each tier after the previous one has exited: the
+simulator, the gateway, the services, then NATS and S3, so no service loses its broker while
+it drains.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 
-STOP_ORDER: tuple[tuple[str, ...], ...] = (("ready", "gateway"), tuple(SERVICES), ("nats", "s3"))
+STOP_ORDER: tuple[tuple[str, ...], ...] = (
+    ("simulator",),
+    ("ready", "gateway"),
+    tuple(SERVICES),
+    ("nats", "s3"),
+)
 """Who stops before whom; processes in no tier stop with the first one."""
 STOP_GRACE = 15.0
 SLOW_TO_STOP = {"s3": 60.0}
@@ -184,6 +191,14 @@ def up(port: int = typer.Option(8000, envvar="PORT", help="the gateway's public 
         procs.append((name, f"{python} -m {name} serve --no-migrate-first"))
     procs.append(("gateway", f"{python} -m gateway"))
     procs.append(("ready", f"{python} {Path(__file__)} announce --port {port}"))
+    # After the demo data (the seeds below run before any process starts): vendors and VNACCS.
+    procs.append(
+        (
+            "simulator",
+            f"{python} -m devkit.simulator --gateway http://127.0.0.1:{port}"
+            f" --accounts {VAR / 'demo-accounts.txt'} --rate 0.5 --anomaly-share 0.1 --stay",
+        )
+    )
     (VAR / "Procfile").write_text("".join(f"{n}: {c}\n" for n, c in procs))
 
     os.environ.update(env)

@@ -56,7 +56,14 @@ def test_processes_stop_tier_by_tier_and_a_stuck_one_is_killed(devstack, tmp_pat
     script = tmp_path / "fake.py"
     script.write_text(FAKE)
     log = tmp_path / "events.log"
-    lingers = {"gateway": 0.3, "access": 0.6, "registry": 0.4, "nats": 0.2, "s3": -1}
+    lingers = {
+        "simulator": 0.3,
+        "gateway": 0.3,
+        "access": 0.6,
+        "registry": 0.4,
+        "nats": 0.2,
+        "s3": -1,
+    }
     manager = devstack.OrderedManager(grace=2.0, slow={"s3": 1.0})
     for name, linger in lingers.items():
         manager.add_process(name, f"exec {sys.executable} {script} {name} {log} {linger}")
@@ -70,6 +77,7 @@ def test_processes_stop_tier_by_tier_and_a_stuck_one_is_killed(devstack, tmp_pat
     def at(event: str) -> int:
         return events.index(event)
 
+    assert at("simulator:exit") < at("gateway:term")
     assert at("gateway:exit") < min(at("access:term"), at("registry:term"))
     assert max(at("access:exit"), at("registry:exit")) < at("nats:term")
     assert "s3:exit" not in events  # it ignored SIGTERM: killed after its grace
