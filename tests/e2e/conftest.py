@@ -198,14 +198,19 @@ class OfficerSession:
 
 @pytest.fixture(scope="session")
 def officer_session(stack: Stack) -> Iterator[Callable[[str], OfficerSession]]:
-    """`officer_session("officer")`: that seeded officer signed in (once per test session)."""
+    """`officer_session("officer")`: that seeded officer signed in (once per test session);
+    `fresh=True` gives a sign-in of its own, for a test that ends it (revocation)."""
     sessions: dict[str, OfficerSession] = {}
+    own: list[OfficerSession] = []
 
-    def signed_in(name: str) -> OfficerSession:
+    def signed_in(name: str, *, fresh: bool = False) -> OfficerSession:
+        if fresh:
+            own.append(OfficerSession(stack, demo_account(stack, name)))
+            return own[-1]
         if name not in sessions:
             sessions[name] = OfficerSession(stack, demo_account(stack, name))
         return sessions[name]
 
     yield signed_in
-    for session in sessions.values():
+    for session in [*sessions.values(), *own]:
         session.close()

@@ -11,8 +11,8 @@ import httpx
 def test_a_revoked_sign_in_is_refused_by_registry_and_incidents_within_seconds(
     stack, officer_session
 ):
-    # "head" is signed in by no other end-to-end test, so revoking it disturbs none.
-    session = officer_session("head")
+    # A sign-in of its own: revoking the shared one would sign other tests out.
+    session = officer_session("head", fresh=True)
     headers = session.headers()
     reads = [f"{stack.url}/api/registry/epes", f"{stack.url}/api/incidents/incidents"]
     for url in reads:

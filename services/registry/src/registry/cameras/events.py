@@ -29,8 +29,11 @@ class CameraFacts(CameraRef):
     area_id: str | None
     area_code: str | None
     area_kind: str | None
-    area_latitude: float | None = Field(description="of the area (WGS 84), when located")
-    area_longitude: float | None
+    # Added to v1 after release: optional, so a producer that predates them stays valid.
+    area_latitude: float | None = Field(
+        default=None, description="of the area (WGS 84), when located"
+    )
+    area_longitude: float | None = None
     storage_kind: str | None
     vendor: str | None
     model: str | None
