@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.settings import Settings
+from servicekit.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.context import Context
 from incidents.settings import Settings
 from servicekit.auth import CurrentPrincipal
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
 from servicekit.pagination import cursor_param, limit_param
+from servicekit.workdays import WorkingCalendar
 
 __all__ = [
     "CalendarDep",

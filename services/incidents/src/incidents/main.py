@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from incidents.api import routers
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.db import metadata
 from incidents.deadlines.watcher import DeadlineWatcher
 from incidents.gatelog.events import GateLogRecorded
@@ -30,6 +29,7 @@ from incidents.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.clock import Clock, SystemClock
 from servicekit.events import EventPayload
+from servicekit.workdays import WorkingCalendar
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.incident.handlers import make_handlers
 from incidents.projection.handlers import (
     handle_camera_changed,
@@ -12,6 +11,7 @@ from incidents.projection.handlers import (
 from incidents.settings import Settings
 from servicekit.clock import Clock
 from servicekit.events import EventHandler
+from servicekit.workdays import WorkingCalendar
 
 
 def subscriptions(

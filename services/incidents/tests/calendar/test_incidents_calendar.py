@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from incidents.calendar.workdays import DayKind, SwapsFileError, WorkingCalendar
 from incidents.settings import DEFAULT_SWAPS_FILE
+from servicekit.workdays import DayKind, SwapsFileError, WorkingCalendar
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.deadlines.watcher import DeadlineWatcher
 from incidents.main import create_app
 from incidents.settings import DEFAULT_SWAPS_FILE
 from servicekit.db import make_engine
 from servicekit.events.outbox import TABLES
+from servicekit.workdays import WorkingCalendar
 
 APPROACHED = "incidents.deadline.approached.v1"
 OVERDUE = "incidents.incident.went_overdue.v1"

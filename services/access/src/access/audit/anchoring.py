@@ -25,7 +25,6 @@ from access.audit.models import CHAIN, AuditAnchorTimer
 from access.runtime import Runtime
 from servicekit.chain import Anchor
 from servicekit.events import add_event
-from servicekit.objectstore import STORAGE_ERRORS as STORAGE_ERRORS
 
 log = logging.getLogger(__name__)
 

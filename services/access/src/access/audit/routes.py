@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from access.audit import service as audit
-from access.audit.anchoring import STORAGE_ERRORS, anchor, read_anchors
+from access.audit.anchoring import anchor, read_anchors
 from access.audit.models import (
     AnchorPublic,
     AuditPage,
@@ -25,6 +25,7 @@ from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, Problem, field_error
 from servicekit.inputs import Instant
+from servicekit.objectstore import STORAGE_ERRORS
 from servicekit.pagination import MAX_INT_KEY, page_of
 
 router = APIRouter(tags=["audit"])

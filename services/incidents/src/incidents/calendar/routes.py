@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from incidents.calendar.workdays import DayKind, WorkingCalendar
 from incidents.deps import CalendarDep
 from servicekit.errors import field_error
+from servicekit.workdays import DayKind, WorkingCalendar
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.followup.service import missed_days
 from incidents.incident.events import (
     DeadlineApproached,
@@ -42,6 +41,7 @@ from incidents.permissions import SYSTEM
 from incidents.settings import Settings
 from servicekit.clock import Clock
 from servicekit.events import EventPayload, add_event
+from servicekit.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

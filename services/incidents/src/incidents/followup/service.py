@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.context import Context
 from incidents.followup.models import FollowUp
 from incidents.incident.models import UNRESTORED_STATES, Incident
@@ -14,6 +13,7 @@ from incidents.incident.service import assigned_officers, record, require_state
 from incidents.permissions import Actor
 from servicekit.errors import Forbidden
 from servicekit.ids import new_id
+from servicekit.workdays import WorkingCalendar
 
 
 def record_follow_up(

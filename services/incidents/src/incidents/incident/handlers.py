@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from incidents.calendar.workdays import WorkingCalendar
 from incidents.context import Context
 from incidents.incident.events import NoticeRequested
 from incidents.incident.models import Incident, IncidentKind, IncidentState
@@ -27,6 +26,7 @@ from incidents.projection.service import apply_camera
 from incidents.settings import Settings
 from servicekit.clock import Clock
 from servicekit.events import CloudEvent, PermanentError
+from servicekit.workdays import WorkingCalendar
 
 
 def _instant(value: object, fallback: datetime) -> datetime:

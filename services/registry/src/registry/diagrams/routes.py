@@ -31,10 +31,11 @@ from registry.deps import (
     get_settings,
 )
 from registry.diagrams.models import DiagramPublic, DiagramVersion
-from registry.diagrams.storage import STORAGE_ERRORS, DiagramStore
+from registry.diagrams.storage import DiagramStore
 from registry.permissions import managed_epe, readable_epe
 from servicekit.errors import Conflict, NotFound, Problem, field_error
 from servicekit.ids import new_id
+from servicekit.objectstore import STORAGE_ERRORS
 from servicekit.pagination import Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/epes/{epe_id}/diagrams", tags=["diagrams"])

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import IO, Any, BinaryIO, cast
 
 from registry.settings import Settings
-from servicekit.objectstore import STORAGE_ERRORS as STORAGE_ERRORS
 from servicekit.objectstore import Bucket, s3_client
 
 CHUNK = 64 * 1024
