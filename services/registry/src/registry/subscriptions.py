@@ -1,6 +1,6 @@
 """Everything the registry consumes: `{subject: handler}`."""
 
-from registry.assignments.handlers import handle_assignment_changed
+from registry.assignments.service import handle_assignment_changed
 from servicekit.events import EventHandler
 
 subscriptions: dict[str, EventHandler] = {

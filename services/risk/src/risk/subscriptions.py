@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from risk.assignments.handlers import handle_assignment_changed
+from risk.assignments.service import handle_assignment_changed
 from risk.gate.handlers import gate_log_handler
 from risk.projection.handlers import (
     handle_came_back,
