@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from access.clients.models import ClientKind
+from access.clients.service import create_client
+from access.context import AuditContext
 from access.vault.models import VaultEntry
 from servicekit.auth import Role
 
@@ -398,3 +402,44 @@ def test_administrators_act_only_in_their_own_unit(client, flows, world):
         headers=admin,
     )
     assert own.status_code == 201, own.text
+
+
+def test_administrators_manage_clients_of_their_own_unit_only(app, client, flows, world):
+    """An EPE vendor client of HQ-KCX-TT is out of reach of HQ-KCX-BN's administrator: not
+    listed, not readable, no new secret, not deactivated, and none created there."""
+    admin = flows.officer_headers("admin")
+    other_unit = world.accounts["other_head"]["unit"]
+    with Session(app.state.engine) as session:
+        create_client(
+            session,
+            client_id="vendor-of-other-unit",
+            name="Other unit vendor",
+            kind=ClientKind.EPE_VENDOR,
+            epe_id="EPE-OTHER-UNIT",
+            unit=other_unit,
+            runtime=app.state.runtime,
+            context=AuditContext.system("test"),
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    path = "/clients/vendor-of-other-unit"
+    for method, url, body in [
+        ("GET", path, None),
+        ("POST", f"{path}/secret", None),
+        ("POST", f"{path}/deactivate", {"reason": "cross-unit attempt"}),
+        (
+            "POST",
+            "/clients",
+            {
+                "client_id": "x-unit",
+                "name": "Cross",
+                "kind": "epe_vendor",
+                "unit": other_unit,
+                "epe_id": "EPE-OTHER-UNIT",
+            },
+        ),
+    ]:
+        response = client.request(method, url, json=body, headers=admin)
+        assert response.status_code == 403, (method, url, response.text)
+    listed = {c["client_id"] for c in client.get("/clients", headers=admin).json()["data"]}
+    assert "vendor-of-other-unit" not in listed and "introspector" in listed

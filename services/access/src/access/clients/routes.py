@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from sqlmodel import Session
 
 from access.clients import service as clients
 from access.clients.models import (
@@ -10,16 +11,24 @@ from access.clients.models import (
     ClientCreated,
     ClientPublic,
     ClientsPage,
+    OAuthClient,
 )
 from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
 from access.officers.models import ReasonBody
-from access.permissions import MANAGE_CLIENTS, requires
+from access.permissions import MANAGE_CLIENTS, ensure_own_unit, requires
 from access.responses import NO_STORE
-from servicekit.auth import CurrentPrincipal
+from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.db import SessionDep
 from servicekit.pagination import page_of
 
 router = APIRouter(tags=["clients"], dependencies=[requires(*MANAGE_CLIENTS)])
+
+
+def managed_client(session: Session, principal: Principal, client_id: str) -> OAuthClient:
+    """A client the administrator may manage: one of their unit, or a national one."""
+    row = clients.get_client(session, client_id)
+    ensure_own_unit(principal, row.unit)
+    return row
 
 
 @router.post(
@@ -36,7 +45,9 @@ def create_client(
     context: AuditContextDep,
     now: NowDep,
 ) -> ClientCreated:
-    """Register a customs-system, EPE vendor or resource-server client."""
+    """Register a customs-system, EPE vendor or resource-server client (of the administrator's
+    unit, or national: no unit)."""
+    ensure_own_unit(principal, body.unit)
     row, secret = clients.create_client(
         session,
         client_id=body.client_id,
@@ -60,8 +71,10 @@ def list_clients(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> ClientsPage:
-    """Machine clients."""
-    rows = clients.list_clients(session, after=after_key(cursor), limit=limit + 1)
+    """Machine clients of the administrator's unit and national ones (no unit)."""
+    rows = clients.list_clients(
+        session, unit=principal.unit, after=after_key(cursor), limit=limit + 1
+    )
     rows, following = page_of(rows, limit, key=lambda r: (r.client_id,))
     return ClientsPage(
         data=[clients.public_view(session, r) for r in rows],
@@ -72,7 +85,7 @@ def list_clients(
 @router.get("/clients/{client_id}")
 def get_client(client_id: str, principal: CurrentPrincipal, session: SessionDep) -> ClientPublic:
     """One machine client."""
-    return clients.public_view(session, clients.get_client(session, client_id))
+    return clients.public_view(session, managed_client(session, principal, client_id))
 
 
 @router.post("/clients/{client_id}/secret")
@@ -86,7 +99,7 @@ def rotate_client_secret(
     now: NowDep,
 ) -> ClientCreated:
     """Issue a new secret (the old one stops working); shown only here."""
-    row = clients.get_client(session, client_id)
+    row = managed_client(session, principal, client_id)
     secret = clients.rotate_secret(
         session,
         row=row,
@@ -109,7 +122,7 @@ def deactivate_client(
     now: NowDep,
 ) -> ClientPublic:
     """Disable a client; it can no longer obtain tokens."""
-    row = clients.get_client(session, client_id)
+    row = managed_client(session, principal, client_id)
     clients.deactivate_client(
         session,
         row=row,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from access.audit import service as audit
 from access.clients.models import ClientKind, ClientPublic, EpeBinding, OAuthClient
@@ -250,9 +250,13 @@ def deactivate_client(
     )
 
 
-def list_clients(session: Session, *, after: str | None, limit: int) -> list[OAuthClient]:
-    """Machine clients ordered by id."""
-    query = select(OAuthClient)
+def list_clients(
+    session: Session, *, unit: str | None, after: str | None, limit: int
+) -> list[OAuthClient]:
+    """Machine clients of `unit` and national ones (no unit), ordered by id."""
+    query = select(OAuthClient).where(
+        or_(col(OAuthClient.unit) == unit, col(OAuthClient.unit).is_(None))
+    )
     if after is not None:
         query = query.where(OAuthClient.client_id > after)
     return list(session.exec(query.order_by(col(OAuthClient.client_id)).limit(limit)).all())
