@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
+from servicekit.appendonly import append_only as kept_as_written
 from servicekit.events import attach_event_tables
 
 
@@ -19,16 +17,5 @@ metadata = IncidentsModel.metadata
 attach_event_tables(metadata)
 
 
-class AppendOnlyViolation(RuntimeError):
-    """Raised when code tries to change or delete a record that is kept as written (seed 2 §3)."""
-
-
-def append_only(model: type[Any]) -> type[Any]:
-    """Class decorator: rows of this table are inserted, never updated or deleted."""
-
-    def _refuse(_mapper: Any, _connection: Any, target: Any) -> None:
-        raise AppendOnlyViolation(f"{type(target).__name__} records are append-only")
-
-    event.listen(model, "before_update", _refuse)
-    event.listen(model, "before_delete", _refuse)
-    return model
+append_only = kept_as_written("records are append-only: add a new record instead")
+"""Class decorator for incidents tables kept as written (seed 2 §3): servicekit.appendonly."""

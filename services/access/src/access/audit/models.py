@@ -12,6 +12,7 @@ from sqlalchemy import DDL, Text, event
 from sqlmodel import Field
 
 from access.db import AccessModel
+from servicekit.appendonly import protect_table, trigger_ddl
 from servicekit.chain import GENESIS
 from servicekit.columns import UTCDateTime
 from servicekit.inputs import InputModel
@@ -137,46 +138,15 @@ class CorrectionCreate(InputModel):
 
 APPEND_ONLY_MESSAGE = "audit records are append-only"
 
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
-    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records
-    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-]
-
-POSTGRES_TRIGGERS = [
-    f"""CREATE OR REPLACE FUNCTION audit_records_append_only() RETURNS trigger
-    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$""",
-    """CREATE TRIGGER audit_records_no_change BEFORE UPDATE OR DELETE ON audit_records
-    FOR EACH ROW EXECUTE FUNCTION audit_records_append_only()""",
-    """CREATE TRIGGER audit_records_no_truncate BEFORE TRUNCATE ON audit_records
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_records_append_only()""",
-]
-
 
 def append_only_ddl(dialect: str) -> list[str]:
     """Statements that make the audit table refuse UPDATE and DELETE at the database level."""
-    if dialect == "sqlite":
-        return SQLITE_TRIGGERS
-    if dialect == "postgresql":
-        return POSTGRES_TRIGGERS
-    return []
+    return trigger_ddl("audit_records", dialect, APPEND_ONLY_MESSAGE)
 
 
-_records_table = AccessModel.metadata.tables["audit_records"]
+protect_table(AccessModel.metadata.tables["audit_records"], APPEND_ONLY_MESSAGE)
+
 _head_table = AccessModel.metadata.tables["audit_head"]
-for _statement in SQLITE_TRIGGERS:
-    event.listen(
-        _records_table,
-        "after_create",
-        DDL(_statement).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
-    )
-for _statement in POSTGRES_TRIGGERS:
-    event.listen(
-        _records_table,
-        "after_create",
-        DDL(_statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
-    )
 event.listen(
     _head_table,
     "after_create",

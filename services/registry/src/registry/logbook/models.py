@@ -86,7 +86,8 @@ class EntryPublic(BaseModel):
     recorded_at_local: str
 
 
-from registry.logbook.triggers import install_on_create  # noqa: E402
 from registry.types import table_of  # noqa: E402
+from servicekit.appendonly import protect_table  # noqa: E402
 
-install_on_create(table_of(LogbookEntry))
+LOGBOOK_APPEND_ONLY = "the logbook is append-only: write a correcting entry instead"
+protect_table(table_of(LogbookEntry), LOGBOOK_APPEND_ONLY)

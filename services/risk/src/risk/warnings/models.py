@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
 from risk.db import RiskModel
+from servicekit.appendonly import append_only
 from servicekit.columns import utc_field
 
 
@@ -64,8 +65,9 @@ class RiskWarning(RiskModel, table=True):
     updated_at: datetime = utc_field()
 
 
+@append_only("the warning timeline is append-only: record a new step instead")
 class TimelineEntry(RiskModel, table=True):
-    """Who did what to a warning, and when (never updated)."""
+    """Who did what to a warning, and when (never updated: database triggers refuse it)."""
 
     __tablename__ = "risk_warning_timeline"
 
