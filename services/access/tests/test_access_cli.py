@@ -171,6 +171,13 @@ def test_key_rotations_keep_everything_readable(env):
     rotated = run("rotate-master-key")
     assert rotated.exit_code == 0, rotated.output
     assert "master key version 2" in rotated.stdout
+    app = create_app(Settings())
+    with app.state.engine.connect() as conn:  # announced like the API's rotation
+        announced = conn.execute(
+            text("SELECT subject FROM event_outbox WHERE type = 'access.master_key.rotated.v1'")
+        ).scalars()
+        assert list(announced) == ["master-key:2"]
+    app.state.engine.dispose()
     retired = run("retire-master-keys", "--below", "2")
     assert retired.exit_code == 0, retired.output
     keyring = json.loads(env.master_key_file.read_text())

@@ -26,6 +26,7 @@ from access.context import AuditContext
 from access.crypto.keyring import FileKeyring, KeyringError, is_rotatable
 from access.keys import service as signing
 from access.keys.rewrap import rewrap_all, sealed_counts
+from access.keys.rewrap import rotate_master_key as rotate_master_key_everywhere
 from access.main import MIGRATIONS_DIR
 from access.officers import service as officers
 from access.runtime import Runtime, build_runtime
@@ -248,23 +249,16 @@ def rotate_signing_key(
 def rotate_master_key() -> None:
     """New vault master key version; re-wrap every data key under it (service stays up)."""
     with _open() as (session, runtime):
-        provider = runtime.envelope.provider
-        if not is_rotatable(provider):
-            typer.echo(
-                "error: the keyring comes from the environment; change it there, then run `rewrap`",
-                err=True,
+        try:
+            version, rewrapped = rotate_master_key_everywhere(
+                session,
+                runtime=runtime,
+                context=_context("rotate-master-key"),
+                now=runtime.clock.now(),
             )
-            raise typer.Exit(1)
-        version = provider.rotate()  # type: ignore[attr-defined]
-        rewrapped = rewrap_all(session, envelope=runtime.envelope, commit=session.commit)
-        audit.record(
-            session,
-            context=_context("rotate-master-key"),
-            action="vault.master_key_rotated",
-            occurred_at=runtime.clock.now(),
-            details={"version": version, "rewrapped": rewrapped},
-        )
-        session.commit()
+        except Problem as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from exc
         typer.echo(f"master key version {version}; {rewrapped} data keys re-wrapped")
 
 

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from access.audit import service as audit
+from access.context import AuditContext
 from access.crypto.contexts import signing_context, totp_context, vault_context
 from access.crypto.envelope import Envelope, SealedRow, read_sealed, write_sealed
+from access.crypto.keyring import KeyringError, is_rotatable
 from access.keys.models import SigningKey
 from access.officers.models import User
+from access.runtime import Runtime
+from access.vault.events import MasterKeyRotated
 from access.vault.models import VaultSecretVersion
+from servicekit.errors import Conflict
+from servicekit.events import add_event
 
 SealedTable = type[SigningKey] | type[User] | type[VaultSecretVersion]
 
@@ -82,3 +90,35 @@ def rewrap_all(
             if commit is not None:
                 commit()
     return total
+
+
+def rotate_master_key(
+    session: Session, *, runtime: Runtime, context: AuditContext, now: datetime
+) -> tuple[int, int]:
+    """A new master key version, every data key re-wrapped under it (the service stays up),
+    the event and the audit record: one path for the API and the operator's CLI. Returns the
+    version and how many values were re-wrapped; a keyring held outside is a 409."""
+    provider = runtime.envelope.provider
+    if not is_rotatable(provider):
+        raise Conflict("the keyring comes from the environment; rotate it there and run `rewrap`")
+    try:
+        version: int = provider.rotate()  # type: ignore[attr-defined]
+    except KeyringError as exc:
+        raise Conflict(str(exc)) from exc
+    rewrapped = rewrap_all(session, envelope=runtime.envelope, commit=session.commit)
+    add_event(
+        session,
+        MasterKeyRotated(
+            version=version, rewrapped=rewrapped, rotated_by=context.actor, rotated_at=now
+        ),
+        subject=f"master-key:{version}",
+    )
+    audit.record(
+        session,
+        context=context,
+        action="vault.master_key_rotated",
+        occurred_at=now,
+        details={"version": version, "rewrapped": rewrapped},
+    )
+    session.commit()
+    return version, rewrapped

@@ -6,15 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from access.audit import service as audit
-from access.crypto.keyring import KeyringError, is_rotatable
+from access.crypto.keyring import is_rotatable
 from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, RuntimeDep, after_key
-from access.keys.rewrap import rewrap_all, sealed_counts
+from access.keys.rewrap import rotate_master_key as rotate_master_key_everywhere
+from access.keys.rewrap import sealed_counts
 from access.permissions import EPE_CLIENTS, MANAGE_KEYS, READ_VAULT_METADATA, requires
 from access.refusals import keep_refusals
 from access.responses import NO_STORE
 from access.vault import service as vault
-from access.vault.events import MasterKeyRotated
 from access.vault.models import (
     MasterKeyStatus,
     RevealedSecret,
@@ -29,8 +28,6 @@ from access.vault.models import (
 )
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import SessionDep
-from servicekit.errors import Conflict
-from servicekit.events import add_event
 from servicekit.pagination import page_of
 
 router = APIRouter(tags=["vault"])
@@ -212,27 +209,7 @@ def rotate_master_key(
     now: NowDep,
 ) -> RewrapResult:
     """New master key version, then every data key re-wrapped under it (service stays up)."""
-    provider = runtime.envelope.provider
-    if not is_rotatable(provider):
-        raise Conflict("the keyring comes from the environment; rotate it there and run `rewrap`")
-    try:
-        version = provider.rotate()  # type: ignore[attr-defined]
-    except KeyringError as exc:
-        raise Conflict(str(exc)) from exc
-    rewrapped = rewrap_all(session, envelope=runtime.envelope, commit=session.commit)
-    add_event(
-        session,
-        MasterKeyRotated(
-            version=version, rewrapped=rewrapped, rotated_by=context.actor, rotated_at=now
-        ),
-        subject=f"master-key:{version}",
+    version, rewrapped = rotate_master_key_everywhere(
+        session, runtime=runtime, context=context, now=now
     )
-    audit.record(
-        session,
-        context=context,
-        action="vault.master_key_rotated",
-        occurred_at=now,
-        details={"version": version, "rewrapped": rewrapped},
-    )
-    session.commit()
     return RewrapResult(current_version=version, rewrapped=rewrapped)
