@@ -1,0 +1,3 @@
+from servicekit.backup.cli import cli
+
+cli()
