@@ -1,11 +1,17 @@
 """Composition root of the evidence service."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from evidence.custody.anchoring import anchor_task
+from evidence.custody.models import CHAIN
+from evidence.custody.routes import router as custody_router
+from evidence.custody.service import bind_key
 from evidence.db import metadata
+from evidence.packages import models as package_models
 from evidence.requests.events import (
     RequestCancelled,
     RequestCreated,
@@ -18,8 +24,13 @@ from evidence.settings import Settings
 from evidence.storage import evidence_store, require_object_lock
 from evidence.subscriptions import subscriptions
 from servicekit.app import ServiceSpec, create_service_app
+from servicekit.chain import AnchorStore, ChainKey
+from servicekit.objectstore import s3_client
 from servicekit.settings import Environment
 from servicekit.workdays import WorkingCalendar
+
+TABLE_MODULES = (package_models,)
+"""Table modules no router imports yet (so the metadata and migrations know them)."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -42,13 +53,22 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[requests_router],
+        routers=[requests_router, custody_router],
         subscriptions=subscriptions(),
-        background=(request_watcher,) if watcher_enabled else (),
+        background=(request_watcher, anchor_task) if watcher_enabled else (),
         publishes=[RequestCreated, RequestCancelled, RequestReminder, RequestOverdue],
         startup=[require_object_lock] if settings.environment == Environment.PRODUCTION else [],
     )
     app = create_service_app(spec, **overrides)
     app.state.calendar = calendar or WorkingCalendar(settings.swaps_file)
     app.state.evidence_store = evidence_store(settings)
+    app.state.custody_key = ChainKey(
+        settings.audit_hmac_key.get_secret_value().encode(), chain=CHAIN
+    )
+    bind_key(app.state.engine, app.state.custody_key)
+    app.state.anchor_store = AnchorStore(
+        s3_client(settings),
+        settings.evidence_bucket,
+        retention=timedelta(days=settings.retention_days),
+    )
     return app

@@ -37,3 +37,9 @@ class Settings(ServiceSettings, ObjectStoreSettings):
         le=36600,
         description="COMPLIANCE retention of every evidence object: at least 12 months",
     )
+    custody_anchor_seconds: float = Field(
+        default=3600, gt=0, description="the custody chain's head is anchored in S3 this often"
+    )
+    custody_anchor_tick: float = Field(
+        default=60, gt=0, description="how often the anchoring timer is read"
+    )
