@@ -12,6 +12,7 @@ from evidence.custody.routes import router as custody_router
 from evidence.custody.service import bind_key
 from evidence.db import metadata
 from evidence.packages import models as package_models
+from evidence.reading.routes import router as reading_router
 from evidence.requests.events import (
     RequestCancelled,
     RequestCreated,
@@ -21,8 +22,12 @@ from evidence.requests.events import (
 from evidence.requests.routes import router as requests_router
 from evidence.requests.watcher import request_watcher
 from evidence.settings import Settings
+from evidence.shares.events import ShareCreated, ShareRevoked
+from evidence.shares.routes import public_router as shared_router
+from evidence.shares.routes import router as shares_router
 from evidence.storage import evidence_store, require_object_lock
 from evidence.subscriptions import subscriptions
+from evidence.trail.routes import router as trail_router
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.chain import AnchorStore, ChainKey
 from servicekit.objectstore import s3_client
@@ -53,10 +58,18 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[requests_router, custody_router],
+        routers=[requests_router, custody_router, reading_router, shares_router, trail_router],
+        public_routers=[shared_router],
         subscriptions=subscriptions(),
         background=(request_watcher, anchor_task) if watcher_enabled else (),
-        publishes=[RequestCreated, RequestCancelled, RequestReminder, RequestOverdue],
+        publishes=[
+            RequestCreated,
+            RequestCancelled,
+            RequestReminder,
+            RequestOverdue,
+            ShareCreated,
+            ShareRevoked,
+        ],
         startup=[require_object_lock] if settings.environment == Environment.PRODUCTION else [],
     )
     app = create_service_app(spec, **overrides)

@@ -43,3 +43,6 @@ class Settings(ServiceSettings, ObjectStoreSettings):
     custody_anchor_tick: float = Field(
         default=60, gt=0, description="how often the anchoring timer is read"
     )
+    share_max_days: int = Field(
+        default=30, ge=1, le=366, description="the longest a share link may last"
+    )

@@ -32,12 +32,17 @@ ACTION_LABELS = {
     "share_revoked": "Thu hồi liên kết chia sẻ",
     "verified": "Kiểm tra tính toàn vẹn",
     "retention_changed": "Thay đổi thời hạn lưu giữ",
-    "legal_hold_set": "Đặt lệnh giữ pháp lý",
-    "legal_hold_cleared": "Gỡ lệnh giữ pháp lý",
+    "legal_hold_changed": "Thay đổi lệnh giữ pháp lý",
     "exported": "Xuất nhật ký",
-    "hash_mismatch": "Mã băm không khớp",
 }
-HEADINGS = ("STT", "Thời điểm (giờ Việt Nam)", "Hành động", "Người thực hiện", "Từ đâu", "Tệp")
+HEADINGS = (
+    "STT",
+    "Thời điểm (giờ Việt Nam)",
+    "Hành động",
+    "Người thực hiện",
+    "Từ đâu",
+    "Tệp, ghi chú",
+)
 WIDTHS = (10, 34, 40, 48, 40, 95)
 
 
@@ -52,6 +57,7 @@ class TrailLine:
     source: str | None
     file: str | None
     sha256: str | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def _line(pdf: FPDF, text: str) -> None:
 
 
 def _file_cell(line: TrailLine) -> str:
-    parts = [line.file or "", f"SHA-256: {line.sha256}" if line.sha256 else ""]
+    parts = [line.file or "", f"SHA-256: {line.sha256}" if line.sha256 else "", line.note or ""]
     return "\n".join(p for p in parts if p) or "-"
 
 
