@@ -20,6 +20,9 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/access/.well-known/jwks.json",
     "/api/access/oauth/**",
     "/api/access/signin**",
+    # Evidence share links: the link's own token is the credential of another authority.
+    "/api/evidence/shared/*",
+    "/api/evidence/shared/*/files/*",
     # Every service's API description and documentation pages.
     "/api/*/openapi.json",
     "/api/*/docs",
