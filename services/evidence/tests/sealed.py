@@ -41,8 +41,10 @@ def _put(store: EvidenceStore, key: str, data: bytes, media_type: str) -> str:
     return version
 
 
-def seal_package(app: FastAPI, now: datetime, *, epe_id: str = "epe-1") -> Sealed:
-    """A request of `epe_id`, sealed, with a 1 MiB video and a Vietnamese text note."""
+def seal_package(
+    app: FastAPI, now: datetime, *, epe_id: str = "epe-1", video: bytes = VIDEO
+) -> Sealed:
+    """A request of `epe_id`, sealed, with a video (1 MiB unless given) and a Vietnamese note."""
     store: EvidenceStore = app.state.evidence_store
     request_id, package_id = new_id(), new_id()
     with Session(app.state.engine) as session:
@@ -66,7 +68,7 @@ def seal_package(app: FastAPI, now: datetime, *, epe_id: str = "epe-1") -> Seale
         )
         ids = []
         for name, data, media_type in (
-            ("cam-1.mp4", VIDEO, "video/mp4"),
+            ("cam-1.mp4", video, "video/mp4"),
             ("ghi-chu.txt", NOTE, "text/plain; charset=utf-8"),
         ):
             key = f"{request_id}/{name}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -47,6 +49,7 @@ from servicekit.db import SessionDep
 from servicekit.errors import NotFound
 from servicekit.pagination import cursor_param, cursor_time, decode_cursor, limit_param, page_of
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["shares"], dependencies=[Depends(require_roles(*READERS))])
 Sharers = Depends(require_roles(*SHARERS))
 public_router = APIRouter(prefix="/shared", tags=["shared"])
@@ -166,13 +169,17 @@ def open_share(
     )
 
 
-def _charger(request: Request, share_id: str) -> Any:
+def _charger(request: Request, share_id: str) -> Callable[[int], None]:
+    """What counts the bytes an answer sent against the share (its own transaction)."""
     engine = request.app.state.engine
 
     def charged(sent: int) -> None:
-        with Session(engine) as session:
-            charge(session, share_id, sent)
-            session.commit()
+        try:
+            with Session(engine) as session:
+                charge(session, share_id, sent)
+                session.commit()
+        except Exception:  # the answer is already sent: say so, do not break the stream's end
+            log.exception("bytes served by share %s could not be counted", share_id)
 
     return charged
 
