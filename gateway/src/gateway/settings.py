@@ -30,6 +30,9 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/*/redoc",
 ]
 
+SECRET_PATH_PREFIXES = ("/api/evidence/shared/",)
+"""Paths whose next segment is a credential (a share link's token): traces show `{token}`."""
+
 DEFAULT_CREDENTIAL_PATHS = [
     # Where credentials are tried: failed attempts are limited per client id / account.
     "/api/access/oauth/token",

@@ -60,6 +60,7 @@ def create_app(
         metadata=metadata,
         routers=[requests_router, custody_router, reading_router, shares_router, trail_router],
         public_routers=[shared_router],
+        untraced_paths=["/shared/"],  # a share link's path carries its token
         subscriptions=subscriptions(),
         background=(request_watcher, anchor_task) if watcher_enabled else (),
         publishes=[
