@@ -44,6 +44,8 @@ def settings(database: Any, s3: Any) -> Settings:
         s3_access_key=s3.access_key,
         s3_secret_key=s3.secret_key,
         evidence_bucket=f"evidence-{uuid.uuid4().hex[:12]}",
+        upload_part_bytes=5 * 1024 * 1024,  # the S3 minimum, so a test file spans several
+        upload_min_part_bytes=5 * 1024 * 1024,
     )
 
 

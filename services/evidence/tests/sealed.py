@@ -77,6 +77,7 @@ def seal_package(
                 request_id=request_id,
                 package_id=package_id,
                 epe_id=epe_id,
+                camera="cam-1",
                 name=name,
                 media_type=media_type,
                 size=len(data),

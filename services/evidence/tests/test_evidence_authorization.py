@@ -24,6 +24,7 @@ from servicekit.auth import Role
 from servicekit.clock import ManualClock
 
 from .conftest import UNIT, Feed
+from .packages.tus import TUS, create, patch
 from .sealed import Sealed, seal_package
 
 CALLERS: dict[str, dict[str, Any]] = {
@@ -33,6 +34,15 @@ CALLERS: dict[str, dict[str, Any]] = {
     "head": {"subject": "head-binh", "roles": [Role.HEAD_OF_SUBDEPARTMENT], "unit": UNIT},
     "auditor": {"subject": "auditor-dung", "roles": [Role.AUDITOR], "unit": UNIT},
     "customs_system": {"subject": "vnaccs", "roles": [Role.CUSTOMS_SYSTEM], "unit": None},
+}
+CHUNK = b"0123456789"
+VENDOR_ONLY = {
+    "epe": 0,  # set per route below
+    "assigned": 403,
+    "unassigned": 403,
+    "head": 403,
+    "auditor": 403,
+    "customs_system": 403,
 }
 REQUEST_BODY = {
     "epe_id": "epe-1",
@@ -51,11 +61,19 @@ class World:
     clock: ManualClock
     sealed: Sealed
     head: dict[str, str]
+    epe: dict[str, str]
 
     def fresh_request(self) -> str:
         made = self.client.post("/requests", json=REQUEST_BODY, headers=self.head)
         assert made.status_code == 201, made.text
         return str(made.json()["id"])
+
+    def fresh_upload(self) -> str:
+        """A new file upload (tus creation by the vendor) of a fresh request: its path."""
+        request_id = self.fresh_request()
+        made = create(self.client, request_id, self.epe, size=len(CHUNK))
+        assert made.status_code == 201, made.text
+        return f"/requests/{request_id}/uploads/{made.headers['Location'].rsplit('/', 1)[1]}"
 
     def share_body(self) -> dict[str, Any]:
         return {
@@ -126,6 +144,35 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
             "unassigned": 404,
             "head": 200,
             "auditor": 403,
+            "customs_system": 403,
+        },
+    ),
+    ("OPTIONS", "/requests/{request_id}/uploads"): (
+        lambda w, h: w.client.options(
+            f"/requests/{w.fresh_request()}/uploads", headers={**h, **TUS}
+        ),
+        {**VENDOR_ONLY, "epe": 204},
+    ),
+    ("POST", "/requests/{request_id}/uploads"): (
+        lambda w, h: create(w.client, w.fresh_request(), h, size=len(CHUNK)),
+        {**VENDOR_ONLY, "epe": 201},
+    ),
+    ("HEAD", "/requests/{request_id}/uploads/{file_id}"): (
+        lambda w, h: w.client.head(w.fresh_upload(), headers={**h, **TUS}),
+        {**VENDOR_ONLY, "epe": 200},
+    ),
+    ("PATCH", "/requests/{request_id}/uploads/{file_id}"): (
+        lambda w, h: patch(w.client, w.fresh_upload(), h, offset=0, data=CHUNK),
+        {**VENDOR_ONLY, "epe": 204},
+    ),
+    ("GET", "/requests/{request_id}/files"): (
+        lambda w, h: w.client.get(f"/requests/{w.sealed.request_id}/files", headers=h),
+        {
+            "epe": 200,
+            "assigned": 200,
+            "unassigned": 404,
+            "head": 200,
+            "auditor": 200,
             "customs_system": 403,
         },
     ),
@@ -268,9 +315,10 @@ def test_each_caller_gets_the_expected_status(
     clock: ManualClock,
     tokens: Any,
     head_headers: dict[str, str],
+    epe_headers: dict[str, str],
 ) -> None:
     call, expected = MATRIX[route]
-    world = World(client, app, clock, seal_package(app, clock.now()), head_headers)
+    world = World(client, app, clock, seal_package(app, clock.now()), head_headers, epe_headers)
     got = {
         caller: call(world, tokens.headers(**claims)).status_code
         for caller, claims in CALLERS.items()

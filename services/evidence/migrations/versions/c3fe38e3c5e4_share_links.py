@@ -1,7 +1,7 @@
 """share links: one recipient, expiry, byte allowance, revocation; tokens kept as hashes
 
 Revision ID: c3fe38e3c5e4
-Revises: f6dce0fc189f
+Revises: ece339c06067
 Create Date: 2026-11-30 15:03:57.247202
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "c3fe38e3c5e4"
-down_revision: str | None = "f6dce0fc189f"
+down_revision: str | None = "ece339c06067"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,7 +11,8 @@ from evidence.custody.models import CHAIN
 from evidence.custody.routes import router as custody_router
 from evidence.custody.service import bind_key
 from evidence.db import metadata
-from evidence.packages import models as package_models
+from evidence.packages.dsse import Signer
+from evidence.packages.routes import router as uploads_router
 from evidence.reading.routes import router as reading_router
 from evidence.requests.events import (
     RequestCancelled,
@@ -34,9 +35,6 @@ from servicekit.objectstore import s3_client
 from servicekit.settings import Environment
 from servicekit.workdays import WorkingCalendar
 
-TABLE_MODULES = (package_models,)
-"""Table modules no router imports yet (so the metadata and migrations know them)."""
-
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -58,9 +56,17 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[requests_router, custody_router, reading_router, shares_router, trail_router],
+        routers=[
+            requests_router,
+            uploads_router,
+            custody_router,
+            reading_router,
+            shares_router,
+            trail_router,
+        ],
         public_routers=[shared_router],
         untraced_paths=["/shared/"],  # a share link's path carries its token
+        body_limits={"patch_upload": settings.upload_max_file_bytes},
         subscriptions=subscriptions(),
         background=(request_watcher, anchor_task) if watcher_enabled else (),
         publishes=[
@@ -76,6 +82,7 @@ def create_app(
     app = create_service_app(spec, **overrides)
     app.state.calendar = calendar or WorkingCalendar(settings.swaps_file)
     app.state.evidence_store = evidence_store(settings)
+    app.state.signer = Signer(settings.signing_key.get_secret_value().encode())
     app.state.custody_key = ChainKey(
         settings.audit_hmac_key.get_secret_value().encode(), chain=CHAIN
     )

@@ -38,6 +38,7 @@ class PackageFile(EvidenceModel, table=True):
     epe_id: str = Field(index=True, max_length=64)
     name: str = Field(max_length=255)
     media_type: str = Field(max_length=100)
+    camera: str = Field(max_length=64, description="the requested camera the footage is from")
     size: int = Field(sa_type=BigInteger, description="declared length (tus Upload-Length)")
     state: str = Field(default=FileState.UPLOADING.value, max_length=20)
     sha256: str | None = Field(default=None, max_length=64)
