@@ -172,6 +172,29 @@ def upstream_app(state: Upstream) -> FastAPI:
 
         return StreamingResponse(body(), media_type="application/octet-stream")
 
+    @app.get("/ranged")
+    async def ranged(request: Request, size: int) -> StreamingResponse:
+        # Serves `bytes=START-END` of a pattern file as a streamed 206, as evidence does.
+        first, _, last = request.headers["range"].removeprefix("bytes=").partition("-")
+        start, end = int(first), int(last)
+        data = pattern_chunk(3, size)[start : end + 1]
+
+        async def body() -> AsyncIterator[bytes]:
+            for offset in range(0, len(data), MIB):
+                yield data[offset : offset + MIB]
+
+        return StreamingResponse(
+            body(),
+            status_code=206,
+            media_type="video/mp4",
+            headers={
+                "Content-Range": f"bytes {start}-{end}/{size}",
+                "Content-Length": str(len(data)),
+                "Accept-Ranges": "bytes",
+                "ETag": '"v1"',
+            },
+        )
+
     @app.api_route("/crash", methods=ALL_METHODS, include_in_schema=False)
     async def crash(delay: float = 0) -> Response:
         # An unhandled error: uvicorn answers 500 and then closes the kept-alive connection.

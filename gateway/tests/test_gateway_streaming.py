@@ -121,3 +121,33 @@ def test_client_leaving_a_download_stops_the_service_stream(gateway, upstream, t
                 break
     # Leaving the block closed the client connection; the gateway must let go of the service.
     assert upstream.endless_stopped.wait(10)
+
+
+def test_a_byte_range_passes_both_ways_and_streams(gateway, upstream, tokens, pattern) -> None:
+    """A video player's Range reaches the service; its 206 and Content-Range come back
+    unchanged (evidence files are streamed this way)."""
+    size = 8 * MIB
+    start, end = MIB + 5, 5 * MIB
+    response = httpx.get(
+        f"{gateway}/api/evidence/ranged",
+        params={"size": size},
+        headers={**tokens.headers(), "Range": f"bytes={start}-{end}", "If-Range": '"v1"'},
+        timeout=60,
+    )
+
+    assert response.status_code == 206
+    assert response.headers["content-range"] == f"bytes {start}-{end}/{size}"
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["etag"] == '"v1"'
+    assert response.content == pattern(3, size)[start : end + 1]
+
+
+def test_a_share_link_reaches_evidence_without_a_customs_token(gateway, upstream) -> None:
+    response = httpx.get(
+        f"{gateway}/api/evidence/shared/TOKEN/files/F1", headers={"Range": "bytes=0-9"}
+    )
+
+    assert response.status_code == 200
+    hit = response.json()
+    assert hit["raw_path"] == "/shared/TOKEN/files/F1"
+    assert ("range", "bytes=0-9") in [tuple(h) for h in hit["headers"]]

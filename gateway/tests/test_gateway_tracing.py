@@ -92,3 +92,15 @@ def test_without_span_processors_the_callers_trace_passes_unchanged(
 
     assert dict(traced.json()["headers"])["traceparent"] == incoming
     assert "traceparent" not in dict(untraced.json()["headers"])
+
+
+def test_a_share_link_token_stays_out_of_the_span(gateway, upstream, spans) -> None:
+    httpx.get(f"{gateway}/api/evidence/shared/SECRET-TOKEN/files/F1")
+
+    deadline = time.monotonic() + 5
+    while not (found := [s for s in spans.get_finished_spans() if "evidence" in s.name]):
+        assert time.monotonic() < deadline, "no span"
+        time.sleep(0.02)
+    (span,) = found
+    assert span.attributes["url.path"] == "/api/evidence/shared/{token}/files/F1"
+    assert "SECRET-TOKEN" not in str(dict(span.attributes))

@@ -36,7 +36,7 @@ from yarl import URL
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
 from gateway.openapi import through_gateway
 from gateway.ratelimit import RateLimits, attempt_key
-from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
+from gateway.settings import DOCS_ASSETS_URL, SECRET_PATH_PREFIXES, GatewaySettings
 from servicekit.auth import unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
 from servicekit.telemetry import inject_headers, spans_recorded
@@ -98,6 +98,15 @@ def nothing_sent(exc: BaseException) -> bool:
         and error.args == ("Cannot write to closing transport",)
         for error in (exc, exc.__cause__)
     )
+
+
+def traced_path(path: str) -> str:
+    """The path as a span records it: a share link's token replaced by `{token}`."""
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix):
+            _, slash, rest = path[len(prefix) :].partition("/")
+            return f"{prefix}{{token}}{slash}{rest}"
+    return path
 
 
 class UpstreamResponse(aiohttp.ClientResponse):
@@ -367,7 +376,7 @@ class Proxy:
                 f"{method} {upstream.span_name if upstream else '/api'}",
                 context=parent,
                 kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "url.path": path},
+                attributes={"http.request.method": method, "url.path": traced_path(path)},
             )
             context_token = otel_context.attach(trace.set_span_in_context(span, parent))
             exchange.traced = True

@@ -20,12 +20,18 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/access/.well-known/jwks.json",
     "/api/access/oauth/**",
     "/api/access/signin**",
+    # Evidence share links: the link's own token is the credential of another authority.
+    "/api/evidence/shared/*",
+    "/api/evidence/shared/*/files/*",
     # Every service's API description and documentation pages.
     "/api/*/openapi.json",
     "/api/*/docs",
     "/api/*/docs/**",
     "/api/*/redoc",
 ]
+
+SECRET_PATH_PREFIXES = ("/api/evidence/shared/",)
+"""Paths whose next segment is a credential (a share link's token): traces show `{token}`."""
 
 DEFAULT_CREDENTIAL_PATHS = [
     # Where credentials are tried: failed attempts are limited per client id / account.

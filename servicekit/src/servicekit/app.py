@@ -59,6 +59,9 @@ class ServiceSpec:
     startup: Sequence[StartupStep] = ()
     """Run once (in a thread) before the app serves, e.g. to create what must exist from the
     start; each step must be safe when several replicas start at once."""
+    untraced_paths: Sequence[str] = ()
+    """URL patterns (regular expressions searched in the URL) the app does not trace, because
+    their path carries a credential (evidence share links)."""
     version: str = "0.1.0"
 
 
@@ -134,7 +137,7 @@ def create_service_app(
         BodyLimitMiddleware, default=settings.max_body_bytes, overrides=spec.body_limits
     )
     setup_telemetry(settings)
-    instrument_app(app)
+    instrument_app(app, untraced=spec.untraced_paths)
     instrument_engine(app.state.engine)
 
     for router in spec.public_routers:

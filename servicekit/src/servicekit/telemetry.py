@@ -9,7 +9,7 @@ prober), which must not receive customs' trace ids.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -52,11 +52,14 @@ def setup_telemetry(
     return _provider
 
 
-def instrument_app(app: FastAPI) -> None:
-    """Trace every request the app serves (server spans continue the caller's trace)."""
+def instrument_app(app: FastAPI, *, untraced: Sequence[str] = ()) -> None:
+    """Trace every request the app serves (server spans continue the caller's trace), but
+    health checks and the `untraced` URL patterns (regular expressions searched in the URL)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=",".join(["healthz", "readyz", *untraced])
+    )
 
 
 def instrument_engine(engine: Engine) -> None:

@@ -32,13 +32,20 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(database: Any) -> Settings:
+def settings(database: Any, s3: Any) -> Settings:
+    """A fresh database and a bucket of its own on the session's S3 server (anchors included)."""
     return Settings(
         environment=Environment.TEST,
         database_url=database.url,
         database_schema=database.schema,
         events_enabled=False,
         log_json=False,
+        s3_endpoint=s3.endpoint,
+        s3_access_key=s3.access_key,
+        s3_secret_key=s3.secret_key,
+        evidence_bucket=f"evidence-{uuid.uuid4().hex[:12]}",
+        upload_part_bytes=5 * 1024 * 1024,  # the S3 minimum, so a test file spans several
+        upload_min_part_bytes=5 * 1024 * 1024,
     )
 
 

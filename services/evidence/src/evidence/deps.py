@@ -24,3 +24,12 @@ def get_calendar(request: Request) -> WorkingCalendar:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
+
+
+def get_source(request: Request) -> str | None:
+    """The client's address: the gateway's X-Forwarded-For, believed by uvicorn's proxy
+    headers (`forwarded_allow_ips`), else the TCP peer."""
+    return request.client.host if request.client else None
+
+
+SourceDep = Annotated[str | None, Depends(get_source)]

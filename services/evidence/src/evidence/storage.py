@@ -8,13 +8,16 @@ refuses to start on a server or bucket that cannot lock.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from fastapi import FastAPI
 from minio import Minio
 from minio.commonconfig import COMPLIANCE
+from minio.datatypes import Part
 from minio.error import S3Error
 from minio.retention import Retention
 
@@ -54,9 +57,16 @@ class EvidenceStore:
         self, key: str, data: BinaryIO, length: int, *, media_type: str, now: datetime
     ) -> datetime:
         """Store an object under COMPLIANCE retention from `now`; returns when it ends."""
+        return self.put_version(
+            key, data, length, media_type=media_type, until=now + self.retention
+        )[1]
+
+    def put_version(
+        self, key: str, data: BinaryIO, length: int, *, media_type: str, until: datetime
+    ) -> tuple[str | None, datetime]:
+        """Store an object under COMPLIANCE retention until `until`; its version id."""
         self.ensure_locked()
-        until = now + self.retention
-        self.client.put_object(
+        result = self.client.put_object(
             self.bucket,
             key,
             data,
@@ -64,7 +74,50 @@ class EvidenceStore:
             content_type=media_type,
             retention=Retention(COMPLIANCE, until),
         )
-        return until
+        return result.version_id, until
+
+    # Multipart upload: the bytes of a file arrive over many requests (and replicas), each part
+    # is stored as it comes and the object appears, whole, only on completion. The SDK's public
+    # put_object cannot resume across requests, so its multipart calls are used directly.
+
+    def start_upload(self, key: str, *, media_type: str) -> str:
+        """Begin a multipart upload; its id (kept in the database between chunks)."""
+        self.ensure_locked()
+        return self.client._create_multipart_upload(self.bucket, key, {"Content-Type": media_type})
+
+    def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Store one part; the server checks it against its Content-MD5. Returns its ETag."""
+        digest = base64.b64encode(hashlib.md5(data).digest()).decode()  # noqa: S324 - S3's check
+        return self.client._upload_part(
+            self.bucket, key, data, {"Content-MD5": digest}, upload_id, number
+        )
+
+    def retain_until(self) -> datetime:
+        """When retention set now ends. Counted on the wall clock, not the app's: the S3
+        server refuses a retention date in its past."""
+        return datetime.now(UTC) + self.retention
+
+    def complete_upload(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str | None:
+        """Join the parts into the object and lock it (COMPLIANCE for the retention period);
+        its version id."""
+        result = self.client._complete_multipart_upload(
+            self.bucket, key, upload_id, [Part(number, etag) for number, etag in parts]
+        )
+        self.retain(key, result.version_id, until=self.retain_until())
+        return result.version_id
+
+    def retain(self, key: str, version_id: str | None, *, until: datetime) -> None:
+        """Set (or extend: COMPLIANCE never shortens) an object version's retention."""
+        self.client.set_object_retention(
+            self.bucket, key, Retention(COMPLIANCE, until), version_id=version_id
+        )
+
+    def legal_hold(self, key: str, version_id: str | None, *, on: bool) -> None:
+        """Place or lift a legal hold on an object version."""
+        if on:
+            self.client.enable_object_legal_hold(self.bucket, key, version_id=version_id)
+        else:
+            self.client.disable_object_legal_hold(self.bucket, key, version_id=version_id)
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:

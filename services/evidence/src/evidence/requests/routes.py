@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session, col, select
 
-from evidence.deps import CalendarDep, SettingsDep
+from evidence.custody.models import CustodyAction
+from evidence.custody.service import record_custody
+from evidence.deps import CalendarDep, SettingsDep, SourceDep
 from evidence.projection.service import unit_of
 from evidence.requests.models import OPEN_STATES, EvidenceRequest, RequestState
 from evidence.requests.schemas import CancelIn, RequestIn, RequestPublic, RequestsPage
@@ -44,6 +46,7 @@ def post_request(
     clock: ClockDep,
     calendar: CalendarDep,
     settings: SettingsDep,
+    source: SourceDep,
 ) -> RequestPublic:
     """Ask an EPE one is assigned to (or, for the head, of one's unit) for camera data; due at
     24:00 Vietnam time of the N-th working day after today."""
@@ -58,6 +61,15 @@ def post_request(
         due_at=due.ends_at,
         remind_at=due.approaching_at,
         due_working_days=days,
+    )
+    record_custody(
+        session,
+        action=CustodyAction.REQUESTED,
+        actor=principal,
+        request_id=request.id,
+        at=now,
+        source=source,
+        details={"epe_id": request.epe_id, "cameras": request.cameras},
     )
     session.commit()
     return _public(session, request)

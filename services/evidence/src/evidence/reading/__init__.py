@@ -1,0 +1,1 @@
+"""Officers reading sealed evidence: view, download and stream with HTTP Range, each recorded."""

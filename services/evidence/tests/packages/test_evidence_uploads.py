@@ -1,0 +1,215 @@
+"""Resumable uploads (tus 1.0): chunks into S3 parts, the SHA-256 computed on the way, every
+refusal a problem naming what is wrong, and nothing stored lost by a failed chunk."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from servicekit.auth import Role
+
+from ..conftest import UNIT, Feed
+from . import tus
+
+BODY: dict[str, Any] = {
+    "epe_id": "epe-1",
+    "cameras": ["cam-1", "cam-2"],
+    "time_ranges": [{"start": "2025-01-18T01:00:00Z", "end": "2025-01-18T03:00:00Z"}],
+    "reason": "Đối chiếu container",
+}
+PIECE = 64 * 1024
+"""A unit of test sizes: 80 of them (5 MiB) make the smallest chunk but the last."""
+
+
+@pytest.fixture
+def request_id(client: TestClient, feed: Feed, officer_headers: dict[str, str]) -> str:
+    made = client.post("/requests", json=BODY, headers=officer_headers)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def _problem(answer: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = answer.json()
+    if field is not None:
+        assert [e["field"] for e in body["errors"]] == [field], body
+    return body
+
+
+def test_a_file_uploaded_in_chunks_is_hashed_stored_and_locked(
+    client: TestClient,
+    app: FastAPI,
+    request_id: str,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+) -> None:
+    data = os.urandom(300 * PIECE + 123)
+    created = tus.create(client, request_id, epe_headers, size=len(data))
+    assert created.status_code == 201, created.text
+    assert created.headers["Tus-Resumable"] == "1.0.0"
+    location = created.headers["Location"]
+    assert location.startswith(f"/requests/{request_id}/uploads/")
+    for start, end in ((0, 100 * PIECE), (100 * PIECE, 250 * PIECE), (250 * PIECE, len(data))):
+        sent = tus.patch(client, location, epe_headers, offset=start, data=data[start:end])
+        assert sent.status_code == 204, sent.text
+        assert sent.headers["Upload-Offset"] == str(end)
+    assert tus.offset(client, location, epe_headers) == len(data)
+
+    [listed] = client.get(f"/requests/{request_id}/files", headers=officer_headers).json()["data"]
+    assert listed["state"] == "uploaded"
+    assert listed["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (listed["size"], listed["camera"], listed["name"]) == (len(data), "cam-1", "cam-1.mp4")
+    request = client.get(f"/requests/{request_id}", headers=epe_headers).json()
+    assert request["state"] == "uploading"
+
+    store = app.state.evidence_store
+    key = f"{request_id}/files/{listed['id']}"
+    stored = store.client.get_object(store.bucket, key)
+    assert stored.read() == data
+    stored.close()
+    assert store.client.get_object_retention(store.bucket, key).mode == "COMPLIANCE"
+
+    trail = client.get(f"/requests/{request_id}/custody", headers=officer_headers).json()["data"]
+    uploaded = [r for r in trail if r["action"] == "uploaded"]
+    assert [(r["file_id"], r["sha256"], r["actor"]) for r in uploaded] == [
+        (listed["id"], listed["sha256"], "vendor-epe-1")
+    ]
+
+
+def test_a_wrong_checksum_discards_the_chunk_and_the_next_try_continues(
+    client: TestClient, request_id: str, epe_headers: dict[str, str]
+) -> None:
+    data = os.urandom(120 * PIECE)
+    location = tus.create(client, request_id, epe_headers, size=len(data)).headers["Location"]
+    first = tus.patch(client, location, epe_headers, offset=0, data=data[: 90 * PIECE])
+    assert first.status_code == 204
+    bad = tus.patch(
+        client,
+        location,
+        epe_headers,
+        offset=90 * PIECE,
+        data=data[90 * PIECE :],
+        digest_of=b"other",
+    )
+    body = _problem(bad, 460, "header.Upload-Checksum")
+    assert f"offset {90 * PIECE}" in body["detail"]
+    assert tus.offset(client, location, epe_headers) == 90 * PIECE
+    good = tus.patch(client, location, epe_headers, offset=90 * PIECE, data=data[90 * PIECE :])
+    assert good.status_code == 204, good.text
+    files = client.get(f"/requests/{request_id}/files", headers=epe_headers).json()["data"]
+    assert files[0]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_lost_connection_resumes_from_the_last_stored_chunk(
+    client: TestClient, request_id: str, epe_headers: dict[str, str]
+) -> None:
+    data = os.urandom(300 * PIECE)
+    location = tus.create(client, request_id, epe_headers, size=len(data)).headers["Location"]
+    assert (
+        tus.patch(client, location, epe_headers, offset=0, data=data[: 100 * PIECE]).status_code
+        == 204
+    )
+
+    def cut_short() -> Iterator[bytes]:  # the client dies 50 units into a 120-unit chunk
+        yield data[100 * PIECE : 150 * PIECE]
+
+    lost = tus.patch(
+        client,
+        location,
+        epe_headers,
+        offset=100 * PIECE,
+        data=cut_short(),
+        length=120 * PIECE,
+        checksum=None,
+    )
+    _problem(lost, 400, "header.Content-Length")
+    assert tus.offset(client, location, epe_headers) == 100 * PIECE
+    rest = tus.patch(client, location, epe_headers, offset=100 * PIECE, data=data[100 * PIECE :])
+    assert rest.status_code == 204, rest.text
+    files = client.get(f"/requests/{request_id}/files", headers=epe_headers).json()["data"]
+    assert files[0]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_refusals_are_problems_naming_what_is_wrong(
+    client: TestClient, app: FastAPI, request_id: str, epe_headers: dict[str, str]
+) -> None:
+    _problem(
+        tus.create(client, request_id, epe_headers, size=10, camera="cam-9"),
+        422,
+        "header.Upload-Metadata",
+    )
+    _problem(
+        tus.create(client, request_id, epe_headers, size=10, filetype="text/html"),
+        422,
+        "header.Upload-Metadata",
+    )
+    _problem(tus.create(client, request_id, epe_headers, size=0), 400, "header.Upload-Length")
+    too_big = app.state.settings.upload_max_file_bytes + 1
+    _problem(tus.create(client, request_id, epe_headers, size=too_big), 413)
+    no_tus = client.post(
+        f"/requests/{request_id}/uploads", headers={**epe_headers, "Upload-Length": "10"}
+    )
+    _problem(no_tus, 412, "header.Tus-Resumable")
+
+    data = os.urandom(100 * PIECE)
+    location = tus.create(client, request_id, epe_headers, size=len(data)).headers["Location"]
+    dup = tus.create(client, request_id, epe_headers, size=10)
+    _problem(dup, 409)
+    _problem(tus.patch(client, location, epe_headers, offset=5, data=data[: 90 * PIECE]), 409)
+    _problem(
+        tus.patch(client, location, epe_headers, offset=0, data=data + b"x"),
+        413,
+        "header.Content-Length",
+    )
+    _problem(
+        tus.patch(client, location, epe_headers, offset=0, data=data[: 4 * PIECE]),
+        422,
+        "header.Content-Length",
+    )
+    wrong_type = client.patch(
+        location,
+        content=data,
+        headers={**epe_headers, **tus.TUS, "Upload-Offset": "0", "Content-Type": "video/mp4"},
+    )
+    _problem(wrong_type, 415, "header.Content-Type")
+    assert tus.offset(client, location, epe_headers) == 0
+
+
+def test_only_the_epe_itself_uploads(
+    client: TestClient,
+    request_id: str,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+    tokens: Any,
+) -> None:
+    other_epe = tokens.headers(subject="v2", roles=[Role.EPE_CLIENT], unit=None, epe_id="epe-2")
+    assert tus.create(client, request_id, other_epe, size=10).status_code == 404
+    assert tus.create(client, request_id, officer_headers, size=10).status_code == 403
+    location = tus.create(client, request_id, epe_headers, size=10).headers["Location"]
+    assert client.head(location, headers={**other_epe, **tus.TUS}).status_code == 404
+    sent = tus.patch(client, location, other_epe, offset=0, data=b"0123456789")
+    assert sent.status_code == 404
+    head = tokens.headers(subject="head-binh", roles=[Role.HEAD_OF_SUBDEPARTMENT], unit=UNIT)
+    assert tus.patch(client, location, head, offset=0, data=b"0123456789").status_code == 403
+
+
+def test_a_cancelled_request_takes_no_more_bytes(
+    client: TestClient,
+    request_id: str,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+) -> None:
+    location = tus.create(client, request_id, epe_headers, size=10).headers["Location"]
+    cancelled = client.post(
+        f"/requests/{request_id}/cancel", json={"reason": "không cần"}, headers=officer_headers
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    _problem(tus.patch(client, location, epe_headers, offset=0, data=b"0123456789"), 409)
+    _problem(tus.create(client, request_id, epe_headers, size=10, name="b.mp4"), 409)
