@@ -10,6 +10,7 @@ from risk.customs.views import router as records_router
 from risk.db import metadata
 from risk.gate.routes import router as gate_router
 from risk.matching.sweeper import unseen_sweeper
+from risk.selectivity.routes import router as selectivity_router
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
 from risk.warnings.events import WarningRaised, WarningResolved, WarningTransitioned
@@ -47,7 +48,13 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[customs_router, records_router, gate_router, warnings_router],
+        routers=[
+            customs_router,
+            records_router,
+            gate_router,
+            warnings_router,
+            selectivity_router,
+        ],
         subscriptions=subscriptions(settings),
         background=(unseen_sweeper,) if sweeper_enabled else (),
         publishes=[WarningRaised, WarningResolved, WarningTransitioned],
