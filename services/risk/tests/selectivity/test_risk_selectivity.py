@@ -129,7 +129,10 @@ def test_run_hits_and_counts(
         feed.epe(f"epe-{n}", tax_code=f"030000000{n}")
     quiet = {
         "name": "quiet",
-        "expression": "recent.open_warnings == 0 && level == null",
+        "expression": (
+            "recent.open_warnings == 0 && level == null"
+            " && indicators.days_since_last_inspection >= 90"
+        ),
         "lane": "yellow",
         "expected_rate": 0.5,
     }

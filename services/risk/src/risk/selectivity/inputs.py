@@ -1,4 +1,5 @@
-"""What a criterion sees of an EPE: its level, its indicators and counts of recent data."""
+"""What a criterion sees of an EPE: its level, its indicators (names in
+`risk.indicators.service.INDICATORS`) and counts of recent data."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from risk.indicators.service import indicators_for
 from risk.warnings.models import RiskWarning
 
 RECENT_DAYS = 30
@@ -29,6 +31,6 @@ def epe_inputs(session: Session, epe_id: str, at: datetime) -> dict[str, Any]:
     """The activation of the CEL criteria for one EPE at one instant."""
     return {
         "level": None,
-        "indicators": {},
+        "indicators": indicators_for(session, epe_id, at),
         "recent": recent_counts(session, epe_id, at),
     }
