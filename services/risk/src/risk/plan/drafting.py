@@ -5,13 +5,13 @@ Each EPE gets its visits spread over the month's working days (the k-th of n nea
 frequency do not all fall on the same days), in the working-hour windows, never twice on
 one day. Each visit goes to the least loaded officer assigned to the EPE who is free in a
 window nearest its target day; the EPEs with the fewest officers are placed first, while
-there is most room. A last pass hands a visit from an officer to another officer of the same
-EPE, free in the same window, whenever that narrows their loads, until none does.
+there is most room. A last pass evens the loads: visits are handed along chains of officers
+who share EPEs (each free in the visit's window) while that narrows the spread.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -79,23 +79,50 @@ class _Board:
         return _Placed(need, officer, day, window)
 
     def rebalance(self, placed: list[_Placed]) -> None:
-        """Move visits to a less loaded officer of the same EPE free in the same window (each
-        move lowers the sum of squared loads, so this ends)."""
-        moved = True
-        while moved:
-            moved = False
-            for visit in placed:
-                if visit.officer is None:
-                    continue
-                for other in visit.need.officers:
-                    free = (other, visit.day, visit.window) not in self.busy
-                    if free and self.load[other] + 1 < self.load[visit.officer]:
-                        self.busy.discard((visit.officer, visit.day, visit.window))
-                        self.load[visit.officer] -= 1
-                        self.busy.add((other, visit.day, visit.window))
-                        self.load[other] += 1
-                        visit.officer, moved = other, True
-                        break
+        """Shift visits along chains of officers sharing EPEs until no officer can hand one,
+        directly or through others, to an officer with at least two fewer (each shift lowers
+        the sum of squared loads, so this ends)."""
+        while (path := self._shift_path(placed)) is not None:
+            for visit, officer in path:
+                assert visit.officer is not None
+                self.busy.discard((visit.officer, visit.day, visit.window))
+                self.load[visit.officer] -= 1
+                self.busy.add((officer, visit.day, visit.window))
+                self.load[officer] += 1
+                visit.officer = officer
+
+    def _shift_path(self, placed: list[_Placed]) -> list[tuple[_Placed, str]] | None:
+        """Breadth-first from the most loaded officers: visits to hand on, ending at one with
+        at least two visits fewer than the start; None when there is none."""
+        held: dict[str, list[_Placed]] = defaultdict(list)
+        for visit in placed:
+            if visit.officer is not None:
+                held[visit.officer].append(visit)
+        for source in sorted(held, key=lambda o: (-self.load[o], o)):
+            came: dict[str, tuple[str, _Placed] | None] = {source: None}
+            queue = deque([source])
+            while queue:
+                giver = queue.popleft()
+                for visit in held[giver]:
+                    for taker in visit.need.officers:
+                        if taker in came or (taker, visit.day, visit.window) in self.busy:
+                            continue
+                        came[taker] = (giver, visit)
+                        if self.load[taker] + 1 < self.load[source]:
+                            return self._path(came, taker)
+                        queue.append(taker)
+        return None
+
+    @staticmethod
+    def _path(came: dict[str, tuple[str, _Placed] | None], end: str) -> list[tuple[_Placed, str]]:
+        path = []
+        step = came[end]
+        taker = end
+        while step is not None:
+            giver, visit = step
+            path.append((visit, taker))
+            taker, step = giver, came[giver]
+        return path
 
     def draft(self, visit: _Placed) -> DraftSlot:
         local = self.days[visit.day]
