@@ -12,6 +12,7 @@ from risk.gate.routes import router as gate_router
 from risk.matching.sweeper import unseen_sweeper
 from risk.plan.events import InspectionRecorded
 from risk.plan.routes import router as plan_router
+from risk.reports.routes import router as reports_router
 from risk.selectivity.routes import router as selectivity_router
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
@@ -58,6 +59,7 @@ def create_app(
             warnings_router,
             selectivity_router,
             plan_router,
+            reports_router,
         ],
         subscriptions=subscriptions(settings),
         background=(unseen_sweeper,) if sweeper_enabled else (),
