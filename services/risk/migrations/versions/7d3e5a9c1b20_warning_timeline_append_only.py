@@ -1,7 +1,7 @@
 """the warning timeline refuses UPDATE and DELETE at the database level
 
 Revision ID: 7d3e5a9c1b20
-Revises: 3a7c1e52d0b4
+Revises: 17cd647567d5
 Create Date: 2026-11-30 15:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from servicekit.appendonly import drop_ddl, trigger_ddl
 
 revision: str = "7d3e5a9c1b20"
-down_revision: str | None = "3a7c1e52d0b4"
+down_revision: str | None = "17cd647567d5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

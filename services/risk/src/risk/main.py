@@ -10,11 +10,16 @@ from risk.customs.views import router as records_router
 from risk.db import metadata
 from risk.gate.routes import router as gate_router
 from risk.matching.sweeper import unseen_sweeper
+from risk.plan.events import InspectionRecorded
+from risk.plan.routes import router as plan_router
+from risk.reports.routes import router as reports_router
+from risk.selectivity.routes import router as selectivity_router
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
 from risk.warnings.events import WarningRaised, WarningResolved, WarningTransitioned
 from risk.warnings.routes import router as warnings_router
 from servicekit.app import ServiceSpec, create_service_app
+from servicekit.workdays import WorkingCalendar
 
 BATCH_ROUTES = (
     "ingest_declarations",
@@ -47,10 +52,20 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[customs_router, records_router, gate_router, warnings_router],
+        routers=[
+            customs_router,
+            records_router,
+            gate_router,
+            warnings_router,
+            selectivity_router,
+            plan_router,
+            reports_router,
+        ],
         subscriptions=subscriptions(settings),
         background=(unseen_sweeper,) if sweeper_enabled else (),
-        publishes=[WarningRaised, WarningResolved, WarningTransitioned],
+        publishes=[WarningRaised, WarningResolved, WarningTransitioned, InspectionRecorded],
         body_limits=body_limits(settings),
     )
-    return create_service_app(spec, **overrides)
+    app = create_service_app(spec, **overrides)
+    app.state.calendar = WorkingCalendar(settings.swaps_file)
+    return app

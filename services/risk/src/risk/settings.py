@@ -1,6 +1,9 @@
 """Typed settings of the risk service."""
 
-from pydantic import Field
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -12,6 +15,33 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RISK_", extra="ignore")
 
     service_name: str = "risk"
+    swaps_file: Path | None = Field(
+        default=None,
+        description="TOML file of announced day-off / make-up working-day swaps (kit workdays)",
+    )
+    plan_windows: list[str] = Field(
+        default=["07:30-09:30", "09:30-11:30", "13:00-15:00", "15:00-17:00"],
+        description="inspection windows of a working day, local time (II.1.c: working time)",
+    )
+
+    @field_validator("plan_windows")
+    @classmethod
+    def _windows(cls, value: list[str]) -> list[str]:
+        """HH:MM-HH:MM, each ending after it starts: checked at start-up, not at drafting."""
+        for window in value:
+            match = re.fullmatch(
+                r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])", window
+            )
+            if match is None or window[6:] <= window[:5]:
+                raise ValueError(f"not a window HH:MM-HH:MM: {window!r}")
+        if not value:
+            raise ValueError("at least one inspection window")
+        return value
+
+    plan_visits: dict[str, int] = Field(
+        default={"green": 1, "yellow": 2, "red": 4},
+        description="inspections a month by level or selectivity lane (the larger applies)",
+    )
     port: int = 8104
     ingest_batch_max_bytes: int = Field(
         default=16 * 1024 * 1024,

@@ -12,6 +12,11 @@ from servicekit.columns import utc_field
 GATE_POSITION = "epe_gate"
 """Position kind of a camera at the EPE's gates (Decision I.1.1.b): what gate events come from."""
 
+REQUIRED_POSITIONS = frozenset(
+    {GATE_POSITION, "storage_area_gate", "storage_area", "inside_storage_area"}
+)
+"""Positions whose data must be online (I.1.2.a), for cameras whose events predate the flag."""
+
 
 class Enterprise(RiskModel, table=True):
     """An EPE: its unit (who supervises it) and tax code (how customs records name it)."""
@@ -33,6 +38,9 @@ class Camera(RiskModel, table=True):
     epe_id: str = Field(index=True, max_length=64)
     position_kind: str | None = Field(default=None, max_length=50)
     removed: bool = False
+    must_be_online: bool | None = Field(
+        default=None, description="the registry's I.1.2.a flag; None before an event carried it"
+    )
     latitude: float | None = Field(default=None, description="of the camera's area, if located")
     longitude: float | None = None
     last_event_at: datetime = utc_field()
@@ -41,6 +49,15 @@ class Camera(RiskModel, table=True):
     def is_gate(self) -> bool:
         """Whether the camera watches the EPE's gates."""
         return self.position_kind == GATE_POSITION and not self.removed
+
+    @property
+    def is_required(self) -> bool:
+        """Whether its data must be online (I.1.2.a): the registry's flag, else by position."""
+        if self.removed:
+            return False
+        if self.must_be_online is not None:
+            return self.must_be_online
+        return self.position_kind in REQUIRED_POSITIONS
 
 
 class Outage(RiskModel, table=True):

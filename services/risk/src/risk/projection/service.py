@@ -51,6 +51,8 @@ def apply_camera(
         return
     camera.epe_id = str(data["epe_id"])
     camera.position_kind = data.get("position_kind", camera.position_kind)
+    if data.get("must_be_online") is not None:
+        camera.must_be_online = bool(data["must_be_online"])
     if "area_latitude" in data or "area_id" in data:  # full facts: the area may be unlocated
         camera.latitude, camera.longitude = _location(data)
     if removed is not None:

@@ -1,0 +1,1 @@
+"""Selectivity: CEL criteria over EPE indicators, approved by heads; seeded random lanes."""
