@@ -36,6 +36,8 @@ from servicekit.workdays import WorkingCalendar
 
 router = APIRouter(tags=["camera views"])
 BOUNDARY = "camwatchview"
+NOT_THE_CAMERA = {"refused", "busy"}
+"""Failures that say nothing about the camera's health: the policy, this replica's limit."""
 T = TypeVar("T")
 
 VIEW_ANSWERS: dict[int | str, dict[str, object]] = {
@@ -127,7 +129,7 @@ class View:
                 frames=self.frames,
                 failure=None if failure is None else f"{failure.cause}: {failure.detail}",
             )
-            if failure is not None and failure.cause != "refused":
+            if failure is not None and failure.cause not in NOT_THE_CAMERA:
                 views.report_unreachable(
                     session,
                     camera=self.grant.camera,
@@ -160,6 +162,10 @@ async def _start(request: Request, principal: Principal, camera_id: str, kind: s
     return View(request, runtime, context, grant, kind, now)
 
 
+def _as_failure(exc: CameraUnreachable | HubFull) -> CameraUnreachable:
+    return exc if isinstance(exc, CameraUnreachable) else CameraUnreachable("busy", str(exc))
+
+
 def _problem(exc: CameraUnreachable | HubFull) -> Problem:
     if isinstance(exc, HubFull):
         return Problem(503, "Too many camera connections", str(exc))
@@ -182,7 +188,7 @@ async def camera_snapshot(
     try:
         frame = await _hub(request, view.runtime).snapshot(view.grant.target)
     except (CameraUnreachable, HubFull) as exc:
-        await view.finish(exc if isinstance(exc, CameraUnreachable) else None)
+        await view.finish(_as_failure(exc))
         raise _problem(exc) from None
     view.frames = 1
     await view.finish(None)
@@ -204,6 +210,8 @@ async def _parts(view: View, first: bytes, frames: AsyncIterator[bytes]) -> Asyn
     except CameraUnreachable as exc:
         failure = exc
     finally:
+        with anyio.CancelScope(shield=True):  # the viewer leaves the feed (its idle clock runs)
+            await frames.aclose()  # type: ignore[attr-defined]
         await view.finish(failure)
 
 
@@ -229,7 +237,7 @@ async def camera_live(
         )
         first = await anext(frames)
     except (CameraUnreachable, HubFull) as exc:
-        await view.finish(exc if isinstance(exc, CameraUnreachable) else None)
+        await view.finish(_as_failure(exc))
         raise _problem(exc) from None
     return StreamingResponse(
         _parts(view, first, frames),
