@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 VIETNAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_WORKING_DAYS = 3660
 """Upper bound on a count, so a request cannot make the calendar walk for ever."""
+WORKING_HOURS_START = time(7, 30)
+WORKING_HOURS_END = time(17, 0)
+"""Default office hours of a customs sub-department (local time); services may configure
+their own (a 24/7 monitoring team has other shifts)."""
 
 
 class DayKind(StrEnum):
@@ -258,6 +262,18 @@ class WorkingCalendar:
     def local_date(self, instant: datetime) -> date:
         """The local calendar date of an instant."""
         return instant.astimezone(self.tz).date()
+
+    def is_working_time(
+        self,
+        instant: datetime,
+        *,
+        start: time = WORKING_HOURS_START,
+        end: time = WORKING_HOURS_END,
+    ) -> bool:
+        """Whether `instant` falls in working hours (local time, start inclusive, end
+        exclusive) of a working day: officers supervise within working time (II.1.c)."""
+        local = instant.astimezone(self.tz)
+        return self.is_working_day(local.date()) and start <= local.time() < end
 
     def end_of_day(self, day: date) -> datetime:
         """24:00 local of `day` (= 00:00 of the next day), in UTC."""

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from access.assignments import routes as assignments
 from access.audit import routes as audit
 from access.authority import routes as authority
+from access.cameraview import routes as cameraview
 from access.clients import routes as clients
 from access.keys import routes as keys
 from access.oauth import routes as oauth
@@ -25,6 +26,7 @@ routers: list[APIRouter] = [
     assignments.router,
     clients.router,
     vault.router,
+    cameraview.router,
     audit.router,
     keys.router,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from access.assignments.events import AssignmentChanged
 from access.audit.events import AuditAnchored
 from access.authority.events import GrantApproved, GrantRevoked
+from access.cameraview.events import CameraViewUnreachable
 from access.officers.events import OfficerMoved
 from access.vault.events import (
     MasterKeyRotated,
@@ -27,5 +28,6 @@ PUBLISHES: list[type[EventPayload]] = [
     VaultRevealRefused,
     MasterKeyRotated,
     AuditAnchored,
+    CameraViewUnreachable,
     TokensRevoked,
 ]

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from servicekit.netpolicy import (
+    DEFAULT_ALLOWED_NETWORKS,
+    DEFAULT_ALLOWED_PORTS,
+    DEFAULT_DENIED_NETWORKS,
+    ProbePolicy,
+    parse_networks,
+    without_loopback,
+)
 from servicekit.settings import (
     Environment,
     ObjectStoreSettings,
     ServiceSettings,
     project_root,
 )
+from servicekit.workdays import WORKING_HOURS_END, WORKING_HOURS_START
 
 
 def default_master_key_file() -> Path:
@@ -88,6 +98,54 @@ class Settings(ServiceSettings, ObjectStoreSettings):
         default=3650, ge=1, description="Object Lock COMPLIANCE retention of each anchor"
     )
 
+    # Camera views: customs' server signs in to an EPE's camera with the vault account.
+    camera_view_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="seconds to connect, and between two frames"
+    )
+    camera_view_max_fps: float = Field(
+        default=2.0, gt=0, le=25, description="frames a second a viewer receives at most"
+    )
+    camera_view_max_frame_bytes: int = Field(default=1_048_576, ge=16_384, le=16_777_216)
+    camera_view_idle_seconds: float = Field(
+        default=15.0, gt=0, description="an upstream nobody watched this long is closed"
+    )
+    camera_view_max_feeds: int = Field(
+        default=200, ge=1, description="camera connections one replica holds at most"
+    )
+    camera_view_max_live_seconds: float = Field(
+        default=1800.0, gt=0, description="a live view ends after this; the officer reopens it"
+    )
+    camera_view_allowed_networks: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_NETWORKS),
+        description="CIDRs cameras may be viewed in (the registry's probe policy)",
+    )
+    camera_view_denied_networks: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DENIED_NETWORKS)
+    )
+    camera_view_allowed_ports: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_PORTS)
+    )
+    camera_view_allow_loopback: bool = Field(
+        default=False, description="development only: the simulated cameras listen on loopback"
+    )
+    swaps_file: Path | None = Field(
+        default=None,
+        description="announced working-day swaps (TOML) for working time; the incidents file",
+    )
+    working_hours_start: time = WORKING_HOURS_START
+    working_hours_end: time = WORKING_HOURS_END
+
+    def camera_policy(self) -> ProbePolicy:
+        """The camera network policy (the registry prober's, from these settings)."""
+        denied = parse_networks(self.camera_view_denied_networks)
+        if self.camera_view_allow_loopback:
+            denied = without_loopback(denied)
+        return ProbePolicy.build(
+            allowed=self.camera_view_allowed_networks,
+            denied=denied,
+            ports=self.camera_view_allowed_ports,
+        )
+
     @property
     def jwks_path(self) -> str:
         return "/.well-known/jwks.json"
@@ -105,4 +163,6 @@ class Settings(ServiceSettings, ObjectStoreSettings):
                 raise ValueError("argon2_memory_cost must be at least 19456 KiB in production")
             if not self.audit_anchor_enabled:
                 raise ValueError("audit_anchor_enabled must be true in production")
+            if self.camera_view_allow_loopback:
+                raise ValueError("camera_view_allow_loopback must be false in production")
         return self

@@ -34,6 +34,11 @@ class CameraFacts(CameraRef):
         default=None, description="of the area (WGS 84), when located"
     )
     area_longitude: float | None = None
+    stream_url: str | None = Field(
+        default=None,
+        description="the camera's stream address (never credentials: those are in the vault); "
+        "the access service's camera views connect to an HTTP(S) one",
+    )
     storage_kind: str | None
     vendor: str | None
     model: str | None

@@ -101,6 +101,7 @@ def camera_facts(
         "reads_container_numbers": camera.reads_container_numbers,
         "covers_whole_area": camera.covers_whole_area,
         "probe_enabled": camera.probe_enabled,
+        "stream_url": camera.stream_url,
         "occurred_at": camera.updated_at,
     }
 

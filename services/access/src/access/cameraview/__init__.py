@@ -1,0 +1,1 @@
+"""Camera views: customs shows an EPE's cameras to its officers without the password."""
