@@ -10,6 +10,11 @@ from risk.customs.views import router as records_router
 from risk.db import metadata
 from risk.gate.routes import router as gate_router
 from risk.matching.sweeper import unseen_sweeper
+from risk.scoring.events import LevelChanged
+from risk.scoring.marks import install as install_score_marks
+from risk.scoring.routes import levels as levels_router
+from risk.scoring.routes import scoring as scoring_router
+from risk.scoring.scheduler import score_scheduler
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
 from risk.warnings.events import WarningRaised, WarningResolved, WarningTransitioned
@@ -34,10 +39,19 @@ def body_limits(settings: Settings) -> dict[str, int]:
 
 
 def create_app(
-    settings: Settings | None = None, *, sweeper_enabled: bool = True, **overrides: Any
+    settings: Settings | None = None,
+    *,
+    sweeper_enabled: bool = True,
+    scheduler_enabled: bool | None = None,
+    **overrides: Any,
 ) -> FastAPI:
-    """Build the risk API."""
+    """Build the risk API (the background tasks can be left out for tests that drive them)."""
     settings = settings or Settings()
+    install_score_marks()
+    scheduler = sweeper_enabled if scheduler_enabled is None else scheduler_enabled
+    background = ((unseen_sweeper,) if sweeper_enabled else ()) + (
+        (score_scheduler,) if scheduler else ()
+    )
     spec = ServiceSpec(
         title="camwatch risk",
         description=(
@@ -47,10 +61,17 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[customs_router, records_router, gate_router, warnings_router],
+        routers=[
+            customs_router,
+            records_router,
+            gate_router,
+            warnings_router,
+            levels_router,
+            scoring_router,
+        ],
         subscriptions=subscriptions(settings),
-        background=(unseen_sweeper,) if sweeper_enabled else (),
-        publishes=[WarningRaised, WarningResolved, WarningTransitioned],
+        background=background,
+        publishes=[WarningRaised, WarningResolved, WarningTransitioned, LevelChanged],
         body_limits=body_limits(settings),
     )
     return create_service_app(spec, **overrides)
