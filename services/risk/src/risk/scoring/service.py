@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, text, true, update
+from sqlalchemy import ColumnElement, bindparam, delete, false, func, insert, text, true, update
 from sqlmodel import Session, col, select
 
 from risk.assignments.service import assigned_epes
@@ -33,7 +33,7 @@ from risk.scoring.models import (
     ScoringConfig,
 )
 from servicekit.auth import Principal, Role
-from servicekit.events import add_event
+from servicekit.events import EventPayload, add_events
 from servicekit.ids import new_id
 
 DEFAULT_WINDOW_DAYS = 90
@@ -128,8 +128,11 @@ def active_rules(session: Session, units: set[str]) -> dict[str, Rules]:
     return {config.unit: Rules.of(config) for config in configs}
 
 
-def recompute(session: Session, epe_ids: Sequence[str], *, now: datetime) -> list[RiskScore]:
-    """Score the EPEs now: a new score each, levels moved, band changes recorded and published."""
+def recompute(session: Session, epe_ids: Sequence[str], *, now: datetime) -> list[dict[str, Any]]:
+    """Score the EPEs now: a new score each, levels moved, band changes recorded and published.
+
+    Written with multi-row Core statements: thousands of EPEs are rescored at once.
+    """
     units = dict(
         session.exec(
             select(Enterprise.epe_id, Enterprise.unit).where(col(Enterprise.epe_id).in_(epe_ids))
@@ -140,94 +143,122 @@ def recompute(session: Session, epe_ids: Sequence[str], *, now: datetime) -> lis
     for epe_id in epe_ids:
         unit = units.get(epe_id) or ""
         by_unit[unit if unit in rules_of_unit else ""].append(epe_id)
-    scores: list[RiskScore] = []
+    scores: list[dict[str, Any]] = []
     for unit, group in by_unit.items():
         rules = rules_of_unit.get(unit, DEFAULT_RULES)
         computed = compute_indicators(session, group, now, window_days=rules.window_days)
         for epe_id in group:
             score, items = explain(computed[epe_id], rules)
             scores.append(
-                RiskScore(
-                    id=new_id(),
-                    epe_id=epe_id,
-                    unit=units.get(epe_id),
-                    config_id=rules.config_id,
-                    config_version=rules.version,
-                    window_days=rules.window_days,
-                    score=score,
-                    band=band_of(score, rules).value,
-                    items=items,
-                    computed_at=now,
-                )
+                {
+                    "id": new_id(),
+                    "epe_id": epe_id,
+                    "unit": units.get(epe_id),
+                    "config_id": rules.config_id,
+                    "config_version": rules.version,
+                    "window_days": rules.window_days,
+                    "score": score,
+                    "band": band_of(score, rules).value,
+                    "items": items,
+                    "computed_at": now,
+                }
             )
-    session.add_all(scores)
-    _move_levels(session, scores, now=now)
+    if scores:
+        session.execute(insert(_table(RiskScore)), scores)
+        _move_levels(session, scores, now=now)
     return scores
 
 
-def _move_levels(session: Session, scores: list[RiskScore], *, now: datetime) -> None:
-    levels = {
-        level.epe_id: level
-        for level in session.exec(
-            select(RiskLevel).where(col(RiskLevel.epe_id).in_([s.epe_id for s in scores]))
-        ).all()
-    }
-    changes: list[tuple[RiskScore, str | None]] = []
-    for score in scores:
-        level = levels.get(score.epe_id)
-        if level is None:
-            level = RiskLevel(
-                epe_id=score.epe_id,
-                band="",  # a first level is a change from none
-                band_since=now,
-                score_id=score.id,
-                score=score.score,
-                config_version=score.config_version,
-                computed_at=now,
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def _move_levels(session: Session, scores: list[dict[str, Any]], *, now: datetime) -> None:
+    bands: dict[str, tuple[str | None, datetime]] = {}
+    for chunk in range(0, len(scores), 500):
+        ids = [s["epe_id"] for s in scores[chunk : chunk + 500]]
+        current = session.exec(
+            select(RiskLevel.epe_id, RiskLevel.band, RiskLevel.band_since).where(
+                col(RiskLevel.epe_id).in_(ids)
             )
-            session.add(level)
-        if level.band != score.band:
-            changes.append((score, level.band or None))
-            level.band, level.band_since = score.band, now
-        level.score_id, level.score = score.id, score.score
-        level.config_version, level.computed_at = score.config_version, now
+        ).all()
+        bands.update({epe_id: (band, since) for epe_id, band, since in current})
+    fresh: list[dict[str, Any]] = []
+    known: list[dict[str, Any]] = []
+    changes: list[tuple[dict[str, Any], str | None]] = []
+    for score in scores:
+        band, since = bands.get(score["epe_id"], (None, now))
+        if band != score["band"]:
+            changes.append((score, band))
+            since = now
+        level = {
+            "epe_id": score["epe_id"],
+            "score_id": score["id"],
+            "score": score["score"],
+            "band": score["band"],
+            "config_version": score["config_version"],
+            "band_since": since,
+            "computed_at": now,
+        }
+        (known if score["epe_id"] in bands else fresh).append(level)
+    table = _table(RiskLevel)
+    if fresh:
+        session.execute(insert(table), fresh)
+    if known:
+        columns = ("score_id", "score", "band", "config_version", "band_since", "computed_at")
+        statement = (
+            update(table)
+            .where(table.c.epe_id == bindparam("key"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        rows = [
+            {**{name: level[name] for name in columns}, "key": level["epe_id"]} for level in known
+        ]
+        session.connection().execute(statement, rows)
     if changes:
         _record_changes(session, changes, now=now)
 
 
 def _record_changes(
-    session: Session, changes: list[tuple[RiskScore, str | None]], *, now: datetime
+    session: Session, changes: list[tuple[dict[str, Any], str | None]], *, now: datetime
 ) -> None:
+    """Number the changes after the last one (under a lock on PostgreSQL; SQLite holds the
+    write lock already) and publish each."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
+    last = session.exec(select(func.max(LevelChange.seq))).one() or 0
     rows = [
-        LevelChange(
-            epe_id=score.epe_id,
-            from_band=from_band,
-            to_band=score.band,
-            score=score.score,
-            score_id=score.id,
-            config_version=score.config_version,
-            changed_at=now,
-        )
-        for score, from_band in changes
+        {
+            "seq": last + index,
+            "epe_id": score["epe_id"],
+            "from_band": from_band,
+            "to_band": score["band"],
+            "score": score["score"],
+            "score_id": score["id"],
+            "config_version": score["config_version"],
+            "changed_at": now,
+        }
+        for index, (score, from_band) in enumerate(changes, start=1)
     ]
-    session.add_all(rows)
-    session.flush()
-    for row, (score, _from) in zip(rows, changes, strict=True):
-        assert row.seq is not None
-        payload = LevelChanged(
-            epe_id=row.epe_id,
-            unit=score.unit,
-            from_band=row.from_band,
-            to_band=row.to_band,
-            score=row.score,
-            score_id=row.score_id,
-            config_version=row.config_version,
-            change_seq=row.seq,
-            changed_at=now,
+    session.execute(insert(_table(LevelChange)), rows)
+    events: list[tuple[EventPayload, str | None]] = [
+        (
+            LevelChanged(
+                epe_id=row["epe_id"],
+                unit=score["unit"],
+                from_band=row["from_band"],
+                to_band=row["to_band"],
+                score=row["score"],
+                score_id=row["score_id"],
+                config_version=row["config_version"],
+                change_seq=row["seq"],
+                changed_at=now,
+            ),
+            row["epe_id"],
         )
-        add_event(session, payload, subject=row.epe_id)
+        for row, (score, _from) in zip(rows, changes, strict=True)
+    ]
+    add_events(session, events)
 
 
 def recompute_due(session: Session, *, now: datetime, debounce_seconds: float, limit: int) -> int:
