@@ -1,0 +1,48 @@
+"""Every write behind an indicator marks its EPE for rescoring, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from risk.scoring.models import ScoreDue
+from risk.scoring.scheduler import score_once
+from servicekit.clock import ManualClock
+
+from ..conftest import START, Feed
+from ..customs.test_risk_ingestion import declaration
+
+
+def due(app: FastAPI) -> list[str]:
+    with Session(app.state.engine) as session:
+        return sorted(session.exec(select(ScoreDue.epe_id)).all())
+
+
+def test_writes_mark_their_epe_and_a_burst_gives_one_score(
+    app: FastAPI,
+    client: TestClient,
+    feed: Feed,
+    clock: ManualClock,
+    customs_headers: dict[str, str],
+) -> None:
+    assert due(app) == ["epe-1", "epe-2"]  # the registry's events
+    clock.advance(timedelta(seconds=1))
+    assert score_once(app) == 0  # the debounce starts
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    assert score_once(app) == 2 and due(app) == []
+
+    body = declaration(channel="red", epe_tax_code="0309999999")  # epe-2's tax code
+    assert client.post("/customs/declarations", json=body, headers=customs_headers).is_success
+    assert due(app) == ["epe-2"]
+    assert client.post("/customs/declarations", json=body, headers=customs_headers).is_success
+    feed.outage("gate-9", "epe-2", "out-9", START - timedelta(hours=1))
+    assert due(app) == ["epe-2"]  # one mark for the burst
+    assert score_once(app) == 0
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    assert score_once(app) == 1
+    level = client.get("/risk-levels/epe-2", headers=customs_headers).json()
+    items = {i["indicator"]: i for i in level["explanation"]["items"]}
+    assert items["declarations_red"]["value"] == 1 and items["blind_hours"]["value"] == 1.0
