@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from risk.scoring.models import ScoreDue
 from risk.scoring.scheduler import score_once
+from risk.scoring.service import current_bands, recompute
 from servicekit.clock import ManualClock
 
 from ..conftest import START, Feed
@@ -46,3 +47,10 @@ def test_writes_mark_their_epe_and_a_burst_gives_one_score(
     level = client.get("/risk-levels/epe-2", headers=customs_headers).json()
     items = {i["indicator"]: i for i in level["explanation"]["items"]}
     assert items["declarations_red"]["value"] == 1 and items["blind_hours"]["value"] == 1.0
+
+
+def test_current_bands_name_the_scored_epes(app: FastAPI, feed: Feed, clock: ManualClock) -> None:
+    with Session(app.state.engine) as session:
+        recompute(session, ["epe-1"], now=clock.now())
+        session.commit()
+        assert current_bands(session, ["epe-1", "epe-2"]) == {"epe-1": "green"}

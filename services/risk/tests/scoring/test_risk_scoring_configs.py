@@ -76,7 +76,11 @@ def test_a_proposal_names_known_indicators_and_ordered_bands(
     client: TestClient, head_headers: dict[str, str], tokens: Any
 ) -> None:
     unknown = {**PROPOSAL, "weights": {"bribes_paid": {"weight": 1}}}
-    assert_problem(client.post("/scoring-configs", json=unknown, headers=head_headers), 422)
+    problem = assert_problem(
+        client.post("/scoring-configs", json=unknown, headers=head_headers), 422
+    )
+    assert [e["field"] for e in problem["errors"]] == ["body.weights"]
+    assert "bribes_paid" in problem["errors"][0]["message"]
     upside_down = {**PROPOSAL, "yellow_from": 30, "red_from": 20}
     assert_problem(client.post("/scoring-configs", json=upside_down, headers=head_headers), 422)
     extra = {**PROPOSAL, "approved_by": "head-binh"}

@@ -315,6 +315,14 @@ def visible_epes(session: Session, principal: Principal, epe_column: Any) -> Col
     return in_unit & col(epe_column).in_(epes)
 
 
+def current_bands(session: Session, epe_ids: Sequence[str]) -> dict[str, str]:
+    """{EPE id: its current band} of those scored (the monthly plan visits by level)."""
+    rows = session.exec(
+        select(RiskLevel.epe_id, RiskLevel.band).where(col(RiskLevel.epe_id).in_(epe_ids))
+    ).all()
+    return dict(rows)
+
+
 def unit_epes(session: Session, unit: str) -> list[str]:
     """The EPEs a unit supervises (a new configuration rescores them all)."""
     return list(session.exec(select(Enterprise.epe_id).where(Enterprise.unit == unit)).all())
