@@ -64,3 +64,8 @@ class Settings(ServiceSettings):
     score_batch: int = Field(
         default=2000, gt=0, description="EPEs rescored in one transaction by the scheduler"
     )
+    score_refresh_hours: float = Field(
+        default=24,
+        gt=0,
+        description="a level older than this is recomputed even without events (the window slides)",
+    )

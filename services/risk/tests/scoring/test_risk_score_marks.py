@@ -15,6 +15,7 @@ from servicekit.clock import ManualClock
 
 from ..conftest import START, Feed
 from ..customs.test_risk_ingestion import declaration
+from ..gate.test_risk_gate_events import read
 
 
 def due(app: FastAPI) -> list[str]:
@@ -54,3 +55,23 @@ def test_current_bands_name_the_scored_epes(app: FastAPI, feed: Feed, clock: Man
         recompute(session, ["epe-1"], now=clock.now())
         session.commit()
         assert current_bands(session, ["epe-1", "epe-2"]) == {"epe-1": "green"}
+
+
+def test_a_level_is_refreshed_daily_as_its_window_slides(
+    app: FastAPI,
+    client: TestClient,
+    feed: Feed,
+    clock: ManualClock,
+    epe_headers: dict[str, str],
+) -> None:
+    assert client.post("/gate-events", json=read(), headers=epe_headers).status_code == 201
+    score_once(app)
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    score_once(app)
+    level = client.get("/risk-levels/epe-1", headers=epe_headers).json()
+    assert level["score"] == 11.0  # one warning (2) and 90 days without inspection (9)
+    clock.advance(timedelta(days=91))  # no event since: the warning left the window
+    score_once(app)
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    assert score_once(app) == 2
+    assert client.get("/risk-levels/epe-1", headers=epe_headers).json()["score"] == 9.0

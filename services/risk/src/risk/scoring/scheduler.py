@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,6 +29,7 @@ def score_once(app: FastAPI) -> int:
                 now=clock.now(),
                 debounce_seconds=settings.score_debounce_seconds,
                 limit=settings.score_batch,
+                refresh_after=timedelta(hours=settings.score_refresh_hours),
             )
             session.commit()
         except (IntegrityError, OperationalError) as exc:

@@ -23,6 +23,7 @@ from risk.assignments.service import assigned_epes
 from risk.indicators.service import INDICATORS, Indicators, compute_indicators
 from risk.projection.models import Enterprise
 from risk.scoring.events import LevelChanged
+from risk.scoring.marks import mark_due
 from risk.scoring.models import (
     Band,
     ConfigState,
@@ -261,13 +262,29 @@ def _record_changes(
     add_events(session, events)
 
 
-def recompute_due(session: Session, *, now: datetime, debounce_seconds: float, limit: int) -> int:
-    """One scheduler pass: start the debounce of newly marked EPEs, recompute those due.
+def recompute_due(
+    session: Session,
+    *,
+    now: datetime,
+    debounce_seconds: float,
+    limit: int,
+    refresh_after: timedelta | None = None,
+) -> int:
+    """One scheduler pass: mark levels older than `refresh_after` (the window slides even
+    without events), start the debounce of newly marked EPEs, recompute those due.
 
     The due rows are deleted (RETURNING) before scoring, in the scoring's transaction: a
     second replica's delete of the same rows waits and returns nothing, and data committed
     after the delete marks the EPE again.
     """
+    if refresh_after is not None:
+        stale = session.exec(
+            select(RiskLevel.epe_id)
+            .where(col(RiskLevel.computed_at) < now - refresh_after)
+            .order_by(col(RiskLevel.computed_at))
+            .limit(limit)
+        ).all()
+        mark_due(session.connection(), stale)
     session.execute(
         update(ScoreDue)
         .where(col(ScoreDue.due_at).is_(None))
