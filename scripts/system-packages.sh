@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: Chromium for the browser test, fonts for PDF checks.
-# Installs only what is missing; needs root (as on CI and the developers' machines).
+# Debian packages the test suite needs: Chromium for the browser test, fonts for PDF checks;
+# then the deployment tools (helm, see deploy-tools.sh). Installs only what is missing; needs
+# root (as on CI and the developers' machines).
 set -euo pipefail
+here="$(dirname "$0")"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-[ ${#need[@]} -eq 0 ] && exit 0
+if [ ${#need[@]} -eq 0 ]; then
+  exec "${here}/deploy-tools.sh"
+fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-packages: missing ${need[*]} and not root; install them with apt-get" >&2
   exit 1
@@ -13,3 +17,4 @@ echo "system-packages: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+"${here}/deploy-tools.sh"
