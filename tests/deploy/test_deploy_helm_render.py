@@ -357,4 +357,16 @@ def test_services_reach_only_nats_postgresql_and_s3(manifests: Manifests, profil
         expected = {53, 4222, 5432} | (s3 if name in {"access", "registry", "evidence"} else set())
         assert egress_ports(manifests, name) == expected | otel, name
         assert egress_ports(manifests, f"{name}-migrations") == {53, 5432} | otel
-    assert egress_ports(manifests, "gateway") == {53} | otel
+    # The gateway's rate limits are shared through NATS (rateLimitStore: nats).
+    assert egress_ports(manifests, "gateway") == {53, 4222} | otel
+
+
+def test_gateway_replicas_share_their_rate_limits() -> None:
+    for sets, expected in (((), "nats"), (("gateway.rateLimitStore=memory",), "memory")):
+        manifests = render(ROOT, CHART, sets=sets)
+        (container,) = of_kind(manifests, "Deployment")["gateway"]["spec"]["template"]["spec"][
+            "containers"
+        ]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["GATEWAY_RATE_LIMIT_STORE"] == expected
+        assert (4222 in egress_ports(manifests, "gateway")) is (expected == "nats")

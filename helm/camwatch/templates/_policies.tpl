@@ -73,6 +73,9 @@ spec:
   egress:
     {{- include "camwatch.commonEgress" $root | nindent 4 }}
     {{- if eq .name "gateway" }}
+    {{- if eq (.values.rateLimitStore | default "memory") "nats" }}
+    {{- include "camwatch.egressRule" $np.nats | nindent 4 }}
+    {{- end }}
     # The services (each one's policy admits only the gateway, access all of the release).
     - ports:
         - port: http
