@@ -2,7 +2,10 @@
 #
 # One image per deployable, all from this file:
 #   docker build --build-arg SERVICE=registry -t camwatch-registry .
-# SERVICE is one of access, registry, incidents, risk, evidence, gateway.
+# SERVICE is one of access, registry, incidents, risk, evidence, gateway, or simulator (the
+# demo traffic simulator of the dev tooling: --build-arg PACKAGE=camwatch-devkit
+# --build-arg MODULE=devkit.simulator; only its own module is in the build context).
+# The gateway's image carries the SPA, built in its own stage from gateway/spa.
 # The image runs `python -m <SERVICE> serve` as an unprivileged user and writes nowhere but
 # /tmp, so it runs with a read-only root filesystem. Any other subcommand of the service's CLI
 # is passed as arguments: `docker run camwatch-access migrate`.
@@ -17,11 +20,27 @@ ARG UV_VERSION=0.13.9
 FROM ghcr.io/astral-sh/uv:${UV_VERSION} AS uv
 
 # ---------------------------------------------------------------------------------------------
+# The SPA: a Vite app (gateway/spa/package.json) is built with its locked dependencies into
+# dist/; plain static files (no package.json) are served as they are.
+FROM node:22-bookworm-slim AS spa
+WORKDIR /spa
+COPY gateway/spa/ ./
+RUN set -eu; \
+    if [ -f package.json ]; then \
+      npm ci --no-audit --no-fund; \
+      npm run build; \
+    else \
+      mkdir -p /tmp/dist && cp -a . /tmp/dist/ && mv /tmp/dist ./dist; \
+    fi; \
+    test -f dist/index.html
+
+# ---------------------------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
 ARG SERVICE
+ARG PACKAGE=camwatch-${SERVICE}
 RUN case "${SERVICE}" in \
-      access|registry|incidents|risk|evidence|gateway) ;; \
-      *) echo "build with --build-arg SERVICE=access|registry|incidents|risk|evidence|gateway" >&2; \
+      access|registry|incidents|risk|evidence|gateway|simulator) ;; \
+      *) echo "build with --build-arg SERVICE=access|registry|incidents|risk|evidence|gateway|simulator" >&2; \
          exit 1 ;; \
     esac
 COPY --from=uv /uv /usr/local/bin/uv
@@ -45,7 +64,7 @@ COPY services/incidents/pyproject.toml services/incidents/
 COPY services/risk/pyproject.toml services/risk/
 COPY services/evidence/pyproject.toml services/evidence/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-workspace --package "camwatch-${SERVICE}"
+    uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"
 
 # Then our packages. They stay editable (source under /app) on purpose: each service finds its
 # Alembic scripts beside its source (services/<s>/migrations) and the event schemas under
@@ -54,13 +73,19 @@ COPY servicekit/ servicekit/
 COPY gateway/ gateway/
 COPY services/ services/
 COPY contracts/ contracts/
+COPY devkit/ devkit/
+COPY --from=spa /spa/dist/ /spa-dist/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --package "camwatch-${SERVICE}"
+    uv sync --frozen --no-dev --package "${PACKAGE}"
 
 # Keep only what this deployable runs, byte-compiled in place (the runtime cannot write .pyc
 # files; unchecked-hash .pyc files stay valid whatever the copied files' timestamps).
 RUN set -eu; \
-    if [ "${SERVICE}" = gateway ]; then src=gateway; else src="services/${SERVICE}"; fi; \
+    case "${SERVICE}" in \
+      gateway) src=gateway; rm -rf gateway/spa; mkdir -p gateway/spa; cp -a /spa-dist gateway/spa/dist ;; \
+      simulator) src=devkit ;; \
+      *) src="services/${SERVICE}" ;; \
+    esac; \
     rm -rf "${src}/tests" servicekit/tests; \
     code="servicekit/src ${src}/src"; \
     if [ -d "${src}/migrations" ]; then code="${code} ${src}/migrations"; fi; \
@@ -90,15 +115,19 @@ RUN chmod 0755 /out/usr/local/bin/camwatch-entrypoint
 # ---------------------------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 ARG SERVICE
+ARG MODULE=${SERVICE}
 LABEL org.opencontainers.image.title="camwatch-${SERVICE}" \
       org.opencontainers.image.description="camwatch ${SERVICE}: customs camera supervision of EPEs"
 RUN groupadd --system --gid 10001 camwatch \
     && useradd --system --uid 10001 --gid camwatch --home-dir /tmp --no-create-home \
-       --shell /usr/sbin/nologin camwatch
+       --shell /usr/sbin/nologin camwatch \
+    && install -d -o 10001 -g 10001 -m 0750 /var/lib/camwatch
+# /var/lib/camwatch: where a named volume mounts writable for the service user (a new volume
+# takes the ownership of the image's folder), e.g. the demo's seeded accounts.
 # Owned by root and not writable by the service user: the code cannot be changed at run time.
 COPY --from=build /out/ /
 WORKDIR /app
-ENV CAMWATCH_SERVICE=${SERVICE} \
+ENV CAMWATCH_SERVICE=${MODULE} \
     PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -179,54 +179,54 @@ def test_an_address_flooding_sign_in_meets_a_ceiling(start_gateway, upstream) ->
     assert statuses == [200, 200, 200, 429]
 
 
-def test_a_client_gets_its_rate_then_waits_for_the_next_token() -> None:
+async def test_a_client_gets_its_rate_then_waits_for_the_next_token() -> None:
     limits = RateLimits(GatewaySettings(rate_limit_authenticated="5/minute"))
 
-    results = [limits.hit("alice", authenticated=True) for _ in range(6)]
+    results = [await limits.hit("alice", authenticated=True) for _ in range(6)]
 
     assert results[:5] == [None] * 5
     # a token bucket refills one request every 12 s
     assert results[5] is not None and 1 <= results[5] <= 12
-    assert limits.hit("bob", authenticated=True) is None
+    assert await limits.hit("bob", authenticated=True) is None
 
 
-def test_every_rate_of_a_client_must_allow_the_request(monkeypatch) -> None:
+async def test_every_rate_of_a_client_must_allow_the_request(monkeypatch) -> None:
     limits = RateLimits(GatewaySettings(rate_limit_authenticated="2/second;3/minute"))
     now = 1_000_000.0
     monkeypatch.setattr(time, "time", lambda: now)
 
-    assert [limits.hit("alice", authenticated=True) for _ in range(3)] == [None, None, 1]
+    assert [await limits.hit("alice", authenticated=True) for _ in range(3)] == [None, None, 1]
     now += 1
-    assert limits.hit("alice", authenticated=True) is None
+    assert await limits.hit("alice", authenticated=True) is None
     # the minute's three are spent; one comes back every 20 s from the first
-    assert limits.hit("alice", authenticated=True) == 19
+    assert await limits.hit("alice", authenticated=True) == 19
     now += 18
-    assert limits.hit("alice", authenticated=True) == 1
+    assert await limits.hit("alice", authenticated=True) == 1
     now += 1
-    assert limits.hit("alice", authenticated=True) is None
+    assert await limits.hit("alice", authenticated=True) is None
 
 
-def test_replicas_sharing_a_store_share_each_clients_budget() -> None:
+async def test_replicas_sharing_a_store_share_each_clients_budget() -> None:
     settings = GatewaySettings(rate_limit_authenticated="4/minute")
     shared = MemoryBuckets()
     one = RateLimits(settings, store=lambda _name: shared)
     two = RateLimits(settings, store=lambda _name: shared)
 
-    results = [replica.hit("alice", authenticated=True) for replica in (one, two) * 3]
+    results = [await replica.hit("alice", authenticated=True) for replica in (one, two) * 3]
 
     assert results[:4] == [None] * 4
     assert None not in results[4:]
 
 
-def test_steady_hits_allocate_nothing() -> None:
+async def test_steady_hits_allocate_nothing() -> None:
     limits = RateLimits(GatewaySettings(rate_limit_authenticated="1000000/second"))
     for _ in range(100):
-        limits.hit("alice", authenticated=True)
+        await limits.hit("alice", authenticated=True)
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()
         for _ in range(20_000):
-            limits.hit("alice", authenticated=True)
+            await limits.hit("alice", authenticated=True)
         after = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()
@@ -238,12 +238,12 @@ def test_steady_hits_allocate_nothing() -> None:
     assert grown < 2048  # a moving window keeps ~140 bytes per hit: 2.8 MB here
 
 
-def test_rate_limits_can_be_turned_off() -> None:
+async def test_rate_limits_can_be_turned_off() -> None:
     limits = RateLimits(
         GatewaySettings(rate_limit_enabled=False, rate_limit_authenticated="1/minute")
     )
 
-    assert [limits.hit("sub:x", authenticated=True) for _ in range(3)] == [None] * 3
+    assert [await limits.hit("sub:x", authenticated=True) for _ in range(3)] == [None] * 3
 
 
 def test_bad_rate_setting_is_refused() -> None:
@@ -251,27 +251,27 @@ def test_bad_rate_setting_is_refused() -> None:
         GatewaySettings(rate_limit_authenticated="lots")
 
 
-def test_sweep_drops_clients_whose_buckets_are_full_again(monkeypatch) -> None:
+async def test_sweep_drops_clients_whose_buckets_are_full_again(monkeypatch) -> None:
     store = MemoryBuckets()
     limits = RateLimits(
         GatewaySettings(rate_limit_authenticated="5/second"), store=lambda _n: store
     )
     for key in ("a", "b"):
-        limits.hit(key, authenticated=True)
+        await limits.hit(key, authenticated=True)
     assert len(store) == 2
 
     later = time.time() + 2
     monkeypatch.setattr(time, "time", lambda: later)
-    limits.sweep()
+    await limits.sweep()
 
     assert len(store) == 0
 
 
-def test_hits_start_no_threads() -> None:
+async def test_hits_start_no_threads() -> None:
     limits = RateLimits(GatewaySettings(rate_limit_authenticated="1000/second"))
     before = threading.active_count()
 
     for _ in range(50):
-        limits.hit("sub:x", authenticated=True)
+        await limits.hit("sub:x", authenticated=True)
 
     assert threading.active_count() <= before

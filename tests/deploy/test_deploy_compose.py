@@ -1,7 +1,9 @@
 """docker-compose.yml keeps the deployment invariants, and every service accepts its environment.
 
-No Docker engine is needed: the file is parsed with PyYAML (anchors and merge keys resolved),
-compose's `${VAR:-default}` / `$$` interpolation is applied here, the `NAME__FILE` secrets are
+The real Docker Compose (v2, fetched by scripts/deploy-tools.sh) validates the file with
+`config`, for the default stack and the demo profile; no Docker engine is needed for that.
+The invariants are read from the file parsed with PyYAML (anchors and merge keys resolved,
+compose's `${VAR:-default}` / `$$` interpolation applied here), the `NAME__FILE` secrets are
 expanded as the image's entrypoint does, and the result is handed to each service's own
 Settings class.
 """
@@ -9,6 +11,7 @@ Settings class.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import stat
@@ -28,7 +31,11 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 PORTS = SERVICE_PORTS
 APPS = (*SERVICES, "gateway")
 S3_USERS = ("access", "registry", "evidence")
-INFRA = ("postgres", "nats", "minio", "otel-collector")
+INFRA = ("postgres", "nats", "seaweedfs", "otel-collector", "jaeger")
+MIGRATIONS = tuple(f"{name}-migrate" for name in SERVICES)
+DEMO = ("demo-seed", "registry-seed", "simulator")
+COMPOSE_VERSION = "2.40.3"
+COMPOSE_BINARY = ROOT / "var" / "tools" / f"docker-compose-{COMPOSE_VERSION}" / "docker-compose"
 SECRET_NAME = re.compile(r"(PASSWORD|SECRET|ACCESS_KEY|HMAC|MASTER_KEYS?$|TOKEN$)")
 _INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
 
@@ -85,7 +92,7 @@ def test_app_is_built_from_the_root_dockerfile_for_itself(
 
 
 def test_compose_runs_exactly_the_declared_services(services: dict[str, Any]) -> None:
-    assert set(services) - set(INFRA) == set(APPS)
+    assert set(services) - set(INFRA) == {*APPS, *MIGRATIONS, *DEMO}
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -132,7 +139,9 @@ def test_gateway_is_the_only_published_port_and_routes_to_every_service(
     services: dict[str, Any],
 ) -> None:
     published = sorted(name for name, svc in services.items() if svc.get("ports"))
-    assert published == ["gateway"]
+    assert published == ["gateway", "jaeger"]
+    (viewer,) = services["jaeger"]["ports"]
+    assert interpolate(viewer) == "127.0.0.1:16686:16686", "the trace viewer: loopback only"
     (mapping,) = services["gateway"]["ports"]
     assert interpolate(mapping) == "8000:8000"
     env = environment(services["gateway"])
@@ -152,24 +161,60 @@ def test_nats_runs_jetstream_on_a_volume(compose: dict[str, Any]) -> None:
     assert volumes[store] in compose["volumes"]
 
 
-def test_minio_serves_s3_from_a_volume_with_keys_from_secrets(compose: dict[str, Any]) -> None:
-    minio = compose["services"]["minio"]
-    assert "minio" in interpolate(minio["image"])
-    command = minio["command"]
-    assert command[0] == "server"
-    volumes = {v.split(":")[1]: v.split(":")[0] for v in minio["volumes"]}
-    assert command[1] in volumes and volumes[command[1]] in compose["volumes"]
-    env = minio["environment"]
-    assert env["MINIO_ROOT_USER_FILE"] == "/run/secrets/s3_access_key"
-    assert env["MINIO_ROOT_PASSWORD_FILE"] == "/run/secrets/s3_secret_key"
+def test_seaweedfs_serves_s3_from_a_volume_with_keys_from_secrets(compose: dict[str, Any]) -> None:
+    seaweed = compose["services"]["seaweedfs"]
+    assert "seaweedfs" in interpolate(seaweed["image"])
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in seaweed["volumes"]}
+    assert volumes["/data"] in compose["volumes"]
+    assert {"s3_access_key", "s3_secret_key"} <= secret_names(seaweed)
+    assert "environment" not in seaweed
     for name in S3_USERS:
         service = compose["services"][name]
         app_env = environment(service)
-        assert app_env["S3_ENDPOINT"] == "minio:9000"
+        assert app_env["S3_ENDPOINT"] == "seaweedfs:8333"
         assert app_env["S3_ACCESS_KEY__FILE"] == "/run/secrets/s3_access_key"
         assert app_env["S3_SECRET_KEY__FILE"] == "/run/secrets/s3_secret_key"
         assert {"s3_access_key", "s3_secret_key"} <= secret_names(service)
-        assert service["depends_on"]["minio"]["condition"] == "service_healthy"
+        assert service["depends_on"]["seaweedfs"]["condition"] == "service_healthy"
+
+
+def test_seaweedfs_start_script_writes_its_identity_from_the_secret_files(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """Run the start script (as the container would) against a recording `weed`."""
+    seaweed = compose["services"]["seaweedfs"]
+    (mount,) = seaweed["configs"]
+    assert seaweed["entrypoint"] == ["/bin/sh", mount["target"]]
+    script = interpolate(compose["configs"][mount["source"]]["content"])
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "s3_access_key").write_text("AKIA-test\n")
+    (secrets_dir / "s3_secret_key").write_text("s3cr3t/+=\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    weed = bin_dir / "weed"
+    weed.write_text('#!/bin/sh\necho "$@" > "$WEED_LOG"\n')
+    weed.chmod(weed.stat().st_mode | stat.S_IEXEC)
+    runner = tmp_path / "start.sh"
+    runner.write_text(
+        script.replace("/run/secrets/", f"{secrets_dir}/").replace("/tmp/s3", f"{tmp_path}/s3")
+    )
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "WEED_LOG": str(tmp_path / "weed.log")}
+    subprocess.run(["/bin/sh", str(runner)], env=env, check=True, timeout=30)
+    identity = json.loads((tmp_path / "s3.json").read_text())
+    (credentials,) = identity["identities"][0]["credentials"]
+    assert credentials == {"accessKey": "AKIA-test", "secretKey": "s3cr3t/+="}
+    assert stat.S_IMODE((tmp_path / "s3.json").stat().st_mode) == 0o600
+    args = (tmp_path / "weed.log").read_text().split()
+    assert args[:2] == ["server", "-dir=/data"]
+    assert "-s3" in args and "-s3.port=8333" in args
+    assert f"-s3.config={tmp_path}/s3.json" in args
+    # A missing secret stops the start instead of running with empty keys.
+    (secrets_dir / "s3_secret_key").unlink()
+    (tmp_path / "weed.log").unlink()
+    failed = subprocess.run(["/bin/sh", str(runner)], env=env, capture_output=True, timeout=30)
+    assert failed.returncode != 0
+    assert not (tmp_path / "weed.log").exists()
 
 
 def test_postgres_keeps_its_data_on_a_volume(compose: dict[str, Any]) -> None:
@@ -185,13 +230,19 @@ def test_otel_collector_receives_otlp_http(compose: dict[str, Any]) -> None:
     assert any(arg.endswith(mount["target"]) for arg in collector["command"])
     config = yaml.safe_load(compose["configs"][mount["source"]]["content"])
     assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
-    assert "otlp" in config["service"]["pipelines"]["traces"]["receivers"]
+    traces = config["service"]["pipelines"]["traces"]
+    assert "otlp" in traces["receivers"]
+    (exporter,) = traces["exporters"]
+    assert config["exporters"][exporter]["endpoint"] == "jaeger:4317"
+    jaeger = compose["services"]["jaeger"]
+    assert jaeger["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
 
 
 def test_healthchecks_and_start_order(services: dict[str, Any]) -> None:
-    # The collector's image is distroless (nothing to run a probe with); nothing waits on it.
+    # The collector's and Jaeger's images have nothing to run a probe with; nothing waits for
+    # them to be healthy. One-shot containers (migrations, seeds) are waited for to complete.
     for name, service in services.items():
-        if name == "otel-collector":
+        if name in {"otel-collector", "jaeger", *MIGRATIONS, *DEMO}:
             continue
         test = service["healthcheck"]["test"]
         assert test[0] in {"CMD", "CMD-SHELL"}, name
@@ -326,7 +377,7 @@ def test_service_settings_accept_the_compose_environment(
     assert settings.database_url == env[f"{name.upper()}_DATABASE_URL"]
     assert settings.database_schema == name
     if name in S3_USERS and "s3_endpoint" in settings_cls.model_fields:
-        assert settings.s3_endpoint == "minio:9000"
+        assert settings.s3_endpoint == "seaweedfs:8333"
         assert settings.s3_access_key == "x" * 40
         assert settings.s3_secret_key.get_secret_value() == "x" * 40
         assert settings.s3_secure is False
@@ -338,3 +389,87 @@ def test_service_settings_accept_the_compose_environment(
 def test_registry_reads_the_s3_settings_compose_gives_it() -> None:
     fields = importlib.import_module("registry.settings").Settings.model_fields
     assert {"s3_endpoint", "s3_access_key", "s3_secret_key", "s3_secure"} <= set(fields)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_starts_after_its_own_migrations(services: dict[str, Any], name: str) -> None:
+    migrate = services[f"{name}-migrate"]
+    service = services[name]
+    assert migrate["command"] == ["migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["image"] == service["image"]
+    assert migrate["build"] == service["build"]
+    assert environment(migrate) == environment(service)
+    assert secret_names(migrate) == secret_names(service)
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert service["command"] == ["serve", "--no-migrate-first"]
+    condition = service["depends_on"][f"{name}-migrate"]["condition"]
+    assert condition == "service_completed_successfully"
+
+
+def test_demo_profile_seeds_then_runs_the_simulator(services: dict[str, Any]) -> None:
+    for name in DEMO:
+        assert services[name]["profiles"] == ["demo"], name
+    for name, service in services.items():
+        if name not in DEMO:
+            assert "profiles" not in service, f"{name} must run without a profile"
+    seed, registry_seed, simulator = (services[n] for n in DEMO)
+    assert "seed-demo > /var/lib/camwatch/demo-accounts.txt" in seed["entrypoint"][-1]
+    assert seed["depends_on"]["access"]["condition"] == "service_healthy"
+    assert registry_seed["command"] == ["seed-demo"]
+    assert registry_seed["depends_on"]["demo-seed"]["condition"] == "service_completed_successfully"
+    assert simulator["build"]["args"] == {
+        "SERVICE": "simulator",
+        "PACKAGE": "camwatch-devkit",
+        "MODULE": "devkit.simulator",
+    }
+    assert "--accounts=/var/lib/camwatch/demo-accounts.txt" in simulator["command"]
+    assert "--gateway=http://gateway:8000" in simulator["command"]
+    assert simulator["depends_on"]["gateway"]["condition"] == "service_healthy"
+    assert seed["volumes"] == ["demo-data:/var/lib/camwatch"]
+    assert simulator["volumes"] == ["demo-data:/var/lib/camwatch:ro"]
+
+
+def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
+    if not COMPOSE_BINARY.is_file():
+        pytest.fail(f"{COMPOSE_BINARY} is missing: run scripts/deploy-tools.sh", pytrace=False)
+    env = {"PATH": os.environ["PATH"], "HOME": str(ROOT / "var" / "tools")}
+    return subprocess.run(
+        [str(COMPOSE_BINARY), "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("profile", [(), ("--profile", "demo")], ids=["default", "demo"])
+def test_docker_compose_config_is_clean(profile: tuple[str, ...]) -> None:
+    result = docker_compose(*profile, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "no warning either"
+    rendered = json.loads(result.stdout)
+    expected = {*INFRA, *APPS, *MIGRATIONS, *(DEMO if profile else ())}
+    assert set(rendered["services"]) == expected
+    # What compose itself resolved: the merged environment and the start order.
+    access = rendered["services"]["access"]
+    assert access["environment"]["S3_ENDPOINT"] == "seaweedfs:8333"
+    assert access["depends_on"]["access-migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_docker_compose_refuses_a_broken_file(tmp_path: Path) -> None:
+    """The check can fail: a dependency on a service that does not exist is refused."""
+    broken = tmp_path / "compose.yml"
+    document = yaml.safe_load(COMPOSE_FILE.read_text())
+    document["services"]["gateway"]["depends_on"]["nowhere"] = {"condition": "service_healthy"}
+    broken.write_text(yaml.safe_dump(document))
+    result = subprocess.run(
+        [str(COMPOSE_BINARY), "--project-directory", str(ROOT), "-f", str(broken), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "nowhere" in result.stderr

@@ -64,7 +64,8 @@ def test_dependencies_come_from_the_lock_for_that_package_only(dockerfile: str) 
     for line in syncs:
         assert "--frozen" in line
         assert "--no-dev" in line
-        assert '--package "camwatch-${SERVICE}"' in line
+        assert '--package "${PACKAGE}"' in line
+    assert "ARG PACKAGE=camwatch-${SERVICE}" in stages(dockerfile)["build"]
     assert "--no-install-workspace" in syncs[0]
 
 
@@ -101,7 +102,8 @@ def test_runtime_stage_is_unprivileged_and_runs_serve(dockerfile: str) -> None:
     assert runtime[-2] == 'ENTRYPOINT ["/usr/local/bin/camwatch-entrypoint"]'
     assert runtime[-1] == 'CMD ["serve"]'
     env = " ".join(line for line in runtime if line.startswith("ENV "))
-    assert "CAMWATCH_SERVICE=${SERVICE}" in env
+    assert "CAMWATCH_SERVICE=${MODULE}" in env
+    assert "ARG MODULE=${SERVICE}" in runtime
     assert "PYTHONDONTWRITEBYTECODE=1" in env
     assert "/app/.venv/bin" in env
 
@@ -214,11 +216,25 @@ def test_dev_tooling_stays_out_of_the_build_context_and_the_image(dockerfile: st
         if line.strip() and not line.startswith("#")
     ]
     assert not ignored("devkit/pyproject.toml", patterns), "uv needs every member's manifest"
+    assert not ignored("devkit/src/devkit/simulator/runner.py", patterns), "the demo image"
     assert ignored("devkit/src/devkit/testing/plugin.py", patterns)
+    assert ignored("devkit/src/devkit/contracts.py", patterns)
+    assert ignored("devkit/tests/simulator/test_cli.py", patterns)
     build = " ".join(stages(dockerfile)["build"])
     assert "COPY devkit/pyproject.toml devkit/" in build
-    assert "COPY devkit/ " not in build
+    # Only the simulator's image keeps devkit (src=devkit); the others copy their own folder.
+    assert "simulator) src=devkit ;;" in build
     assert "devkit" not in " ".join(stages(dockerfile)["runtime"])
+
+
+def test_the_gateway_image_serves_the_spa_built_in_its_own_stage(dockerfile: str) -> None:
+    spa = " ".join(stages(dockerfile)["spa"])
+    assert "COPY gateway/spa/ ./" in spa
+    assert "npm ci" in spa and "npm run build" in spa
+    assert "test -f dist/index.html" in spa
+    build = " ".join(stages(dockerfile)["build"])
+    assert "COPY --from=spa /spa/dist/ /spa-dist/" in build
+    assert "cp -a /spa-dist gateway/spa/dist" in build
 
 
 RUNTIME_SOURCES = ("servicekit/src", "gateway/src", *(f"services/{s}/src" for s in SERVICES))

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.auth import CachedTokenVerifier
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimits
+from gateway.ratelimit_nats import nats_rate_limits
 from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from gateway.site import SPAFiles, docs_assets, docs_router, health_router
 from servicekit.auth import TokenVerifier
@@ -68,7 +69,11 @@ def create_app(
     proxy = Proxy(
         settings,
         tokens=CachedTokenVerifier(verifier, maxsize=settings.token_cache_size),
-        rate_limits=RateLimits(settings),
+        rate_limits=(
+            nats_rate_limits(settings)
+            if settings.rate_limit_store == "nats"
+            else RateLimits(settings)
+        ),
     )
 
     @contextlib.asynccontextmanager

@@ -259,6 +259,7 @@ class Proxy:
         if self._session is None or self._session.closed:
             self._session = self._new_session()
         if self._sweeper is None:
+            await self.rate_limits.start()
             self._sweeper = asyncio.create_task(self._sweep_rate_limits())
 
     async def stop(self) -> None:
@@ -266,6 +267,7 @@ class Proxy:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
+            await self.rate_limits.stop()
         for session in (self._session, self._fresh):
             if session is not None:
                 await session.close()
@@ -274,7 +276,7 @@ class Proxy:
     async def _sweep_rate_limits(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
-            self.rate_limits.sweep()
+            await self.rate_limits.sweep()
 
     def _new_session(self, *, fresh: bool = False) -> aiohttp.ClientSession:
         """The upstream pool, or with `fresh` a client whose every request opens a connection."""
@@ -485,7 +487,7 @@ class Proxy:
                 except Problem as problem:
                     auth_problem = problem
         if caller is None and self._public.match(path) is None:
-            retry_after = self.rate_limits.hit(client_ip, authenticated=False)
+            retry_after = await self.rate_limits.hit(client_ip, authenticated=False)
             if retry_after is not None:
                 await self._too_many(send, exchange, retry_after, path)
                 return
@@ -503,9 +505,9 @@ class Proxy:
 
         credential = caller is None and self._credentials.match(path) is not None
         if credential:  # not the address's anonymous budget: its bad tokens must not count
-            retry_after = self.rate_limits.hit_credential_address(client_ip)
+            retry_after = await self.rate_limits.hit_credential_address(client_ip)
         else:
-            retry_after = self.rate_limits.hit(
+            retry_after = await self.rate_limits.hit(
                 caller.subject if caller is not None else client_ip,
                 authenticated=caller is not None,
             )
@@ -553,7 +555,9 @@ class Proxy:
             content_type = forward.get("Content-Type", "").encode("latin-1")
             body = first if exchange.body_done else b""
             attempt = attempt_key(authorization, content_type, body, address=client_ip)
-            retry_after = None if attempt is None else self.rate_limits.failures_exceeded(attempt)
+            retry_after = (
+                None if attempt is None else await self.rate_limits.failures_exceeded(attempt)
+            )
             if retry_after is not None:
                 await self._too_many(send, exchange, retry_after, path)
                 return
@@ -568,7 +572,7 @@ class Proxy:
             await self._upstream_failed(send, exchange, upstream, exc, path)
             return
         if attempt is not None and response.status in FAILED_ATTEMPT:
-            self.rate_limits.failed(attempt)
+            await self.rate_limits.failed(attempt)
         try:
             await self._respond(send, receive, exchange, upstream, response, method, tail, path)
         except (aiohttp.ClientError, TimeoutError) as exc:

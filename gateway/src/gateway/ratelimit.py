@@ -11,6 +11,10 @@ a period ahead of the clock. That is one float per client and rate, updated in p
 steady client allocates nothing (the `limits` moving window kept an object per hit for the
 whole window, most of the gateway's garbage), and it is one value to share through a store
 with compare-and-set (see `BucketStore`). Rates keep the `limits` notation of the settings.
+
+The stores are awaited: the default keeps this process's buckets in memory (each replica
+counts alone); `rate_limit_store=nats` shares them between every replica through a JetStream
+key-value bucket (gateway.ratelimit_nats).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple, Protocol
 from urllib.parse import parse_qs, unquote_plus
 
@@ -54,19 +58,19 @@ class BucketStore(Protocol):
     `take` atomic per key, e.g. a compare-and-set loop on a key-value bucket.
     """
 
-    def take(self, key: str, rates: Rates, now: float) -> float:
+    async def take(self, key: str, rates: Rates, now: float) -> float:
         """Count one request if every rate allows it: 0.0, else the seconds to wait."""
         ...
 
-    def wait(self, key: str, rates: Rates, now: float) -> float:
+    async def wait(self, key: str, rates: Rates, now: float) -> float:
         """The seconds `key` must wait before its next request (0.0: none), counting nothing."""
         ...
 
-    def sweep(self, now: float) -> None:
+    async def sweep(self, now: float) -> None:
         """Forget clients whose buckets are full again."""
         ...
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Forget every client (tests)."""
         ...
 
@@ -82,32 +86,41 @@ class MemoryBuckets:
     def __len__(self) -> int:
         return len(self._arrivals)
 
-    def take(self, key: str, rates: Rates, now: float) -> float:
+    async def take(self, key: str, rates: Rates, now: float) -> float:
+        return self.take_now(key, rates, now)
+
+    def take_now(self, key: str, rates: Rates, now: float) -> float:
+        """`take` without the await (the shared store's fallback calls it from sync code)."""
         arrivals = self._arrivals.get(key)
         if arrivals is None:
             arrivals = self._arrivals[key] = [now] * len(rates)
-        wait = _wait(arrivals, rates, now)
+        wait = wait_time(arrivals, rates, now)
         if wait > 0.0:
             return wait
-        for i in range(len(rates)):
-            arrival = arrivals[i]
-            arrivals[i] = (arrival if arrival > now else now) + rates[i].interval
+        advance(arrivals, rates, now)
         return 0.0
 
-    def wait(self, key: str, rates: Rates, now: float) -> float:
+    async def wait(self, key: str, rates: Rates, now: float) -> float:
         arrivals = self._arrivals.get(key)
-        return 0.0 if arrivals is None else _wait(arrivals, rates, now)
+        return 0.0 if arrivals is None else wait_time(arrivals, rates, now)
 
-    def sweep(self, now: float) -> None:
+    async def sweep(self, now: float) -> None:
         full = [key for key, arrivals in self._arrivals.items() if max(arrivals) <= now]
         for key in full:
             del self._arrivals[key]
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         self._arrivals.clear()
 
 
-def _wait(arrivals: list[float], rates: Rates, now: float) -> float:
+def advance(arrivals: list[float], rates: Rates, now: float) -> None:
+    """Count one request: every rate's arrival time moves one interval past max(it, now)."""
+    for i in range(len(rates)):
+        arrival = arrivals[i]
+        arrivals[i] = (arrival if arrival > now else now) + rates[i].interval
+
+
+def wait_time(arrivals: list[float], rates: Rates, now: float) -> float:
     wait = 0.0
     for i in range(len(rates)):
         arrival = arrivals[i]
@@ -126,7 +139,8 @@ class RateLimits:
     """Counts a hit for a client and tells how long it must wait when it is over a limit.
 
     `store` makes the store of each kind of client (by name); the default keeps them in
-    this process, so each gateway worker counts alone.
+    this process, so each gateway worker counts alone. `start` / `stop` open and close what
+    a shared store needs (its connection); `on_start` / `on_stop` are those hooks.
     """
 
     KINDS = ("subject", "address", "credential-address", "failed-attempts")
@@ -136,8 +150,12 @@ class RateLimits:
         settings: GatewaySettings,
         *,
         store: Callable[[str], BucketStore] = lambda _kind: MemoryBuckets(),
+        on_start: Callable[[], Awaitable[None]] | None = None,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.enabled = settings.rate_limit_enabled
+        self._on_start = on_start
+        self._on_stop = on_stop
         self._subjects, self._addresses, self._credential_addresses, self._failures = (
             store(kind) for kind in self.KINDS
         )
@@ -146,42 +164,56 @@ class RateLimits:
         self._failed = parse_rates(settings.rate_limit_failed_attempts)
         self._credential_address = parse_rates(settings.rate_limit_credential_address)
 
-    def hit(self, key: str, *, authenticated: bool) -> int | None:
+    @property
+    def longest_period(self) -> float:
+        """The longest period of any rate: a bucket untouched that long is full again."""
+        rates = (self._authenticated, self._anonymous, self._failed, self._credential_address)
+        return max(rate.period for group in rates for rate in group)
+
+    async def start(self) -> None:
+        if self._on_start is not None:
+            await self._on_start()
+
+    async def stop(self) -> None:
+        if self._on_stop is not None:
+            await self._on_stop()
+
+    async def hit(self, key: str, *, authenticated: bool) -> int | None:
         """Count one request; None when allowed, else the seconds to put in `Retry-After`."""
         if not self.enabled:
             return None
         if authenticated:
-            return _retry_after(self._subjects.take(key, self._authenticated, time.time()))
-        return _retry_after(self._addresses.take(key, self._anonymous, time.time()))
+            return _retry_after(await self._subjects.take(key, self._authenticated, time.time()))
+        return _retry_after(await self._addresses.take(key, self._anonymous, time.time()))
 
-    def hit_credential_address(self, address: str) -> int | None:
+    async def hit_credential_address(self, address: str) -> int | None:
         """Count one anonymous request to a credential path against its address's ceiling."""
         if not self.enabled:
             return None
         store = self._credential_addresses
-        return _retry_after(store.take(address, self._credential_address, time.time()))
+        return _retry_after(await store.take(address, self._credential_address, time.time()))
 
-    def failures_exceeded(self, key: str) -> int | None:
+    async def failures_exceeded(self, key: str) -> int | None:
         """Seconds to wait when `key` has used up its failed attempts, else None (no count)."""
         if not self.enabled:
             return None
-        return _retry_after(self._failures.wait(key, self._failed, time.time()))
+        return _retry_after(await self._failures.wait(key, self._failed, time.time()))
 
-    def failed(self, key: str) -> None:
+    async def failed(self, key: str) -> None:
         """Count one refused attempt of `key` (a client id or account)."""
         if self.enabled:
-            self._failures.take(key, self._failed, time.time())
+            await self._failures.take(key, self._failed, time.time())
 
-    def sweep(self) -> None:
+    async def sweep(self) -> None:
         """Forget clients whose buckets are full again (call periodically)."""
         now = time.time()
         for store in self._stores:
-            store.sweep(now)
+            await store.sweep(now)
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Forget every count (tests)."""
         for store in self._stores:
-            store.reset()
+            await store.reset()
 
     @property
     def _stores(self) -> tuple[BucketStore, ...]:

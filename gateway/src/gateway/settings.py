@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from limits import parse_many
 from pydantic import Field, field_validator
@@ -133,6 +134,26 @@ class GatewaySettings(ServiceSettings):
     rate_limit_credential_address: str = Field(
         default="30/second;1200/minute",
         description="every request per remote IP on the credential paths (a flood ceiling)",
+    )
+    rate_limit_store: Literal["memory", "nats"] = Field(
+        default="memory",
+        description=(
+            "where the buckets live: `memory` counts per gateway process, `nats` shares them "
+            "between every replica in a JetStream key-value bucket at nats_url"
+        ),
+    )
+    rate_limit_bucket: str = Field(
+        default="camwatch-gateway-ratelimit",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the key-value bucket of the shared rate limits",
+    )
+    rate_limit_store_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        description=(
+            "seconds a shared-store operation may take; past it the replica counts in its own "
+            "memory until NATS answers again"
+        ),
     )
 
     spa_dir: Path | None = Field(

@@ -119,6 +119,8 @@ Secrets come from secretKeyRef only.
       key: {{ $v.s3.secretKeyKey }}
 {{- end }}
 {{- if eq .name "gateway" }}
+- name: GATEWAY_RATE_LIMIT_STORE
+  value: {{ .values.rateLimitStore | default "memory" | quote }}
 {{- range $service, $cfg := $v.services }}
 {{- if $cfg.enabled }}
 - name: {{ printf "GATEWAY_UPSTREAM_%s" (upper $service) }}

@@ -1,7 +1,8 @@
 {{/*
-Everything one deployable needs: ServiceAccount, Service, Deployment (with a migration init
-container when it owns a database) and NetworkPolicy. Each <component>.yaml is one line that
-includes "camwatch.service" with the component context (root, name, values).
+Everything one deployable needs: ServiceAccount, Service, Deployment, HPA, PDB, its
+NetworkPolicy (camwatch.networkPolicy) and, when it owns a database, its migrations Job
+(camwatch.migrations). Each <component>.yaml includes "camwatch.service" with the component
+context (root, name, values).
 */}}
 {{- define "camwatch.service" -}}
 {{- if .values.enabled }}
@@ -10,7 +11,6 @@ includes "camwatch.service" with the component context (root, name, values).
 {{- $ctx := . -}}
 {{- $fullname := include "camwatch.componentName" . -}}
 {{- $image := include "camwatch.image" . -}}
-{{- $public := eq .name "gateway" -}}
 {{- if $v.serviceAccount.create }}
 ---
 apiVersion: v1
@@ -45,7 +45,9 @@ metadata:
   labels:
     {{- include "camwatch.labels" $ctx | nindent 4 }}
 spec:
+  {{- if not (dig "autoscaling" "enabled" false .values) }}
   replicas: {{ .values.replicas | default 1 }}
+  {{- end }}
   revisionHistoryLimit: 3
   selector:
     matchLabels:
@@ -85,25 +87,22 @@ spec:
       affinity:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- if .values.database }}
-      initContainers:
-        # Bring the service's own database to the latest migration before it serves.
-        - name: migrate
-          image: {{ $image | quote }}
-          imagePullPolicy: {{ $v.image.pullPolicy }}
-          args: ["migrate"]
-          env:
-            {{- include "camwatch.env" $ctx | nindent 12 }}
-          {{- if $v.securityContext.enabled }}
-          securityContext:
-            {{- toYaml $v.securityContext.container | nindent 12 }}
-          {{- end }}
-          {{- with .values.resources }}
-          resources:
-            {{- toYaml . | nindent 12 }}
-          {{- end }}
-          volumeMounts:
-            {{- include "camwatch.volumeMounts" $ctx | nindent 12 }}
+      {{- with $v.podDefaults.topologySpread }}
+      {{- if .enabled }}
+      topologySpreadConstraints:
+        - maxSkew: {{ .maxSkew }}
+          topologyKey: topology.kubernetes.io/zone
+          whenUnsatisfiable: {{ .zone }}
+          labelSelector:
+            matchLabels:
+              {{- include "camwatch.selectorLabels" $ctx | nindent 14 }}
+        - maxSkew: {{ .maxSkew }}
+          topologyKey: kubernetes.io/hostname
+          whenUnsatisfiable: {{ .node }}
+          labelSelector:
+            matchLabels:
+              {{- include "camwatch.selectorLabels" $ctx | nindent 14 }}
+      {{- end }}
       {{- end }}
       containers:
         - name: {{ .name }}
@@ -161,31 +160,52 @@ spec:
             secretName: {{ .secretName }}
             defaultMode: 0440
         {{- end }}
-{{- if $v.networkPolicies.enabled }}
+{{- with .values.autoscaling }}
+{{- if .enabled }}
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
 metadata:
   name: {{ $fullname }}
   labels:
     {{- include "camwatch.labels" $ctx | nindent 4 }}
 spec:
-  podSelector:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $fullname }}
+  minReplicas: {{ .minReplicas }}
+  maxReplicas: {{ .maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ .targetCPUUtilizationPercentage }}
+{{- end }}
+{{- end }}
+{{- with .values.podDisruptionBudget }}
+{{- if .enabled }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "camwatch.labels" $ctx | nindent 4 }}
+spec:
+  maxUnavailable: {{ .maxUnavailable }}
+  selector:
     matchLabels:
       {{- include "camwatch.selectorLabels" $ctx | nindent 6 }}
-  policyTypes:
-    - Ingress
-  ingress:
-    - ports:
-        - port: http
-          protocol: TCP
-      {{- if not $public }}
-      from:
-        - podSelector:
-            matchLabels:
-              app.kubernetes.io/name: {{ include "camwatch.name" $root }}
-              app.kubernetes.io/instance: {{ $root.Release.Name }}
-      {{- end }}
+{{- end }}
+{{- end }}
+{{- if $v.networkPolicies.enabled }}
+{{ include "camwatch.networkPolicy" $ctx }}
+{{- end }}
+{{- if .values.database }}
+{{ include "camwatch.migrations" $ctx }}
 {{- end }}
 {{- end }}
 {{- end -}}

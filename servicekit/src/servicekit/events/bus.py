@@ -370,9 +370,7 @@ class EventBus:
         """Drain subscriptions and pending publishes, then close the connection."""
         self._closing = True
         if self._connector is not None and not self._connector.done():
-            self._connector.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._connector
+            await _cancel_until_done(self._connector)
         nc, self._nc, self._js = self._nc, None, None
         self._connected.clear()
         if nc is None or nc.is_closed:
@@ -645,3 +643,13 @@ def _dead_letter_of(sequence: int, subject: str, data: bytes) -> DeadLetter:
         envelope=str(body.get("envelope", "")),
         headers={str(k): str(v) for k, v in dict(body.get("headers") or {}).items()},
     )
+
+
+async def _cancel_until_done(task: asyncio.Task[None]) -> None:
+    """Cancel a connect attempt, again until it ends: nats-py's connect loop (retrying forever)
+    swallows a cancellation that lands while it closes a failed attempt."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()
