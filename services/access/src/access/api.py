@@ -10,6 +10,7 @@ from access.authority import routes as authority
 from access.cameraview import routes as cameraview
 from access.clients import routes as clients
 from access.keys import routes as keys
+from access.maintenance import routes as maintenance
 from access.oauth import routes as oauth
 from access.officers import routes as officers
 from access.signin import routes as signin
@@ -29,4 +30,5 @@ routers: list[APIRouter] = [
     cameraview.router,
     audit.router,
     keys.router,
+    maintenance.router,
 ]

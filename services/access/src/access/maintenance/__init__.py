@@ -1,0 +1,1 @@
+"""Operations notices: planned maintenance and breakdowns of camwatch itself."""
