@@ -1,7 +1,7 @@
 """selectivity criteria versions, runs and selections
 
 Revision ID: 1b55e7272607
-Revises: 250acedeca0e
+Revises: c21c00e7961b
 Create Date: 2026-11-30 14:52:06.746899
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '1b55e7272607'
-down_revision: str | None = '250acedeca0e'
+down_revision: str | None = 'c21c00e7961b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

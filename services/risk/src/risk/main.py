@@ -13,6 +13,11 @@ from risk.matching.sweeper import unseen_sweeper
 from risk.plan.events import InspectionRecorded
 from risk.plan.routes import router as plan_router
 from risk.reports.routes import router as reports_router
+from risk.scoring.events import LevelChanged
+from risk.scoring.marks import install as install_score_marks
+from risk.scoring.routes import levels as levels_router
+from risk.scoring.routes import scoring as scoring_router
+from risk.scoring.scheduler import score_scheduler
 from risk.selectivity.routes import router as selectivity_router
 from risk.settings import Settings
 from risk.subscriptions import subscriptions
@@ -39,10 +44,19 @@ def body_limits(settings: Settings) -> dict[str, int]:
 
 
 def create_app(
-    settings: Settings | None = None, *, sweeper_enabled: bool = True, **overrides: Any
+    settings: Settings | None = None,
+    *,
+    sweeper_enabled: bool = True,
+    scheduler_enabled: bool | None = None,
+    **overrides: Any,
 ) -> FastAPI:
-    """Build the risk API."""
+    """Build the risk API (the background tasks can be left out for tests that drive them)."""
     settings = settings or Settings()
+    install_score_marks()
+    scheduler = sweeper_enabled if scheduler_enabled is None else scheduler_enabled
+    background = ((unseen_sweeper,) if sweeper_enabled else ()) + (
+        (score_scheduler,) if scheduler else ()
+    )
     spec = ServiceSpec(
         title="camwatch risk",
         description=(
@@ -60,10 +74,18 @@ def create_app(
             selectivity_router,
             plan_router,
             reports_router,
+            levels_router,
+            scoring_router,
         ],
         subscriptions=subscriptions(settings),
-        background=(unseen_sweeper,) if sweeper_enabled else (),
-        publishes=[WarningRaised, WarningResolved, WarningTransitioned, InspectionRecorded],
+        background=background,
+        publishes=[
+            WarningRaised,
+            WarningResolved,
+            WarningTransitioned,
+            LevelChanged,
+            InspectionRecorded,
+        ],
         body_limits=body_limits(settings),
     )
     app = create_service_app(spec, **overrides)

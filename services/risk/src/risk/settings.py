@@ -85,3 +85,17 @@ class Settings(ServiceSettings):
         min_length=1,
         description="actions an officer may propose on a warning; no_action needs a reason",
     )
+    score_debounce_seconds: float = Field(
+        default=5, ge=0, description="an EPE is rescored this long after the first change marked it"
+    )
+    score_tick_seconds: float = Field(
+        default=2, gt=0, description="how often the scheduler looks for EPEs due for rescoring"
+    )
+    score_batch: int = Field(
+        default=2000, gt=0, description="EPEs rescored in one transaction by the scheduler"
+    )
+    score_refresh_hours: float = Field(
+        default=24,
+        gt=0,
+        description="a level older than this is recomputed even without events (the window slides)",
+    )

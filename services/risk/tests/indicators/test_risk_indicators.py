@@ -11,7 +11,7 @@ from sqlmodel import Session
 from risk.indicators.service import INDICATORS, compute_indicators, indicators_for
 from servicekit.clock import ManualClock
 
-from ..conftest import START, Feed
+from ..conftest import START, Feed, assign
 from ..customs.test_risk_ingestion import declaration
 from ..gate.test_risk_gate_events import read
 
@@ -123,3 +123,42 @@ def test_the_window_leaves_out_older_data(
         later = clock.now() + timedelta(days=8)
         assert indicators_for(session, "epe-1", later, window_days=7)["warnings_raised"] == 0
         assert indicators_for(session, "epe-1", later, window_days=7)["gate_movements"] == 0
+
+
+def test_officers_confirm_warnings_and_the_head_confirms_violations(
+    app: FastAPI,
+    client: TestClient,
+    feed: Feed,
+    clock: ManualClock,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+    head_headers: dict[str, str],
+) -> None:
+    assign(feed, "officer-an", "epe-1")
+    for index in range(3):
+        body = read(event_id=f"r-{index}", occurred_at=f"2025-01-20T08:5{index}:00+07:00")
+        assert client.post("/gate-events", json=body, headers=epe_headers).status_code == 201
+    ids = [w["id"] for w in client.get("/warnings", headers=officer_headers).json()["data"]]
+    for warning_id in ids:
+        path = f"/warnings/{warning_id}"
+        assert client.post(f"{path}/acknowledge", headers=officer_headers).is_success
+        findings = {"findings": "Không có tờ khai"}
+        assert client.post(f"{path}/analyse", json=findings, headers=officer_headers).is_success
+    proposals = ({"action": "documentary_check"}, {"action": "no_action", "reason": "Xe rỗng"})
+    for warning_id, proposal in zip(ids, proposals, strict=False):
+        answer = client.post(
+            f"/warnings/{warning_id}/propose", json=proposal, headers=officer_headers
+        )
+        assert answer.is_success, answer.text
+    fraud = f"/warnings/{ids[2]}"
+    assert client.post(
+        f"{fraud}/escalate", json={"reason": "Nghi gian lận"}, headers=officer_headers
+    ).is_success
+    decision = {"decision": "organise_inspection", "note": "Kiểm tra thực tế"}
+    assert client.post(f"{fraud}/decide", json=decision, headers=head_headers).is_success
+    with Session(app.state.engine) as session:
+        [found] = compute_indicators(session, ["epe-1"], clock.now(), window_days=90).values()
+    assert found.values["warnings_confirmed"] == 2  # documentary check and the escalation
+    assert found.values["confirmed_violations"] == 1
+    assert {r["id"] for r in found.records["warnings_confirmed"]} == {ids[0], ids[2]}
+    assert [r["id"] for r in found.records["confirmed_violations"]] == [ids[2]]

@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from risk.customs.models import CustomsRecord, RecordKind
 from risk.gate.models import GateEvent
 from risk.indicators.models import IncidentFact
-from risk.projection.models import Camera, Enterprise, Outage
+from risk.projection.models import Camera, Enterprise, Outage, is_required
 from risk.warnings.models import RiskWarning, TimelineEntry, WarningState
 
 DEFAULT_WINDOW_DAYS = 90
@@ -172,16 +173,29 @@ def _count(indicators: Indicators, name: str, record: dict[str, Any]) -> None:
 def _cameras(
     session: Session, epe_ids: list[str], start: datetime, at: datetime, out: dict[str, Indicators]
 ) -> None:
-    cameras = session.exec(select(Camera).where(col(Camera.epe_id).in_(epe_ids))).all()
-    required = {c.camera_id: c.epe_id for c in cameras if c.is_required}
+    cameras = session.execute(
+        sa_select(
+            col(Camera.camera_id),
+            col(Camera.epe_id),
+            col(Camera.position_kind),
+            col(Camera.removed),
+            col(Camera.must_be_online),
+        ).where(col(Camera.epe_id).in_(epe_ids))
+    ).all()
+    required = {row[0]: row[1] for row in cameras if is_required(*row[2:])}
     for epe_id in epe_ids:
         out[epe_id].values.update(required_cameras=0, blind_hours=0.0)
     for epe_id in required.values():
         out[epe_id].values["required_cameras"] = int(out[epe_id].values["required_cameras"]) + 1
-    outages = session.exec(
-        select(Outage)
+    outages = session.execute(
+        sa_select(
+            col(Outage.outage_id),
+            col(Outage.camera_id),
+            col(Outage.started_at),
+            col(Outage.ended_at),
+        )
         .where(col(Outage.camera_id).in_(list(required) or [""]))
-        .where(Outage.started_at < at)
+        .where(col(Outage.started_at) < at)
         .where(or_(col(Outage.ended_at).is_(None), col(Outage.ended_at) > start))
         .order_by(col(Outage.started_at).desc())
     ).all()
@@ -224,8 +238,16 @@ def _incidents(
     names = [*INCIDENT_DATES, "restored_early", "restored_late"]
     for epe_id in epe_ids:
         out[epe_id].values.update(dict.fromkeys(names, 0))
-    facts = session.exec(
-        select(IncidentFact)
+    facts = session.execute(
+        sa_select(
+            col(IncidentFact.incident_id),
+            col(IncidentFact.epe_id),
+            col(IncidentFact.opened_at),
+            col(IncidentFact.overdue_at),
+            col(IncidentFact.extension_missed_at),
+            col(IncidentFact.restored_at),
+            col(IncidentFact.promptness),
+        )
         .where(col(IncidentFact.epe_id).in_(epe_ids))
         .where(
             or_(
@@ -235,16 +257,16 @@ def _incidents(
         )
         .order_by(col(IncidentFact.incident_id).desc())
     ).all()
-    for fact in facts:
-        link = {"kind": "incident", "id": fact.incident_id}
-        link["href"] = f"/api/incidents/incidents/{fact.incident_id}"
-        for name, column in INCIDENT_DATES.items():
-            if _within(getattr(fact, column), start, at):
-                _count(out[fact.epe_id], name, link)
-        if _within(fact.restored_at, start, at) and fact.promptness:
-            name = "restored_early" if fact.promptness == "early" else "restored_late"
-            if fact.promptness != "on_time":
-                _count(out[fact.epe_id], name, {**link, "promptness": fact.promptness})
+    for incident_id, epe_id, opened, overdue, missed, restored, promptness in facts:
+        link = {"kind": "incident", "id": incident_id}
+        link["href"] = f"/api/incidents/incidents/{incident_id}"
+        dates = dict(zip(INCIDENT_DATES, (opened, overdue, missed), strict=True))
+        for name, moment in dates.items():
+            if _within(moment, start, at):
+                _count(out[epe_id], name, link)
+        if _within(restored, start, at) and promptness and promptness != "on_time":
+            name = "restored_early" if promptness == "early" else "restored_late"
+            _count(out[epe_id], name, {**link, "promptness": promptness})
 
 
 def _within(moment: datetime | None, start: datetime, at: datetime) -> bool:

@@ -31,6 +31,8 @@ from risk.plan.service import (
     parse_windows,
     record_result,
 )
+from risk.projection.models import Enterprise
+from risk.selectivity.inputs import current_levels
 from risk.selectivity.service import latest_lanes
 from servicekit.auth import CurrentPrincipal, Principal, Role, require_roles
 from servicekit.clock import ClockDep
@@ -60,6 +62,11 @@ def _unit(principal: Principal) -> str:
     if principal.unit is None:
         raise Forbidden("the caller belongs to no unit")
     return principal.unit
+
+
+def unit_epe_ids(session: Session, unit: str) -> list[str]:
+    """The EPEs the registry places in the unit."""
+    return list(session.exec(select(Enterprise.epe_id).where(Enterprise.unit == unit)))
 
 
 def _slot_public(slot: PlanSlot, now: Any) -> SlotPublic:
@@ -107,6 +114,7 @@ def draft_monthly_plan(
     officers assigned to each EPE."""
     unit = _unit(principal)
     now = clock.now()
+    run_id, lanes = latest_lanes(session, unit=unit)
     plan, _ = draft_plan(
         session,
         unit=unit,
@@ -116,9 +124,9 @@ def draft_monthly_plan(
         calendar=calendar,
         windows=parse_windows(settings.plan_windows),
         visits=settings.plan_visits,
-        levels={},
-        lanes={epe: lane.value for epe, lane in latest_lanes(session, unit=unit).items()},
-        selection_run_id=None,
+        levels=current_levels(session, unit_epe_ids(session, unit)),
+        lanes={epe: lane.value for epe, lane in lanes.items()},
+        selection_run_id=run_id,
     )
     session.commit()
     return _detail(session, plan, now, principal)

@@ -52,12 +52,17 @@ class Camera(RiskModel, table=True):
 
     @property
     def is_required(self) -> bool:
-        """Whether its data must be online (I.1.2.a): the registry's flag, else by position."""
-        if self.removed:
-            return False
-        if self.must_be_online is not None:
-            return self.must_be_online
-        return self.position_kind in REQUIRED_POSITIONS
+        """Whether its data must be online (I.1.2.a)."""
+        return is_required(self.position_kind, self.removed, self.must_be_online)
+
+
+def is_required(position_kind: str | None, removed: bool, must_be_online: bool | None) -> bool:
+    """A camera whose data must be online: the registry's flag, else by position; not removed."""
+    if removed:
+        return False
+    if must_be_online is not None:
+        return must_be_online
+    return position_kind in REQUIRED_POSITIONS
 
 
 class Outage(RiskModel, table=True):

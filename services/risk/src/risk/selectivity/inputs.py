@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from risk.indicators.service import indicators_for
+from risk.scoring.models import RiskLevel
 from risk.warnings.models import RiskWarning
 
 RECENT_DAYS = 30
@@ -27,10 +28,20 @@ def recent_counts(session: Session, epe_id: str, at: datetime) -> dict[str, int]
     return {"warnings_30d": int(raised), "open_warnings": int(still_open)}
 
 
+def current_levels(session: Session, epe_ids: list[str]) -> dict[str, str]:
+    """The current band (green / yellow / red) of each EPE that has been scored."""
+    if not epe_ids:
+        return {}
+    rows = session.exec(
+        select(RiskLevel.epe_id, RiskLevel.band).where(col(RiskLevel.epe_id).in_(epe_ids))
+    )
+    return dict(rows.all())
+
+
 def epe_inputs(session: Session, epe_id: str, at: datetime) -> dict[str, Any]:
     """The activation of the CEL criteria for one EPE at one instant."""
     return {
-        "level": None,
+        "level": current_levels(session, [epe_id]).get(epe_id),
         "indicators": indicators_for(session, epe_id, at),
         "recent": recent_counts(session, epe_id, at),
     }

@@ -201,17 +201,17 @@ def rederive(session: Session, run: SelectionRun, rows: list[Selection]) -> list
     ]
 
 
-def latest_lanes(session: Session, *, unit: str) -> dict[str, Lane]:
-    """Each EPE's lane in the unit's latest run (empty when none ran)."""
+def latest_lanes(session: Session, *, unit: str) -> tuple[str | None, dict[str, Lane]]:
+    """The unit's latest run and each EPE's lane in it (None and empty when none ran)."""
     run = session.exec(
         select(SelectionRun)
         .where(SelectionRun.unit == unit)
         .order_by(col(SelectionRun.run_at).desc(), col(SelectionRun.id).desc())
     ).first()
     if run is None:
-        return {}
+        return None, {}
     rows = session.exec(select(Selection.epe_id, Selection.lane).where(Selection.run_id == run.id))
-    return {epe_id: Lane(lane) for epe_id, lane in rows}
+    return run.id, {epe_id: Lane(lane) for epe_id, lane in rows}
 
 
 def public(session: Session, row: CriteriaVersion) -> VersionPublic:

@@ -1,0 +1,77 @@
+"""Every write behind an indicator marks its EPE for rescoring, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from risk.scoring.models import ScoreDue
+from risk.scoring.scheduler import score_once
+from risk.scoring.service import current_bands, recompute
+from servicekit.clock import ManualClock
+
+from ..conftest import START, Feed
+from ..customs.test_risk_ingestion import declaration
+from ..gate.test_risk_gate_events import read
+
+
+def due(app: FastAPI) -> list[str]:
+    with Session(app.state.engine) as session:
+        return sorted(session.exec(select(ScoreDue.epe_id)).all())
+
+
+def test_writes_mark_their_epe_and_a_burst_gives_one_score(
+    app: FastAPI,
+    client: TestClient,
+    feed: Feed,
+    clock: ManualClock,
+    customs_headers: dict[str, str],
+) -> None:
+    assert due(app) == ["epe-1", "epe-2"]  # the registry's events
+    clock.advance(timedelta(seconds=1))
+    assert score_once(app) == 0  # the debounce starts
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    assert score_once(app) == 2 and due(app) == []
+
+    body = declaration(channel="red", epe_tax_code="0309999999")  # epe-2's tax code
+    assert client.post("/customs/declarations", json=body, headers=customs_headers).is_success
+    assert due(app) == ["epe-2"]
+    assert client.post("/customs/declarations", json=body, headers=customs_headers).is_success
+    feed.outage("gate-9", "epe-2", "out-9", START - timedelta(hours=1))
+    assert due(app) == ["epe-2"]  # one mark for the burst
+    assert score_once(app) == 0
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    assert score_once(app) == 1
+    level = client.get("/risk-levels/epe-2", headers=customs_headers).json()
+    items = {i["indicator"]: i for i in level["explanation"]["items"]}
+    assert items["declarations_red"]["value"] == 1 and items["blind_hours"]["value"] == 1.0
+
+
+def test_current_bands_name_the_scored_epes(app: FastAPI, feed: Feed, clock: ManualClock) -> None:
+    with Session(app.state.engine) as session:
+        recompute(session, ["epe-1"], now=clock.now())
+        session.commit()
+        assert current_bands(session, ["epe-1", "epe-2"]) == {"epe-1": "green"}
+
+
+def test_a_level_is_refreshed_daily_as_its_window_slides(
+    app: FastAPI,
+    client: TestClient,
+    feed: Feed,
+    clock: ManualClock,
+    epe_headers: dict[str, str],
+) -> None:
+    assert client.post("/gate-events", json=read(), headers=epe_headers).status_code == 201
+    score_once(app)
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    score_once(app)
+    level = client.get("/risk-levels/epe-1", headers=epe_headers).json()
+    assert level["score"] == 11.0  # one warning (2) and 90 days without inspection (9)
+    clock.advance(timedelta(days=91))  # no event since: the warning left the window
+    score_once(app)
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    assert score_once(app) == 2
+    assert client.get("/risk-levels/epe-1", headers=epe_headers).json()["score"] == 9.0
