@@ -31,8 +31,7 @@ from risk.plan.service import (
     parse_windows,
     record_result,
 )
-from risk.projection.models import Enterprise
-from risk.selectivity.inputs import current_levels
+from risk.scoring.service import current_bands, unit_epes
 from risk.selectivity.service import latest_lanes
 from servicekit.auth import CurrentPrincipal, Principal, Role, require_roles
 from servicekit.clock import ClockDep
@@ -62,11 +61,6 @@ def _unit(principal: Principal) -> str:
     if principal.unit is None:
         raise Forbidden("the caller belongs to no unit")
     return principal.unit
-
-
-def unit_epe_ids(session: Session, unit: str) -> list[str]:
-    """The EPEs the registry places in the unit."""
-    return list(session.exec(select(Enterprise.epe_id).where(Enterprise.unit == unit)))
 
 
 def _slot_public(slot: PlanSlot, now: Any) -> SlotPublic:
@@ -124,7 +118,7 @@ def draft_monthly_plan(
         calendar=calendar,
         windows=parse_windows(settings.plan_windows),
         visits=settings.plan_visits,
-        levels=current_levels(session, unit_epe_ids(session, unit)),
+        levels=current_bands(session, unit_epes(session, unit)),
         lanes={epe: lane.value for epe, lane in lanes.items()},
         selection_run_id=run_id,
     )
