@@ -61,9 +61,8 @@ def create_app(
         title="camwatch risk",
         description=(
             "Risk analysis of EPEs: gate events against declarations and GPS tracks (Part II "
-            "of Decision 247): customs data from VNACCS-side systems, gate events from EPE "
-            "vendors and manual gate logs, camera outage windows, warnings, explainable EPE "
-            "risk levels, selectivity, the monthly monitoring plan and reports."
+            "of Decision 247). So far: customs data from VNACCS-side systems, gate events from EPE "
+            "vendors and manual gate logs, camera outage windows."
         ),
         settings=settings,
         metadata=metadata,
@@ -72,11 +71,11 @@ def create_app(
             records_router,
             gate_router,
             warnings_router,
-            levels_router,
-            scoring_router,
             selectivity_router,
             plan_router,
             reports_router,
+            levels_router,
+            scoring_router,
         ],
         subscriptions=subscriptions(settings),
         background=background,

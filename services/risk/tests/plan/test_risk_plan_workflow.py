@@ -8,9 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from devkit.testing.http import assert_problem
 from devkit.testing.registry import outbox
+from risk.scoring.models import RiskLevel
 from servicekit.auth import Role
 from servicekit.clock import ManualClock
 from servicekit.workdays import VIETNAM_TZ, WorkingCalendar
@@ -98,6 +100,31 @@ def test_selected_epes_are_inspected_more_often(
     plan = draft(client, head_headers)
     assert Counter(s["epe_id"] for s in plan["slots"]) == {"epe-1": 4, "epe-3": 4, "epe-4": 4}
     assert plan["basis"]["lanes"] == {"epe-1": "red", "epe-3": "red", "epe-4": "red"}
+    assert plan["selection_run_id"] == run["id"]
+
+
+def test_higher_levels_are_inspected_more_often(
+    client: TestClient, app: FastAPI, feed: Feed, clock: ManualClock, head_headers: dict[str, str]
+) -> None:
+    setup_unit(feed, clock)
+    with Session(app.state.engine) as session:
+        for epe_id, band in (("epe-1", "red"), ("epe-3", "yellow")):
+            session.add(
+                RiskLevel(
+                    epe_id=epe_id,
+                    score_id=f"score-{epe_id}",
+                    score=50,
+                    band=band,
+                    config_version=1,
+                    band_since=clock.now(),
+                    computed_at=clock.now(),
+                )
+            )
+        session.commit()
+    plan = draft(client, head_headers)
+    assert Counter(s["epe_id"] for s in plan["slots"]) == {"epe-1": 4, "epe-3": 2, "epe-4": 1}
+    assert plan["basis"]["levels"] == {"epe-1": "red", "epe-3": "yellow"}
+    assert plan["selection_run_id"] is None
 
 
 def test_approval_amendments_results_and_overdue(

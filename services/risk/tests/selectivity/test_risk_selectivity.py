@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from devkit.testing.http import assert_problem
+from risk.scoring.models import RiskLevel
 from risk.selectivity.models import CriteriaVersion, Lane
 from risk.selectivity.service import derive_lane
 from servicekit.auth import Role
@@ -188,3 +191,33 @@ def test_a_run_needs_approved_criteria_and_a_head(
     assert client.post("/selectivity/runs", headers=officer_headers).status_code == 403
     epe = {"Authorization": "x"}
     assert client.get("/selectivity/versions", headers=epe).status_code == 401
+
+
+def test_criteria_see_the_current_level(
+    client: TestClient, app: FastAPI, feed: Feed, head_headers: dict[str, str], tokens: Any
+) -> None:
+    feed.epe("epe-3", tax_code="0300000003")
+    now = feed.clock.now()
+    with Session(app.state.engine) as session:
+        session.add(
+            RiskLevel(
+                epe_id="epe-3",
+                score_id="score-1",
+                score=80,
+                band="red",
+                config_version=1,
+                band_since=now,
+                computed_at=now,
+            )
+        )
+        session.commit()
+    red_level = {
+        "name": "red_level",
+        "expression": 'level == "red"',
+        "lane": "red",
+        "expected_rate": 0.1,
+    }
+    approved(client, head_headers, other_head(tokens), [red_level])
+    run = client.post("/selectivity/runs", headers=head_headers).json()
+    lanes = {s["epe_id"]: (s["lane"], s["hits"], s["inputs"]["level"]) for s in run["selections"]}
+    assert lanes == {"epe-1": ("green", [], None), "epe-3": ("red", ["red_level"], "red")}

@@ -31,6 +31,7 @@ from risk.plan.service import (
     parse_windows,
     record_result,
 )
+from risk.scoring.service import current_bands, unit_epes
 from risk.selectivity.service import latest_lanes
 from servicekit.auth import CurrentPrincipal, Principal, Role, require_roles
 from servicekit.clock import ClockDep
@@ -107,6 +108,7 @@ def draft_monthly_plan(
     officers assigned to each EPE."""
     unit = _unit(principal)
     now = clock.now()
+    run_id, lanes = latest_lanes(session, unit=unit)
     plan, _ = draft_plan(
         session,
         unit=unit,
@@ -116,9 +118,9 @@ def draft_monthly_plan(
         calendar=calendar,
         windows=parse_windows(settings.plan_windows),
         visits=settings.plan_visits,
-        levels={},
-        lanes={epe: lane.value for epe, lane in latest_lanes(session, unit=unit).items()},
-        selection_run_id=None,
+        levels=current_bands(session, unit_epes(session, unit)),
+        lanes={epe: lane.value for epe, lane in lanes.items()},
+        selection_run_id=run_id,
     )
     session.commit()
     return _detail(session, plan, now, principal)

@@ -1,15 +1,17 @@
-"""What a criterion sees of an EPE: its level, its indicators (names in
+"""What a criterion sees of an EPE: its level (current band), its indicators (names in
 `risk.indicators.service.INDICATORS`) and counts of recent data."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from risk.indicators.service import indicators_for
+from risk.indicators.service import DEFAULT_WINDOW_DAYS, compute_indicators
+from risk.scoring.service import current_bands
 from risk.warnings.models import RiskWarning
 
 RECENT_DAYS = 30
@@ -27,10 +29,16 @@ def recent_counts(session: Session, epe_id: str, at: datetime) -> dict[str, int]
     return {"warnings_30d": int(raised), "open_warnings": int(still_open)}
 
 
-def epe_inputs(session: Session, epe_id: str, at: datetime) -> dict[str, Any]:
-    """The activation of the CEL criteria for one EPE at one instant."""
+def epe_inputs(session: Session, epe_ids: Sequence[str], at: datetime) -> dict[str, dict[str, Any]]:
+    """The activation of the CEL criteria for each EPE at one instant (indicators and levels
+    read in bulk)."""
+    levels = current_bands(session, epe_ids)
+    indicators = compute_indicators(session, epe_ids, at, window_days=DEFAULT_WINDOW_DAYS)
     return {
-        "level": None,
-        "indicators": indicators_for(session, epe_id, at),
-        "recent": recent_counts(session, epe_id, at),
+        epe_id: {
+            "level": levels.get(epe_id),
+            "indicators": dict(indicators[epe_id].values),
+            "recent": recent_counts(session, epe_id, at),
+        }
+        for epe_id in epe_ids
     }

@@ -136,7 +136,7 @@ def run_criteria(session: SessionDep, principal: CurrentPrincipal, clock: ClockD
         unit=unit,
         by=principal.subject,
         now=now,
-        inputs_of=lambda epe_id: epe_inputs(session, epe_id, now),
+        inputs_of=lambda epe_ids: epe_inputs(session, epe_ids, now),
     )
     session.commit()
     return _run_public(session, run.id, unit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,8 @@ from risk.selectivity.models import (
 from servicekit.errors import Conflict, Forbidden, NotFound, field_error
 from servicekit.ids import new_id
 
-InputsOf = Callable[[str], dict[str, Any]]
+InputsOf = Callable[[Sequence[str]], dict[str, dict[str, Any]]]
+"""The criteria's inputs of each EPE asked for."""
 
 
 def propose(
@@ -152,12 +153,15 @@ def run_selection(
         run_at=now,
     )
     session.add(run)
-    epes = session.exec(
-        select(Enterprise.epe_id).where(Enterprise.unit == unit).order_by(Enterprise.epe_id)
+    epes = list(
+        session.exec(
+            select(Enterprise.epe_id).where(Enterprise.unit == unit).order_by(Enterprise.epe_id)
+        )
     )
+    all_inputs = inputs_of(epes)
     selections = []
     for epe_id in epes:
-        inputs = inputs_of(epe_id)
+        inputs = all_inputs[epe_id]
         lane, random_lane, draw, hits, errors = derive_lane(version, run.seed, epe_id, inputs)
         selections.append(
             Selection(
@@ -201,17 +205,17 @@ def rederive(session: Session, run: SelectionRun, rows: list[Selection]) -> list
     ]
 
 
-def latest_lanes(session: Session, *, unit: str) -> dict[str, Lane]:
-    """Each EPE's lane in the unit's latest run (empty when none ran)."""
+def latest_lanes(session: Session, *, unit: str) -> tuple[str | None, dict[str, Lane]]:
+    """The unit's latest run and each EPE's lane in it (None and empty when none ran)."""
     run = session.exec(
         select(SelectionRun)
         .where(SelectionRun.unit == unit)
         .order_by(col(SelectionRun.run_at).desc(), col(SelectionRun.id).desc())
     ).first()
     if run is None:
-        return {}
+        return None, {}
     rows = session.exec(select(Selection.epe_id, Selection.lane).where(Selection.run_id == run.id))
-    return {epe_id: Lane(lane) for epe_id, lane in rows}
+    return run.id, {epe_id: Lane(lane) for epe_id, lane in rows}
 
 
 def public(session: Session, row: CriteriaVersion) -> VersionPublic:
