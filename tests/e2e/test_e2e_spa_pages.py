@@ -37,6 +37,7 @@ def _visit_every_page(page: Page, base: str, role: str, pages: dict[str, str]) -
             page.goto(f"{base}{path}")
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             expect(page.locator("main .loading")).to_have_count(0)
+            expect(page.locator("main")).not_to_contain_text("…")  # counts still loading
             page.screenshot(
                 path=str(ARTIFACTS / f"spa-{role}-{name}-{language}.png"), full_page=True
             )
