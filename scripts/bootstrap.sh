@@ -11,3 +11,4 @@ if [ ! -x .uv/bin/uv ]; then
 fi
 export UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy
 .uv/bin/uv sync --frozen --all-packages --quiet
+scripts/build_spa.sh

@@ -11,5 +11,7 @@ echo "== import contracts"
 .venv/bin/lint-imports
 echo "== mypy"
 .venv/bin/mypy servicekit/src devkit/src gateway/src services/*/src
+echo "== spa (type check and build, Vitest)"
+scripts/build_spa.sh --test
 echo "== pytest"
 .venv/bin/pytest "$@"

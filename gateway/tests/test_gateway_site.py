@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
 from servicekit.services import SERVICES
+from servicekit.settings import project_root
 
 
 def test_healthz_needs_no_service(start_gateway, closed_port) -> None:
@@ -153,3 +156,32 @@ def test_unknown_api_paths_are_problems_not_the_spa(spa_gateway, tokens, path, m
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "<title>spa</title>" not in response.text
+
+
+BUILT_SPA = project_root() / "gateway" / "spa" / "dist"
+
+
+def test_the_built_spa_is_served_with_its_assets_and_nothing_inline(
+    start_gateway, upstream
+) -> None:
+    """The real build (scripts/build_spa.sh, run by make bootstrap): only same-origin files,
+    no inline script or style, so the CSP `default-src 'self'` holds."""
+    assert (BUILT_SPA / "index.html").is_file(), "run scripts/build_spa.sh (make bootstrap)"
+    url = start_gateway(upstreams={"registry": upstream.url})
+
+    index = httpx.get(f"{url}/incidents/some-id")
+
+    assert index.status_code == 200
+    assert '<div id="root">' in index.text
+    assert "default-src 'self'" in index.headers["content-security-policy"]
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", index.text, flags=re.S)
+    assert scripts and all(not body.strip() for body in scripts), "no inline script"
+    assert "<style" not in index.text and " style=" not in index.text
+    assert not re.search(r"(src|href)=\"(https?:)?//", index.text), "nothing from elsewhere"
+    assets = re.findall(r"(?:src|href)=\"(/assets/[^\"]+)\"", index.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        answer = httpx.get(f"{url}{asset}")
+        assert answer.status_code == 200, asset
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert httpx.get(f"{url}/package.json").status_code == 404, "sources are not served"

@@ -13,13 +13,17 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devkit.testing.stack import DemoAccount, Stack
+from servicekit.settings import project_root
 
 
 def demo_account(stack: Stack, name: str) -> DemoAccount:
@@ -214,3 +218,105 @@ def officer_session(stack: Stack) -> Iterator[Callable[[str], OfficerSession]]:
     yield signed_in
     for session in [*sessions.values(), *own]:
         session.close()
+
+
+# -- the officer SPA in Debian's Chromium ------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = project_root() / "test-artifacts"
+AXE = project_root() / "gateway" / "spa" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (`executable_path`; no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/system-packages.sh (apt-get install chromium)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+def spa_sign_in(page: Page, stack: Stack, account: DemoAccount) -> None:
+    """Sign in through the SPA's form: password, then a TOTP code the access service has not
+    seen used (each is accepted once, never one older than the last used)."""
+    page.goto(f"{stack.url}/signin")
+    page.locator("#username").fill(account.username)
+    page.locator("#password").fill(account.password)
+    page.locator("form button[type=submit]").click()
+    code = page.locator("#code")
+    code.wait_for()
+    totp = pyotp.TOTP(account["totp_secret"])
+    for offset in (0, 30, 60):
+        code.fill(totp.at(time.time() + offset))
+        page.locator("form button[type=submit]").click()
+        try:
+            page.wait_for_url(lambda url: "/signin" not in url and "/callback" not in url)
+            return
+        except PlaywrightTimeout:
+            continue
+    pytest.fail(f"every TOTP code was refused for {account.username}", pytrace=False)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The serious and critical axe-core violations of the page as it is now. axe-core comes
+    from the SPA's node_modules (an init script: no CDN, and the page's CSP stays on)."""
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            const result = await window.axe.run(document, {resultTypes: ['violations']});
+            return result.violations
+              .filter((v) => ['serious', 'critical'].includes(v.impact))
+              .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                            nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}));
+        }"""
+    )
+    return found
+
+
+@pytest.fixture
+def spa_context(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """`spa_context()`: a fresh browser context's page, with axe-core loaded and every
+    uncaught page error or CSP violation collected (and failing the test at the end)."""
+    contexts = []
+    failures: list[str] = []
+
+    def open_page(**options: Any) -> Page:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900},
+            timezone_id="America/New_York",
+            locale="en-US",
+            **options,
+        )
+        context.set_default_timeout(30_000)
+        context.add_init_script(path=str(AXE))
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: failures.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                failures.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not failures, f"errors in the page: {failures}"

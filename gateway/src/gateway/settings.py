@@ -158,7 +158,10 @@ class GatewaySettings(ServiceSettings):
 
     spa_dir: Path | None = Field(
         default=None,
-        description="the SPA's built files; default gateway/spa/dist, else gateway/spa",
+        description=(
+            "the SPA's built files; default gateway/spa/dist (scripts/build_spa.sh, run by "
+            "make bootstrap). The sources next to it are never served"
+        ),
     )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024,
@@ -235,6 +238,4 @@ class GatewaySettings(ServiceSettings):
         """The directory whose files are served at `/`."""
         if self.spa_dir is not None:
             return self.spa_dir
-        source = project_root() / "gateway" / "spa"
-        built = source / "dist"
-        return built if built.is_dir() else source
+        return project_root() / "gateway" / "spa" / "dist"

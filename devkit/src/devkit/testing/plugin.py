@@ -112,7 +112,15 @@ def stack(
     if not nats_url:
         nats = NatsServer(tmp_path_factory.mktemp("stack-nats"))
         nats_url = nats.start()
-    running = Stack(tmp_path_factory.mktemp("stack"), nats_url=nats_url, s3=s3, extra_env=stack_env)
+    # A loaded machine (several suites sharing two cores) may need longer than the default.
+    startup = float(os.environ.get("CAMWATCH_STACK_STARTUP_TIMEOUT", "180"))
+    running = Stack(
+        tmp_path_factory.mktemp("stack"),
+        nats_url=nats_url,
+        s3=s3,
+        extra_env=stack_env,
+        startup_timeout=startup,
+    )
     try:
         try:
             running.start()

@@ -11,76 +11,80 @@
 // sign-in; each refresh rotates it, and the access service revokes the whole family if an
 // old one is ever presented again.
 
+import { decodeJwt, pkceChallenge, randomString, type DecodedJwt } from "./encoding";
+
 export const CLIENT_ID = "camwatch-spa";
 export const DISCOVERY_URL = "/api/access/.well-known/openid-configuration";
 export const SIGNIN_URL = "/api/access/signin";
 export const SIGNIN_TOTP_URL = "/api/access/signin/totp";
+export const PENDING_KEY = "camwatch.pending-authorization";
+export const REFRESH_KEY = "camwatch.refresh-token";
 const SCOPE = "openid profile";
-const PENDING_KEY = "camwatch.pending-authorization";
-const REFRESH_KEY = "camwatch.refresh-token";
 const REFRESH_ATTEMPTS = 3;
 const EXPIRY_MARGIN_SECONDS = 30;
 const CLOCK_SKEW_SECONDS = 60;
 
+type Claims = Record<string, unknown>;
+
 export class AuthError extends Error {
   /** `code` is a message key of the SPA (`auth.error.*`); `detail` is for the console. */
-  constructor(code, detail) {
+  code: string;
+  detail: string;
+  status?: number;
+  problem?: { errors?: { field?: string; message?: string }[] } | null;
+  retryAfter?: string | null;
+  oauthError?: string;
+
+  constructor(code: string, detail?: string) {
     super(detail || code);
     this.name = "AuthError";
     this.code = code;
-    this.detail = detail;
+    this.detail = detail || "";
   }
 }
 
-let discovered = null;
-let session = null; // {accessToken, expiresAt (epoch s), claims, idClaims}
-let refreshing = null;
-const sessionListeners = new Set();
-
-// -- encoding ---------------------------------------------------------------------------------
-
-function base64url(bytes) {
-  let binary = "";
-  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+export interface OidcConfig {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  userinfo_endpoint?: string;
+  revocation_endpoint?: string;
 }
 
-function base64urlDecode(text) {
-  const padded = text
-    .replace(/-/g, "+")
-    .replace(/_/g, "/")
-    .padEnd(Math.ceil(text.length / 4) * 4, "=");
-  const binary = atob(padded);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+interface Session {
+  accessToken: string;
+  expiresAt: number; // epoch seconds
+  claims: Claims;
+  idClaims: Claims | null;
+  profile: Claims | null;
 }
 
-function randomString(byteCount = 32) {
-  return base64url(crypto.getRandomValues(new Uint8Array(byteCount)));
+export interface User {
+  subject: string;
+  username: string | null;
+  name: string;
+  unit: string | null;
+  unitName: string | null;
+  roles: string[];
+  authTime: number | null;
 }
 
-/** The S256 PKCE challenge of a verifier (RFC 7636 section 4.2). */
-export async function pkceChallenge(verifier) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-  return base64url(digest);
+let discovered: OidcConfig | null = null;
+let session: Session | null = null;
+let refreshing: Promise<boolean> | null = null;
+const sessionListeners = new Set<(user: User | null) => void>();
+
+/** Forget everything held in memory (tests start each case from nothing). */
+export function resetForTests(): void {
+  discovered = null;
+  session = null;
+  refreshing = null;
+  sessionListeners.clear();
 }
 
-/** A JWT's header and claims, without checking anything. */
-export function decodeJwt(token) {
-  const parts = String(token).split(".");
-  if (parts.length !== 3) throw new AuthError("auth.error.token", "not a JWT");
-  const decoder = new TextDecoder();
-  return {
-    header: JSON.parse(decoder.decode(base64urlDecode(parts[0]))),
-    claims: JSON.parse(decoder.decode(base64urlDecode(parts[1]))),
-    signingInput: new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
-    signature: base64urlDecode(parts[2]),
-  };
-}
-
-// -- discovery and keys -----------------------------------------------------------------------
-
-async function fetchJson(url, init) {
-  let response;
+async function fetchJson(url: string, init?: RequestInit) {
+  let response: Response;
   try {
     response = await fetch(url, {
       ...init,
@@ -94,19 +98,23 @@ async function fetchJson(url, init) {
 }
 
 /** The access service's OpenID configuration (fetched once). */
-export async function discovery() {
+export async function discovery(): Promise<OidcConfig> {
   if (discovered) return discovered;
-  if (!window.crypto?.subtle)
+  if (!globalThis.crypto?.subtle) {
     throw new AuthError("auth.error.insecure", "crypto.subtle is missing");
+  }
   const { response, body } = await fetchJson(DISCOVERY_URL);
   if (!response.ok || !body?.authorization_endpoint || !body?.token_endpoint) {
     throw new AuthError("auth.error.discovery", `discovery answered ${response.status}`);
   }
-  discovered = body;
+  discovered = body as OidcConfig;
   return discovered;
 }
 
-const ALGORITHMS = {
+const ALGORITHMS: Record<
+  string,
+  { import: EcKeyImportParams | RsaHashedImportParams; verify: AlgorithmIdentifier | EcdsaParams; fields: string[] }
+> = {
   ES256: {
     import: { name: "ECDSA", namedCurve: "P-256" },
     verify: { name: "ECDSA", hash: "SHA-256" },
@@ -119,14 +127,14 @@ const ALGORITHMS = {
   },
 };
 
-async function verifySignature(jwt, config) {
-  const algorithm = ALGORITHMS[jwt.header.alg];
+async function verifySignature(jwt: DecodedJwt, config: OidcConfig): Promise<void> {
+  const algorithm = ALGORITHMS[String(jwt.header.alg)];
   if (!algorithm) throw new AuthError("auth.error.token", `unsupported alg ${jwt.header.alg}`);
   const { response, body } = await fetchJson(config.jwks_uri);
   if (!response.ok || !Array.isArray(body?.keys)) {
     throw new AuthError("auth.error.token", "the key set cannot be read");
   }
-  const jwk = body.keys.find((key) => key.kid === jwt.header.kid);
+  const jwk = body.keys.find((key: { kid?: string }) => key.kid === jwt.header.kid);
   if (!jwk) throw new AuthError("auth.error.token", `no key ${jwt.header.kid}`);
   const bare = Object.fromEntries(algorithm.fields.map((name) => [name, jwk[name]]));
   const key = await crypto.subtle.importKey("jwk", bare, algorithm.import, false, ["verify"]);
@@ -135,8 +143,17 @@ async function verifySignature(jwt, config) {
 }
 
 /** Check an ID token as OIDC Core 3.1.3.7 asks; returns its claims. */
-async function validateIdToken(idToken, config, expectedNonce) {
-  const jwt = decodeJwt(idToken);
+export async function validateIdToken(
+  idToken: string,
+  config: OidcConfig,
+  expectedNonce?: string,
+): Promise<Claims> {
+  let jwt: DecodedJwt;
+  try {
+    jwt = decodeJwt(idToken);
+  } catch {
+    throw new AuthError("auth.error.token", "not a JWT");
+  }
   await verifySignature(jwt, config);
   const claims = jwt.claims;
   const now = Date.now() / 1000;
@@ -152,9 +169,15 @@ async function validateIdToken(idToken, config, expectedNonce) {
   return claims;
 }
 
-// -- the officer's two sign-in steps ------------------------------------------------------------
+// -- the officer's two sign-in steps ----------------------------------------------------------
 
-async function postSignin(url, payload, errorCode) {
+export interface SigninTransaction {
+  transaction: string;
+  stage?: string;
+  expires_at?: string;
+}
+
+async function postSignin(url: string, payload: object, errorCode: string) {
   const { response, body } = await fetchJson(url, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -162,52 +185,44 @@ async function postSignin(url, payload, errorCode) {
     credentials: "same-origin",
   });
   if (!response.ok) {
-    const error = new AuthError(
-      errorCode,
-      body?.detail || body?.title || `HTTP ${response.status}`,
-    );
+    const error = new AuthError(errorCode, body?.detail || body?.title || `HTTP ${response.status}`);
     error.status = response.status;
     error.problem = body;
     error.retryAfter = response.headers.get("Retry-After");
     throw error;
   }
-  return body;
+  return body as SigninTransaction;
 }
 
 /** Step 1: username and password; returns the sign-in transaction (`stage`, `next`...). */
-export function startSignin(username, password) {
+export function startSignin(username: string, password: string) {
   return postSignin(SIGNIN_URL, { username, password }, "auth.error.signin");
 }
 
 /** Step 2: the TOTP code for the transaction; returns it authenticated. */
-export function verifyTotp(transaction, code) {
+export function verifyTotp(transaction: string, code: string) {
   return postSignin(SIGNIN_TOTP_URL, { transaction, code }, "auth.error.totp");
 }
 
 // -- authorization code + PKCE ----------------------------------------------------------------
 
 /** Where the access service sends the browser back with the code. */
-export function redirectUri() {
+export function redirectUri(): string {
   return `${window.location.origin}/callback`;
 }
 
-/**
- * Send the browser to the authorization endpoint for an authenticated sign-in transaction.
- * `returnTo` is the SPA path to open after the callback.
- */
-export async function authorize({ signin, returnTo = "/", uiLocale } = {}) {
+/** The authorization URL for a sign-in transaction; the PKCE verifier and state stay in the tab. */
+export async function authorizationUrl({
+  signin,
+  returnTo = "/",
+  uiLocale,
+}: { signin?: string; returnTo?: string; uiLocale?: string } = {}): Promise<string> {
   const config = await discovery();
   const verifier = randomString(48);
-  const pending = {
-    state: randomString(),
-    nonce: randomString(),
-    verifier,
-    returnTo,
-    at: Date.now(),
-  };
+  const pending = { state: randomString(), nonce: randomString(), verifier, returnTo, at: Date.now() };
   window.sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
   const url = new URL(config.authorization_endpoint, window.location.origin);
-  const params = {
+  const params: Record<string, string> = {
     response_type: "code",
     client_id: CLIENT_ID,
     redirect_uri: redirectUri(),
@@ -220,14 +235,24 @@ export async function authorize({ signin, returnTo = "/", uiLocale } = {}) {
   if (signin) params.signin = signin;
   if (uiLocale) params.ui_locales = uiLocale;
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  window.location.assign(url.toString());
+  return url.toString();
+}
+
+/** Send the browser to the authorization endpoint. */
+export async function authorize(options: { signin?: string; returnTo?: string; uiLocale?: string }) {
+  window.location.assign(await authorizationUrl(options));
+}
+
+/** A same-origin SPA path, or "/" for anything else (no open redirect). */
+export function safeReturnPath(value: string | null | undefined): string {
+  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
 }
 
 /**
  * Finish the flow on /callback: check `state`, exchange the code with the PKCE verifier, check
  * the ID token. Returns the path to open next.
  */
-export async function completeAuthorization(search) {
+export async function completeAuthorization(search: string): Promise<string> {
   const params = new URLSearchParams(search);
   const raw = window.sessionStorage.getItem(PENDING_KEY);
   window.sessionStorage.removeItem(PENDING_KEY); // one use, whatever happens next
@@ -236,10 +261,7 @@ export async function completeAuthorization(search) {
     throw new AuthError("auth.error.state", "state does not match the request");
   }
   if (params.get("error")) {
-    throw new AuthError(
-      "auth.error.denied",
-      params.get("error_description") || params.get("error"),
-    );
+    throw new AuthError("auth.error.denied", params.get("error_description") || params.get("error") || "");
   }
   const code = params.get("code");
   if (!code) throw new AuthError("auth.error.state", "no code in the callback");
@@ -254,11 +276,17 @@ export async function completeAuthorization(search) {
   if (!body.id_token) throw new AuthError("auth.error.token", "no ID token");
   const idClaims = await validateIdToken(body.id_token, config, pending.nonce);
   acceptTokens(body, idClaims);
-  const next = String(pending.returnTo || "/");
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  return safeReturnPath(String(pending.returnTo || "/"));
 }
 
-async function tokenRequest(config, form) {
+interface TokenAnswer {
+  access_token: string;
+  expires_in?: number;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+async function tokenRequest(config: OidcConfig, form: Record<string, string>): Promise<TokenAnswer> {
   const { response, body } = await fetchJson(config.token_endpoint, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -273,12 +301,13 @@ async function tokenRequest(config, form) {
     error.oauthError = body?.error;
     throw error;
   }
-  return body;
+  return body as TokenAnswer;
 }
 
-function acceptTokens(body, idClaims) {
+function acceptTokens(body: TokenAnswer, idClaims: Claims | null): void {
   const claims = decodeJwt(body.access_token).claims;
-  const lifetime = Number(body.expires_in) || Math.max(0, claims.exp - Date.now() / 1000);
+  const lifetime =
+    Number(body.expires_in) || Math.max(0, Number(claims.exp) - Date.now() / 1000);
   session = {
     accessToken: body.access_token,
     expiresAt: Date.now() / 1000 + lifetime,
@@ -293,39 +322,44 @@ function acceptTokens(body, idClaims) {
 // -- the session ------------------------------------------------------------------------------
 
 /** Call `listener(user|null)` whenever the signed-in user changes. */
-export function onSessionChange(listener) {
+export function onSessionChange(listener: (user: User | null) => void): () => void {
   sessionListeners.add(listener);
   return () => sessionListeners.delete(listener);
 }
 
-function notify() {
+function notify(): void {
   const user = currentUser();
   for (const listener of sessionListeners) listener(user);
 }
 
+function text(value: unknown): string | null {
+  return typeof value === "string" && value ? value : null;
+}
+
 /** Who is signed in (from the ID and access tokens' claims), or null. */
-export function currentUser() {
+export function currentUser(): User | null {
   if (!session) return null;
-  const id = { ...(session.idClaims || {}), ...(session.profile || {}) };
-  const access = session.claims || {};
+  const id: Claims = { ...(session.idClaims || {}), ...(session.profile || {}) };
+  const access = session.claims;
   const roles = access.roles || id.roles || [];
   return {
-    subject: access.sub || id.sub,
-    username: id.preferred_username || access.preferred_username || null,
-    name: id.name || access.name || id.preferred_username || access.sub,
-    unit: access.unit || id.unit || null,
-    unitName: id.unit_name || access.unit_name || null,
-    roles: Array.isArray(roles) ? roles : String(roles).split(" "),
-    authTime: id.auth_time || access.auth_time || null,
+    subject: String(access.sub || id.sub),
+    username: text(id.preferred_username) || text(access.preferred_username),
+    name:
+      text(id.name) || text(access.name) || text(id.preferred_username) || String(access.sub),
+    unit: text(access.unit) || text(id.unit),
+    unitName: text(id.unit_name) || text(access.unit_name),
+    roles: Array.isArray(roles) ? roles.map(String) : String(roles).split(" "),
+    authTime: Number(id.auth_time || access.auth_time) || null,
   };
 }
 
-export function isSignedIn() {
+export function isSignedIn(): boolean {
   return session !== null;
 }
 
 /** Trade the refresh token for new tokens (one request at a time: a refresh token is single-use). */
-export function refresh() {
+export function refresh(): Promise<boolean> {
   if (!refreshing) {
     refreshing = doRefresh().finally(() => {
       refreshing = null;
@@ -334,7 +368,7 @@ export function refresh() {
   return refreshing;
 }
 
-async function doRefresh() {
+async function doRefresh(): Promise<boolean> {
   const refreshToken = window.sessionStorage.getItem(REFRESH_KEY);
   if (!refreshToken) {
     forget();
@@ -352,10 +386,11 @@ async function doRefresh() {
       });
       const idClaims = body.id_token ? await validateIdToken(body.id_token, config) : null;
       acceptTokens(body, idClaims);
-      if (!session.idClaims && !session.profile) await loadProfile(config);
+      if (!session!.idClaims && !session!.profile) await loadProfile(config);
       return true;
     } catch (error) {
-      if (error instanceof AuthError && error.status >= 400 && error.status < 500) {
+      const status = error instanceof AuthError ? error.status : undefined;
+      if (status !== undefined && status >= 400 && status < 500) {
         forget();
         return false;
       }
@@ -370,7 +405,7 @@ async function doRefresh() {
  * token whose answer carried no ID token. Without it the header shows the access token's
  * claims (no unit name), so a failure here is only logged.
  */
-async function loadProfile(config) {
+async function loadProfile(config: OidcConfig): Promise<void> {
   if (!config.userinfo_endpoint || !session) return;
   const { response, body } = await fetchJson(config.userinfo_endpoint, {
     headers: { Authorization: `Bearer ${session.accessToken}` },
@@ -384,27 +419,27 @@ async function loadProfile(config) {
 }
 
 /** Whether this tab holds a refresh token to resume a session with. */
-export function canResume() {
+export function canResume(): boolean {
   return window.sessionStorage.getItem(REFRESH_KEY) !== null;
 }
 
 /** On start-up: resume the tab's session from its refresh token, if it has one. */
-export async function restore() {
+export async function restore(): Promise<boolean> {
   if (session) return true;
   if (!window.sessionStorage.getItem(REFRESH_KEY)) return false;
   return refresh();
 }
 
 /** A current access token, refreshed first when it expires within a few seconds; or null. */
-export async function accessToken() {
+export async function accessToken(): Promise<string | null> {
   if (session && session.expiresAt - EXPIRY_MARGIN_SECONDS > Date.now() / 1000) {
     return session.accessToken;
   }
   if (!(await refresh())) return null;
-  return session?.accessToken ?? null;
+  return session ? (session as Session).accessToken : null;
 }
 
-function forget() {
+function forget(): void {
   const had = session !== null;
   session = null;
   window.sessionStorage.removeItem(REFRESH_KEY);
@@ -412,7 +447,7 @@ function forget() {
 }
 
 /** Sign out: revoke the refresh token (RFC 7009) and forget every token. */
-export async function signOut() {
+export async function signOut(): Promise<void> {
   const refreshToken = window.sessionStorage.getItem(REFRESH_KEY);
   try {
     const config = await discovery();

@@ -1,0 +1,247 @@
+// One EPE: profile and contacts, areas and cameras with their live health, diagram versions,
+// Appendix I conformity, the logbook, open incidents and warnings.
+
+import { useQuery } from "@tanstack/react-query";
+import { listAll } from "../api/paging";
+import { useOpenIncidents, useWarnings } from "../api/queries";
+import { cameraStates, conformityReport, getEpe, listAreas, listDiagrams, listEntries } from "../client/registry/sdk.gen";
+import { HealthChart } from "../components/HealthChart";
+import { IncidentTable } from "../components/IncidentTable";
+import { Problem } from "../components/Problem";
+import { Badge, Loading, When } from "../components/Status";
+import { WarningTable } from "../components/WarningTable";
+import { formatDay, formatNumber } from "../format";
+import { useI18n } from "../i18n/context";
+
+/** How often the cameras' health is read again (until the live feed pushes it). */
+const HEALTH_REFRESH_MS = 15_000;
+
+function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
+  return (
+    <section aria-labelledby={id} className="epe-section">
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export default function EpePage({ params }: { params: Record<string, string> }) {
+  const { t, locale } = useI18n();
+  const epeId = params.epeId;
+  const path = { epe_id: epeId };
+  const epe = useQuery({ queryKey: ["epe", epeId], queryFn: () => getEpe({ path }).then((r) => r.data) });
+  const areas = useQuery({
+    queryKey: ["areas", epeId],
+    queryFn: () => listAll((cursor) => listAreas({ path, query: { cursor, limit: 200 } }).then((r) => r.data)),
+  });
+  const health = useQuery({
+    queryKey: ["health", epeId],
+    queryFn: () => listAll((cursor) => cameraStates({ path, query: { cursor, limit: 200 } }).then((r) => r.data)),
+    refetchInterval: HEALTH_REFRESH_MS,
+  });
+  const diagrams = useQuery({ queryKey: ["diagrams", epeId], queryFn: () => listDiagrams({ path, query: { limit: 50 } }).then((r) => r.data.data) });
+  const conformity = useQuery({ queryKey: ["conformity", epeId], queryFn: () => conformityReport({ path }).then((r) => r.data) });
+  const logbook = useQuery({ queryKey: ["logbook", epeId], queryFn: () => listEntries({ path, query: { limit: 20 } }).then((r) => r.data.data) });
+  const incidents = useOpenIncidents(epeId);
+  const warnings = useWarnings({ epeId, state: null });
+
+  if (epe.isPending) return <Loading />;
+  if (epe.isError)
+    return (
+      <section className="page">
+        <h1>{t("epe.title")}</h1>
+        <Problem error={epe.error} />
+      </section>
+    );
+  const profile = epe.data;
+  const counts: Record<string, number> = { online: 0, offline: 0, unknown: 0, probe_refused: 0 };
+  for (const camera of health.data || []) counts[camera.state] = (counts[camera.state] || 0) + 1;
+
+  return (
+    <section className="page" aria-labelledby="epe-heading">
+      <div className="page-head">
+        <div>
+          <h1 id="epe-heading">{profile.name}</h1>
+          <p className="lead">
+            <code>{profile.tax_code}</code> · {profile.address}
+          </p>
+        </div>
+        <Badge prefix="epes.status" value={profile.status} />
+      </div>
+
+      <Section id="epe-profile" title={t("epe.profile")}>
+        <dl className="facts">
+          <dt>{t("epe.unit")}</dt>
+          <dd>{profile.unit}</dd>
+          <dt>{t("epe.investmentDate")}</dt>
+          <dd>{formatDay(profile.investment_certificate_date, locale)}</dd>
+          <dt>{t("epe.coverageGaps")}</dt>
+          <dd>{formatNumber(profile.open_coverage_gaps ?? 0, locale)}</dd>
+        </dl>
+        <h3>{t("epe.contacts")}</h3>
+        {profile.contacts.length ? (
+          <ul className="contacts">
+            {profile.contacts.map((contact, index) => (
+              <li key={index}>
+                {contact.name}
+                {contact.role ? ` (${contact.role})` : ""} · <a href={`tel:${contact.phone}`}>{contact.phone}</a>
+                {contact.email ? (
+                  <>
+                    {" · "}
+                    <a href={`mailto:${contact.email}`}>{contact.email}</a>
+                  </>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="empty">—</p>
+        )}
+      </Section>
+
+      <Section id="epe-cameras" title={t("epe.cameras")}>
+        {health.isPending ? (
+          <Loading />
+        ) : health.isError ? (
+          <Problem error={health.error} />
+        ) : (
+          <>
+            <HealthChart counts={counts} />
+            <div className="table-wrap">
+              <table className="data-table">
+                <caption className="visually-hidden">{t("epe.cameras")}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("camera.number")}</th>
+                    <th scope="col">{t("camera.state")}</th>
+                    <th scope="col">{t("camera.since")}</th>
+                    <th scope="col">{t("camera.lastHeartbeat")}</th>
+                    <th scope="col">{t("camera.cause")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {health.data.map((camera) => (
+                    <tr key={camera.camera_id} data-camera-id={camera.camera_id} data-state={camera.state}>
+                      <th scope="row">{camera.camera_number}</th>
+                      <td>
+                        <Badge prefix="camera.state" value={camera.state} />
+                      </td>
+                      <td>
+                        <When value={camera.state_since} />
+                      </td>
+                      <td>
+                        <When value={camera.last_heartbeat_at} />
+                      </td>
+                      <td>{camera.offline_cause || "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </Section>
+
+      <Section id="epe-areas" title={t("epe.areas")}>
+        {areas.isPending ? (
+          <Loading />
+        ) : areas.isError ? (
+          <Problem error={areas.error} />
+        ) : !areas.data.length ? (
+          <p className="empty">{t("epe.noAreas")}</p>
+        ) : (
+          <ul className="areas">
+            {areas.data.map((area) => (
+              <li key={area.id}>
+                <code>{area.code}</code> {area.name} · {area.kind}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+
+      <Section id="epe-diagrams" title={t("epe.diagrams")}>
+        {diagrams.isPending ? (
+          <Loading />
+        ) : diagrams.isError ? (
+          <Problem error={diagrams.error} />
+        ) : !diagrams.data.length ? (
+          <p className="empty">{t("epe.noDiagrams")}</p>
+        ) : (
+          <ul>
+            {diagrams.data.map((diagram) => (
+              <li key={diagram.id}>
+                {t("epe.diagramVersion", { version: diagram.version })} · {diagram.filename || diagram.content_type} · <When value={diagram.uploaded_at} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+
+      <Section id="epe-conformity" title={t("epe.conformity")}>
+        {conformity.isPending ? (
+          <Loading />
+        ) : conformity.isError ? (
+          <Problem error={conformity.error} />
+        ) : (
+          <>
+            <p>
+              <Badge prefix="conformity.status" value={conformity.data.status} />
+            </p>
+            {conformity.data.cameras.length ? (
+              <div className="table-wrap">
+                <table className="data-table">
+                  <caption className="visually-hidden">{t("epe.conformity")}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("camera.number")}</th>
+                      <th scope="col">{t("conformity.passed")}</th>
+                      <th scope="col">{t("conformity.failed")}</th>
+                      <th scope="col">{t("conformity.notDeclared")}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {conformity.data.cameras.map((camera) => (
+                      <tr key={camera.camera_id}>
+                        <th scope="row">{camera.camera_number}</th>
+                        <td>{camera.passed}</td>
+                        <td className={camera.failed ? "cell-alert" : undefined}>{camera.failed}</td>
+                        <td>{camera.not_declared}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null}
+          </>
+        )}
+      </Section>
+
+      <Section id="epe-logbook" title={t("epe.logbook")}>
+        {logbook.isPending ? (
+          <Loading />
+        ) : logbook.isError ? (
+          <Problem error={logbook.error} />
+        ) : !logbook.data.length ? (
+          <p className="empty">{t("epe.noLogbook")}</p>
+        ) : (
+          <ul className="logbook">
+            {logbook.data.map((entry) => (
+              <li key={entry.id}>
+                <When value={entry.started_at} /> · {entry.kind} · {entry.description}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+
+      <Section id="epe-incidents" title={t("epe.incidents")}>
+        {incidents.isPending ? <Loading /> : incidents.isError ? <Problem error={incidents.error} /> : <IncidentTable incidents={incidents.data} caption={t("epe.incidents")} />}
+      </Section>
+
+      <Section id="epe-warnings" title={t("epe.warnings")}>
+        {warnings.isPending ? <Loading /> : warnings.isError ? <Problem error={warnings.error} /> : <WarningTable warnings={warnings.data} caption={t("epe.warnings")} />}
+      </Section>
+    </section>
+  );
+}

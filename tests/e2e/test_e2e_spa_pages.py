@@ -1,0 +1,211 @@
+"""The officer SPA's pages in Chromium against the real stack, per role journey.
+
+Every page the signed-in officer and head can open is visited in Vietnamese and in English:
+its heading shows, a screenshot goes to test-artifacts/spa-<role>-<page>-<language>.png, and
+axe-core (from the SPA's node_modules) finds no serious or critical violation. The officer's
+journey: a camera of an assigned EPE goes offline, the dashboard (left open, no reload) shows
+it and the incident with its working-day countdown, and the officer records the daily update
+(a refused save keeps the text typed and names the field).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from devkit.testing.http import bearer, poll
+
+from .conftest import ARTIFACTS, axe_violations, spa_sign_in
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def _visit_every_page(page: Page, base: str, role: str, pages: dict[str, str]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for language, button in LANGUAGES.items():
+        page.get_by_role("button", name=button).click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        for name, path in pages.items():
+            page.goto(f"{base}{path}")
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            expect(page.locator("main .loading")).to_have_count(0)
+            expect(page.locator("main")).not_to_contain_text("…")  # counts still loading
+            page.screenshot(
+                path=str(ARTIFACTS / f"spa-{role}-{name}-{language}.png"), full_page=True
+            )
+            violations = axe_violations(page)
+            assert not violations, f"{path} ({language}): {violations}"
+
+
+def test_officer_pages_in_both_languages(stack, account, spa_context) -> None:
+    officer = account("officer")
+    epe = officer["assigned_epes"].split(",")[0]
+    page = spa_context()
+    spa_sign_in(page, stack, officer)
+    nav = page.get_by_role("navigation")
+    for name in ("Tổng quan", "Doanh nghiệp được phân công", "Sự cố camera", "Cảnh báo rủi ro"):
+        expect(nav.get_by_role("link", name=name)).to_be_visible()
+    _visit_every_page(
+        page,
+        stack.url,
+        "officer",
+        {
+            "dashboard": "/",
+            "epes": "/epes",
+            "epe": f"/epes/{epe}",
+            "incidents": "/incidents",
+            "warnings": "/warnings",
+            "signin-missing": "/no-such-page",
+        },
+    )
+
+
+def test_head_pages_in_both_languages(stack, account, spa_context) -> None:
+    page = spa_context()
+    spa_sign_in(page, stack, account("head"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tổng quan giám sát")
+    _visit_every_page(
+        page, stack.url, "head", {"dashboard": "/", "epes": "/epes", "warnings": "/warnings"}
+    )
+
+
+def test_the_sign_in_page_in_both_languages(stack, spa_context) -> None:
+    page = spa_context()
+    page.goto(f"{stack.url}/signin")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for language, button in LANGUAGES.items():
+        page.get_by_role("button", name=button).click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        page.screenshot(path=str(ARTIFACTS / f"spa-signin-{language}.png"))
+        assert not axe_violations(page)
+    # Keyboard only: the form has focus on arrival, Tab moves through it, Enter submits.
+    page.goto(f"{stack.url}/signin")
+    expect(page.locator("#username")).to_be_focused()
+    page.keyboard.type("nobody")
+    page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
+    page.keyboard.type("wrong password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("#username")).to_have_value("nobody")
+
+
+@pytest.fixture
+def vendor_api(stack, account, machine_token) -> Iterator[tuple[httpx.Client, str]]:
+    """The vendor of an EPE the demo officer is assigned to, on the registry."""
+    officer_epes = set(account("officer")["assigned_epes"].split(","))
+    for name in ("epe_vendor_1", "epe_vendor_2"):
+        if account(name)["epe_id"] in officer_epes:
+            token = machine_token(name)
+            with httpx.Client(
+                base_url=f"{stack.url}/api/registry", headers=bearer(token), timeout=30
+            ) as client:
+                yield client, account(name)["epe_id"]
+            return
+    pytest.fail("the demo officer is assigned to no demo vendor's EPE", pytrace=False)
+
+
+def _open_incident(api: httpx.Client, epe: str, camera_id: str) -> dict[str, Any] | None:
+    answer = api.get(
+        api.base_url.copy_with(path="/api/incidents/incidents"),
+        params={"epe_id": epe, "limit": 100},
+    )
+    assert answer.status_code == 200, answer.text
+    for incident in answer.json()["data"]:
+        if camera_id in incident["camera_ids"] and incident["state"] != "closed":
+            found: dict[str, Any] = incident
+            return found
+    return None
+
+
+def test_officer_sees_a_camera_go_offline_and_records_the_daily_update(
+    stack, account, vendor_api, spa_context
+) -> None:
+    vendor, epe = vendor_api
+    suffix = uuid.uuid4().hex[:6].upper()
+    area = vendor.post(
+        f"/epes/{epe}/areas",
+        json={"code": f"GS-{suffix}", "name": f"Cổng {suffix}", "kind": "epe_gate"},
+    )
+    assert area.status_code == 201, area.text
+    number = f"SPA-{suffix}"
+    camera = vendor.post(
+        f"/epes/{epe}/cameras",
+        json={
+            "number": number,
+            "position_kind": "epe_gate",
+            "area_id": area.json()["id"],
+            "vendor": "Dahua",
+            "model": "IPC-HFW5442E",
+            "capabilities": {"reads_plates": True, "reads_container_numbers": True},
+        },
+    )
+    assert camera.status_code == 201, camera.text
+    camera_id = camera.json()["id"]
+    heartbeat = vendor.post(
+        f"/epes/{epe}/heartbeats", json={"cameras": [{"camera": number, "status": "ok"}]}
+    )
+    assert heartbeat.status_code == 202, heartbeat.text
+
+    # The officer's dashboard, left open.
+    page = spa_context()
+    spa_sign_in(page, stack, account("officer"))
+    row = page.get_by_role("table", name="Doanh nghiệp và camera bắt buộc").locator(
+        f'tr[data-epe-id="{epe}"]'
+    )
+    offline = row.get_by_test_id("cameras-offline")
+    expect(offline).not_to_have_text("…")
+    before = int(offline.inner_text())
+
+    # The camera reports no signal: the dashboard shows it offline and the incident, no reload.
+    heartbeat = vendor.post(
+        f"/epes/{epe}/heartbeats", json={"cameras": [{"camera": number, "status": "no_signal"}]}
+    )
+    assert heartbeat.status_code == 202, heartbeat.text
+    expect(offline).to_have_text(str(before + 1), timeout=60_000)
+    incident = poll("the incident of the camera", lambda: _open_incident(vendor, epe, camera_id))
+    incident_row = page.locator(f'tr[data-incident-id="{incident["id"]}"]')
+    expect(incident_row).to_be_visible(timeout=60_000)
+    expect(incident_row).to_contain_text(re.compile(r"Còn \d+ ngày làm việc"))
+
+    # The officer opens it from the dashboard and records today's situation (any officer of
+    # the unit may while the head has appointed none).
+    incident_row.get_by_role("link").click()
+    expect(page).to_have_url(f"{stack.url}/incidents/{incident['id']}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(incident["id"][-8:])
+    note = page.get_by_label("Tình hình khắc phục")
+    typed = "Doanh nghiệp đang chờ bộ nguồn PoE thay thế; công chức giám sát trực tiếp tại cổng"
+    note.fill(typed)
+    page.get_by_role("button", name="Lưu cập nhật").click()
+    expect(page.get_by_role("status").filter(has_text="Đã lưu cập nhật.")).to_be_visible()
+    expect(page.locator(".follow-ups")).to_contain_text(typed)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "spa-officer-incident-vi.png"), full_page=True)
+    assert not axe_violations(page)
+
+
+def test_auditor_searches_and_verifies_the_audit_chain(stack, account, spa_context) -> None:
+    page = spa_context()
+    spa_sign_in(page, stack, account("auditor"))
+    # The auditor's home is the audit page: the officers' pages are not in the navigation.
+    expect(page).to_have_url(f"{stack.url}/audit")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nhật ký kiểm tra")
+    expect(page.get_by_role("navigation").get_by_role("link")).to_have_count(1)
+
+    # Sign-ins are audited: searching by action finds them.
+    expect(page.locator("tbody tr").first).to_be_visible()
+    page.get_by_label("Thao tác").fill("signin.succeeded")
+    page.get_by_role("button", name="Tra cứu").click()
+    expect(page.locator("tbody tr").first).to_contain_text("signin.succeeded")
+
+    page.get_by_role("button", name="Kiểm tra toàn bộ chuỗi").click()
+    expect(page.get_by_test_id("chain-result")).to_contain_text("Chuỗi nhật ký toàn vẹn.")
+    _visit_every_page(page, stack.url, "auditor", {"audit": "/audit"})
