@@ -12,7 +12,9 @@ from evidence.custody.routes import router as custody_router
 from evidence.custody.service import bind_key
 from evidence.db import metadata
 from evidence.packages.dsse import Signer
+from evidence.packages.events import LegalHoldChanged, PackageSealed
 from evidence.packages.routes import router as uploads_router
+from evidence.packages.sealed_routes import router as packages_router
 from evidence.requests.events import (
     RequestCancelled,
     RequestCreated,
@@ -51,11 +53,18 @@ def create_app(
         ),
         settings=settings,
         metadata=metadata,
-        routers=[requests_router, uploads_router, custody_router],
+        routers=[requests_router, uploads_router, packages_router, custody_router],
         body_limits={"patch_upload": settings.upload_max_file_bytes},
         subscriptions=subscriptions(),
         background=(request_watcher, anchor_task) if watcher_enabled else (),
-        publishes=[RequestCreated, RequestCancelled, RequestReminder, RequestOverdue],
+        publishes=[
+            RequestCreated,
+            RequestCancelled,
+            RequestReminder,
+            RequestOverdue,
+            PackageSealed,
+            LegalHoldChanged,
+        ],
         startup=[require_object_lock] if settings.environment == Environment.PRODUCTION else [],
     )
     app = create_service_app(spec, **overrides)
