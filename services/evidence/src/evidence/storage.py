@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
@@ -118,6 +119,27 @@ class EvidenceStore:
             self.client.enable_object_legal_hold(self.bucket, key, version_id=version_id)
         else:
             self.client.disable_object_legal_hold(self.bucket, key, version_id=version_id)
+
+    def blocks(
+        self, key: str, version_id: str | None, *, size: int = 1024 * 1024
+    ) -> Iterator[bytes]:
+        """An object version's bytes in blocks (streamed, never whole in memory)."""
+        response = self.client.get_object(self.bucket, key, version_id=version_id)
+        try:
+            yield from response.stream(size)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def exists(self, key: str, version_id: str | None) -> bool:
+        """Whether the object version is there."""
+        try:
+            self.client.stat_object(self.bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchVersion", "NoSuchObject"}:
+                return False
+            raise
+        return True
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:
