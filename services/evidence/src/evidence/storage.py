@@ -20,6 +20,7 @@ from minio import Minio
 from minio.commonconfig import COMPLIANCE
 from minio.datatypes import Part
 from minio.error import S3Error
+from minio.helpers import DictType
 from minio.retention import Retention
 
 from evidence.settings import Settings
@@ -35,8 +36,11 @@ class ObjectLockUnavailable(RuntimeError):
 class EvidenceStore:
     """Puts evidence objects under COMPLIANCE retention in an Object-Locked bucket."""
 
-    def __init__(self, client: Minio, bucket: str, *, retention: timedelta) -> None:
+    def __init__(
+        self, client: Minio, bucket: str, *, retention: timedelta, secure: bool = False
+    ) -> None:
         self.client = client
+        self.secure = secure
         self.bucket = bucket
         self.retention = retention
         self._bucket = Bucket(client, bucket, object_lock=True)
@@ -87,11 +91,14 @@ class EvidenceStore:
         return self.client._create_multipart_upload(self.bucket, key, {"Content-Type": media_type})
 
     def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
-        """Store one part; the server checks it against its Content-MD5. Returns its ETag."""
-        digest = base64.b64encode(hashlib.md5(data).digest()).decode()  # noqa: S324 - S3's check
-        return self.client._upload_part(
-            self.bucket, key, data, {"Content-MD5": digest}, upload_id, number
-        )
+        """Store one part, checked by the server on receipt: over HTTP the SDK signs the
+        part's SHA-256 (which S3 recomputes), over HTTPS it sends no payload hash, so the part
+        carries its Content-MD5. Returns its ETag."""
+        headers: DictType = {}
+        if self.secure:
+            digest = hashlib.md5(data).digest()  # noqa: S324 - S3's integrity check, not security
+            headers["Content-MD5"] = base64.b64encode(digest).decode()
+        return self.client._upload_part(self.bucket, key, data, headers, upload_id, number)
 
     def retain_until(self) -> datetime:
         """When retention set now ends. Counted on the wall clock, not the app's: the S3
@@ -148,6 +155,7 @@ def evidence_store(settings: Settings) -> EvidenceStore:
         s3_client(settings),
         settings.evidence_bucket,
         retention=timedelta(days=settings.retention_days),
+        secure=settings.s3_secure,
     )
 
 
