@@ -172,8 +172,12 @@ class GatewaySettings(ServiceSettings):
         ),
     )
     max_body_bytes_by_service: dict[str, int] = Field(
-        default_factory=dict,
-        description='per-service limits instead of max_body_bytes, e.g. {"evidence": 536870912}',
+        default_factory=lambda: {"evidence": 64 * 1024**3},
+        description=(
+            "per-service limits instead of max_body_bytes; evidence takes video chunks (tus "
+            "PATCH, streamed with flat memory) up to a whole file, so 64 GiB; its own routes "
+            "keep their limits (1 MiB for JSON)"
+        ),
     )
     openapi_max_bytes: int = Field(
         default=8 * 1024 * 1024, description="largest openapi.json the gateway rewrites"

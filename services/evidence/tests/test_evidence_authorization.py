@@ -75,6 +75,19 @@ class World:
         assert made.status_code == 201, made.text
         return f"/requests/{request_id}/uploads/{made.headers['Location'].rsplit('/', 1)[1]}"
 
+    def fresh_submittable(self) -> str:
+        """A fresh request with one complete file, ready to submit: its id."""
+        upload = self.fresh_upload()
+        done = patch(self.client, upload, self.epe, offset=0, data=CHUNK)
+        assert done.status_code == 204, done.text
+        return upload.split("/")[2]
+
+    def fresh_sealed(self) -> str:
+        """A package sealed the way the EPE seals one (upload, submit): its id."""
+        receipt = self.client.post(f"/requests/{self.fresh_submittable()}/submit", headers=self.epe)
+        assert receipt.status_code == 200, receipt.text
+        return str(receipt.json()["package_id"])
+
     def share_body(self) -> dict[str, Any]:
         return {
             "recipient_name": "Nguyễn Văn Hùng",
@@ -171,6 +184,67 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
             "epe": 200,
             "assigned": 200,
             "unassigned": 404,
+            "head": 200,
+            "auditor": 200,
+            "customs_system": 403,
+        },
+    ),
+    ("POST", "/requests/{request_id}/submit"): (
+        lambda w, h: w.client.post(f"/requests/{w.fresh_submittable()}/submit", headers=h),
+        {**VENDOR_ONLY, "epe": 200},
+    ),
+    ("GET", "/requests/{request_id}/package"): (
+        lambda w, h: w.client.get(f"/requests/{w.sealed.request_id}/package", headers=h),
+        {
+            "epe": 403,
+            "assigned": 200,
+            "unassigned": 404,
+            "head": 200,
+            "auditor": 200,
+            "customs_system": 403,
+        },
+    ),
+    ("GET", "/packages/{package_id}"): (
+        lambda w, h: w.client.get(_package(w), headers=h),
+        {
+            "epe": 403,
+            "assigned": 200,
+            "unassigned": 404,
+            "head": 200,
+            "auditor": 200,
+            "customs_system": 403,
+        },
+    ),
+    ("PUT", "/packages/{package_id}/legal-hold"): (
+        lambda w, h: w.client.put(
+            f"/packages/{w.fresh_sealed()}/legal-hold", json={"on": True}, headers=h
+        ),
+        {
+            "epe": 403,
+            "assigned": 403,
+            "unassigned": 403,
+            "head": 200,
+            "auditor": 403,
+            "customs_system": 403,
+        },
+    ),
+    ("POST", "/packages/{package_id}/verify"): (
+        lambda w, h: w.client.post(f"/packages/{w.fresh_sealed()}/verify", headers=h),
+        {
+            "epe": 403,
+            "assigned": 200,
+            "unassigned": 404,
+            "head": 200,
+            "auditor": 200,
+            "customs_system": 403,
+        },
+    ),
+    ("GET", "/signing-key"): (
+        lambda w, h: w.client.get("/signing-key", headers=h),
+        {
+            "epe": 200,
+            "assigned": 200,
+            "unassigned": 200,
             "head": 200,
             "auditor": 200,
             "customs_system": 403,

@@ -12,7 +12,9 @@ from evidence.custody.routes import router as custody_router
 from evidence.custody.service import bind_key
 from evidence.db import metadata
 from evidence.packages.dsse import Signer
+from evidence.packages.events import LegalHoldChanged, PackageSealed
 from evidence.packages.routes import router as uploads_router
+from evidence.packages.sealed_routes import router as packages_router
 from evidence.reading.routes import router as reading_router
 from evidence.requests.events import (
     RequestCancelled,
@@ -59,6 +61,7 @@ def create_app(
         routers=[
             requests_router,
             uploads_router,
+            packages_router,
             custody_router,
             reading_router,
             shares_router,
@@ -74,6 +77,8 @@ def create_app(
             RequestCancelled,
             RequestReminder,
             RequestOverdue,
+            PackageSealed,
+            LegalHoldChanged,
             ShareCreated,
             ShareRevoked,
         ],

@@ -66,3 +66,21 @@ def offset(client: TestClient, location: str, headers: dict[str, str]) -> int:
     answer = client.head(location, headers={**headers, **TUS})
     assert answer.status_code == 200, answer.headers
     return int(answer.headers["Upload-Offset"])
+
+
+def upload(
+    client: TestClient,
+    request_id: str,
+    headers: dict[str, str],
+    data: bytes,
+    *,
+    name: str = "cam-1.mp4",
+    camera: str = "cam-1",
+) -> str:
+    """A whole file in one chunk; its upload's location."""
+    created = create(client, request_id, headers, size=len(data), name=name, camera=camera)
+    assert created.status_code == 201, created.text
+    location = str(created.headers["Location"])
+    sent = patch(client, location, headers, offset=0, data=data)
+    assert sent.status_code == 204, sent.text
+    return location

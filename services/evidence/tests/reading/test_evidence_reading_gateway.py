@@ -49,9 +49,10 @@ class Served:
 
     def __enter__(self) -> Served:
         self.thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # a loaded machine starts the app slowly
         while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "did not start"
+            assert self.thread.is_alive(), "the server stopped while starting"
+            assert time.monotonic() < deadline, "did not start within 60 s"
             time.sleep(0.01)
         return self
 

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from evidence.custody import service as custody
 from evidence.custody.models import CHAIN, CustodyAnchorTimer
 from servicekit.chain import Anchor, AnchorStore, ChainKey
-from servicekit.clock import SYSTEM_CLOCK, Clock
+from servicekit.clock import SYSTEM_CLOCK
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +92,18 @@ def _set_timer(session: Session, *, due_at: datetime, anchored_seq: int | None =
 
 
 async def anchor_task(app: FastAPI, stop: asyncio.Event) -> None:
-    """Background task: every `custody_anchor_tick` seconds anchor the head when due."""
+    """Background task: every `custody_anchor_tick` seconds anchor the head when due (on the
+    wall clock, not the app's: the S3 server counts the anchors' retention)."""
     settings = app.state.settings
     interval = timedelta(seconds=settings.custody_anchor_seconds)
     while not stop.is_set():
-        clock: Clock = getattr(app.state, "clock", SYSTEM_CLOCK)
         try:
             await run_in_threadpool(
                 anchor,
                 app.state.engine,
                 app.state.anchor_store,
                 app.state.custody_key,
-                now=clock.now(),
+                now=SYSTEM_CLOCK.now(),
                 interval=interval,
             )
         except Exception:

@@ -8,7 +8,6 @@ existing tus clients (tus-js-client, tuspy, tus-java-client, the evidence CLI) w
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -59,7 +58,6 @@ log = logging.getLogger(__name__)
 READERS = (Role.SUPERVISORY_OFFICER, Role.HEAD_OF_SUBDEPARTMENT, Role.AUDITOR, Role.EPE_CLIENT)
 router = APIRouter(tags=["uploads"], dependencies=[Depends(require_roles(*READERS))])
 Vendor = Depends(require_roles(Role.EPE_CLIENT))
-_PREFIX = re.compile(r"^(/[A-Za-z0-9._-]+)*$")
 
 UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
     409: {"description": "wrong offset, file busy or complete, or the request takes no files"},
@@ -147,9 +145,7 @@ def create_upload(
     except STORAGE_ERRORS as exc:
         raise _unavailable(exc) from exc
     session.commit()
-    prefix = request.headers.get("x-forwarded-prefix", "")
-    prefix = prefix.rstrip("/") if _PREFIX.match(prefix) else ""
-    location = f"{prefix}/requests/{request_id}/uploads/{row.id}"
+    location = f"/requests/{request_id}/uploads/{row.id}"  # the gateway adds its prefix
     return Response(
         status_code=201, headers=tus_headers(Location=location, **{"Upload-Offset": "0"})
     )

@@ -61,3 +61,31 @@ class PublicKeyOut(BaseModel):
     algorithm: str = "Ed25519"
     key_id: str
     public_key_pem: str
+
+
+class SealReceipt(BaseModel):
+    """What the EPE gets back on submitting: ids and the manifest's hash (not the package)."""
+
+    request_id: str
+    state: str
+    package_id: str
+    manifest_sha256: str
+    sealed_at: datetime
+
+
+class FindingOut(BaseModel):
+    """One problem the verifier found."""
+
+    kind: str = Field(description="signature, manifest, missing, size, hash or extra")
+    file: str | None
+    detail: str
+
+
+class VerificationOut(BaseModel):
+    """The verifier's answer for a stored package."""
+
+    ok: bool
+    package_id: str | None
+    request_id: str | None
+    files_checked: int
+    findings: list[FindingOut]

@@ -10,26 +10,15 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from evidence.packages.models import Package
+from evidence.packages.service import get_visible_package
 from evidence.projection.service import assigned_epes, unit_of
 from servicekit.auth import Principal, Role
-from servicekit.errors import Forbidden, NotFound
+from servicekit.errors import Forbidden
 
 READERS = (Role.SUPERVISORY_OFFICER, Role.HEAD_OF_SUBDEPARTMENT, Role.AUDITOR)
 """Roles that may read sealed evidence (each still limited to its EPEs / unit)."""
 SHARERS = (Role.SUPERVISORY_OFFICER, Role.HEAD_OF_SUBDEPARTMENT)
 """Roles that may hand evidence to another authority (auditors only read)."""
-
-
-def may_read(session: Session, principal: Principal, epe_id: str) -> bool:
-    """Whether the caller may read this EPE's sealed evidence."""
-    unit = unit_of(session, epe_id)
-    if unit is None or principal.unit != unit:
-        return False
-    if principal.has(Role.HEAD_OF_SUBDEPARTMENT, Role.AUDITOR):
-        return True
-    return principal.has(Role.SUPERVISORY_OFFICER) and epe_id in assigned_epes(
-        session, officer=principal.subject, unit=unit
-    )
 
 
 def ensure_may_share(session: Session, principal: Principal, epe_id: str) -> None:
@@ -46,8 +35,5 @@ def ensure_may_share(session: Session, principal: Principal, epe_id: str) -> Non
 
 
 def readable_package(session: Session, principal: Principal, package_id: str) -> Package:
-    """A sealed package the caller may read, or 404."""
-    package = session.get(Package, package_id)
-    if package is None or not may_read(session, principal, package.epe_id):
-        raise NotFound("package")
-    return package
+    """A sealed package the caller may read, or 404 (the packages domain's one rule)."""
+    return get_visible_package(session, principal, package_id)

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from evidence.custody.models import CustodyAction
 from evidence.custody.service import record_custody
 from evidence.deps import SourceDep
-from evidence.reading.access import READERS, may_read
+from evidence.reading.access import READERS, readable_package
 from evidence.reading.service import (
     FILE_RESPONSES,
     file_response,
@@ -22,7 +22,6 @@ from evidence.reading.service import (
 from servicekit.auth import CurrentPrincipal, require_roles
 from servicekit.clock import ClockDep
 from servicekit.db import SessionDep
-from servicekit.errors import NotFound
 
 router = APIRouter(
     prefix="/packages", tags=["reading"], dependencies=[Depends(require_roles(*READERS))]
@@ -48,9 +47,8 @@ def _serve(
     range_header: str | None,
     if_range: str | None,
 ) -> StreamingResponse:
-    package, file = sealed_file(session, package_id, file_id)
-    if not may_read(session, principal, package.epe_id):
-        raise NotFound("file")
+    package = readable_package(session, principal, package_id)
+    _, file = sealed_file(session, package.id, file_id)
     served = what_to_serve(file, range_header=range_header, if_range=if_range)
     if attachment:
         action = CustodyAction.DOWNLOADED

@@ -1,0 +1,302 @@
+"""Evidence upload-to-sealed throughput through the gateway vs. a raw `minio` SDK put.
+
+    .venv/bin/python bench/evidence_upload.py [--mib 1024] [--chunk-mib 64] [--rounds 1]
+
+Starts, on 127.0.0.1: a SeaweedFS S3 server, the evidence service (`python -m evidence
+serve`, SQLite, events off) and the gateway in front of it (`python -m gateway`), each its own
+process, plus a JWKS endpoint in this process for the test tokens. A file of `--mib` random
+MiB is written to a temporary directory, then per round:
+
+(a) raw: `Minio.fput_object` of the file into a bucket of the same S3 server (the SDK's own
+    multipart upload, its default part size and parallelism);
+(b) evidence: the vendor's path: tus creation, `PATCH` chunks of `--chunk-mib` streamed from
+    the file with their SHA-256 (`Upload-Checksum`), then `submit`, which seals the package
+    (signed manifest, retention on every object); the clock runs from creation to the receipt.
+
+It prints MB/s of both, the ratio (b)/(a), and for each process (gateway, evidence, S3
+server, this client) its resident memory before the upload and its peak (VmHWM) after.
+Target (issue 13): (b) >= 80 % of (a) for 1 GiB, every process's peak < 100 MB above its
+start. Exit status 0 unless something broke; `--strict` also fails on a missed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from minio import Minio
+from sqlmodel import Session
+
+from devkit.testing.ports import free_port, wait_for_port
+from devkit.testing.s3 import SeaweedS3
+from devkit.testing.tokens import TokenFactory
+from evidence.db import metadata
+from evidence.requests.models import EvidenceRequest
+from servicekit.auth import Role
+from servicekit.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+RATIO_TARGET = 0.80
+MEMORY_TARGET_MB = 100.0
+EPE = "bench-epe"
+
+
+def _jwks_server(tokens: TokenFactory) -> tuple[http.server.ThreadingHTTPServer, str]:
+    body = json.dumps(tokens.jwks()).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+
+
+def _memory(pid: int) -> dict[str, float]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in {"VmRSS", "VmHWM"}:
+            fields[name] = int(value.split()[0]) / 1024
+    return fields
+
+
+def _seed(database: str) -> str:
+    engine = make_engine(database)
+    metadata.create_all(engine)
+    now = datetime.now(UTC)
+    request_id = f"bench-{int(time.time())}"
+    with Session(engine) as session:
+        session.add(
+            EvidenceRequest(
+                id=request_id,
+                epe_id=EPE,
+                cameras=["cam-1"],
+                time_ranges=[
+                    {"start": "2025-01-18T01:00:00+00:00", "end": "2025-01-18T03:00:00+00:00"}
+                ],
+                reason="benchmark",
+                incident_ids=[],
+                warning_ids=[],
+                due_working_days=5,
+                due_at=now + timedelta(days=7),
+                remind_at=now + timedelta(days=6),
+                state="requested",
+                requested_by="bench",
+                requested_at=now,
+                updated_at=now,
+            )
+        )
+        session.commit()
+    engine.dispose()
+    return request_id
+
+
+def _blocks(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        left = length
+        while left:
+            block = handle.read(min(MIB, left))
+            left -= len(block)
+            yield block
+
+
+def _chunk_digest(path: Path, start: int, length: int) -> str:
+    hasher = hashlib.sha256()
+    for block in _blocks(path, start, length):
+        hasher.update(block)
+    return base64.b64encode(hasher.digest()).decode()
+
+
+def _upload(gateway: str, token: str, request_id: str, path: Path, chunk: int) -> float:
+    size = path.stat().st_size
+    auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    name = base64.b64encode(f"{path.name}-{time.time_ns()}".encode()).decode()
+    meta = f"filename {name},filetype {base64.b64encode(b'video/mp4').decode()},camera "
+    meta += base64.b64encode(b"cam-1").decode()
+    digests = {o: _chunk_digest(path, o, min(chunk, size - o)) for o in range(0, size, chunk)}
+    with httpx.Client(base_url=gateway, timeout=600) as client:
+        started = time.perf_counter()
+        created = client.post(
+            f"/api/evidence/requests/{request_id}/uploads",
+            headers={**auth, "Upload-Length": str(size), "Upload-Metadata": meta},
+        )
+        created.raise_for_status()
+        location = created.headers["Location"]
+        for offset in range(0, size, chunk):
+            length = min(chunk, size - offset)
+            sent = client.patch(
+                location,
+                content=_blocks(path, offset, length),
+                headers={
+                    **auth,
+                    "Content-Type": "application/offset+octet-stream",
+                    "Content-Length": str(length),
+                    "Upload-Offset": str(offset),
+                    "Upload-Checksum": f"sha256 {digests[offset]}",
+                },
+            )
+            if sent.status_code != 204:
+                raise RuntimeError(f"PATCH at {offset}: {sent.status_code} {sent.text}")
+        sealed = client.post(f"/api/evidence/requests/{request_id}/submit", headers=auth)
+        if sealed.status_code != 200:
+            raise RuntimeError(f"submit: {sealed.status_code} {sealed.text}")
+        return time.perf_counter() - started
+
+
+def _raw(s3: Minio, path: Path) -> float:
+    bucket = "bench-raw"
+    if not s3.bucket_exists(bucket):
+        s3.make_bucket(bucket)
+    started = time.perf_counter()
+    s3.fput_object(bucket, f"raw-{time.time_ns()}", str(path), content_type="video/mp4")
+    return time.perf_counter() - started
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mib", type=int, default=1024)
+    parser.add_argument("--chunk-mib", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--strict", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="evidence-bench-"))
+    tokens = TokenFactory()
+    jwks, jwks_url = _jwks_server(tokens)
+    weed = SeaweedS3(work / "s3")
+    endpoint = weed.start()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        database = f"sqlite:///{work / 'evidence.db'}"
+        evidence_port, gateway_port = free_port(), free_port()
+        common = {
+            **os.environ,
+            "JWKS_URL": jwks_url,
+            "OIDC_ISSUER": tokens.issuer,
+            "TOKEN_AUDIENCE": tokens.audience,
+            "LOG_LEVEL": "WARNING",
+            "ENVIRONMENT": "test",
+        }
+        evidence_env = {
+            **common,
+            "EVIDENCE_PORT": str(evidence_port),
+            "EVIDENCE_HOST": "127.0.0.1",
+            "EVIDENCE_DATABASE_URL": database,
+            "EVIDENCE_EVENTS_ENABLED": "false",
+            "EVIDENCE_S3_ENDPOINT": endpoint.endpoint,
+            "EVIDENCE_S3_ACCESS_KEY": endpoint.access_key,
+            "EVIDENCE_S3_SECRET_KEY": endpoint.secret_key,
+        }
+        python = sys.executable
+        subprocess.run(
+            [python, "-m", "evidence", "migrate"], env=evidence_env, cwd=ROOT, check=True
+        )
+        request_ids = [_seed(database) for _ in range(args.rounds)]
+        processes.append(
+            _start(
+                [python, "-m", "evidence", "serve", "--no-migrate-first"],
+                evidence_env,
+                work / "evidence.log",
+            )
+        )
+        gateway_env = {
+            **common,
+            "GATEWAY_PORT": str(gateway_port),
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_UPSTREAM_EVIDENCE": f"http://127.0.0.1:{evidence_port}",
+            "GATEWAY_JWKS_URL": jwks_url,
+            "GATEWAY_OIDC_ISSUER": tokens.issuer,
+            "GATEWAY_TOKEN_AUDIENCE": tokens.audience,
+            "GATEWAY_WORKERS": "1",
+        }
+        processes.append(_start([python, "-m", "gateway"], gateway_env, work / "gateway.log"))
+        wait_for_port(evidence_port, timeout=120)
+        wait_for_port(gateway_port, timeout=120)
+        path = work / "footage.mp4"
+        with path.open("wb") as out:
+            for _ in range(args.mib):
+                out.write(os.urandom(MIB))
+        token = tokens.issue(
+            subject="bench-vendor", roles=[Role.EPE_CLIENT], unit=None, epe_id=EPE, ttl=3600
+        )
+        s3 = Minio(endpoint.endpoint, endpoint.access_key, endpoint.secret_key, secure=False)
+        pids = {
+            "evidence": processes[0].pid,
+            "gateway": processes[1].pid,
+            "s3": weed._process.pid if weed._process else 0,
+            "client": os.getpid(),
+        }
+        before = {name: _memory(pid)["VmRSS"] for name, pid in pids.items() if pid}
+        size_mb = args.mib * MIB / 1e6
+        ratios = []
+        for round_ in range(args.rounds):
+            raw = _raw(s3, path)
+            ours = _upload(
+                f"http://127.0.0.1:{gateway_port}",
+                token,
+                request_ids[round_],
+                path,
+                args.chunk_mib * MIB,
+            )
+            ratios.append(raw / ours)
+            print(
+                f"round {round_ + 1}: raw minio put {size_mb / raw:8.1f} MB/s   "
+                f"evidence upload-to-sealed via gateway {size_mb / ours:8.1f} MB/s   "
+                f"ratio {raw / ours:.2f}"
+            )
+        after = {name: _memory(pid)["VmHWM"] for name, pid in pids.items() if pid}
+        rises = {name: after[name] - before[name] for name in before}
+        for name in before:
+            print(
+                f"{name:9s} RSS before {before[name]:7.1f} MB   peak {after[name]:7.1f} MB   "
+                f"rise {rises[name]:7.1f} MB"
+            )
+        ratio = max(ratios)
+        served = [n for n in ("evidence", "gateway") if n in rises]
+        met = ratio >= RATIO_TARGET and all(rises[n] < MEMORY_TARGET_MB for n in served)
+        print(
+            f"{args.mib} MiB in {args.chunk_mib} MiB chunks: best ratio {ratio:.2f} "
+            f"(target {RATIO_TARGET:.2f}); service peak rises "
+            + ", ".join(f"{n} {rises[n]:.1f} MB" for n in served)
+            + f" (target < {MEMORY_TARGET_MB:.0f}): {'met' if met else 'NOT met'}"
+        )
+        return 1 if args.strict and not met else 0
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        weed.stop()
+        jwks.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""`python -m evidence.vendor`: the EPE vendor's upload client, with a progress bar.
+
+It speaks tus 1.0 through the gateway like any other tus client: it finds (by file name) an
+upload already started for the request and continues it from the offset the service reports,
+otherwise creates one; sends chunks with their SHA-256 (`Upload-Checksum`); after a lost
+connection or a 5xx it asks the offset again and goes on from there. Nothing is kept on disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+import httpx
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+MIB = 1024 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+RETRIES = 8
+
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class Uploader:
+    """One file into one request, resumably."""
+
+    def __init__(self, client: httpx.Client, request_id: str) -> None:
+        self.client = client
+        self.request_id = request_id
+
+    def location(self, path: Path, *, camera: str, media_type: str) -> str:
+        """The upload of this file name: an unfinished one of the request, or a new one."""
+        listed = self.client.get(f"/requests/{self.request_id}/files")
+        listed.raise_for_status()
+        for row in listed.json()["data"]:
+            if row["name"] == path.name:
+                if row["state"] != "uploading":
+                    raise typer.BadParameter(f"{path.name} is already uploaded")
+                return f"/requests/{self.request_id}/uploads/{row['id']}"
+        created = self.client.post(
+            f"/requests/{self.request_id}/uploads",
+            headers={
+                **TUS,
+                "Upload-Length": str(path.stat().st_size),
+                "Upload-Metadata": f"filename {_b64(path.name)},filetype {_b64(media_type)},"
+                f"camera {_b64(camera)}",
+            },
+        )
+        if created.status_code != 201:
+            raise typer.BadParameter(f"{created.status_code}: {created.text}")
+        return (
+            f"/requests/{self.request_id}/uploads/{created.headers['Location'].rsplit('/', 1)[1]}"
+        )
+
+    def offset(self, location: str) -> int:
+        answer = self.client.head(location, headers=TUS)
+        answer.raise_for_status()
+        return int(answer.headers["Upload-Offset"])
+
+    def send(self, location: str, handle: BinaryIO, offset: int, chunk_size: int) -> int:
+        """One chunk from `offset`; the new offset."""
+        handle.seek(offset)
+        chunk = handle.read(chunk_size)
+        digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+        answer = self.client.patch(
+            location,
+            content=chunk,
+            headers={
+                **TUS,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+                "Upload-Checksum": f"sha256 {digest}",
+            },
+        )
+        if answer.status_code >= 500 or answer.status_code == 460:
+            raise httpx.TransportError(f"{answer.status_code}: {answer.text}")
+        if answer.status_code != 204:
+            raise typer.BadParameter(f"{answer.status_code}: {answer.text}")
+        return int(answer.headers["Upload-Offset"])
+
+
+def upload_file(
+    uploader: Uploader, path: Path, *, camera: str, chunk_size: int, quiet: bool = False
+) -> None:
+    """Upload (or finish uploading) one file, showing progress."""
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    location = uploader.location(path, camera=camera, media_type=media_type)
+    size = path.stat().st_size
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=quiet) as progress, path.open("rb") as handle:
+        task = progress.add_task(path.name, total=size)
+        offset = uploader.offset(location)
+        failures = 0
+        while offset < size:
+            progress.update(task, completed=offset)
+            try:
+                offset = uploader.send(location, handle, offset, chunk_size)
+                failures = 0
+            except httpx.TransportError as exc:
+                failures += 1
+                if failures > RETRIES:
+                    raise
+                progress.console.print(f"retrying after: {exc}")
+                time.sleep(min(30, 2**failures))
+                offset = uploader.offset(location)
+        progress.update(task, completed=size)
+
+
+def _token(api: str, client_id: str, client_secret: str) -> str:
+    answer = httpx.post(
+        f"{api}/api/access/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, client_secret),
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+@app.command()
+def upload(
+    request_id: str = typer.Argument(..., help="the evidence request being answered"),
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    camera: str = typer.Option(..., help="the requested camera the footage is from"),
+    api: str = typer.Option("http://127.0.0.1:8000", envvar="CAMWATCH_API", help="the gateway"),
+    client_id: str = typer.Option(..., envvar="CAMWATCH_CLIENT_ID"),
+    client_secret: str = typer.Option(..., envvar="CAMWATCH_CLIENT_SECRET"),
+    chunk_mib: int = typer.Option(32, min=5, help="MiB per chunk (the last may be smaller)"),
+    submit: bool = typer.Option(False, help="submit the request once every file is uploaded"),
+    quiet: bool = typer.Option(False, help="no progress bar"),
+) -> None:
+    """Upload footage for a request (resumes what a previous run left unfinished)."""
+    token = _token(api, client_id, client_secret)
+    with httpx.Client(
+        base_url=f"{api}/api/evidence",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=httpx.Timeout(30, write=300, read=300),
+    ) as client:
+        uploader = Uploader(client, request_id)
+        for path in files:
+            upload_file(uploader, path, camera=camera, chunk_size=chunk_mib * MIB, quiet=quiet)
+        if submit:
+            answer = client.post(f"/requests/{request_id}/submit")
+            if answer.status_code != 200:
+                raise typer.BadParameter(f"submit: {answer.status_code}: {answer.text}")
+            typer.echo(f"sealed: package {answer.json()['package_id']}")
+
+
+if __name__ == "__main__":
+    app()

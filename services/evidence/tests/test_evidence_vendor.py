@@ -1,0 +1,47 @@
+"""The vendor's upload client: continues an upload a previous run left unfinished, by name,
+from the offset the service reports, and the file arrives whole."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from evidence.vendor import MIB, Uploader, upload_file
+
+from .conftest import Feed
+from .packages import tus
+
+
+def test_the_client_resumes_an_unfinished_upload_and_completes_it(
+    client: TestClient,
+    feed: Feed,
+    officer_headers: dict[str, str],
+    epe_headers: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    body: dict[str, Any] = {
+        "epe_id": "epe-1",
+        "cameras": ["cam-1"],
+        "time_ranges": [{"start": "2025-01-18T01:00:00Z", "end": "2025-01-18T03:00:00Z"}],
+        "reason": "Đối chiếu",
+    }
+    request_id = client.post("/requests", json=body, headers=officer_headers).json()["id"]
+    data = os.urandom(11 * MIB + 17)
+    path = tmp_path / "gate.mp4"
+    path.write_bytes(data)
+    # a previous run stored the first 5 MiB, then died
+    created = tus.create(client, request_id, epe_headers, size=len(data), name="gate.mp4")
+    first = tus.patch(
+        client, created.headers["Location"], epe_headers, offset=0, data=data[: 5 * MIB]
+    )
+    assert first.status_code == 204
+
+    client.headers.update(epe_headers)
+    upload_file(Uploader(client, request_id), path, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+    [stored] = client.get(f"/requests/{request_id}/files").json()["data"]
+    assert stored["state"] == "uploaded"
+    assert stored["sha256"] == hashlib.sha256(data).hexdigest()
