@@ -147,6 +147,8 @@ def stack_environment(gateway_port: int) -> tuple[dict[str, str], list[tuple[str
             [f"http://{host}:{gateway_port}/callback" for host in ("127.0.0.1", "localhost")]
         ),
         "PYTHONUNBUFFERED": "1",
+        # The simulator's cameras listen on loopback (port 8899): the development camera policy.
+        "ACCESS_CAMERA_VIEW_ALLOW_LOOPBACK": "true",
         "AUDIT_HMAC_KEY": previous.get("AUDIT_HMAC_KEY") or secrets.token_urlsafe(32),
     }
     for name, port in SERVICE_PORTS.items():
@@ -196,7 +198,8 @@ def up(port: int = typer.Option(8000, envvar="PORT", help="the gateway's public 
         (
             "simulator",
             f"{python} -m devkit.simulator --gateway http://127.0.0.1:{port}"
-            f" --accounts {VAR / 'demo-accounts.txt'} --rate 0.5 --anomaly-share 0.1 --stay",
+            f" --accounts {VAR / 'demo-accounts.txt'} --rate 0.5 --anomaly-share 0.1 --stay"
+            " --cameras",
         )
     )
     (VAR / "Procfile").write_text("".join(f"{n}: {c}\n" for n, c in procs))

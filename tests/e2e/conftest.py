@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from devkit.simulator.cameras import CameraSite
+from devkit.testing.ports import free_port
 from devkit.testing.stack import DemoAccount, Stack
 from servicekit.settings import project_root
 
@@ -85,11 +88,34 @@ def demo_epes(stack: Stack) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def stack_env() -> dict[str, str]:
+def stack_env(camera_site: CameraSite, simulator_camera_port: int) -> dict[str, str]:
     """The e2e stack detects a reported camera fault within seconds: a fault grace of 3 s and
     a detector pass every second (the defaults, 30 s and 5 s, would make the incident flow
     wait half a minute). The silence threshold keeps its default."""
-    return {"REGISTRY_FAULT_GRACE": "3", "REGISTRY_DETECTOR_TICK": "1"}
+    return {
+        "REGISTRY_FAULT_GRACE": "3",
+        "REGISTRY_DETECTOR_TICK": "1",
+        # The simulated cameras of `camera_site` listen on loopback, on a port of their own.
+        "ACCESS_CAMERA_VIEW_ALLOW_LOOPBACK": "true",
+        "ACCESS_CAMERA_VIEW_ALLOWED_PORTS": json.dumps(
+            [80, 443, camera_site.bound_port, simulator_camera_port]
+        ),
+        "ACCESS_CAMERA_VIEW_TIMEOUT": "2",
+    }
+
+
+@pytest.fixture(scope="session")
+def simulator_camera_port() -> int:
+    """The port the simulator's own cameras listen on when a test runs it with `--cameras`."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def camera_site() -> Iterator[CameraSite]:
+    """Simulated cameras (digest auth) for the whole session; accounts are added per test."""
+    site = CameraSite({}, port=free_port()).start()
+    yield site
+    site.stop()
 
 
 class OfficerSession:

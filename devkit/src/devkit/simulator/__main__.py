@@ -12,6 +12,7 @@ from types import FrameType
 import httpx
 import typer
 
+from devkit.simulator.cameras import CameraSite
 from devkit.simulator.runner import Simulator, load_accounts
 
 cli = typer.Typer(help="camwatch traffic simulator (EPE vendors and a VNACCS-side system)")
@@ -30,6 +31,12 @@ def run(
     duration: float | None = typer.Option(None, min=0, help="seconds; until stopped if unset"),
     wait_ready: float = typer.Option(180.0, help="seconds to wait for the gateway's /readyz"),
     stay: bool = typer.Option(False, help="idle instead of exiting when it cannot start"),
+    cameras: bool = typer.Option(
+        False, help="serve simulated cameras (JPEG/MJPEG, digest auth); `make run` does"
+    ),
+    camera_port: int = typer.Option(
+        8899, min=0, max=65535, help="loopback port of the simulated cameras (0: any free one)"
+    ),
 ) -> None:
     """Send heartbeats, customs data and gate reads until Ctrl-C, SIGTERM or `--duration`.
 
@@ -45,6 +52,7 @@ def run(
     try:
         if not _wait_ready(gateway, wait_ready, stopped):
             return
+        site = _camera_site(camera_port) if cameras else None
         simulator = Simulator(
             gateway,
             load_accounts(accounts),
@@ -53,6 +61,7 @@ def run(
             anomaly_share=anomaly_share,
             outage_share=outage_share,
             stop=stopped,
+            cameras=site,
         )
     except (httpx.HTTPError, OSError, LookupError, ValueError) as exc:
         typer.echo(f"simulator: cannot start: {exc!r}", err=True)
@@ -61,11 +70,22 @@ def run(
         stopped.wait()
         return
     typer.echo(f"simulator: {len(simulator.vendors)} EPEs, {rate}/s, seed {seed}")
+    if site is not None:
+        typer.echo(f"simulator: {len(site.cameras)} cameras on http://127.0.0.1:{site.bound_port}")
     try:
         counts = simulator.run(duration)
     finally:
         simulator.close()
     typer.echo(f"simulator stopped: {counts}")
+
+
+def _camera_site(port: int) -> CameraSite | None:
+    """The simulated cameras, or None (traffic goes on) when their port is taken."""
+    try:
+        return CameraSite({}, port=port).start()
+    except OSError as exc:
+        typer.echo(f"simulator: no simulated cameras, port {port}: {exc}", err=True)
+        return None
 
 
 def _wait_ready(gateway: str, timeout: float, stopped: threading.Event) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from devkit.simulator.cameras import CameraSite
 from devkit.simulator.generate import CameraOutages, Generator, Movement
 
 CUSTOMS_PATHS = {
@@ -63,6 +65,8 @@ class Vendor:
     api: httpx.Client
     camera_numbers: list[str]
     gate_camera: str
+    camera_ids: dict[str, str] = field(default_factory=dict)
+    gate_number: str = ""
 
 
 @dataclass
@@ -92,6 +96,7 @@ class Simulator:
         heartbeat_every: float = 10.0,
         salt: int | None = None,
         stop: threading.Event | None = None,
+        cameras: CameraSite | None = None,
     ) -> None:
         self.gateway = gateway.rstrip("/")
         self.rate = rate
@@ -106,6 +111,10 @@ class Simulator:
         gates = {v.tax_code: v.gate_camera for v in self.vendors}
         salt = int(time.time() / 10) if salt is None else salt  # repeats after 11 days
         self.generator = Generator(gates, seed=seed, anomaly_share=anomaly_share, salt=salt)
+        self.cameras = cameras
+        if cameras is not None:
+            for vendor in self.vendors:
+                self.serve_cameras(vendor, cameras)
 
     def _client(self, account: dict[str, Any]) -> httpx.Client:
         auth = TokenClient(self.gateway, account["client_id"], account["client_secret"])
@@ -120,7 +129,43 @@ class Simulator:
         cameras.raise_for_status()
         items = cameras.json()["data"]
         gate = next(c for c in items if c["position_kind"] == "epe_gate")
-        return Vendor(epe_id, epe.json()["tax_code"], api, [c["number"] for c in items], gate["id"])
+        return Vendor(
+            epe_id,
+            epe.json()["tax_code"],
+            api,
+            [c["number"] for c in items],
+            gate["id"],
+            camera_ids={c["number"]: c["id"] for c in items},
+            gate_number=gate["number"],
+        )
+
+    def serve_cameras(self, vendor: Vendor, site: CameraSite) -> None:
+        """As the EPE's vendor: point the cameras at the simulated ones, hand customs a fresh
+        account for them in the vault, and release it for viewing through customs."""
+        password = secrets.token_urlsafe(18)
+        site.accounts[vendor.epe_id] = (f"customs-{vendor.tax_code}", password)
+        for number, camera_id in vendor.camera_ids.items():
+            url = site.add(vendor.epe_id, number, f"EPE {vendor.tax_code}")
+            answer = vendor.api.patch(
+                f"/api/registry/epes/{vendor.epe_id}/cameras/{camera_id}", json={"stream_url": url}
+            )
+            answer.raise_for_status()
+        entry = vendor.api.post(
+            "/api/access/vault/entries",
+            json={
+                "label": "Simulated cameras",
+                "access_method": "vpn",
+                "access_url": f"http://{site.host}:{site.bound_port}/",
+                "account": f"customs-{vendor.tax_code}",
+                "password": password,
+            },
+        )
+        entry.raise_for_status()
+        policy = vendor.api.put(
+            f"/api/access/camera-views/epes/{vendor.epe_id}/policy",
+            json={"entry_id": entry.json()["id"], "server_side": True},
+        )
+        policy.raise_for_status()
 
     def run(self, duration: float | None = None) -> Counts:
         """Send until `stop` is set or `duration` seconds have passed."""
@@ -140,6 +185,9 @@ class Simulator:
         """Every camera of every vendor reports; a camera in an outage reports `no_signal`."""
         for vendor in self.vendors:
             statuses = self.outages.statuses(vendor.camera_numbers)
+            if self.cameras is not None:  # a camera in an outage stops answering too
+                for number, status in statuses.items():
+                    self.cameras.set_outage(vendor.epe_id, number, status != "ok")
             body = {"cameras": [{"camera": c, "status": s} for c, s in statuses.items()]}
             self._post(vendor.api, f"/api/registry/epes/{vendor.epe_id}/heartbeats", body)
             self.counts.heartbeats += len(statuses)
@@ -152,6 +200,11 @@ class Simulator:
                 self._post(self.customs, path, {"records": records})
                 self.counts.records += len(records)
         vendor = next(v for v in self.vendors if v.tax_code == movement.epe_tax_code)
+        if self.cameras is not None:  # the truck shows on the gate camera as it is read
+            containers = movement.event.get("container_numbers") or [None]
+            self.cameras.vehicle_passes(
+                vendor.epe_id, vendor.gate_number, movement.event["plate"], containers[0]
+            )
         self._post(vendor.api, "/api/risk/gate-events", movement.event)
         self.counts.gate_events += 1
         self.counts.movements += 1
@@ -168,6 +221,8 @@ class Simulator:
             self.counts.refused[status] = self.counts.refused.get(status, 0) + 1
 
     def close(self) -> None:
+        if self.cameras is not None:
+            self.cameras.stop()
         self.customs.close()
         for vendor in self.vendors:
             vendor.api.close()
