@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from risk.indicators.service import INDICATORS, compute_indicators, indicators_for
+from risk.plan.models import PlanSlot, SlotState
 from servicekit.clock import ManualClock
 
 from ..conftest import START, Feed, assign
@@ -162,3 +163,33 @@ def test_officers_confirm_warnings_and_the_head_confirms_violations(
     assert found.values["confirmed_violations"] == 1
     assert {r["id"] for r in found.records["warnings_confirmed"]} == {ids[0], ids[2]}
     assert [r["id"] for r in found.records["confirmed_violations"]] == [ids[2]]
+
+
+def test_days_since_the_last_inspection_come_from_the_plan_results(
+    app: FastAPI, clock: ManualClock
+) -> None:
+    now = clock.now()
+    with Session(app.state.engine) as session:
+        for slot_id, state, days_ago in (
+            ("s-done", SlotState.DONE, 12),
+            ("s-findings", SlotState.FINDINGS, 30),
+            ("s-missed", SlotState.NOT_DONE, 2),  # not carried out: does not count
+        ):
+            session.add(
+                PlanSlot(
+                    id=slot_id,
+                    plan_id="plan-1",
+                    epe_id="epe-1",
+                    officer_id="officer-an",
+                    starts_at=now - timedelta(days=days_ago, hours=2),
+                    ends_at=now - timedelta(days=days_ago),
+                    state=state,
+                    recorded_by="officer-an",
+                    recorded_at=now - timedelta(days=days_ago),
+                )
+            )
+        session.commit()
+        assert indicators_for(session, "epe-1", now)["days_since_last_inspection"] == 12
+        earlier = now - timedelta(days=20)  # the latest known at that time
+        assert indicators_for(session, "epe-1", earlier)["days_since_last_inspection"] == 10
+        assert indicators_for(session, "epe-2", now)["days_since_last_inspection"] == 90

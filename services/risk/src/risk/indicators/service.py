@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from risk.customs.models import CustomsRecord, RecordKind
 from risk.gate.models import GateEvent
 from risk.indicators.models import IncidentFact
+from risk.plan.models import PlanSlot, SlotState
 from risk.projection.models import Camera, Enterprise, Outage, is_required
 from risk.warnings.models import RiskWarning, TimelineEntry, WarningState
 
@@ -308,13 +309,22 @@ def _declarations(
 
 
 def last_inspections(session: Session, epe_ids: list[str], at: datetime) -> dict[str, datetime]:
-    """When each EPE was last inspected, as far as this service knows.
-
-    No inspection results are recorded yet (the monthly plan's results will be): until then
-    this answers nothing and the indicator counts the whole window.
-    """
-    del session, epe_ids, at
-    return {}
+    """When each EPE was last inspected: the latest result of a monitoring-plan slot that was
+    carried out (done, or done with findings) recorded by `at`. An EPE never inspected is
+    absent, and the indicator counts the whole window."""
+    if not epe_ids:
+        return {}
+    carried_out = [SlotState.DONE.value, SlotState.FINDINGS.value]
+    rows = session.execute(
+        sa_select(col(PlanSlot.epe_id), func.max(col(PlanSlot.recorded_at)))
+        .where(
+            col(PlanSlot.epe_id).in_(epe_ids),
+            col(PlanSlot.state).in_(carried_out),
+            col(PlanSlot.recorded_at) <= at,
+        )
+        .group_by(col(PlanSlot.epe_id))
+    ).all()
+    return {epe_id: last for epe_id, last in rows if last is not None}
 
 
 def _inspections(

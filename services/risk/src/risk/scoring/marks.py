@@ -21,11 +21,12 @@ from sqlmodel import col, select
 from risk.customs.models import CustomsRecord, RecordKind
 from risk.gate.models import GateEvent
 from risk.indicators.models import IncidentFact
+from risk.plan.models import PlanSlot
 from risk.projection.models import Camera, Enterprise, Outage
 from risk.scoring.models import ScoreDue
 from risk.warnings.models import RiskWarning
 
-BY_EPE = (GateEvent, RiskWarning, Outage, Camera, IncidentFact, Enterprise)
+BY_EPE = (GateEvent, RiskWarning, Outage, Camera, IncidentFact, Enterprise, PlanSlot)
 """Rows that name their EPE and feed an indicator."""
 
 
