@@ -10,6 +10,7 @@ from sqlalchemy import DDL, Text, event
 from sqlmodel import Field
 
 from evidence.db import EvidenceModel
+from servicekit.appendonly import protect_table, trigger_ddl
 from servicekit.chain import GENESIS
 from servicekit.columns import utc_field
 
@@ -69,22 +70,6 @@ class CustodyHead(EvidenceModel, table=True):
 
 APPEND_ONLY_MESSAGE = "custody records are append-only"
 
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS custody_records_no_update BEFORE UPDATE ON custody_records
-    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS custody_records_no_delete BEFORE DELETE ON custody_records
-    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-]
-
-POSTGRES_TRIGGERS = [
-    f"""CREATE OR REPLACE FUNCTION custody_records_append_only() RETURNS trigger
-    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$""",
-    """CREATE TRIGGER custody_records_no_change BEFORE UPDATE OR DELETE ON custody_records
-    FOR EACH ROW EXECUTE FUNCTION custody_records_append_only()""",
-    """CREATE TRIGGER custody_records_no_truncate BEFORE TRUNCATE ON custody_records
-    FOR EACH STATEMENT EXECUTE FUNCTION custody_records_append_only()""",
-]
-
 HEAD_SEED = (
     "INSERT INTO custody_head (id, last_seq, last_mac) "  # noqa: S608 - a constant
     f"VALUES (1, 0, '{GENESIS}')"
@@ -93,21 +78,10 @@ HEAD_SEED = (
 
 def append_only_ddl(dialect: str) -> list[str]:
     """Statements that make the custody table refuse UPDATE and DELETE (migrations use them)."""
-    if dialect == "sqlite":
-        return SQLITE_TRIGGERS
-    if dialect == "postgresql":
-        return POSTGRES_TRIGGERS
-    return []
+    return trigger_ddl("custody_records", dialect, APPEND_ONLY_MESSAGE)
 
 
-_records = EvidenceModel.metadata.tables["custody_records"]
-for _dialect, _statements in (("sqlite", SQLITE_TRIGGERS), ("postgresql", POSTGRES_TRIGGERS)):
-    for _statement in _statements:
-        event.listen(
-            _records,
-            "after_create",
-            DDL(_statement).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
-        )
+protect_table(EvidenceModel.metadata.tables["custody_records"], APPEND_ONLY_MESSAGE)
 event.listen(
     EvidenceModel.metadata.tables["custody_head"],
     "after_create",
