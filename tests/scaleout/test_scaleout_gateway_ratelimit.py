@@ -115,9 +115,12 @@ def test_limits_hold_across_gateways_when_a_nats_node_dies(
 
     assert killed.is_set() and not leader.running
     # Anonymous requests to a protected path: 401 while the budget lasts, then 429.
-    assert statuses.count(401) == BUDGET, [log.read_text()[-3000:] for log in logs]
+    assert statuses.count(401) == BUDGET
     assert statuses.count(429) == REQUESTS - BUDGET
     for log in logs:
         assert "counted per replica" not in log.read_text(), "no fallback to local counts"
-    # The survivors elected a new leader for the bucket.
-    assert cluster.stream_leader(stream) not in (None, leader)
+    # The survivors elected a new leader for the bucket (the monitoring view lags briefly).
+    deadline = time.monotonic() + 10
+    while (new_leader := cluster.stream_leader(stream)) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert new_leader not in (None, leader)
