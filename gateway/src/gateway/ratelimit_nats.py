@@ -177,19 +177,23 @@ class NatsBuckets:
                 break
             except KeyWrongLastSequenceError:
                 continue  # another request of this client was counted meanwhile: read again
-            except BUCKET_GONE as exc:
-                self._shared.lost(exc)
-                return self._local.take_now(key, rates, now)
             except (TimeoutError, nats.errors.Error) as exc:
-                # A node died or the connection moves to another: retry while time is left.
+                # A node died, the connection moves to another, or the stream elects a new
+                # leader (it answers "no responders" meanwhile): retry while time is left.
                 if loop.time() >= deadline:
-                    self._shared.failed(exc)
+                    self._gave_up(exc)
                     return self._local.take_now(key, rates, now)
                 await asyncio.sleep(0.05)
         else:
             return min(rate.interval for rate in rates)
         self._shared.recovered()
         return 0.0
+
+    def _gave_up(self, exc: BaseException) -> None:
+        if isinstance(exc, BUCKET_GONE):
+            self._shared.lost(exc)  # a restarted single server lost the bucket: make it anew
+        else:
+            self._shared.failed(exc)
 
     async def wait(self, key: str, rates: Rates, now: float) -> float:
         kv = self._shared.kv
