@@ -1,6 +1,6 @@
 """Rate-limit buckets shared by every gateway replica, in a JetStream key-value bucket.
 
-Each client's bucket is one KV entry (its arrival time per rate, packed doubles) under
+Each client's bucket is one KV entry (its arrival time per rate, packed doubles, and a nonce) under
 `<kind>.<sha256 of the client>`; a hit reads the entry and writes the advanced value only if
 the entry's revision is still the one read (compare-and-set), retrying on a conflict, so two
 replicas never both spend the same token. The KV bucket keeps entries in memory, replicated
@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import secrets
 import struct
 
 import nats
@@ -49,6 +50,7 @@ log = logging.getLogger("gateway.ratelimit")
 # client was counted in between (so the client is busy); past this many the hit is refused
 # for the shortest interval rather than counted twice.
 MAX_ATTEMPTS = 32
+NONCE_BYTES = 8
 # What NATS answers when no stream holds the bucket any more (a restarted single server).
 BUCKET_GONE = (nats.errors.NoRespondersError, NoStreamResponseError)
 # Seconds the gateway's start-up waits for the shared bucket before serving without it.
@@ -75,7 +77,8 @@ class SharedBuckets:
             self.settings.nats_url,
             name="camwatch-gateway-ratelimit",
             replicas=self.settings.nats_stream_replicas,
-            api_timeout=self.settings.rate_limit_store_timeout,
+            # One operation; `take` retries within rate_limit_store_timeout (a lost node).
+            api_timeout=min(self.settings.rate_limit_store_timeout, 1.0),
         )
         self._opener = asyncio.create_task(self._open(self._bus), name="ratelimit-kv")
         with contextlib.suppress(TimeoutError):
@@ -152,36 +155,52 @@ class NatsBuckets:
         if kv is None:
             return self._local.take_now(key, rates, now)
         name = self._key(key)
-        try:
-            for _ in range(MAX_ATTEMPTS):
-                arrivals, revision = await _read(kv, name, len(rates), now)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._shared.settings.rate_limit_store_timeout
+        written: bytes | None = None  # a write whose answer was lost (it may have landed)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                arrivals, revision, raw = await _read(kv, name, len(rates), now)
+                if written is not None and raw == written:
+                    break  # the lost answer's write did land: this request is counted
+                written = None
                 wait = wait_time(arrivals, rates, now)
                 if wait > 0.0:
                     self._shared.recovered()
                     return wait
                 advance(arrivals, rates, now)
-                try:
-                    if revision is None:
-                        await kv.create(name, _pack(arrivals))
-                    else:
-                        await kv.update(name, _pack(arrivals), last=revision)
-                except KeyWrongLastSequenceError:
-                    continue  # another replica counted this client meanwhile: read again
-                self._shared.recovered()
-                return 0.0
+                written = _pack(arrivals)
+                if revision is None:
+                    await kv.create(name, written)
+                else:
+                    await kv.update(name, written, last=revision)
+                break
+            except KeyWrongLastSequenceError:
+                continue  # another request of this client was counted meanwhile: read again
+            except (TimeoutError, nats.errors.Error) as exc:
+                # A node died, the connection moves to another, or the stream elects a new
+                # leader (it answers "no responders" meanwhile): retry while time is left.
+                if loop.time() >= deadline:
+                    self._gave_up(exc)
+                    return self._local.take_now(key, rates, now)
+                await asyncio.sleep(0.05)
+        else:
             return min(rate.interval for rate in rates)
-        except BUCKET_GONE as exc:
-            self._shared.lost(exc)
-        except (TimeoutError, nats.errors.Error) as exc:
+        self._shared.recovered()
+        return 0.0
+
+    def _gave_up(self, exc: BaseException) -> None:
+        if isinstance(exc, BUCKET_GONE):
+            self._shared.lost(exc)  # a restarted single server lost the bucket: make it anew
+        else:
             self._shared.failed(exc)
-        return self._local.take_now(key, rates, now)
 
     async def wait(self, key: str, rates: Rates, now: float) -> float:
         kv = self._shared.kv
         if kv is None:
             return await self._local.wait(key, rates, now)
         try:
-            arrivals, _revision = await _read(kv, self._key(key), len(rates), now)
+            arrivals, _revision, _raw = await _read(kv, self._key(key), len(rates), now)
         except BUCKET_GONE as exc:
             self._shared.lost(exc)
             return await self._local.wait(key, rates, now)
@@ -201,20 +220,25 @@ class NatsBuckets:
                 await kv.purge(name)
 
 
-async def _read(kv: KeyValue, name: str, count: int, now: float) -> tuple[list[float], int | None]:
-    """The client's arrival times and the entry's revision (None: no entry, a full bucket)."""
+async def _read(
+    kv: KeyValue, name: str, count: int, now: float
+) -> tuple[list[float], int | None, bytes | None]:
+    """The client's arrival times, the entry's revision (None: no entry, a full bucket) and
+    its raw value."""
     try:
         entry = await kv.get(name)
     except KeyNotFoundError:
-        return [now] * count, None
+        return [now] * count, None, None
     value = entry.value or b""
-    if len(value) != 8 * count:  # written under other rate settings: start it afresh
-        return [now] * count, entry.revision
-    return list(struct.unpack(f"<{count}d", value)), entry.revision
+    if len(value) != 8 * count + NONCE_BYTES:  # written under other rates: start afresh
+        return [now] * count, entry.revision, value
+    return list(struct.unpack_from(f"<{count}d", value)), entry.revision, value
 
 
 def _pack(arrivals: list[float]) -> bytes:
-    return struct.pack(f"<{len(arrivals)}d", *arrivals)
+    """The arrival times, then a random nonce: two requests advancing the same state write
+    equal times, and a request whose answer was lost must recognise its own write."""
+    return struct.pack(f"<{len(arrivals)}d", *arrivals) + secrets.token_bytes(NONCE_BYTES)
 
 
 async def _keys(kv: KeyValue, kind: str) -> list[str]:

@@ -8,6 +8,7 @@ what the "NATS restart loses no event" tests need.
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -15,8 +16,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from devkit.testing.ports import free_port, wait_for_port
 
@@ -46,12 +49,14 @@ class NatsServer:
         port: int | None = None,
         binary: Path | None = None,
         startup_timeout: float = 30.0,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.monitor_port = free_port()
         self.binary = binary or nats_server_binary()
         self.startup_timeout = startup_timeout
+        self.extra_args = extra_args
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path = self.store_dir / "nats-server.log"
 
@@ -88,6 +93,7 @@ class NatsServer:
             str(self.monitor_port),
             "-l",
             str(self._log_path),
+            *self.extra_args,
         ]
         self._process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -157,3 +163,87 @@ class NatsServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class NatsCluster:
+    """Three nats-server processes forming one JetStream cluster (routes on free ports).
+
+    `url` lists every node (comma-separated, as NATS_URL takes a cluster); streams created with
+    3 replicas survive the loss of any one node, which `nodes[i].kill()` simulates.
+    """
+
+    def __init__(self, store_dir: Path, *, size: int = 3, name: str = "camwatch") -> None:
+        routes = [free_port() for _ in range(size)]
+        route_urls = ",".join(f"nats://127.0.0.1:{port}" for port in routes)
+        self.nodes = [
+            NatsServer(
+                Path(store_dir) / f"n{i}",
+                extra_args=(
+                    "--server_name",
+                    f"n{i}",
+                    "--cluster_name",
+                    name,
+                    "--cluster",
+                    f"nats://127.0.0.1:{routes[i]}",
+                    "--routes",
+                    route_urls,
+                ),
+            )
+            for i in range(size)
+        ]
+
+    @property
+    def url(self) -> str:
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self, *, timeout: float = 60.0) -> str:
+        """Start every node, then wait until the cluster has elected a meta leader."""
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(lambda node: node.start(), self.nodes))
+        deadline = time.monotonic() + timeout
+        while self.meta_leader() is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the JetStream cluster elected no meta leader")
+            time.sleep(0.2)
+        return self.url
+
+    def jsz(self, node: NatsServer, query: str = "") -> dict[str, Any]:
+        url = f"http://127.0.0.1:{node.monitor_port}/jsz{query}"
+        with urllib.request.urlopen(url, timeout=2) as response:
+            document: dict[str, Any] = json.load(response)
+        return document
+
+    def meta_leader(self) -> str | None:
+        """The server name of the cluster's meta leader, once there is one."""
+        for node in self.nodes:
+            if not node.running:
+                continue
+            try:
+                leader = self.jsz(node).get("meta_cluster", {}).get("leader")
+            except (urllib.error.URLError, OSError, ValueError):
+                continue
+            if leader:
+                return str(leader)
+        return None
+
+    def stream_leader(self, stream: str) -> NatsServer | None:
+        """The node leading a stream's replicas (None when none is found)."""
+        names = {f"n{i}": node for i, node in enumerate(self.nodes)}
+        for node in self.nodes:
+            if not node.running:
+                continue
+            try:
+                document = self.jsz(node, "?accounts=true&streams=true")
+            except (urllib.error.URLError, OSError, ValueError):
+                continue
+            for account in document.get("account_details", []):
+                for detail in account.get("stream_detail", []):
+                    if detail.get("name") == stream:
+                        leader = detail.get("cluster", {}).get("leader")
+                        if leader in names:
+                            return names[leader]
+        return None
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

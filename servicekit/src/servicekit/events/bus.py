@@ -325,7 +325,8 @@ class EventBus:
 
     async def _open(self) -> NatsClient:
         return await nats.connect(
-            servers=[self.url],
+            # A cluster is given as a comma-separated list of its servers' URLs.
+            servers=[url.strip() for url in self.url.split(",") if url.strip()],
             name=self.name,
             allow_reconnect=True,
             max_reconnect_attempts=-1,
