@@ -321,10 +321,13 @@ async def measure(
     print(f"preloaded {options.declarations} in {preload_seconds:.1f} s", file=sys.stderr)
     size, single = options.batch_size, options.batch_size == 1
     raw_generator = Generator(generator.gates, seed=options.seed + 2, anomaly_share=1.0, salt=3)
+    # Customs batches are stored one record at a time; on SQLite (one writer) concurrent
+    # batches only queue on its lock, and past its 30 s busy timeout fail.
+    raw_concurrency = 1 if size > 1 and not options.database_url else options.concurrency
     raw_seconds, raw_count = await drive(
         stack.url,
         gps_jobs(raw_generator, customs, size, options.events),
-        concurrency=options.concurrency,
+        concurrency=raw_concurrency,
         single=single,
         until=None,
         sent={},
