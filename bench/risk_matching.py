@@ -319,6 +319,10 @@ async def measure(
         preload_api(stack, generator, options.declarations, customs)
     preload_seconds = time.monotonic() - started
     print(f"preloaded {options.declarations} in {preload_seconds:.1f} s", file=sys.stderr)
+    customs, cameras = (
+        token(stack, "customs_system"),
+        gates(stack),
+    )  # a long preload outlives tokens
     size, single = options.batch_size, options.batch_size == 1
     raw_generator = Generator(generator.gates, seed=options.seed + 2, anomaly_share=1.0, salt=3)
     # Customs batches are stored one record at a time; on SQLite (one writer) concurrent
