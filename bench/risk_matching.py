@@ -1,46 +1,68 @@
 """Risk matching end to end through the gateway: gate reads in, warnings out (issue 11).
 
     .venv/bin/python bench/risk_matching.py [--declarations 2000] [--events 400]
-        [--concurrency 4] [--database-url postgresql://postgres@127.0.0.1:5432/bench]
+        [--batch-size 1] [--concurrency 4] [--duration SECONDS] [--preload api|bulk]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 Starts the whole stack (devkit.testing.stack: every service and the gateway as processes, a
 private NATS, SeaweedFS), preloads `--declarations` cleared export declarations (the
-simulator's generator, 5,000 per batch, as the customs system), then in the same run:
+simulator's generator), then in the same run:
 
-(a) raw ingest: `--events` GPS fixes posted one by one as the customs system (a stored row, no
-    matching), `--concurrency` senders: requests/s.
-(b) matched: `--events` gate reads posted one by one as the EPEs' vendors, every one an
-    anomaly (no declaration explains it), so each one is matched against the preloaded
-    declarations, its decision stored and a `risk.warning.raised.v1` published through the
-    outbox; a core NATS subscription receives them. Matched events/s runs from the first send
-    to the last warning received; ingest-to-warning is per read, from its send to its warning.
+(a) raw ingest: `--events` GPS fixes as the customs system (a stored row, no matching),
+    `--concurrency` senders, one record per request or `--batch-size` per batch request.
+(b) matched: gate reads as the EPEs' vendors, every one an anomaly (no declaration explains
+    it), so each one is matched against the preloaded declarations, its decision stored and a
+    `risk.warning.raised.v1` published through the outbox; a core NATS subscription receives
+    them. `--events` reads, or as many as the senders manage in `--duration` seconds (the soak).
+    Matched events/s runs from the first send to the last warning received; ingest-to-warning
+    is per read, from the send of its request to its warning.
 
-Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-warning, the risk service's RSS
-(start, peak, end) and the load average. `--database-url` runs the risk service on PostgreSQL
-(for the 1,000,000-declaration run: `--declarations 1000000`).
+Preload: `api` posts the declarations as the customs system (batches of 5,000, about 800/s
+here); `bulk` writes the same rows (same normalisation and digests as ingestion, so a resend
+is `unchanged`) straight into the risk database with multi-row inserts, after the stack has
+migrated it: for the 1,000,000-declaration runs only, where the API would take 20 minutes.
+
+`--database-url` runs the risk service on PostgreSQL, in a fresh schema of that database
+dropped afterwards. Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-warning, the
+risk service's RSS (start, peak, end, and every minute of a soak) and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
+from nats.aio.msg import Msg
+from sqlalchemy import insert
 
-from devkit.simulator.generate import Generator, Movement
+from devkit.simulator.generate import OWNER_CODES, Generator, Movement
 from devkit.testing.nats import NatsServer
 from devkit.testing.s3 import SeaweedS3
-from devkit.testing.stack import Stack
+from devkit.testing.stack import Stack, log_tail
+from risk.customs.models import CustomsRecord, RecordRef
+from risk.customs.service import digest_of
+from servicekit.db import make_engine, normalise_url
+from servicekit.ids import new_id
+from servicekit.vehicles import PROVINCE_CODES, SERIES_LETTERS
+
+PRELOAD_BATCH = 5000
+Job = tuple[str, dict[str, str], list[dict[str, Any]]]
 
 
 def rss_mb(pid: int) -> float:
@@ -52,15 +74,25 @@ def rss_mb(pid: int) -> float:
 
 
 class MemorySampler(threading.Thread):
-    """The risk service's RSS every 0.2 s while the run lasts."""
+    """The risk service's RSS (and the load average) every `every` seconds while the run lasts."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, every: float) -> None:
         super().__init__(daemon=True)
-        self.pid, self.samples, self.done = pid, [rss_mb(pid)], threading.Event()
+        self.pid, self.every, self.done = pid, every, threading.Event()
+        self.started = time.monotonic()
+        self.samples: list[tuple[float, float, float]] = []
+        self._sample()
+
+    def _sample(self) -> None:
+        at = time.monotonic() - self.started
+        self.samples.append((at, rss_mb(self.pid), os.getloadavg()[0]))
 
     def run(self) -> None:
-        while not self.done.wait(0.2):
-            self.samples.append(rss_mb(self.pid))
+        while not self.done.wait(self.every):
+            self._sample()
+
+    def rss(self) -> list[float]:
+        return [rss for _, rss, _ in self.samples]
 
 
 def token(stack: Stack, name: str) -> dict[str, str]:
@@ -91,77 +123,243 @@ def gates(stack: Stack) -> dict[str, tuple[str, dict[str, str]]]:
     return found
 
 
-def preload(stack: Stack, generator: Generator, count: int, customs: dict[str, str]) -> float:
-    """`count` cleared declarations in batches of 5,000; returns seconds taken."""
-    started, now = time.monotonic(), datetime.now(UTC) - timedelta(hours=1)
+def declarations(generator: Generator, count: int) -> Iterator[list[dict[str, Any]]]:
+    """`count` cleared export declarations (cleared an hour or two ago), in batches."""
+    now = datetime.now(UTC) - timedelta(hours=1)
+    made = 0
+    while made < count:
+        batch: list[dict[str, Any]] = []
+        while len(batch) < min(PRELOAD_BATCH, count - made):
+            batch += generator.movement(now).declarations
+        made += len(batch)
+        yield batch
+
+
+def preload_api(stack: Stack, generator: Generator, count: int, customs: dict[str, str]) -> None:
+    """Through the customs system's batch endpoint."""
     with httpx.Client(base_url=stack.url, headers=customs, timeout=300) as api:
-        for first in range(0, count, 5000):
-            records = []
-            for _ in range(min(5000, count - first)):
-                movement = generator.movement(now)
-                records += movement.declarations
+        for records in declarations(generator, count):
             answer = api.post("/api/risk/customs/declarations/batch", json={"records": records})
             answer.raise_for_status()
-    return time.monotonic() - started
+
+
+LETTER_VALUES = {
+    letter: value
+    for letter, value in zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        [v for v in range(10, 39) if v % 11],
+        strict=False,
+    )
+}
+
+
+def check_digit(head: str) -> str:
+    """ISO 6346 check digit of owner code, category and serial (stdnum's, without its
+    input cleaning: a million of them in seconds)."""
+    total = sum((LETTER_VALUES[c] if c.isalpha() else int(c)) << i for i, c in enumerate(head))
+    return str(total % 11 % 10)
+
+
+def bulk_declarations(
+    count: int, tax_codes: list[str], seed: int
+) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """`count` cleared export declarations as stored rows (the normalised form ingestion
+    stores, with its digest) and their lookup rows, in batches; random containers and trucks
+    as the simulator draws them, registered two hours ago and cleared 30 minutes later."""
+    rng = random.Random(seed)
+    provinces = sorted(PROVINCE_CODES)
+    registered = datetime.now(UTC) - timedelta(hours=2)
+    received = datetime.now(UTC)
+    for first in range(0, count, PRELOAD_BATCH):
+        batch = []
+        for serial in range(first, min(count, first + PRELOAD_BATCH)):
+            head = f"{rng.choice(OWNER_CODES)}U{rng.randrange(10**6):06d}"
+            container = head + check_digit(head)
+            digits = f"{rng.randrange(10**5):05d}"
+            plate = (
+                f"{rng.choice(provinces):02d}{rng.choice(SERIES_LETTERS)}-{digits[:3]}.{digits[3:]}"
+            )
+            at = registered - timedelta(seconds=serial % 3600)
+            data = {
+                "number": f"9{serial:011d}",
+                "version": 1,
+                "container_numbers": [container],
+                "plates": [plate],
+                "flow": "export",
+                "type_code": "E52",
+                "epe_tax_code": tax_codes[serial % len(tax_codes)],
+                "channel": "green",
+                "registered_at": at.isoformat().replace("+00:00", "Z"),
+                "cleared_at": (at + timedelta(minutes=30)).isoformat().replace("+00:00", "Z"),
+                "goods": [],
+            }
+            row_id = new_id()
+            row = {
+                "id": row_id,
+                "kind": "declaration",
+                "number": data["number"],
+                "version": 1,
+                "epe_tax_code": data["epe_tax_code"],
+                "occurred_at": at,
+                "data": data,
+                "digest": digest_of(data),
+                "source": "bench-bulk-preload",
+                "received_at": received,
+                "superseded_by": None,
+            }
+            refs = [_ref(row_id, container_number=container), _ref(row_id, plate=plate)]
+            batch.append((row, refs))
+        yield batch
+
+
+def preload_bulk(url: str, schema: str | None, count: int, tax_codes: list[str], seed: int) -> None:
+    """Straight into the risk database: the rows ingestion would write, many per statement."""
+    engine = make_engine(url, schema=schema)
+    try:
+        for batch in bulk_declarations(count, tax_codes, seed):
+            with engine.begin() as connection:
+                connection.execute(insert(CustomsRecord), [row for row, _ in batch])
+                connection.execute(insert(RecordRef), [r for _, refs in batch for r in refs])
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+
+
+def _ref(record_id: str, **named: str) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "kind": "declaration",
+        "container_number": None,
+        "plate": None,
+        **named,
+    }
+
+
+def anomalies(generator: Generator) -> Iterator[Movement]:
+    """Movements no declaration explains, each read at the moment it is drawn."""
+    while True:
+        movement = generator.movement(datetime.now(UTC))
+        if not movement.declarations:  # uncleared: one warning per read
+            yield movement
 
 
 async def drive(
-    url: str, jobs: list[tuple[str, dict[str, str], dict[str, object]]], concurrency: int
-) -> tuple[float, dict[str, float]]:
-    """POST every job with `concurrency` senders; (seconds, {response id: send time})."""
-    sent: dict[str, float] = {}
-    queue = list(reversed(jobs))
-    async with httpx.AsyncClient(base_url=url, timeout=60) as api:
+    url: str,
+    jobs: Iterator[Job],
+    *,
+    concurrency: int,
+    single: bool,
+    until: float | None,
+    sent: dict[str, float],
+) -> tuple[float, int]:
+    """POST jobs with `concurrency` senders until they run out (or `until`, monotonic);
+    fills `sent` {stored id: send time}; returns (seconds, records sent)."""
+    count = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as api:
 
         async def sender() -> None:
-            while queue:
-                path, headers, body = queue.pop()
+            nonlocal count
+            for path, headers, records in jobs:
+                if until is not None and time.monotonic() >= until:
+                    return
                 at = time.monotonic()
+                body = records[0] if single else {"records": records}
                 answer = await api.post(path, headers=headers, json=body)
                 if answer.status_code >= 400:
-                    raise RuntimeError(f"{path}: {answer.status_code} {answer.text}")
-                sent[answer.json()["id"]] = at
+                    raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:500]}")
+                document = answer.json()
+                items = [document] if single else document["items"]
+                for item in items:
+                    if item.get("outcome") == "rejected":
+                        raise RuntimeError(f"{path}: rejected {item}")
+                    sent[item["id"]] = at
+                count += len(records)
 
         started = time.monotonic()
         await asyncio.gather(*(sender() for _ in range(concurrency)))
-    return time.monotonic() - started, sent
+    return time.monotonic() - started, count
 
 
-async def measure(stack: Stack, options: argparse.Namespace) -> dict[str, float]:
+def gps_jobs(generator: Generator, customs: dict[str, str], size: int, total: int) -> Iterator[Job]:
+    """`total` GPS fixes in requests of `size`."""
+    path = "/api/risk/customs/gps-fixes" + ("" if size == 1 else "/batch")
+    moves = itertools.islice(anomalies(generator), total)
+    while batch := list(itertools.islice(moves, size)):
+        yield path, customs, [m.gps_fixes[0] | {"plate": m.event["plate"]} for m in batch]
+
+
+def gate_jobs(
+    generator: Generator, cameras: dict[str, tuple[str, dict[str, str]]], size: int
+) -> Iterator[Job]:
+    """Endless gate reads in requests of `size`, each request for one EPE's vendor."""
+    path = "/api/risk/gate-events" + ("" if size == 1 else "/batch")
+    pending: dict[str, list[dict[str, Any]]] = {tax: [] for tax in cameras}
+    for movement in anomalies(generator):
+        reads = pending[movement.epe_tax_code]
+        reads.append(movement.event)
+        if len(reads) == size:
+            pending[movement.epe_tax_code] = []
+            yield path, cameras[movement.epe_tax_code][1], reads
+
+
+async def measure(
+    stack: Stack, options: argparse.Namespace, database: tuple[str, str | None]
+) -> dict[str, float]:
     customs = token(stack, "customs_system")
     cameras = gates(stack)
     generator = Generator(
         {tax: camera for tax, (camera, _) in cameras.items()}, seed=options.seed, salt=1
     )
-    preload_seconds = preload(stack, generator, options.declarations, customs)
-    anomalies = Generator(generator.gates, seed=options.seed + 1, anomaly_share=1.0, salt=2)
-    movements: list[Movement] = []
-    while len(movements) < options.events:
-        movement = anomalies.movement(datetime.now(UTC))
-        if not movement.declarations:  # uncleared: one warning per read
-            movements.append(movement)
-    raw_jobs = [
-        ("/api/risk/customs/gps-fixes", customs, m.gps_fixes[0] | {"plate": m.event["plate"]})
-        for m in movements
-    ]
-    gate_jobs = [("/api/risk/gate-events", cameras[m.epe_tax_code][1], m.event) for m in movements]
-    raw_seconds, _ = await drive(stack.url, raw_jobs, options.concurrency)
+    started = time.monotonic()
+    if options.preload == "bulk":
+        preload_bulk(*database, options.declarations, sorted(cameras), options.seed)
+    else:
+        preload_api(stack, generator, options.declarations, customs)
+    preload_seconds = time.monotonic() - started
+    print(f"preloaded {options.declarations} in {preload_seconds:.1f} s", file=sys.stderr)
+    customs, cameras = (
+        token(stack, "customs_system"),
+        gates(stack),
+    )  # a long preload outlives tokens
+    size, single = options.batch_size, options.batch_size == 1
+    raw_generator = Generator(generator.gates, seed=options.seed + 2, anomaly_share=1.0, salt=3)
+    # Customs batches are stored one record at a time; on SQLite (one writer) concurrent
+    # batches only queue on its lock, and past its 30 s busy timeout fail.
+    raw_concurrency = 1 if size > 1 and not options.database_url else options.concurrency
+    raw_seconds, raw_count = await drive(
+        stack.url,
+        gps_jobs(raw_generator, customs, size, options.events),
+        concurrency=raw_concurrency,
+        single=single,
+        until=None,
+        sent={},
+    )
 
     warned: dict[str, float] = {}
     client = await nats.connect(stack.nats_url)
 
-    async def on_message(message: nats.aio.msg.Msg) -> None:
+    async def on_message(message: Msg) -> None:
         envelope = json.loads(message.data)
         if envelope.get("type") == "risk.warning.raised.v1":
             warned.setdefault(envelope["data"]["gate_event_id"], time.monotonic())
 
-    await client.subscribe("risk.>", cb=on_message)
-    sampler = MemorySampler(stack_pid(stack, "risk"))
+    await client.subscribe("risk.warning.raised.v1", cb=on_message)
+    sampler = MemorySampler(stack_pid(stack, "risk"), every=1.0 if options.duration else 0.2)
     sampler.start()
+    gate_generator = Generator(generator.gates, seed=options.seed + 1, anomaly_share=1.0, salt=2)
+    jobs = gate_jobs(gate_generator, cameras, size)
+    if not options.duration:
+        jobs = itertools.islice(jobs, -(-options.events // size))
+    sent: dict[str, float] = {}
     started = time.monotonic()
-    gate_seconds, sent = await drive(stack.url, gate_jobs, options.concurrency)
+    until = started + options.duration if options.duration else None
+    gate_seconds, _ = await drive(
+        stack.url, jobs, concurrency=options.concurrency, single=single, until=until, sent=sent
+    )
     deadline = time.monotonic() + 120
-    while not set(sent) <= set(warned) and time.monotonic() < deadline:  # noqa: ASYNC110
+    while len(warned) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     await client.drain()
     sampler.done.set()
@@ -170,19 +368,24 @@ async def measure(stack: Stack, options: argparse.Namespace) -> dict[str, float]
         print(f"only {len(matched)} of {len(sent)} warnings arrived", file=sys.stderr)
     elapsed = max(warned.values()) - started
     quantiles = statistics.quantiles(matched, n=100)
+    if options.duration:
+        for at, memory, load in sampler.samples[:: max(1, int(60 / sampler.every))]:
+            print(f"  t={at:6.0f} s  risk RSS {memory:7.1f} MB  load {load:.2f}")
+    rss = sampler.rss()
     return {
         "declarations": options.declarations,
         "preload_s": preload_seconds,
+        "batch_size": size,
+        "raw_per_s": raw_count / raw_seconds,
         "events": len(sent),
-        "raw_per_s": len(raw_jobs) / raw_seconds,
         "gate_ingest_per_s": len(sent) / gate_seconds,
         "matched_per_s": len(matched) / elapsed,
         "p50_ms": quantiles[49] * 1000,
         "p99_ms": quantiles[98] * 1000,
         "max_ms": max(matched) * 1000,
-        "rss_start_mb": sampler.samples[0],
-        "rss_peak_mb": max(sampler.samples),
-        "rss_end_mb": sampler.samples[-1],
+        "rss_start_mb": rss[0],
+        "rss_peak_mb": max(rss),
+        "rss_end_mb": rss[-1],
     }
 
 
@@ -193,28 +396,59 @@ def stack_pid(stack: Stack, name: str) -> int:
     return process.pid
 
 
+def run(options: argparse.Namespace, workdir: Path, schema: str | None) -> dict[str, float]:
+    # The gateway's per-client rate limit (2,000/minute) would measure itself, not matching.
+    extra = {"GATEWAY_RATE_LIMIT_ENABLED": "false"}
+    database: tuple[str, str | None] = (f"sqlite:///{workdir / 'stack' / 'data' / 'risk.db'}", None)
+    if options.database_url:
+        extra["RISK_DATABASE_URL"] = options.database_url
+        extra["RISK_DATABASE_SCHEMA"] = schema or ""
+        database = (options.database_url, schema)
+    nats_server, s3 = NatsServer(workdir / "nats"), SeaweedS3(workdir / "s3")
+    nats_url, endpoint = nats_server.start(), s3.start()
+    try:
+        stack = Stack(
+            workdir / "stack",
+            nats_url=nats_url,
+            s3=endpoint,
+            extra_env=extra,
+            startup_timeout=options.startup_timeout,
+        )
+        with stack:
+            try:
+                return asyncio.run(measure(stack, options, database))
+            except Exception:
+                print(log_tail(stack.log_of("risk")), file=sys.stderr)
+                raise
+    finally:
+        s3.stop()
+        nats_server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--declarations", type=int, default=2000)
-    parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--events", type=int, default=400, help="raw fixes (and reads)")
+    parser.add_argument("--batch-size", type=int, default=1, help="records per request")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--duration", type=float, help="send reads for this many seconds")
+    parser.add_argument("--preload", choices=["api", "bulk"], default="api")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--startup-timeout", type=float, default=600, help="stack start, s")
     parser.add_argument("--database-url", help="PostgreSQL for the risk service (else SQLite)")
     options = parser.parse_args()
-    # The gateway's per-client rate limit (2,000/minute) would measure itself, not matching.
-    extra = {"GATEWAY_RATE_LIMIT_ENABLED": "false"}
-    if options.database_url:
-        extra["RISK_DATABASE_URL"] = options.database_url
     with tempfile.TemporaryDirectory(prefix="bench-risk-") as work:
-        workdir = Path(work)
-        nats_server, s3 = NatsServer(workdir / "nats"), SeaweedS3(workdir / "s3")
-        nats_url, endpoint = nats_server.start(), s3.start()
+        schema = None
+        if options.database_url:
+            schema = f"bench_risk_{uuid.uuid4().hex[:12]}"
         try:
-            with Stack(workdir / "stack", nats_url=nats_url, s3=endpoint, extra_env=extra) as stack:
-                result = asyncio.run(measure(stack, options))
+            result = run(options, Path(work), schema)
         finally:
-            s3.stop()
-            nats_server.stop()
+            if schema:
+                engine = make_engine(normalise_url(options.database_url))
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                engine.dispose()
     load = os.getloadavg()
     result["ratio"] = result["matched_per_s"] / result["raw_per_s"]
     for key, value in result.items():

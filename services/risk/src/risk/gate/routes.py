@@ -12,6 +12,7 @@ from risk.customs.schemas import BatchResult, Outcome
 from risk.deps import EpeClientOnly, SettingsDep, source_of
 from risk.gate.models import Direction, GateBatchIn, GateEvent, GateEventIn, GateEventPublic, Origin
 from risk.gate.service import GateRefusal, record_batch, record_camera_event
+from risk.matching.batch import match_new_events
 from risk.matching.service import match_event
 from risk.projection.models import Enterprise
 from risk.projection.service import blind_cameras
@@ -112,14 +113,13 @@ def post_gate_events(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> BatchResult:
-    """Gate reads in bulk."""
+    """Gate reads in bulk: stored and matched in one transaction, set-based."""
     now = clock.now()
     epe_id, source = _own_epe(principal), source_of(principal)
 
     def work() -> BatchResult:
         result, created = record_batch(session, body.records, epe_id=epe_id, source=source, now=now)
-        for row in created:
-            match_event(session, row, settings=settings, now=now)
+        match_new_events(session, created, settings=settings, now=now)
         return result
 
     return commit_once(session, work)

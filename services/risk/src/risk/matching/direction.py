@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from risk.customs.models import CustomsRecord, RecordKind
 from risk.gate.models import Direction, GateEvent
+from risk.matching.lookups import Lookups
 from risk.matching.models import GateContainer
 from risk.matching.rules import (
     Finding,
@@ -21,7 +22,6 @@ from risk.matching.rules import (
     gate_facts,
     instant,
     link,
-    records_naming,
     taken_containers,
 )
 from risk.projection.models import Enterprise
@@ -36,7 +36,7 @@ def _exports(
 ) -> list[tuple[CustomsRecord, datetime]]:
     """Current export declarations of the container cleared in the window, with clearance."""
     found = []
-    for record in records_naming(session, number):
+    for record in Lookups(session).records_naming(number):
         cleared = instant(record.data.get("cleared_at"))
         if (
             record.kind == RecordKind.DECLARATION.value

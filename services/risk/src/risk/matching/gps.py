@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from risk.customs.models import CustomsRecord, RecordKind, RecordRef
+from risk.customs.models import CustomsRecord
 from risk.gate.models import GateEvent
+from risk.matching.lookups import Lookups
+from risk.matching.lookups import gate_plate as printed_plate
 from risk.matching.rules import Finding, Window, gate_facts, link
-from risk.projection.models import Camera
 from risk.settings import Settings
 from risk.warnings.models import Severity
-from servicekit.vehicles import normalise_plate
 
 GPS_ELSEWHERE = "gps_elsewhere_at_gate"
 EARTH_RADIUS_M = 6_371_008.8
@@ -33,9 +33,9 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
 
 
-def gate_location(session: Session, event: GateEvent) -> tuple[float, float] | None:
+def gate_location(lookups: Lookups, event: GateEvent) -> tuple[float, float] | None:
     """Where the gate camera's area is, when the registry locates it."""
-    camera = session.get(Camera, event.camera_id) if event.camera_id else None
+    camera = lookups.camera(event.camera_id) if event.camera_id else None
     if camera is None or camera.latitude is None or camera.longitude is None:
         return None
     return camera.latitude, camera.longitude
@@ -43,10 +43,7 @@ def gate_location(session: Session, event: GateEvent) -> tuple[float, float] | N
 
 def gate_plate(event: GateEvent) -> str | None:
     """The plate read in its printed form, or None when the read is no valid plate."""
-    try:
-        return normalise_plate(event.plate) if event.plate else None
-    except ValueError:
-        return None
+    return printed_plate(event.plate)
 
 
 def gps_window(event: GateEvent, settings: Settings) -> Window:
@@ -55,22 +52,17 @@ def gps_window(event: GateEvent, settings: Settings) -> Window:
     return Window(event.occurred_at - margin, event.occurred_at + margin)
 
 
-def gps_findings(session: Session, event: GateEvent, settings: Settings) -> list[Finding]:
+def gps_findings(
+    session: Session, event: GateEvent, settings: Settings, lookups: Lookups | None = None
+) -> list[Finding]:
     """A finding when a fix of the vehicle within the window lies beyond the tolerance."""
-    plate, gate = gate_plate(event), gate_location(session, event)
+    lookups = lookups or Lookups(session)
+    plate, gate = gate_plate(event), gate_location(lookups, event)
     if plate is None or gate is None:
         return []
     window = gps_window(event, settings)
-    query = (
-        select(CustomsRecord)
-        .join(RecordRef, col(RecordRef.record_id) == col(CustomsRecord.id))
-        .where(RecordRef.kind == RecordKind.GPS_FIX.value, RecordRef.plate == plate)
-        .where(col(CustomsRecord.occurred_at) >= window.start)
-        .where(col(CustomsRecord.occurred_at) <= window.end)
-        .order_by(col(CustomsRecord.occurred_at))
-    )
     far: list[dict[str, Any]] = []
-    for record in session.exec(query):
+    for record in lookups.gps_fixes(plate, window.start, window.end):
         where = (float(record.data["latitude"]), float(record.data["longitude"]))
         metres = round(distance_m(gate, where))
         if metres > settings.gps_tolerance_m:

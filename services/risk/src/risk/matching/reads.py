@@ -9,6 +9,7 @@ one such swap satisfies the check digit, so a guess is never taken for a read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from stdnum import iso6346
 
@@ -79,6 +80,7 @@ def _valid(number: str) -> bool:
     return bool(iso6346.is_valid(number)) and number[3] in "UJZ"
 
 
+@lru_cache(maxsize=8192)  # pure and asked several times per read by the rules
 def repair_container(read: str) -> ContainerRead | None:
     """The container a read stands for, or None when it cannot be told for certain."""
     if len(read) != 11:

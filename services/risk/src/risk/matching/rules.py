@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from risk.customs.models import CustomsRecord, RecordKind, RecordRef
+from risk.customs.models import CustomsRecord, RecordKind
 from risk.gate.models import Direction, GateEvent, Origin
+from risk.matching.lookups import Lookups
 from risk.matching.reads import ContainerRead, plate_score, repair_container
-from risk.projection.models import Enterprise
-from risk.projection.service import blind_cameras
 from risk.settings import Settings
 from risk.warnings.models import Severity
 
@@ -84,18 +83,6 @@ class Window:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
-def records_naming(session: Session, number: str) -> list[CustomsRecord]:
-    """Every stored version of declarations and releases naming a container."""
-    kinds = [RecordKind.DECLARATION.value, RecordKind.RELEASE.value]
-    query = (
-        select(CustomsRecord)
-        .join(RecordRef, col(RecordRef.record_id) == col(CustomsRecord.id))
-        .where(RecordRef.container_number == number, col(RecordRef.kind).in_(kinds))
-        .order_by(col(CustomsRecord.occurred_at))
-    )
-    return list(session.exec(query))
-
-
 def _why_not(record: CustomsRecord, window: Window, tax_code: str | None) -> str | None:
     """Why a record does not clear the exit, or None when it does."""
     if record.superseded_by is not None:
@@ -135,14 +122,14 @@ def gate_facts(event: GateEvent, read: ContainerRead | None = None) -> dict[str,
 
 
 def _container_findings(
-    session: Session,
+    lookups: Lookups,
     event: GateEvent,
     read: ContainerRead,
     tax_code: str | None,
     settings: Settings,
 ) -> list[Finding]:
     window = Window.before(event.occurred_at, settings)
-    candidates = records_naming(session, read.number)
+    candidates = lookups.records_naming(read.number)
     explained = [r for r in candidates if _why_not(r, window, tax_code) is None]
     facts = {**gate_facts(event, read), "window": window.as_dict()}
     if not explained:
@@ -166,16 +153,19 @@ def _container_findings(
     return [Finding("plate_not_declared", event.plate, Severity.MEDIUM, facts)]
 
 
-def evaluate(session: Session, event: GateEvent, settings: Settings) -> list[Finding]:
+def evaluate(
+    session: Session, event: GateEvent, settings: Settings, lookups: Lookups | None = None
+) -> list[Finding]:
     """Every rule the gate event breaks, as things stand now."""
+    lookups = lookups or Lookups(session)
     findings: list[Finding] = []
-    enterprise = session.get(Enterprise, event.epe_id)
+    enterprise = lookups.enterprise(event.epe_id)
     tax_code = enterprise.tax_code if enterprise else None
     if event.origin == Origin.MANUAL.value:
         facts = {**gate_facts(event), "incident_id": event.incident_id}
         facts["differs"] = "logged by hand while the gate camera was interrupted"
         findings.append(Finding("manual_traffic", event.reference, Severity.MEDIUM, facts))
-    blind = blind_cameras(session, epe_id=event.epe_id, at=event.occurred_at)
+    blind = lookups.blind_cameras(event.epe_id, event.occurred_at)
     if blind and event.origin == Origin.CAMERA.value:
         facts = {**gate_facts(event), "blind_cameras": blind}
         facts["differs"] = "a gate camera of the enterprise had no picture at that time"
@@ -189,7 +179,7 @@ def evaluate(session: Session, event: GateEvent, settings: Settings) -> list[Fin
             facts["differs"] = "not an ISO 6346 number, and no single look-alike repair fits"
             findings.append(Finding("container_unreadable", raw, Severity.LOW, facts))
             continue
-        findings.extend(_container_findings(session, event, read, tax_code, settings))
+        findings.extend(_container_findings(lookups, event, read, tax_code, settings))
     return findings
 
 

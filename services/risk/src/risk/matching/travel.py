@@ -11,16 +11,15 @@ from sqlmodel import Session
 from risk.customs.models import CustomsRecord, RecordKind
 from risk.gate.models import GateEvent
 from risk.matching.gps import distance_m, gate_location
+from risk.matching.lookups import Lookups
 from risk.matching.rules import (
     Finding,
     Window,
     gate_facts,
     instant,
     link,
-    records_naming,
     taken_containers,
 )
-from risk.projection.models import Enterprise
 from risk.settings import Settings
 from risk.warnings.models import Severity
 
@@ -28,12 +27,12 @@ TRAVEL = "release_travel_implausible"
 
 
 def _located_releases(
-    session: Session, number: str, window: Window, tax_code: str | None
+    lookups: Lookups, number: str, window: Window, tax_code: str | None
 ) -> list[CustomsRecord]:
     """Current releases of the container, from a located place, released in the window."""
     return [
         r
-        for r in records_naming(session, number)
+        for r in lookups.records_naming(number)
         if r.kind == RecordKind.RELEASE.value
         and r.superseded_by is None
         and not (tax_code and r.epe_tax_code and r.epe_tax_code != tax_code)
@@ -71,19 +70,22 @@ def _trip(
     }
 
 
-def travel_findings(session: Session, event: GateEvent, settings: Settings) -> list[Finding]:
+def travel_findings(
+    session: Session, event: GateEvent, settings: Settings, lookups: Lookups | None = None
+) -> list[Finding]:
     """One finding per container whose release and gate times are implausibly far apart."""
-    gate = gate_location(session, event)
+    lookups = lookups or Lookups(session)
+    gate = gate_location(lookups, event)
     if gate is None:
         return []
-    enterprise = session.get(Enterprise, event.epe_id)
+    enterprise = lookups.enterprise(event.epe_id)
     tax_code = enterprise.tax_code if enterprise else None
     window = Window.before(event.occurred_at, settings)
     findings: list[Finding] = []
     for number in taken_containers(event):
         trips = [
             _trip(r, event, gate, settings)
-            for r in _located_releases(session, number, window, tax_code)
+            for r in _located_releases(lookups, number, window, tax_code)
         ]
         compared = [trip for trip in trips if trip is not None]
         if not compared:
