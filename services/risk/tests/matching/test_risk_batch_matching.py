@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from sqlmodel import Session, select
 from stdnum import iso6346
 
 from risk.gate.models import GateEvent
+from risk.scoring.models import ScoreDue
 from risk.warnings.models import TimelineEntry
 
 from ..conftest import START, Feed
@@ -83,6 +85,9 @@ def test_a_batch_raises_what_the_reads_one_by_one_raise(
     customs_headers: dict[str, str],
 ) -> None:
     customs_data(client, customs_headers, located)
+    with Session(app.state.engine) as session:  # forget the rescoring the customs data asked for
+        session.execute(delete(ScoreDue))
+        session.commit()
     if mode == "batch":
         response = client.post("/gate-events/batch", json={"records": reads()}, headers=epe_headers)
         assert response.status_code == 200, response.text
@@ -114,3 +119,6 @@ def test_a_batch_raises_what_the_reads_one_by_one_raise(
     assert sorted(e["warning_id"] for e in events) == sorted(w.id for w in found)
     assert {e["unit"] for e in events} == {"CC-HQ-KCX-TANTHUAN"}
     assert sorted(raised) == sorted(w.id for w in found)
+    with Session(app.state.engine) as session:  # both paths ask for a new risk score
+        due = session.exec(select(ScoreDue.epe_id)).all()
+    assert set(due) >= {w.epe_id for w in found}

@@ -26,6 +26,7 @@ from risk.matching.rules import Finding, evaluate, taken_containers
 from risk.matching.service import MATCHER, check_declaration, match_event
 from risk.matching.travel import travel_findings
 from risk.matching.unseen import UNSEEN, unseen_records_explained_by
+from risk.scoring.marks import mark_due
 from risk.settings import Settings
 from risk.warnings.events import WarningRaised
 from risk.warnings.models import RiskWarning, TimelineEntry, WarningState
@@ -39,6 +40,7 @@ def match_new_events(
     """Match gate events just stored (none has a warning yet); returns the warnings raised."""
     if not events:
         return 0
+    mark_due(session.connection(), {e.epe_id for e in events})  # Core inserts skip the ORM marks
     taken = {e.id: taken_containers(e) for e in events}
     containers = [{"gate_event_id": e.id, "number": n} for e in events for n in taken[e.id]]
     if containers:
