@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import create_engine, text
 
 from servicekit.errors import Conflict, field_error, install_problem_handlers
 
@@ -82,3 +83,33 @@ def test_messages_read_as_written_without_the_library_prefix():
     assert body["detail"] == "body.count: must be at most 100 items"
     response = client.post("/items", json={"name": "x", "count": 13})
     assert response.json()["errors"][0]["message"] == "must not be thirteen"
+
+
+def test_a_locked_database_is_a_503_to_retry_not_a_500(tmp_path):
+    """SQLite's "database is locked" (another writer held the lock past the busy timeout)."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    holder = create_engine(url)
+    writer = create_engine(url, connect_args={"timeout": 0.1})
+    with holder.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/write")
+    def write() -> None:
+        with writer.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+
+    @app.post("/broken")
+    def broken() -> None:
+        with writer.begin() as conn:
+            conn.execute(text("INSERT INTO missing_table VALUES (1)"))
+
+    tests = TestClient(app, raise_server_exceptions=False)
+    with holder.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (0)"))  # holds the write lock
+        busy = tests.post("/write")
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "2"
+    assert busy.headers["content-type"] == "application/problem+json"
+    assert tests.post("/write").status_code == 200  # the lock is gone
+    assert tests.post("/broken").status_code == 500  # other database errors stay 500s

@@ -10,12 +10,22 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://camwatch.customs.gov.vn/problems/"
 
 log = logging.getLogger(__name__)
+
+BUSY_MARKERS = (
+    "database is locked",  # SQLite: another writer held the lock past the busy timeout
+    "deadlock detected",  # PostgreSQL picked this transaction as the deadlock's victim
+    "lock timeout",
+    "could not serialize access",
+)
+"""Database errors that say "try again", answered 503 with Retry-After instead of 500."""
+BUSY_RETRY_AFTER = "2"
 
 _TITLES = {413: "Content Too Large"}
 """Titles RFC 9110 renamed since Python's `HTTPStatus` phrases were written."""
@@ -174,6 +184,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        if not any(marker in str(exc.orig) for marker in BUSY_MARKERS):
+            return await _unexpected(request, exc)
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            503,
+            "Database busy",
+            "The database is busy with other writes; nothing was stored. Retry shortly.",
+            instance=request.url.path,
+            headers={"Retry-After": BUSY_RETRY_AFTER},
         )
 
     @app.exception_handler(Exception)
