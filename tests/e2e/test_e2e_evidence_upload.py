@@ -1,0 +1,145 @@
+"""Issue 13 through the gateway of a real stack: an officer asks an EPE for footage, the
+vendor uploads it with tus in chunks, the connection dies mid-chunk and the upload resumes
+from the last stored chunk, the vendor submits, the package is sealed and verifies.
+
+Asynchronous effects (the registry's cameras reaching the evidence service) are polled with
+deadlines; nothing sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from devkit.testing.http import assert_problem, bearer, poll
+
+MIB = 1024 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _checksum(data: bytes) -> str:
+    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _kill_mid_chunk(url: str, path: str, token: str, offset: int, chunk: bytes) -> None:
+    """Send a PATCH's headers and half its body, then drop the connection."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        head = (
+            f"PATCH {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Authorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\n"
+            f"Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n"
+            f"Content-Length: {len(chunk)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + chunk[: len(chunk) // 2])
+
+
+def test_footage_uploaded_resumed_after_a_lost_connection_sealed_and_verified(
+    stack, account, machine_token, officer_session
+):
+    officer = officer_session("officer")
+    assigned = set(account("officer")["assigned_epes"].split(","))
+    vendor_name = next(
+        n for n in ("epe_vendor_1", "epe_vendor_2") if account(n)["epe_id"] in assigned
+    )
+    epe = account(vendor_name)["epe_id"]
+    token = machine_token(vendor_name)
+    vendor = httpx.Client(base_url=f"{stack.url}/api/evidence", headers=bearer(token), timeout=60)
+    registry = httpx.Client(base_url=f"{stack.url}/api/registry", timeout=30)
+    cameras = registry.get(f"/epes/{epe}/cameras", headers=officer.headers()).json()["data"]
+    assert cameras, "the demo EPE has cameras"
+    camera = cameras[0]["id"]
+
+    def ask() -> dict[str, Any] | None:
+        made = httpx.post(
+            f"{stack.url}/api/evidence/requests",
+            headers=officer.headers(),
+            json={
+                "epe_id": epe,
+                "cameras": [camera],
+                "time_ranges": [{"start": "2025-01-18T01:00:00Z", "end": "2025-01-18T03:00:00Z"}],
+                "reason": "Đối chiếu container xuất cổng",
+            },
+            timeout=30,
+        )
+        return made.json() if made.status_code == 201 else None
+
+    request = poll("the evidence service knows the EPE's cameras", ask)
+    request_id = request["id"]
+
+    data = os.urandom(12 * MIB + 4321)
+    created = vendor.post(
+        f"/requests/{request_id}/uploads",
+        headers={
+            **TUS,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": f"filename {_b64('gate.mp4')},filetype {_b64('video/mp4')},"
+            f"camera {_b64(camera)}",
+        },
+    )
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    assert location.startswith(f"/api/evidence/requests/{request_id}/uploads/")
+    upload = httpx.Client(base_url=stack.url, headers=bearer(token), timeout=60)
+
+    def patch(offset: int, chunk: bytes, **extra: str) -> httpx.Response:
+        return upload.patch(
+            location,
+            content=chunk,
+            headers={
+                **TUS,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+                "Upload-Checksum": _checksum(chunk),
+                **extra,
+            },
+        )
+
+    first = data[: 6 * MIB]
+    assert patch(0, first).status_code == 204
+    second = data[6 * MIB :]
+    _kill_mid_chunk(stack.url, location, token["access_token"], 6 * MIB, second)
+
+    def stored_offset() -> int | None:
+        answer = upload.head(location, headers=TUS)
+        held = answer.status_code == 200 and int(answer.headers["Upload-Offset"]) == 6 * MIB
+        return 6 * MIB if held else None
+
+    poll("the offset after the lost connection", stored_offset)
+    bad = patch(6 * MIB, second, **{"Upload-Checksum": _checksum(b"not these bytes")})
+    assert_problem(bad, 460)
+    # the killed chunk's hold on the file ends when the service sees the connection drop
+    resumed = poll(
+        "the resumed chunk is taken",
+        lambda: (r := patch(6 * MIB, second)).status_code == 204 and r,
+    )
+    assert resumed.headers["Upload-Offset"] == str(len(data))
+
+    receipt = vendor.post(f"/requests/{request_id}/submit")
+    assert receipt.status_code == 200, receipt.text
+    assert receipt.json()["state"] == "sealed"
+    package_id = receipt.json()["package_id"]
+    assert vendor.get(f"/packages/{package_id}").status_code == 403
+
+    evidence = httpx.Client(base_url=f"{stack.url}/api/evidence", timeout=60)
+    verified = evidence.post(f"/packages/{package_id}/verify", headers=officer.headers())
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["ok"] is True
+    files = evidence.get(f"/requests/{request_id}/files", headers=officer.headers()).json()
+    assert files["data"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    trail = evidence.get(f"/requests/{request_id}/custody", headers=officer.headers()).json()
+    actions = [r["action"] for r in trail["data"]]
+    assert actions == ["requested", "uploaded", "sealed", "verified"]
+    assert all(r["source"] for r in trail["data"])
+    for client in (vendor, registry, upload, evidence):
+        client.close()
