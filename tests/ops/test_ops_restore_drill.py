@@ -52,8 +52,9 @@ async def _stream_counts(url: str) -> dict[str, int]:
 
 
 @pytest.mark.timeout(1500)
-def test_back_up_destroy_restore_compare(tmp_path, s3):
+def test_back_up_destroy_restore_compare(tmp_path, s3, request):
     nats_a = NatsServer(tmp_path / "nats-a")
+    request.addfinalizer(nats_a.stop)  # whatever fails, no server is left behind
     stack = Stack(tmp_path / "a", nats_url=nats_a.start(), s3=s3, startup_timeout=600)
     try:
         stack.start()
@@ -90,6 +91,7 @@ def test_back_up_destroy_restore_compare(tmp_path, s3):
     shutil.rmtree(nats_a.store_dir)
 
     nats_b = NatsServer(tmp_path / "nats-b")
+    request.addfinalizer(nats_b.stop)
     fresh = Stack(tmp_path / "b", nats_url=nats_b.start(), s3=s3, startup_timeout=600)
     try:
         (fresh.workdir / "data").mkdir(parents=True)
