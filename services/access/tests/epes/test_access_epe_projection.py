@@ -15,7 +15,9 @@ from sqlmodel import Session, col, func, select
 
 from access.assignments.models import Assignment
 from access.audit.models import AuditRecord
-from access.clients.models import EpeBinding
+from access.clients.models import ClientKind, EpeBinding
+from access.clients.service import create_client, public_view
+from access.context import AuditContext
 from access.epes.models import RegistryEpe
 from access.seed import DEMO_UNIT
 from access.vault.models import VaultEntry
@@ -293,23 +295,29 @@ def test_a_registry_unit_move_ends_the_old_units_hold(client, flows, world, app)
         headers=admin,
     )
     assert wrong.status_code == 409 and wrong.json()["errors"][0]["field"] == "body.unit"
-    right = client.post(
-        "/clients",
-        json={
-            "client_id": "epe-demo-01-vendor-tt",
-            "name": "EPE DEMO 01 vendor, new unit",
-            "kind": "epe_vendor",
-            "epe_id": "EPE-DEMO-01",
-            "unit": OTHER_UNIT,
-        },
-        headers=admin,
-    )
-    assert right.status_code == 201, right.text
-    assert right.json()["client"]["unit_mismatch"] is False
+    new_unit_client = {
+        "client_id": "epe-demo-01-vendor-tt",
+        "name": "EPE DEMO 01 vendor, new unit",
+        "kind": "epe_vendor",
+        "epe_id": "EPE-DEMO-01",
+        "unit": OTHER_UNIT,
+    }
+    # the old unit's administrator may not make it; the new unit's administrator does
+    assert client.post("/clients", json=new_unit_client, headers=admin).status_code == 403
+    with Session(app.state.engine) as session:
+        row, secret = create_client(
+            session,
+            **{**new_unit_client, "kind": ClientKind.EPE_VENDOR},
+            runtime=app.state.runtime,
+            context=AuditContext.system("admin-of-the-new-unit"),
+            now=datetime.now(UTC),
+        )
+        session.commit()
+        assert public_view(session, row).unit_mismatch is False
     fresh = client.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=("epe-demo-01-vendor-tt", right.json()["client_secret"]),
+        auth=("epe-demo-01-vendor-tt", secret),
     )
     assert fresh.status_code == 200, fresh.text
 

@@ -66,11 +66,8 @@ def test_submitting_seals_a_signed_manifest_of_every_file(
     key = client.get("/signing-key", headers=epe_headers).json()
     assert key["algorithm"] == "Ed25519" and key["key_id"] == package["key_id"]
     store = app.state.evidence_store
-    row = (
-        app.state.engine.connect()
-        .exec_driver_sql("SELECT envelope_key, manifest_key FROM packages")
-        .one()
-    )
+    with app.state.engine.connect() as conn:  # closed: an open one would block the teardown
+        row = conn.exec_driver_sql("SELECT envelope_key, manifest_key FROM packages").one()
     envelope = store.client.get_object(store.bucket, row[0]).read()
     payload = open_envelope(envelope, load_public_pem(key["public_key_pem"]))
     assert hashlib.sha256(payload).hexdigest() == package["manifest_sha256"]
