@@ -14,6 +14,4 @@ echo "== mypy"
 echo "== spa (type check and build, Vitest)"
 scripts/build_spa.sh --test
 echo "== pytest"
-# Two workers (the reference machine has 2 cores; most tests wait on I/O); tests on the shared
-# stack stay on one worker (conftest.py). PYTEST_WORKERS=0 runs in one process.
-.venv/bin/pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+.venv/bin/pytest "$@"
