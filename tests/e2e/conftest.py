@@ -280,20 +280,30 @@ def browser() -> Iterator[Browser]:
 
 
 def spa_sign_in(page: Page, stack: Stack, account: DemoAccount) -> None:
-    """Sign in through the SPA's form: password, then a TOTP code the access service has not
-    seen used (each is accepted once, never one older than the last used)."""
+    """Sign in through the SPA's form: password, then a fresh TOTP code."""
     page.goto(f"{stack.url}/signin")
     page.locator("#username").fill(account.username)
     page.locator("#password").fill(account.password)
     page.locator("form button[type=submit]").click()
+    page.locator("#code").wait_for()
+    spa_submit_fresh_totp(page, account)
+
+
+def spa_submit_fresh_totp(page: Page, account: DemoAccount) -> None:
+    """Submit a TOTP code the access service has not seen used on the SPA's second step.
+
+    Each code is accepted once and never one older than the last used, and the session-wide
+    stack may have signed this account in during the same 30 s step, so the current code is
+    tried first and then the next ones."""
     code = page.locator("#code")
-    code.wait_for()
     totp = pyotp.TOTP(account["totp_secret"])
     for offset in (0, 30, 60):
         code.fill(totp.at(time.time() + offset))
         page.locator("form button[type=submit]").click()
         try:
-            page.wait_for_url(lambda url: "/signin" not in url and "/callback" not in url)
+            page.wait_for_url(
+                lambda url: "/signin" not in url and "/callback" not in url, timeout=10_000
+            )
             return
         except PlaywrightTimeout:
             continue

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from access.seed import DEMO_UNIT_NAME
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, spa_submit_fresh_totp
 
 pytestmark = pytest.mark.browser
 
@@ -84,8 +84,7 @@ def test_officer_signs_in_with_totp_and_sees_assigned_epes(stack, account, demo_
     page.get_by_role("button", name="Xác nhận").click()
     expect(page.get_by_role("alert")).to_contain_text("Mã xác thực không đúng")
     expect(code).to_be_focused()
-    code.fill(totp.now())
-    page.get_by_role("button", name="Xác nhận").click()
+    spa_submit_fresh_totp(page, officer)  # the stack may have used the current code already
 
     # Back from /oauth/authorize and /callback, on the dashboard: the assigned EPEs are there.
     expect(page).to_have_url(f"{stack.url}/")
