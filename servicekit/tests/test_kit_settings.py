@@ -1,10 +1,13 @@
 """Settings: prefixed variables win over shared ones; production refuses placeholder secrets."""
 
+from datetime import date
+
 import pytest
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import Environment, ServiceSettings
+from servicekit.workdays import DEFAULT_SWAPS_FILE, DayKind, WorkingCalendar
 
 
 class DemoSettings(ServiceSettings):
@@ -37,3 +40,17 @@ def test_production_refuses_placeholder_secrets():
     with pytest.raises(ValidationError, match="audit_hmac_key"):
         DemoSettings(environment=Environment.PRODUCTION, audit_hmac_key=SecretStr("changethis"))
     DemoSettings(environment=Environment.PRODUCTION, audit_hmac_key=SecretStr("x" * 32))
+
+
+def test_one_swaps_file_serves_the_stack(monkeypatch, tmp_path):
+    """Every service counts working days from the same announced swaps: the stack-wide
+    `SWAPS_FILE`, the shipped file by default, a prefixed variable only to set one apart."""
+    assert DemoSettings().swaps_file == DEFAULT_SWAPS_FILE
+    assert WorkingCalendar(DEFAULT_SWAPS_FILE).day_info(date(2025, 5, 2)).kind == (
+        DayKind.ANNOUNCED_DAY_OFF
+    )
+    shared = tmp_path / "swaps.toml"
+    monkeypatch.setenv("SWAPS_FILE", str(shared))
+    assert DemoSettings().swaps_file == shared
+    monkeypatch.setenv("DEMO_SWAPS_FILE", str(tmp_path / "own.toml"))
+    assert DemoSettings().swaps_file == tmp_path / "own.toml"

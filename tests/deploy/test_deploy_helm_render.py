@@ -370,3 +370,26 @@ def test_gateway_replicas_share_their_rate_limits() -> None:
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["GATEWAY_RATE_LIMIT_STORE"] == expected
         assert (4222 in egress_ports(manifests, "gateway")) is (expected == "nats")
+
+
+def test_one_operator_edited_swaps_file_reaches_every_pod() -> None:
+    """The working-day swaps come from one ConfigMap, mounted whole (not by subPath, so an edit
+    reaches running pods) into every service and migration pod, named by `SWAPS_FILE`."""
+    for pod in pods(render(ROOT, CHART)).values():
+        assert "SWAPS_FILE" not in {e["name"] for e in pod["spec"]["containers"][0]["env"]}
+    manifests = render(ROOT, CHART, sets=("workingDays.swapsConfigMap=working-day-swaps",))
+    assert [e for m in manifests if (e := schema_errors(m, KUBERNETES_VERSIONS[0]))] == []
+    templates = pods(manifests)
+    assert set(APPS) <= set(templates)
+    for pod in templates.values():
+        (container,) = pod["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["SWAPS_FILE"] == "/etc/camwatch/working-days/swaps.toml"
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == "working-day-swaps"]
+        assert mount == {
+            "name": "working-day-swaps",
+            "mountPath": "/etc/camwatch/working-days",
+            "readOnly": True,
+        }
+        (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == "working-day-swaps"]
+        assert volume["configMap"]["name"] == "working-day-swaps"

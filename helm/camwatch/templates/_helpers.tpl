@@ -78,6 +78,10 @@ Secrets come from secretKeyRef only.
   value: {{ $v.logLevel | quote }}
 - name: LOG_JSON
   value: {{ $v.logJson | quote }}
+{{- if $v.workingDays.swapsConfigMap }}
+- name: SWAPS_FILE
+  value: /etc/camwatch/working-days/swaps.toml
+{{- end }}
 - name: AUDIT_HMAC_KEY
   valueFrom:
     secretKeyRef:

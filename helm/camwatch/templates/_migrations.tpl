@@ -56,15 +56,7 @@ spec:
           volumeMounts:
             {{- include "camwatch.volumeMounts" . | nindent 12 }}
       volumes:
-        - name: tmp
-          emptyDir:
-            sizeLimit: {{ $v.podDefaults.tmpSizeLimit }}
-        {{- range .values.secretFiles }}
-        - name: {{ .name }}
-          secret:
-            secretName: {{ .secretName }}
-            defaultMode: 0440
-        {{- end }}
+        {{- include "camwatch.volumes" . | nindent 8 }}
 {{- if $v.networkPolicies.enabled }}
 ---
 apiVersion: networking.k8s.io/v1

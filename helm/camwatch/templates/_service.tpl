@@ -150,16 +150,7 @@ spec:
           volumeMounts:
             {{- include "camwatch.volumeMounts" $ctx | nindent 12 }}
       volumes:
-        # The only writable place: the root filesystem is read-only.
-        - name: tmp
-          emptyDir:
-            sizeLimit: {{ $v.podDefaults.tmpSizeLimit }}
-        {{- range .values.secretFiles }}
-        - name: {{ .name }}
-          secret:
-            secretName: {{ .secretName }}
-            defaultMode: 0440
-        {{- end }}
+        {{- include "camwatch.volumes" $ctx | nindent 8 }}
 {{- with .values.autoscaling }}
 {{- if .enabled }}
 ---
@@ -210,7 +201,7 @@ spec:
 {{- end }}
 {{- end -}}
 
-{{/* /tmp (writable) and the component's secret files (read-only). */}}
+{{/* /tmp (writable), the component's secret files and the working-day swaps (read-only). */}}
 {{- define "camwatch.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
@@ -218,5 +209,33 @@ spec:
 - name: {{ .name }}
   mountPath: {{ .mountPath }}
   readOnly: true
+{{- end }}
+{{- if .root.Values.workingDays.swapsConfigMap }}
+- name: working-day-swaps
+  mountPath: /etc/camwatch/working-days
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* The volumes behind camwatch.volumeMounts; /tmp is the only writable place (the root
+     filesystem is read-only). The swaps ConfigMap is mounted whole, not by subPath, so an
+     operator's edit reaches the running pods and the services re-read it. */}}
+{{- define "camwatch.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .root.Values.podDefaults.tmpSizeLimit }}
+{{- range .values.secretFiles }}
+- name: {{ .name }}
+  secret:
+    secretName: {{ .secretName }}
+    defaultMode: 0440
+{{- end }}
+{{- with .root.Values.workingDays.swapsConfigMap }}
+- name: working-day-swaps
+  configMap:
+    name: {{ . }}
+    items:
+      - key: swaps.toml
+        path: swaps.toml
 {{- end }}
 {{- end -}}

@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from servicekit.services import SERVICE_PORTS
+from servicekit.workdays import DEFAULT_SWAPS_FILE
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "dev", "secret"})
 
@@ -121,6 +122,13 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
 
     audit_hmac_key: SecretStr = SecretStr("dev")
+
+    swaps_file: Path = Field(
+        default=DEFAULT_SWAPS_FILE,
+        description="TOML file of the Government's announced day-off / make-up working-day "
+        "swaps, one for the whole stack (`SWAPS_FILE`); re-read whenever it changes, so an "
+        "operator updates it without a release",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -137,6 +137,10 @@ class Deadline:
     """24:00 local of the working day before the last day: one working day is left."""
 
 
+DEFAULT_SWAPS_FILE = Path(__file__).resolve().with_name("swaps.toml")
+"""The announced swaps shipped with camwatch; operators point `SWAPS_FILE` at their own copy."""
+
+
 class WorkingCalendar:
     """Answers "is D a working day" and "N working days after D"; reloads the swaps file."""
 

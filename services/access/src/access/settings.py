@@ -128,10 +128,6 @@ class Settings(ServiceSettings, ObjectStoreSettings):
     camera_view_allow_loopback: bool = Field(
         default=False, description="development only: the simulated cameras listen on loopback"
     )
-    swaps_file: Path | None = Field(
-        default=None,
-        description="announced working-day swaps (TOML) for working time; the incidents file",
-    )
     working_hours_start: time = WORKING_HOURS_START
     working_hours_end: time = WORKING_HOURS_END
 

@@ -1,6 +1,5 @@
 """Typed settings of the evidence service."""
 
-from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
@@ -21,10 +20,6 @@ class Settings(ServiceSettings, ObjectStoreSettings):
     port: int = 8105
     due_working_days: int = Field(
         default=5, ge=1, le=60, description="working days an EPE has to answer, unless set"
-    )
-    swaps_file: Path | None = Field(
-        default=None,
-        description="announced working-day swaps (TOML); point it at the file incidents reads",
     )
     watch_seconds: float = Field(
         default=60, gt=0, description="how often due reminders and overdue requests are looked for"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
-
-DEFAULT_SWAPS_FILE = Path(__file__).resolve().parent / "calendar" / "swaps.toml"
 
 
 class Settings(ServiceSettings):
@@ -22,11 +18,6 @@ class Settings(ServiceSettings):
 
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="Time zone of deadlines and working days"
-    )
-    swaps_file: Path = Field(
-        default=DEFAULT_SWAPS_FILE,
-        description="TOML file of announced day-off / make-up working-day swaps; "
-        "re-read whenever it changes, so an operator updates it without a release",
     )
     equipment_restoration_working_days: int = Field(
         default=10, ge=1, description="Decision I.2.3.a: camera equipment restored within"

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from incidents.settings import DEFAULT_SWAPS_FILE
-from servicekit.workdays import DayKind, SwapsFileError, WorkingCalendar
+from servicekit.workdays import DEFAULT_SWAPS_FILE, DayKind, SwapsFileError, WorkingCalendar
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from sqlalchemy import select
 
 from incidents.deadlines.watcher import DeadlineWatcher
 from incidents.main import create_app
-from incidents.settings import DEFAULT_SWAPS_FILE
 from servicekit.db import make_engine
 from servicekit.events.outbox import TABLES
-from servicekit.workdays import WorkingCalendar
+from servicekit.workdays import DEFAULT_SWAPS_FILE, WorkingCalendar
 
 APPROACHED = "incidents.deadline.approached.v1"
 OVERDUE = "incidents.incident.went_overdue.v1"

@@ -1,7 +1,6 @@
 """Typed settings of the risk service."""
 
 import re
-from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -15,10 +14,6 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RISK_", extra="ignore")
 
     service_name: str = "risk"
-    swaps_file: Path | None = Field(
-        default=None,
-        description="TOML file of announced day-off / make-up working-day swaps (kit workdays)",
-    )
     plan_windows: list[str] = Field(
         default=["07:30-09:30", "09:30-11:30", "13:00-15:00", "15:00-17:00"],
         description="inspection windows of a working day, local time (II.1.c: working time)",
