@@ -65,6 +65,16 @@ OFFICERS = (
         (Role.HEAD_OF_SUBDEPARTMENT,),
     ),
     DemoOfficer(
+        # A second head of the sub-department: maker-checker (scoring and selectivity versions,
+        # emergency notices) needs one head to propose and another to approve.
+        "deputy_head",
+        "vu.thi.f",
+        "Vũ Thị F",
+        "Demo deputy head 2024!",
+        "F5IODGDISEJN2UWFI4D2JAM2WSZE25KZ",
+        (Role.HEAD_OF_SUBDEPARTMENT,),
+    ),
+    DemoOfficer(
         "admin",
         "le.van.c",
         "Lê Văn C",
