@@ -8,6 +8,7 @@ the tail and fixing the head up is caught too. `ChainChecker` names the first ba
 
 from servicekit.chain.anchors import Anchor, AnchorStore, anchor_key
 from servicekit.chain.links import GENESIS, Break, ChainChecker, ChainKey, Link, canonical_json
+from servicekit.chain.store import ChainStore, Columns
 
 __all__ = [
     "GENESIS",
@@ -16,6 +17,8 @@ __all__ = [
     "Break",
     "ChainChecker",
     "ChainKey",
+    "ChainStore",
+    "Columns",
     "Link",
     "anchor_key",
     "canonical_json",

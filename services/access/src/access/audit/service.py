@@ -11,14 +11,10 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import update
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from access.audit.models import (
-    GENESIS_HASH,
     AnchorPublic,
     AuditHead,
     AuditRecord,
@@ -28,30 +24,12 @@ from access.audit.models import (
 )
 from access.context import AuditContext
 from access.db import as_utc
-from servicekit.chain import Anchor, Break, ChainChecker, ChainKey, Link, canonical_json
+from servicekit.chain import Anchor, ChainStore, Columns, Link, canonical_json
 from servicekit.ids import new_id
 
 SUCCESS = "success"
 FAILURE = "failure"
 REFUSED = "refused"
-
-
-_KEYS: WeakKeyDictionary[Engine, ChainKey] = WeakKeyDictionary()
-
-
-def bind_key(engine: Engine, key: ChainKey) -> None:
-    """Make `key` the chain key of every session on this engine."""
-    _KEYS[engine] = key
-
-
-def chain_key(session: Session) -> ChainKey:
-    """The chain key bound to the session's engine."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    key = _KEYS.get(engine)
-    if key is None:
-        raise RuntimeError("no audit chain key is bound to this database engine")
-    return key
 
 
 def record_body(record: AuditRecord) -> dict[str, Any]:
@@ -78,30 +56,21 @@ def legacy_hash(link: Link) -> str:
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
-def to_link(record: AuditRecord) -> Link:
-    """The record as a link of the chain."""
-    return Link(
-        seq=record.seq,
-        id=record.id,
-        body=record_body(record),
-        prev=record.prev_hash,
-        mac=record.hash,
-    )
+STORE = ChainStore(
+    name="audit",
+    record=AuditRecord,
+    head=AuditHead,
+    body=record_body,
+    columns=Columns(head_mac="last_hash", prev="prev_hash", mac="hash"),
+    legacy=legacy_hash,
+)
+"""The audit chain in this service's tables; records before the head's `keyed_from` were
+written before the chain was keyed and keep their plain hash."""
 
-
-def _locked_head(session: Session) -> AuditHead:
-    # The no-op UPDATE takes the write lock first (SQLite's RESERVED lock, PostgreSQL's row
-    # lock), so the head read next is the latest and no other appender can fork the chain.
-    result = session.execute(
-        update(AuditHead).where(col(AuditHead.id) == 1).values(last_seq=AuditHead.last_seq)
-    )
-    if getattr(result, "rowcount", 1) == 0:
-        session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
-        session.flush()
-    head = session.exec(
-        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
-    ).one()
-    return head
+bind_key = STORE.bind_key
+chain_key = STORE.key
+to_link = STORE.to_link
+head = STORE.head
 
 
 def record(
@@ -118,10 +87,8 @@ def record(
     actor: str | None = None,
 ) -> AuditRecord:
     """Append a record to the chain in the caller's transaction (never store secrets here)."""
-    key = chain_key(session)
-    head = _locked_head(session)
     entry = AuditRecord(
-        seq=head.last_seq + 1,
+        seq=0,
         id=new_id(),
         occurred_at=as_utc(occurred_at),
         actor=actor or context.actor,
@@ -133,43 +100,18 @@ def record(
         trace_id=context.trace_id,
         details=canonical_json(details or {}),
         corrects=corrects,
-        prev_hash=head.last_hash,
+        prev_hash="",
         hash="",
     )
-    entry.hash = (
-        key.mac(entry.prev_hash, record_body(entry))
-        if entry.seq >= head.keyed_from
-        else legacy_hash(to_link(entry))
-    )
-    head.last_seq = entry.seq
-    head.last_hash = entry.hash
-    session.add(entry)
-    session.add(head)
-    session.flush()
-    return entry
-
-
-def head(session: Session) -> AuditHead:
-    """The chain's head row."""
-    row = session.get(AuditHead, 1, populate_existing=True)
-    return row or AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
+    return STORE.append(session, entry)
 
 
 def verify_chain(
     session: Session, *, anchors: Iterable[Anchor] = (), batch: int = 500
 ) -> ChainVerification:
-    """Check every record in order against the key and the anchors; name the first bad one.
-
-    The head is read first and records up to it are checked, so appends made meanwhile by
-    other requests are not mistaken for a head that does not match.
-    """
+    """Check every record in order against the key and the anchors; name the first bad one."""
     anchors = list(anchors)
-    current = head(session)
-    checker = ChainChecker(
-        chain_key(session), anchors=anchors, keyed_from=current.keyed_from, legacy=legacy_hash
-    )
-    problem = checker.start() or _check_records(session, checker, current.last_seq, batch)
-    problem = problem or checker.finish(head_seq=current.last_seq, head_mac=current.last_hash)
+    checker, problem = STORE.verify(session, anchors=anchors, batch=batch)
     last = anchors[-1] if anchors else None
     return ChainVerification(
         ok=problem is None,
@@ -183,26 +125,6 @@ def verify_chain(
         if problem
         else None,
     )
-
-
-def _check_records(session: Session, checker: ChainChecker, up_to: int, batch: int) -> Break | None:
-    after = 0
-    while True:
-        rows = session.exec(
-            select(AuditRecord)
-            .where(AuditRecord.seq > after)
-            .where(AuditRecord.seq <= up_to)
-            .order_by(col(AuditRecord.seq))
-            .limit(batch)
-            .execution_options(populate_existing=True)
-        ).all()
-        if not rows:
-            return None
-        for row in rows:
-            if problem := checker.check(to_link(row)):
-                return problem
-        after = rows[-1].seq
-        session.expunge_all()
 
 
 def to_public(row: AuditRecord) -> AuditRecordPublic:

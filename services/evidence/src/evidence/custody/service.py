@@ -13,16 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import update
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from evidence.custody.models import CustodyAction, CustodyHead, CustodyRecord
 from evidence.custody.schemas import BrokenRecord, CustodyRecordPublic, CustodyVerification
 from servicekit.auth import Principal, Role
-from servicekit.chain import GENESIS, Anchor, Break, ChainChecker, ChainKey, Link, canonical_json
+from servicekit.chain import Anchor, ChainStore, canonical_json
 from servicekit.ids import new_id
 
 _ROLE_ORDER = (
@@ -50,24 +47,6 @@ class Actor:
         return cls(subject=principal.subject, role=role)
 
 
-_KEYS: WeakKeyDictionary[Engine, ChainKey] = WeakKeyDictionary()
-
-
-def bind_key(engine: Engine, key: ChainKey) -> None:
-    """Make `key` the custody chain key of every session on this engine."""
-    _KEYS[engine] = key
-
-
-def chain_key(session: Session) -> ChainKey:
-    """The chain key bound to the session's engine."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    key = _KEYS.get(engine)
-    if key is None:
-        raise RuntimeError("no custody chain key is bound to this database engine")
-    return key
-
-
 def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
@@ -90,25 +69,13 @@ def record_body(record: CustodyRecord) -> dict[str, Any]:
     }
 
 
-def to_link(record: CustodyRecord) -> Link:
-    """The record as a link of the chain."""
-    return Link(
-        seq=record.seq, id=record.id, body=record_body(record), prev=record.prev, mac=record.mac
-    )
+STORE = ChainStore(name="custody", record=CustodyRecord, head=CustodyHead, body=record_body)
+"""The custody chain in this service's tables (the kit's default column names)."""
 
-
-def _locked_head(session: Session) -> CustodyHead:
-    # The no-op UPDATE takes the write lock first (SQLite's RESERVED lock, PostgreSQL's row
-    # lock), so the head read next is the latest and no other appender forks the chain.
-    result = session.execute(
-        update(CustodyHead).where(col(CustodyHead.id) == 1).values(last_seq=CustodyHead.last_seq)
-    )
-    if getattr(result, "rowcount", 1) == 0:
-        session.add(CustodyHead(id=1, last_seq=0, last_mac=GENESIS))
-        session.flush()
-    return session.exec(
-        select(CustodyHead).where(CustodyHead.id == 1).execution_options(populate_existing=True)
-    ).one()
+bind_key = STORE.bind_key
+chain_key = STORE.key
+to_link = STORE.to_link
+head = STORE.head
 
 
 def record_custody(
@@ -127,10 +94,8 @@ def record_custody(
     """Append a custody record in the caller's transaction (the caller commits; no secrets in
     `details`)."""
     who = actor if isinstance(actor, Actor) else Actor.of(actor)
-    key = chain_key(session)
-    head = _locked_head(session)
     entry = CustodyRecord(
-        seq=head.last_seq + 1,
+        seq=0,
         id=new_id(),
         action=CustodyAction(action).value,
         actor=who.subject,
@@ -142,36 +107,18 @@ def record_custody(
         file_id=file_id,
         sha256=sha256,
         details=canonical_json(details or {}),
-        prev=head.last_mac,
+        prev="",
         mac="",
     )
-    entry.mac = key.mac(entry.prev, record_body(entry))
-    head.last_seq = entry.seq
-    head.last_mac = entry.mac
-    session.add(entry)
-    session.add(head)
-    session.flush()
-    return entry
-
-
-def head(session: Session) -> CustodyHead:
-    """The chain's head row."""
-    row = session.get(CustodyHead, 1, populate_existing=True)
-    return row or CustodyHead(id=1, last_seq=0, last_mac=GENESIS)
+    return STORE.append(session, entry)
 
 
 def verify_chain(
     session: Session, *, anchors: Iterable[Anchor] = (), batch: int = 500
 ) -> CustodyVerification:
-    """Check every record in order against the key and the anchors; name the first bad one.
-
-    The head is read first and records up to it checked, so appends made meanwhile are not
-    mistaken for a head that does not match."""
+    """Check every record in order against the key and the anchors; name the first bad one."""
     anchors = list(anchors)
-    current = head(session)
-    checker = ChainChecker(chain_key(session), anchors=anchors)
-    problem = checker.start() or _check_records(session, checker, current.last_seq, batch)
-    problem = problem or checker.finish(head_seq=current.last_seq, head_mac=current.last_mac)
+    checker, problem = STORE.verify(session, anchors=anchors, batch=batch)
     return CustodyVerification(
         ok=problem is None,
         records_checked=checker.checked,
@@ -181,25 +128,6 @@ def verify_chain(
         if problem
         else None,
     )
-
-
-def _check_records(session: Session, checker: ChainChecker, up_to: int, batch: int) -> Break | None:
-    after = 0
-    while True:
-        rows = session.exec(
-            select(CustodyRecord)
-            .where(CustodyRecord.seq > after, CustodyRecord.seq <= up_to)
-            .order_by(col(CustodyRecord.seq))
-            .limit(batch)
-            .execution_options(populate_existing=True)
-        ).all()
-        if not rows:
-            return None
-        for row in rows:
-            if problem := checker.check(to_link(row)):
-                return problem
-        after = rows[-1].seq
-        session.expunge_all()
 
 
 def trail(
