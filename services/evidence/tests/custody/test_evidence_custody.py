@@ -142,7 +142,6 @@ def test_a_removed_tail_is_caught_by_the_anchor(
     anchored = anchor(
         app.state.engine,
         app.state.anchor_store,
-        app.state.custody_key,
         now=now,
         interval=timedelta(hours=1),
     )
@@ -152,7 +151,6 @@ def test_a_removed_tail_is_caught_by_the_anchor(
         anchor(
             app.state.engine,
             app.state.anchor_store,
-            app.state.custody_key,
             now=now + timedelta(minutes=1),
             interval=timedelta(hours=1),
         )

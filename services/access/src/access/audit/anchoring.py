@@ -1,8 +1,7 @@
 """Anchoring the audit chain's head outside the database, at least hourly and on demand.
 
-The timer lives in the database (`audit_anchor_timer`): a replica anchors only after moving
-`due_at` forward in its own transaction, so of two replicas only one anchors a given tick. The
-claim is a short lease: if the S3 write fails or the process dies, another try comes after it.
+The timer lives in the database (`audit_anchor_timer`; the kit's `anchor_head` claims it, so
+of two replicas only one anchors a given tick).
 """
 
 from __future__ import annotations
@@ -10,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from access.audit import service as audit
@@ -24,74 +21,36 @@ from access.audit.events import AuditAnchored
 from access.audit.models import CHAIN, AuditAnchorTimer
 from access.runtime import Runtime
 from servicekit.chain import Anchor
+from servicekit.chain.anchoring import anchor_head
 from servicekit.events import add_event
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-
-
-def _claim(session: Session, *, now: datetime, until: datetime, force: bool) -> bool:
-    """Move the timer to `until` if it is due (or `force`); whether this caller got it."""
-    statement = update(AuditAnchorTimer).where(col(AuditAnchorTimer.id) == 1)
-    if not force:
-        statement = statement.where(col(AuditAnchorTimer.due_at) <= now)
-    if getattr(session.execute(statement.values(due_at=until)), "rowcount", 0) == 1:
-        return True
-    if session.get(AuditAnchorTimer, 1) is not None:
-        return False
-    session.add(AuditAnchorTimer(id=1, due_at=until))
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
 
 def anchor(engine: Engine, runtime: Runtime, *, force: bool = False) -> Anchor | None:
-    """Anchor the head if the timer is due (or `force`) and it moved; the anchor or None."""
-    now = runtime.clock.now()
-    interval = timedelta(seconds=runtime.settings.audit_anchor_interval)
-    with Session(engine) as session:
-        if not _claim(session, now=now, until=now + min(LEASE, interval), force=force):
-            return None
-        head = audit.head(session)
-        timer = session.get(AuditAnchorTimer, 1, populate_existing=True)
-        anchored_seq = timer.anchored_seq if timer else 0
-        if head.last_seq == 0 or (head.last_seq == anchored_seq and not force):
-            session.execute(
-                update(AuditAnchorTimer)
-                .where(col(AuditAnchorTimer.id) == 1)
-                .values(due_at=now + interval)
-            )
-            session.commit()
-            return None
-        result = Anchor(
-            chain=CHAIN,
-            seq=head.last_seq,
-            mac=head.last_hash,
-            keyed_from=head.keyed_from,
-            key_id=runtime.chain_key.key_id,
-            anchored_at=now,
-        )
-        session.commit()
+    """Anchor the head if the timer is due and it moved (or `force`: now, even unchanged); the
+    anchor or None. The anchor is announced as an event with the timer's update."""
     store = runtime.anchor_store
-    object_key = store.write(result)
-    with Session(engine) as session:
-        session.execute(
-            update(AuditAnchorTimer)
-            .where(col(AuditAnchorTimer.id) == 1)
-            .values(due_at=now + interval, anchored_seq=result.seq)
-        )
+
+    def announce(session: Session, result: Anchor, object_key: str) -> None:
         add_event(
             session,
             AuditAnchored(**result.model_dump(), bucket=store.bucket, object_key=object_key),
             subject=f"{CHAIN}:{result.seq}",
         )
-        session.commit()
-    log.info("anchored the audit chain at record %d (%s)", result.seq, object_key)
-    return result
+
+    return anchor_head(
+        engine,
+        audit.STORE,
+        name=CHAIN,
+        timer=AuditAnchorTimer,
+        store=store,
+        now=runtime.clock.now(),
+        interval=timedelta(seconds=runtime.settings.audit_anchor_interval),
+        force=force,
+        unchanged_too=force,
+        anchored=announce,
+    )
 
 
 def read_anchors(runtime: Runtime) -> list[Anchor]:

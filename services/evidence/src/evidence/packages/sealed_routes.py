@@ -67,7 +67,6 @@ def _anchor_now(request: Request, settings: Settings) -> None:
         anchor(
             request.app.state.engine,
             request.app.state.anchor_store,
-            request.app.state.custody_key,
             now=datetime.now(UTC),
             interval=timedelta(seconds=settings.custody_anchor_seconds),
             force=True,
