@@ -4,10 +4,8 @@ service's consumer and its `registry_epes` projection."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select as sa_select
@@ -16,41 +14,10 @@ from sqlmodel import Session
 from access.db import metadata
 from access.epes.models import RegistryEpe
 from access.main import create_app
+from devkit.testing.events import envelope, publish, wait_until
 from servicekit.db import make_engine
-from servicekit.events import CloudEvent, EventBus, durable_name
-from servicekit.events.bus import OutgoingMessage
+from servicekit.events import durable_name
 from servicekit.events.outbox import TABLES
-
-
-def _event(event_type: str, data: dict[str, Any], at: datetime) -> CloudEvent:
-    return CloudEvent(
-        id=str(uuid.uuid4()),
-        source="camwatch/registry",
-        type=event_type,
-        subject=str(data["epe_id"]),
-        time=at,
-        data=data,
-    )
-
-
-async def _publish(nats_url: str, events: list[CloudEvent]) -> None:
-    bus = EventBus(nats_url, name="access-test-registry")
-    assert await bus.connect(within=10)
-    try:
-        await bus.ensure_stream("registry")
-        for event in events:
-            await bus.publish(OutgoingMessage(event.type, event.to_json().encode(), event.id))
-    finally:
-        await bus.close()
-
-
-def _wait(predicate: Any, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_registry_epe_events_reach_the_projection_over_nats(access_settings, nats_url):
@@ -72,8 +39,8 @@ def test_registry_epe_events_reach_the_projection_over_nats(access_settings, nat
         "exemption_reason": "",
         "occurred_at": t0.isoformat(),
     }
-    registered = _event("registry.epe.registered.v1", facts, t0)
-    updated = _event(
+    registered = envelope("registry.epe.registered.v1", facts, t0)
+    updated = envelope(
         "registry.epe.updated.v1",
         {
             **facts,
@@ -91,9 +58,9 @@ def test_registry_epe_events_reach_the_projection_over_nats(access_settings, nat
 
     with TestClient(app):
         # the newer event first: the older one, arriving late, must not roll it back
-        asyncio.run(_publish(nats_url, [updated]))
-        assert _wait(lambda: current() is not None), "the updated event never arrived"
-        asyncio.run(_publish(nats_url, [registered]))
+        asyncio.run(publish(nats_url, [updated]))
+        assert wait_until(lambda: current() is not None), "the updated event never arrived"
+        asyncio.run(publish(nats_url, [registered]))
         durable = durable_name("access", "registry.epe.registered.v1")
 
         def registered_seen() -> bool:
@@ -106,7 +73,7 @@ def test_registry_epe_events_reach_the_projection_over_nats(access_settings, nat
                 ).first()
                 return row is not None
 
-        assert _wait(registered_seen), "the registered event never reached the consumer"
+        assert wait_until(registered_seen), "the registered event never reached the consumer"
     engine.dispose()
     row = current()
     assert row is not None

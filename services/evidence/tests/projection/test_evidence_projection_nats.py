@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,71 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from devkit import contracts
+from devkit.testing.events import committed_schemas, envelope, last_on_stream, publish, wait_until
 from evidence.db import metadata
 from evidence.main import create_app
 from evidence.settings import Settings
-from servicekit.events import CloudEvent, EventBus, stream_name
-from servicekit.events.bus import OutgoingMessage
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment
-
-
-def _schemas_dir(tmp_path: Path) -> Path:
-    """The committed event schemas of the producers evidence consumes, and of evidence itself."""
-    target = tmp_path / "events"
-    for service in ("registry", "access", "evidence"):
-        (target / service).mkdir(parents=True)
-        for path in (contracts.CONTRACTS_DIR / "events" / service).glob("*.json"):
-            (target / service / path.name).write_text(path.read_text())
-    return target
-
-
-def _envelope(event_type: str, data: dict[str, Any], at: datetime) -> CloudEvent:
-    return CloudEvent(
-        id=str(uuid.uuid4()),
-        source=f"camwatch/{event_type.split('.')[0]}",
-        type=event_type,
-        subject=str(data.get("camera_id") or data["epe_id"]),
-        time=at,
-        data=data,
-    )
-
-
-async def _publish(nats_url: str, events: list[CloudEvent]) -> None:
-    bus = EventBus(nats_url, name="evidence-test-producers")
-    assert await bus.connect(within=10)
-    try:
-        for event in events:
-            await bus.ensure_stream(event.type.split(".")[0])
-            await bus.publish(OutgoingMessage(event.type, event.to_json().encode(), event.id))
-    finally:
-        await bus.close()
-
-
-async def _last_on_stream(nats_url: str, subject: str) -> dict[str, Any]:
-    bus = EventBus(nats_url, name="evidence-test-reader")
-    assert await bus.connect(within=10)
-    try:
-        message = await bus.js.get_last_msg(stream_name("evidence"), subject)
-        return dict(json.loads(message.data))
-    finally:
-        await bus.close()
-
-
-def _wait(predicate: Any, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_projected_events_over_nats_let_an_assigned_officer_request(
     database: Any, tokens: Any, nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    schemas = _schemas_dir(tmp_path)
+    schemas = committed_schemas(tmp_path, ("registry", "access", "evidence"))
     monkeypatch.setattr("servicekit.events.runtime.default_contracts_dir", lambda: schemas)
     now = datetime.now(UTC).replace(microsecond=0)
     settings = Settings(
@@ -94,7 +39,7 @@ def test_projected_events_over_nats_let_an_assigned_officer_request(
     suffix = uuid.uuid4().hex[:8]
     epe_id, camera_id, unit = f"epe-{suffix}", f"cam-{suffix}", "CC-HQ-KCX-NATS"
     earlier = now - timedelta(days=60)
-    registered = _envelope(
+    registered = envelope(
         "registry.epe.registered.v1",
         {
             "epe_id": epe_id,
@@ -110,7 +55,7 @@ def test_projected_events_over_nats_let_an_assigned_officer_request(
         },
         earlier,
     )
-    camera = _envelope(
+    camera = envelope(
         "registry.camera.added.v1",
         {
             "camera_id": camera_id,
@@ -133,7 +78,7 @@ def test_projected_events_over_nats_let_an_assigned_officer_request(
         },
         earlier,
     )
-    assigned = _envelope(
+    assigned = envelope(
         "access.assignment.changed.v1",
         {
             "assignment_id": f"asg-{suffix}",
@@ -170,13 +115,13 @@ def test_projected_events_over_nats_let_an_assigned_officer_request(
 
     with TestClient(app) as client:
         # the assignment and the camera before the EPE: producers' events come in any order
-        asyncio.run(_publish(nats_url, [assigned, camera, registered, registered]))
-        assert _wait(
+        asyncio.run(publish(nats_url, [assigned, camera, registered, registered]))
+        assert wait_until(
             lambda: client.post("/requests", json=body, headers=officer).status_code == 201
         )
-        assert _wait(published), "the request was not published"
+        assert wait_until(published), "the request was not published"
         [request] = client.get("/requests", headers=officer).json()["data"]
-        message = asyncio.run(_last_on_stream(nats_url, "evidence.request.created.v1"))
+        message = asyncio.run(last_on_stream(nats_url, "evidence", "evidence.request.created.v1"))
         assert message["data"]["request_id"] == request["id"]
         assert message["data"]["unit"] == unit
     app.state.engine.dispose()

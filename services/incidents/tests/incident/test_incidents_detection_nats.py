@@ -3,105 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
-from devkit import contracts
+from devkit.testing.events import committed_schemas, envelope, last_on_stream, publish, wait_until
 from incidents.db import metadata
 from incidents.incident.models import Incident
 from incidents.main import create_app
 from incidents.settings import Settings
 from servicekit.clock import ManualClock
-from servicekit.events import CloudEvent, EventBus, stream_name
-from servicekit.events.bus import OutgoingMessage
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment
-
-CONSUMED = (
-    "registry.epe.registered.v1",
-    "registry.camera.added.v1",
-    "registry.camera.went_offline.v1",
-)
-
-
-def _schemas_dir(tmp_path: Path) -> Path:
-    """The committed event schemas; the registry's are generated from its code when they are
-    not committed yet (the same generator `make contracts` uses)."""
-    committed = contracts.CONTRACTS_DIR / "events"
-    target = tmp_path / "events"
-    for service in ("registry", "incidents"):
-        (target / service).mkdir(parents=True)
-        for path in (committed / service).glob("*.json"):
-            (target / service / path.name).write_text(path.read_text())
-    for service in ("registry", "incidents"):
-        missing = [
-            t
-            for t in CONSUMED
-            if t.startswith(service) and not (target / service / f"{t}.json").exists()
-        ]
-        if service == "incidents" or missing:
-            spec = contracts.load_app(service).state.spec
-            for payload in spec.publishes:
-                path = target / service / f"{payload.event_type}.json"
-                if not path.exists():
-                    path.write_text(contracts.render(payload.json_schema()))
-    return target
-
-
-def _envelope(event_type: str, data: dict[str, Any], at: datetime) -> CloudEvent:
-    return CloudEvent(
-        id=str(uuid.uuid4()),
-        source="camwatch/registry",
-        type=event_type,
-        subject=str(data.get("camera_id") or data["epe_id"]),
-        time=at,
-        data=data,
-    )
-
-
-async def _publish(nats_url: str, events: list[CloudEvent]) -> None:
-    bus = EventBus(nats_url, name="incidents-test-registry")
-    assert await bus.connect(within=10)
-    try:
-        await bus.ensure_stream("registry")
-        for event in events:
-            await bus.publish(OutgoingMessage(event.type, event.to_json().encode(), event.id))
-    finally:
-        await bus.close()
-
-
-async def _last_on_stream(nats_url: str, subject: str) -> dict[str, Any]:
-    bus = EventBus(nats_url, name="incidents-test-reader")
-    assert await bus.connect(within=10)
-    try:
-        message = await bus.js.get_last_msg(stream_name("incidents"), subject)
-        return dict(json.loads(message.data))
-    finally:
-        await bus.close()
-
-
-def _wait(predicate: Any, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_detected_incident_from_registry_events_over_nats(
     database, tokens, nats_url, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    schemas = _schemas_dir(tmp_path)
+    schemas = committed_schemas(tmp_path, ("registry", "incidents"))
     monkeypatch.setattr("servicekit.events.runtime.default_contracts_dir", lambda: schemas)
     now = datetime.now(UTC).replace(microsecond=0)
     clock = ManualClock(now)
@@ -125,7 +49,7 @@ def test_detected_incident_from_registry_events_over_nats(
         "position_kind": "epe_gate",
         "must_be_online": True,
     }
-    registered = _envelope(
+    registered = envelope(
         "registry.epe.registered.v1",
         {
             "epe_id": epe_id,
@@ -141,7 +65,7 @@ def test_detected_incident_from_registry_events_over_nats(
         },
         now - timedelta(days=60),
     )
-    added = _envelope(
+    added = envelope(
         "registry.camera.added.v1",
         {
             **camera,
@@ -160,7 +84,7 @@ def test_detected_incident_from_registry_events_over_nats(
         now - timedelta(days=59),
     )
     offline_at = now - timedelta(minutes=5)
-    went_offline = _envelope(
+    went_offline = envelope(
         "registry.camera.went_offline.v1",
         {
             **camera,
@@ -190,20 +114,22 @@ def test_detected_incident_from_registry_events_over_nats(
 
     with TestClient(app):
         # Published in order, as the registry's relay would.
-        asyncio.run(_publish(nats_url, [registered, added]))
-        asyncio.run(_publish(nats_url, [went_offline]))
-        assert _wait(lambda: len(detected()) == 1), "no detected incident was opened"
-        assert _wait(published), "the notice request was not published"
+        asyncio.run(publish(nats_url, [registered, added]))
+        asyncio.run(publish(nats_url, [went_offline]))
+        assert wait_until(lambda: len(detected()) == 1), "no detected incident was opened"
+        assert wait_until(published), "the notice request was not published"
         # A redelivery (same id) and a second outage report open nothing more.
         again = went_offline.model_copy(update={"id": str(uuid.uuid4())})
-        asyncio.run(_publish(nats_url, [went_offline, again]))
+        asyncio.run(publish(nats_url, [went_offline, again]))
         time.sleep(1.5)
         incidents = detected()
         assert len(incidents) == 1
         incident = incidents[0]
         assert incident.state == "detected"
         assert incident.opened_at == offline_at
-        requested = asyncio.run(_last_on_stream(nats_url, "incidents.notice.requested.v1"))
+        requested = asyncio.run(
+            last_on_stream(nats_url, "incidents", "incidents.notice.requested.v1")
+        )
         assert requested["type"] == "incidents.notice.requested.v1"
         assert requested["data"]["incident_id"] == incident.id
         assert requested["data"]["epe_id"] == epe_id

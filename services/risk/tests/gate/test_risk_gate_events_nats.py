@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,71 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from devkit import contracts
+from devkit.testing.events import committed_schemas, envelope, last_on_stream, publish, wait_until
 from risk.db import metadata
 from risk.main import create_app
 from risk.settings import Settings
-from servicekit.events import CloudEvent, EventBus, stream_name
-from servicekit.events.bus import OutgoingMessage
 from servicekit.events.outbox import TABLES
 from servicekit.settings import Environment
-
-
-def _schemas_dir(tmp_path: Path) -> Path:
-    """The committed event schemas of the producers risk consumes, and of risk itself."""
-    target = tmp_path / "events"
-    for service in ("registry", "incidents", "access", "risk"):
-        (target / service).mkdir(parents=True)
-        for path in (contracts.CONTRACTS_DIR / "events" / service).glob("*.json"):
-            (target / service / path.name).write_text(path.read_text())
-    return target
-
-
-def _envelope(event_type: str, data: dict[str, Any], at: datetime) -> CloudEvent:
-    return CloudEvent(
-        id=str(uuid.uuid4()),
-        source=f"camwatch/{event_type.split('.')[0]}",
-        type=event_type,
-        subject=str(data.get("camera_id") or data.get("entry_id") or data["epe_id"]),
-        time=at,
-        data=data,
-    )
-
-
-async def _publish(nats_url: str, events: list[CloudEvent]) -> None:
-    bus = EventBus(nats_url, name="risk-test-producers")
-    assert await bus.connect(within=10)
-    try:
-        for event in events:
-            await bus.ensure_stream(event.type.split(".")[0])
-            await bus.publish(OutgoingMessage(event.type, event.to_json().encode(), event.id))
-    finally:
-        await bus.close()
-
-
-async def _last_on_stream(nats_url: str, subject: str) -> dict[str, Any]:
-    bus = EventBus(nats_url, name="risk-test-reader")
-    assert await bus.connect(within=10)
-    try:
-        message = await bus.js.get_last_msg(stream_name("risk"), subject)
-        return dict(json.loads(message.data))
-    finally:
-        await bus.close()
-
-
-def _wait(predicate: Any, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_manual_gate_log_over_nats_raises_a_published_warning(
     database: Any, tokens: Any, nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    schemas = _schemas_dir(tmp_path)
+    schemas = committed_schemas(tmp_path, ("registry", "incidents", "access", "risk"))
     monkeypatch.setattr("servicekit.events.runtime.default_contracts_dir", lambda: schemas)
     now = datetime.now(UTC).replace(microsecond=0)
     settings = Settings(
@@ -93,7 +38,7 @@ def test_a_manual_gate_log_over_nats_raises_a_published_warning(
     metadata.create_all(app.state.engine)
     suffix = uuid.uuid4().hex[:8]
     epe_id, unit = f"epe-{suffix}", "CC-HQ-KCX-NATS"
-    registered = _envelope(
+    registered = envelope(
         "registry.epe.registered.v1",
         {
             "epe_id": epe_id,
@@ -109,7 +54,7 @@ def test_a_manual_gate_log_over_nats_raises_a_published_warning(
         },
         now - timedelta(days=60),
     )
-    assigned = _envelope(
+    assigned = envelope(
         "access.assignment.changed.v1",
         {
             "assignment_id": f"asg-{suffix}",
@@ -122,7 +67,7 @@ def test_a_manual_gate_log_over_nats_raises_a_published_warning(
         },
         now - timedelta(days=1),
     )
-    logged = _envelope(
+    logged = envelope(
         "incidents.gate_log.recorded.v1",
         {
             "entry_id": f"gl-{suffix}",
@@ -150,16 +95,16 @@ def test_a_manual_gate_log_over_nats_raises_a_published_warning(
 
     with TestClient(app) as client:
         # the gate log first: events of different producers arrive in any order
-        asyncio.run(_publish(nats_url, [logged, logged]))  # redelivered: one warning
-        asyncio.run(_publish(nats_url, [registered, assigned]))
-        assert _wait(lambda: len(client.get("/warnings", headers=officer).json()["data"]) == 1)
-        assert _wait(published), "the warning was not published"
+        asyncio.run(publish(nats_url, [logged, logged]))  # redelivered: one warning
+        asyncio.run(publish(nats_url, [registered, assigned]))
+        assert wait_until(lambda: len(client.get("/warnings", headers=officer).json()["data"]) == 1)
+        assert wait_until(published), "the warning was not published"
         [warning] = client.get("/warnings", headers=officer).json()["data"]
         assert (warning["rule"], warning["epe_id"], warning["unit"]) == (
             "manual_traffic",
             epe_id,
             unit,
         )
-        message = asyncio.run(_last_on_stream(nats_url, "risk.warning.raised.v1"))
+        message = asyncio.run(last_on_stream(nats_url, "risk", "risk.warning.raised.v1"))
         assert message["data"]["warning_id"] == warning["id"]
     app.state.engine.dispose()

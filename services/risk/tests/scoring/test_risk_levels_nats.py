@@ -11,24 +11,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devkit.testing.events import committed_schemas, envelope, last_on_stream, publish, wait_until
 from risk.db import metadata
 from risk.main import create_app
 from risk.settings import Settings
 from servicekit.settings import Environment
 
-from ..gate.test_risk_gate_events_nats import (
-    _envelope,
-    _last_on_stream,
-    _publish,
-    _schemas_dir,
-    _wait,
-)
-
 
 def test_incidents_over_nats_raise_the_level_and_publish_the_change(
     database: Any, tokens: Any, nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    schemas = _schemas_dir(tmp_path)
+    schemas = committed_schemas(tmp_path, ("registry", "incidents", "access", "risk"))
     monkeypatch.setattr("servicekit.events.runtime.default_contracts_dir", lambda: schemas)
     now = datetime.now(UTC).replace(microsecond=0)
     settings = Settings(
@@ -47,7 +40,7 @@ def test_incidents_over_nats_raise_the_level_and_publish_the_change(
     metadata.create_all(app.state.engine)
     suffix = uuid.uuid4().hex[:8]
     epe_id, unit, incident = f"epe-{suffix}", "CC-HQ-KCX-NATS", f"inc-{suffix}"
-    registered = _envelope(
+    registered = envelope(
         "registry.epe.registered.v1",
         {
             "epe_id": epe_id,
@@ -71,7 +64,7 @@ def test_incidents_over_nats_raise_the_level_and_publish_the_change(
         "camera_ids": [],
     }
     deadline = (now - timedelta(days=2)).isoformat()
-    filed = _envelope(
+    filed = envelope(
         "incidents.notice.filed.v1",
         {
             **common,
@@ -84,12 +77,12 @@ def test_incidents_over_nats_raise_the_level_and_publish_the_change(
         },
         now - timedelta(days=6),
     )
-    overdue = _envelope(
+    overdue = envelope(
         "incidents.incident.went_overdue.v1",
         {**common, "deadline_date": deadline[:10], "deadline_at": deadline},
         now - timedelta(days=1),
     )
-    missed = _envelope(
+    missed = envelope(
         "incidents.extension.missed.v1",
         {**common, "deadline_at": deadline, "extension_due_at": now.isoformat()},
         now,
@@ -103,19 +96,19 @@ def test_incidents_over_nats_raise_the_level_and_publish_the_change(
         return dict(answer.json()) if answer.status_code == 200 else {}
 
     with TestClient(app) as client:
-        asyncio.run(_publish(nats_url, [registered, filed, overdue, missed, missed]))
+        asyncio.run(publish(nats_url, [registered, filed, overdue, missed, missed]))
         # 9 (no inspection in 90 days) + 2 opened + 8 overdue + 10 without notice of reasons
-        assert _wait(lambda: level().get("score") == 29.0), level()
+        assert wait_until(lambda: level().get("score") == 29.0), level()
         assert level()["band"] == "yellow"
 
         def published() -> bool:
             try:
-                message = asyncio.run(_last_on_stream(nats_url, "risk.level.changed.v1"))
+                message = asyncio.run(last_on_stream(nats_url, "risk", "risk.level.changed.v1"))
             except Exception:  # nothing on the stream yet: the relay publishes after commit
                 return False
             return bool(message["data"]["to_band"] == "yellow")
 
-        assert _wait(published), "the band change was not published"
+        assert wait_until(published), "the band change was not published"
         changes = client.get("/risk-levels/changes", headers=customs).json()["data"]
         assert changes[-1]["to_band"] == "yellow" and changes[-1]["epe_id"] == epe_id
     app.state.engine.dispose()
