@@ -460,6 +460,19 @@ const en: Record<keyof typeof vi, string> = {
   "evidence.cancel.title": "Cancel the request",
   "evidence.cancel.reason": "Reason for cancelling",
   "evidence.cancel.save": "Cancel the request",
+  "report.value.channel.green": "Green",
+  "report.value.channel.yellow": "Yellow",
+  "report.value.channel.red": "Red",
+  "report.value.state.planned": "Planned",
+  "report.value.state.done": "Done",
+  "report.value.state.findings": "Findings",
+  "report.value.state.not_done": "Not done",
+  "report.value.state.cancelled": "Cancelled",
+  "report.value.state.overdue": "Overdue",
+  "report.value.stage.action_proposed": "Action proposed",
+  "report.value.stage.escalated_suspected_fraud": "Escalated (suspected fraud)",
+  "report.value.stage.inspection_ordered": "Inspection ordered",
+  "report.value.stage.inspection_findings": "Findings of planned inspections",
 };
 
 export default en;
