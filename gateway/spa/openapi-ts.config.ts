@@ -2,7 +2,7 @@
 // so a contract change that breaks the SPA fails its type check.
 import { defineConfig } from "@hey-api/openapi-ts";
 
-const SERVICES = ["access", "registry", "incidents", "risk"];
+const SERVICES = ["access", "registry", "incidents", "risk", "evidence"];
 
 export default defineConfig(
   SERVICES.map((service) => ({

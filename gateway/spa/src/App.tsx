@@ -12,7 +12,10 @@ import Callback from "./pages/Callback";
 import Dashboard from "./pages/Dashboard";
 import IncidentPage from "./pages/IncidentPage";
 import Incidents from "./pages/Incidents";
+import EvidenceRequest from "./pages/EvidenceRequest";
+import EvidenceRequests from "./pages/EvidenceRequests";
 import NotFound from "./pages/NotFound";
+import Plan from "./pages/Plan";
 import SignIn from "./pages/SignIn";
 import WarningPage from "./pages/WarningPage";
 import Warnings from "./pages/Warnings";
@@ -20,6 +23,7 @@ import { matchPath, navigate, useLocation } from "./router";
 
 // The EPE page carries the chart library: loaded when first opened.
 const EpePage = lazy(() => import("./pages/EpePage"));
+const Reports = lazy(() => import("./pages/Reports"));
 
 interface Route {
   pattern: string;
@@ -37,6 +41,10 @@ const ROUTES: Route[] = [
   { pattern: "/warnings", page: Warnings, title: "warnings.title", signedIn: true },
   { pattern: "/warnings/:warningId", page: WarningPage, title: "warning.title", signedIn: true },
   { pattern: "/audit", page: Audit, title: "audit.title", signedIn: true },
+  { pattern: "/plan", page: Plan, title: "plan.title", signedIn: true },
+  { pattern: "/reports", page: Reports, title: "reports.title", signedIn: true },
+  { pattern: "/evidence", page: EvidenceRequests, title: "evidence.title", signedIn: true },
+  { pattern: "/evidence/:requestId", page: EvidenceRequest, title: "evidence.request.title", signedIn: true },
   { pattern: "/signin", page: SignIn, title: "signin.title", signedIn: false },
   { pattern: "/callback", page: Callback, title: "callback.title", signedIn: false },
 ];

@@ -4,6 +4,7 @@
 
 import { accessToken, refresh } from "../auth/session";
 import { client as accessClient } from "../client/access/client.gen";
+import { client as evidenceClient } from "../client/evidence/client.gen";
 import { client as incidentsClient } from "../client/incidents/client.gen";
 import { client as registryClient } from "../client/registry/client.gen";
 import { client as riskClient } from "../client/risk/client.gen";
@@ -29,7 +30,7 @@ let configured = false;
 export function configureClients(): void {
   if (configured) return;
   configured = true;
-  for (const client of [accessClient, registryClient, incidentsClient, riskClient]) {
+  for (const client of [accessClient, registryClient, incidentsClient, riskClient, evidenceClient]) {
     client.setConfig({ fetch: authorizedFetch, throwOnError: true });
     client.interceptors.error.use((error, response) =>
       error instanceof ApiError ? error : problemFrom(response, error),

@@ -29,10 +29,14 @@ export class ApiError extends Error {
     this.retryAfter = init.retryAfter ?? null;
   }
 
-  /** The server's message for `field` (the last segment of a dotted path matches too). */
+  /**
+   * The server's message for `field` (the last segment of a dotted path matches too, and
+   * `body.time_ranges[0].start` matches `time_ranges.0.start`).
+   */
   fieldMessage(field: string): string | null {
+    const plain = (path: string) => path.replace(/\[(\d+)\]/g, ".$1").replace(/^(body|query|path|header)\./, "");
     const hit = this.errors.find(
-      (item) => item.field === field || item.field?.split(".").pop() === field,
+      (item) => item.field === field || item.field?.split(".").pop() === field || (!!item.field && plain(item.field) === plain(field)),
     );
     return hit ? hit.message || "" : null;
   }

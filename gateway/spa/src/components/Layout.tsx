@@ -23,6 +23,9 @@ export const NAV: NavItem[] = [
   { href: "/incidents", key: "nav.incidents", roles: OFFICERS },
   { href: "/warnings", key: "nav.warnings", roles: OFFICERS },
   { href: "/audit", key: "nav.audit", roles: ["auditor"] },
+  { href: "/plan", key: "nav.plan", roles: OFFICERS },
+  { href: "/evidence", key: "nav.evidence", roles: [...OFFICERS, "auditor"] },
+  { href: "/reports", key: "nav.reports", roles: OFFICERS },
 ];
 
 export function navFor(user: User): NavItem[] {
