@@ -124,7 +124,8 @@ LABEL org.opencontainers.image.title="camwatch-${SERVICE}" \
       org.opencontainers.image.description="camwatch ${SERVICE}: customs camera supervision of EPEs"
 # The backup job dumps PostgreSQL 16 databases: pg_dump must be at least the server's version
 # (Debian bookworm's own client is 15), so it comes from the PostgreSQL project's repository,
-# whose signing key ships in Debian's postgresql-common.
+# whose signing key ships in Debian's postgresql-common. /backups and /backup-keys belong to
+# the service user, so the named volumes compose mounts there start writable for it.
 RUN if [ "${SERVICE}" = backup ]; then \
       set -eu; \
       apt-get update; \
@@ -132,6 +133,7 @@ RUN if [ "${SERVICE}" = backup ]; then \
       /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y; \
       apt-get install -y --no-install-recommends postgresql-client-16; \
       rm -rf /var/lib/apt/lists/*; \
+      install -d -o 10001 -g 10001 -m 0750 /backups /backup-keys; \
     fi
 RUN groupadd --system --gid 10001 camwatch \
     && useradd --system --uid 10001 --gid camwatch --home-dir /tmp --no-create-home \

@@ -307,5 +307,6 @@ def test_the_backup_image_carries_the_kit_and_a_pg_dump_matching_the_server(
     runtime = " ".join(stages(dockerfile)["runtime"])
     assert 'if [ "${SERVICE}" = backup ]' in runtime
     assert "postgresql-client-16" in runtime
+    assert "install -d -o 10001 -g 10001 -m 0750 /backups /backup-keys" in runtime
     compose = (ROOT / "docker-compose.yml").read_text()
     assert re.search(r"image: postgres:16[-.]", compose)
