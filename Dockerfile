@@ -2,9 +2,12 @@
 #
 # One image per deployable, all from this file:
 #   docker build --build-arg SERVICE=registry -t camwatch-registry .
-# SERVICE is one of access, registry, incidents, risk, evidence, gateway, or simulator (the
+# SERVICE is one of access, registry, incidents, risk, evidence, gateway, simulator (the
 # demo traffic simulator of the dev tooling: --build-arg PACKAGE=camwatch-devkit
-# --build-arg MODULE=devkit.simulator; only its own module is in the build context).
+# --build-arg MODULE=devkit.simulator; only its own module is in the build context), or
+# backup (the daily backup job: --build-arg PACKAGE=camwatch-servicekit
+# --build-arg MODULE=servicekit.backup; it also carries pg_dump/pg_restore 16, from the
+# PostgreSQL project's Debian repository at build time, matching the postgres:16 server).
 # The gateway's image carries the SPA, built in its own stage from gateway/spa.
 # The image runs `python -m <SERVICE> serve` as an unprivileged user and writes nowhere but
 # /tmp, so it runs with a read-only root filesystem. Any other subcommand of the service's CLI
@@ -39,8 +42,8 @@ FROM python:${PYTHON_VERSION}-slim-bookworm AS build
 ARG SERVICE
 ARG PACKAGE=camwatch-${SERVICE}
 RUN case "${SERVICE}" in \
-      access|registry|incidents|risk|evidence|gateway|simulator) ;; \
-      *) echo "build with --build-arg SERVICE=access|registry|incidents|risk|evidence|gateway|simulator" >&2; \
+      access|registry|incidents|risk|evidence|gateway|simulator|backup) ;; \
+      *) echo "build with --build-arg SERVICE=access|registry|incidents|risk|evidence|gateway|simulator|backup" >&2; \
          exit 1 ;; \
     esac
 COPY --from=uv /uv /usr/local/bin/uv
@@ -84,6 +87,7 @@ RUN set -eu; \
     case "${SERVICE}" in \
       gateway) src=gateway; rm -rf gateway/spa; mkdir -p gateway/spa; cp -a /spa-dist gateway/spa/dist ;; \
       simulator) src=devkit ;; \
+      backup) src=servicekit ;; \
       *) src="services/${SERVICE}" ;; \
     esac; \
     rm -rf "${src}/tests" servicekit/tests; \
@@ -92,7 +96,7 @@ RUN set -eu; \
     /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash ${code}; \
     mkdir -p "/out/app/$(dirname "${src}")"; \
     cp -a .venv servicekit contracts /out/app/; \
-    cp -a "${src}" "/out/app/${src}"
+    if [ "${src}" != servicekit ]; then cp -a "${src}" "/out/app/${src}"; fi
 
 # Turns NAME__FILE=/path into NAME=<content of /path>, then runs the service's CLI.
 COPY <<'EOF' /out/usr/local/bin/camwatch-entrypoint
@@ -118,6 +122,19 @@ ARG SERVICE
 ARG MODULE=${SERVICE}
 LABEL org.opencontainers.image.title="camwatch-${SERVICE}" \
       org.opencontainers.image.description="camwatch ${SERVICE}: customs camera supervision of EPEs"
+# The backup job dumps PostgreSQL 16 databases: pg_dump must be at least the server's version
+# (Debian bookworm's own client is 15), so it comes from the PostgreSQL project's repository,
+# whose signing key ships in Debian's postgresql-common. /backups and /backup-keys belong to
+# the service user, so the named volumes compose mounts there start writable for it.
+RUN if [ "${SERVICE}" = backup ]; then \
+      set -eu; \
+      apt-get update; \
+      apt-get install -y --no-install-recommends ca-certificates postgresql-common; \
+      /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y; \
+      apt-get install -y --no-install-recommends postgresql-client-16; \
+      rm -rf /var/lib/apt/lists/*; \
+      install -d -o 10001 -g 10001 -m 0750 /backups /backup-keys; \
+    fi
 RUN groupadd --system --gid 10001 camwatch \
     && useradd --system --uid 10001 --gid camwatch --home-dir /tmp --no-create-home \
        --shell /usr/sbin/nologin camwatch \

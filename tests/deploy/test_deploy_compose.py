@@ -34,6 +34,7 @@ S3_USERS = ("access", "registry", "evidence")
 INFRA = ("postgres", "nats", "seaweedfs", "otel-collector", "jaeger")
 MIGRATIONS = tuple(f"{name}-migrate" for name in SERVICES)
 DEMO = ("demo-seed", "registry-seed", "simulator")
+BACKUP = "backup"
 COMPOSE_VERSION = "2.40.3"
 COMPOSE_BINARY = ROOT / "var" / "tools" / f"docker-compose-{COMPOSE_VERSION}" / "docker-compose"
 SECRET_NAME = re.compile(r"(PASSWORD|SECRET|ACCESS_KEY|HMAC|MASTER_KEYS?$|TOKEN$)")
@@ -92,7 +93,7 @@ def test_app_is_built_from_the_root_dockerfile_for_itself(
 
 
 def test_compose_runs_exactly_the_declared_services(services: dict[str, Any]) -> None:
-    assert set(services) - set(INFRA) == {*APPS, *MIGRATIONS, *DEMO}
+    assert set(services) - set(INFRA) == {*APPS, *MIGRATIONS, BACKUP, *DEMO}
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -242,7 +243,7 @@ def test_healthchecks_and_start_order(services: dict[str, Any]) -> None:
     # The collector's and Jaeger's images have nothing to run a probe with; nothing waits for
     # them to be healthy. One-shot containers (migrations, seeds) are waited for to complete.
     for name, service in services.items():
-        if name in {"otel-collector", "jaeger", *MIGRATIONS, *DEMO}:
+        if name in {"otel-collector", "jaeger", BACKUP, *MIGRATIONS, *DEMO}:
             continue
         test = service["healthcheck"]["test"]
         assert test[0] in {"CMD", "CMD-SHELL"}, name
@@ -304,6 +305,8 @@ def test_postgres_init_creates_one_owned_database_per_service(
     for name in SERVICES:
         assert f"{name}_db_password" in secret_names(postgres)
         (secrets_dir / f"{name}_db_password").write_text(f"pw-{name}\n")
+    assert "backup_db_password" in secret_names(postgres)
+    (secrets_dir / "backup_db_password").write_text("pw-backup\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "psql.log"
@@ -319,7 +322,10 @@ def test_postgres_init_creates_one_owned_database_per_service(
     }
     subprocess.run(["bash", str(runner)], env=env, check=True, timeout=30)
     calls = log.read_text().split("END\n")[:-1]
-    assert len(calls) == len(SERVICES)
+    assert len(calls) == 1 + len(SERVICES)
+    backup_args, _, backup_sql = calls.pop(0).partition("\n")
+    assert "--set=password=pw-backup" in backup_args
+    assert "CREATE ROLE backup LOGIN PASSWORD :'password' IN ROLE pg_read_all_data;" in backup_sql
     for name, call in zip(SERVICES, calls, strict=True):
         args, _, sql = call.partition("\n")
         assert f"--set=name={name}" in args
@@ -328,6 +334,7 @@ def test_postgres_init_creates_one_owned_database_per_service(
         assert "CREATE ROLE :\"name\" LOGIN PASSWORD :'password';" in sql
         assert 'CREATE DATABASE :"name" OWNER :"name";' in sql
         assert 'REVOKE ALL ON DATABASE :"name" FROM PUBLIC;' in sql
+        assert 'GRANT CONNECT ON DATABASE :"name" TO backup;' in sql
 
 
 def container_environment(service: dict[str, Any]) -> dict[str, str]:
@@ -450,7 +457,7 @@ def test_docker_compose_config_is_clean(profile: tuple[str, ...]) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", "no warning either"
     rendered = json.loads(result.stdout)
-    expected = {*INFRA, *APPS, *MIGRATIONS, *(DEMO if profile else ())}
+    expected = {*INFRA, *APPS, *MIGRATIONS, BACKUP, *(DEMO if profile else ())}
     assert set(rendered["services"]) == expected
     # What compose itself resolved: the merged environment and the start order.
     access = rendered["services"]["access"]
@@ -473,3 +480,37 @@ def test_docker_compose_refuses_a_broken_file(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "nowhere" in result.stderr
+
+
+def test_the_backup_job_runs_daily_as_a_read_only_role_keys_apart(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup service runs the schedule on the backup image, finds every service's
+    database as the read-only `backup` role, and seals the keyring into its own volume."""
+    backup = services[BACKUP]
+    assert "profiles" not in backup, "backups run in every deployment"
+    assert backup["build"]["args"] == {
+        "SERVICE": "backup",
+        "PACKAGE": "camwatch-servicekit",
+        "MODULE": "servicekit.backup",
+    }
+    command = [interpolate(part) for part in backup["command"]]
+    assert command[0] == "daily"
+    assert "--at=19:00" in command and "--keep-days=30" in command
+    assert "--key-file=/run/secrets/access_master_keys" in command
+    assert backup["volumes"] == ["backup-data:/backups", "backup-keys:/backup-keys"]
+    assert {"backup_db_password", "backup_passphrase", "access_master_keys"} == secret_names(backup)
+    for key in ("read_only", "cap_drop", "user", "security_opt"):
+        assert backup[key] == services["access"][key], key
+    for key in list(os.environ):
+        if _STACK_VARS.match(key):
+            monkeypatch.delenv(key)
+    for key, value in container_environment(backup).items():
+        monkeypatch.setenv(key, value)
+    from servicekit.backup.databases import database_of
+
+    for name in SERVICES:
+        database = database_of(name)
+        assert database.url == f"postgresql://backup@postgres:5432/{name}"
+        assert database.schema == name
+    assert backup["depends_on"]["postgres"]["condition"] == "service_healthy"

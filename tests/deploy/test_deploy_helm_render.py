@@ -8,6 +8,7 @@ rendered objects, never the template text.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -145,17 +146,19 @@ def test_production_runs_replicas_behind_an_ingress_with_tls() -> None:
 
 
 def pods(manifests: Manifests) -> dict[str, dict[str, Any]]:
-    """Every pod template (Deployments and hook Jobs) by component."""
+    """Every pod template (Deployments, hook Jobs, the backup CronJob) by component."""
     found = {}
     for kind in ("Deployment", "Job"):
         for name, doc in of_kind(manifests, kind).items():
             found[name] = doc["spec"]["template"]
+    for name, doc in of_kind(manifests, "CronJob").items():
+        found[name] = doc["spec"]["jobTemplate"]["spec"]["template"]
     return found
 
 
 def test_every_pod_is_non_root_read_only_and_without_capabilities(manifests: Manifests) -> None:
     templates = pods(manifests)
-    assert set(templates) == {*APPS, *(f"{s}-migrations" for s in SERVICES)}
+    assert set(templates) == {*APPS, *(f"{s}-migrations" for s in SERVICES), "backup"}
     for name, template in templates.items():
         spec = template["spec"]
         assert spec["automountServiceAccountToken"] is False, name
@@ -244,6 +247,13 @@ def test_backing_servers_are_the_endpoints_given_in_values(
         service = name.removesuffix("-migrations")
         env = {e["name"]: e.get("value") for e in template["spec"]["containers"][0]["env"]}
         assert env["NATS_URL"] == values["nats"]["url"]
+        if service == "backup":
+            for other in SERVICES:
+                database = values["services"][other]["database"]
+                # The service's database URL, with the backup role as the user.
+                expected = re.sub(r"//[^@/]*@", "//backup@", database["url"])
+                assert env[f"{other.upper()}_DATABASE_URL"] == expected
+            continue
         if service != "gateway":
             database = values["services"][service]["database"]
             assert env[f"{service.upper()}_DATABASE_URL"] == database["url"]
@@ -359,6 +369,7 @@ def test_services_reach_only_nats_postgresql_and_s3(manifests: Manifests, profil
         assert egress_ports(manifests, f"{name}-migrations") == {53, 5432} | otel
     # The gateway's rate limits are shared through NATS (rateLimitStore: nats).
     assert egress_ports(manifests, "gateway") == {53, 4222} | otel
+    assert egress_ports(manifests, "backup") == {53, 4222, 5432} | otel
 
 
 def test_gateway_replicas_share_their_rate_limits() -> None:
@@ -393,3 +404,53 @@ def test_one_operator_edited_swaps_file_reaches_every_pod() -> None:
         }
         (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == "working-day-swaps"]
         assert volume["configMap"]["name"] == "working-day-swaps"
+
+
+def test_a_daily_backup_cronjob_reads_every_database_as_the_backup_role(
+    manifests: Manifests,
+) -> None:
+    """One run at a time, every service database as the read-only role, the keyring sealed
+    under a passphrase from a Secret into its own volume, old backups pruned."""
+    (cronjob,) = of_kind(manifests, "CronJob").values()
+    spec = cronjob["spec"]
+    assert spec["schedule"] == "0 19 * * *" and spec["timeZone"] == "Etc/UTC"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Never"
+    (container,) = pod["containers"]
+    assert container["image"].endswith("/camwatch-backup:0.1.0")
+    args = container["args"]
+    assert args[:3] == ["create", "--to=/backups", "--keys-to=/backup-keys"]
+    assert "--keep-days=30" in args
+    assert "--key-file=/var/run/secrets/camwatch/master-keys/master-keys.json" in args
+    assert {a for a in args if a.startswith("--service=")} == {f"--service={s}" for s in SERVICES}
+    env = {e["name"]: e for e in container["env"]}
+    for name in SERVICES:
+        url = env[f"{name.upper()}_DATABASE_URL"]["value"]
+        assert url.startswith("postgresql://backup@postgresql") and url.endswith(f"/{name}")
+        assert env[f"{name.upper()}_DATABASE_SCHEMA"]["value"] == name
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "camwatch-db-backup"
+    passphrase = env["BACKUP_PASSPHRASE"]["valueFrom"]["secretKeyRef"]
+    assert passphrase["name"] == "camwatch-backup-passphrase"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["backups"]["persistentVolumeClaim"]["claimName"] == "camwatch-backups"
+    assert volumes["backup-keys"]["persistentVolumeClaim"]["claimName"] == "camwatch-backup-keys"
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/var/run/secrets/camwatch/master-keys"]["readOnly"] is True
+
+
+def test_the_backup_schedule_retention_and_volumes_are_values() -> None:
+    sets = (
+        "backup.schedule=30 18 * * *",
+        "backup.keepDays=90",
+        "backup.storage.backupsClaim=nfs-backups",
+        "services.risk.enabled=false",
+    )
+    (cronjob,) = of_kind(render(ROOT, CHART, sets=sets), "CronJob").values()
+    assert cronjob["spec"]["schedule"] == "30 18 * * *"
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    args = pod["containers"][0]["args"]
+    assert "--keep-days=90" in args and "--service=risk" not in args
+    claims = {v["name"]: v.get("persistentVolumeClaim") for v in pod["volumes"]}
+    assert claims["backups"] == {"claimName": "nfs-backups"}
+    assert of_kind(render(ROOT, CHART, sets=("backup.enabled=false",)), "CronJob") == {}

@@ -291,3 +291,22 @@ def test_event_schemas_are_read_from_the_copied_contracts_folder() -> None:
     from servicekit.events import default_contracts_dir
 
     assert default_contracts_dir().resolve() == ROOT / "contracts" / "events"
+
+
+def test_the_backup_image_carries_the_kit_and_a_pg_dump_matching_the_server(
+    dockerfile: str,
+) -> None:
+    """`SERVICE=backup` runs `python -m servicekit.backup`; pg_dump refuses a server newer
+    than itself, so the client is PostgreSQL 16 like compose's postgres:16 image."""
+    build = stages(dockerfile)["build"]
+    check = next(line for line in build if line.startswith("RUN case"))
+    assert "backup)" in check.replace("|backup)", "backup)")
+    keep = next(line for line in build if "compileall" in line)
+    assert "backup) src=servicekit ;;" in keep
+    assert 'if [ "${src}" != servicekit ]; then cp -a' in keep  # not copied into itself
+    runtime = " ".join(stages(dockerfile)["runtime"])
+    assert 'if [ "${SERVICE}" = backup ]' in runtime
+    assert "postgresql-client-16" in runtime
+    assert "install -d -o 10001 -g 10001 -m 0750 /backups /backup-keys" in runtime
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert re.search(r"image: postgres:16[-.]", compose)

@@ -218,6 +218,9 @@ def rows() -> list[Row]:
             fixed("/maintenance/unknown/updates"),
             {"state": "completed", "text": "matrix update"},
         ),
+        Row("GET", "/log-digests", frozenset({I, U}), fixed("/log-digests")),
+        Row("GET", "/log-digests/{digest_id}", frozenset({I, U}), fixed("/log-digests/unknown")),
+        Row("POST", "/log-digests", frozenset({I, U}), fixed("/log-digests"), {}),
         Row(
             "POST",
             "/clients/{client_id}/deactivate",

@@ -10,6 +10,7 @@ from access.authority import routes as authority
 from access.cameraview import routes as cameraview
 from access.clients import routes as clients
 from access.keys import routes as keys
+from access.logdigest import routes as logdigest
 from access.maintenance import routes as maintenance
 from access.oauth import routes as oauth
 from access.officers import routes as officers
@@ -31,4 +32,5 @@ routers: list[APIRouter] = [
     audit.router,
     keys.router,
     maintenance.router,
+    logdigest.router,
 ]

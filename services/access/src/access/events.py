@@ -6,6 +6,7 @@ from access.assignments.events import AssignmentChanged
 from access.audit.events import AuditAnchored
 from access.authority.events import GrantApproved, GrantRevoked
 from access.cameraview.events import CameraViewUnreachable
+from access.logdigest.events import LogDigestAnomalies
 from access.maintenance.events import MaintenanceAnnounced, MaintenanceUpdated
 from access.officers.events import OfficerMoved
 from access.vault.events import (
@@ -33,4 +34,5 @@ PUBLISHES: list[type[EventPayload]] = [
     TokensRevoked,
     MaintenanceAnnounced,
     MaintenanceUpdated,
+    LogDigestAnomalies,
 ]

@@ -15,6 +15,7 @@ from access.crypto.keyring import MasterKeyProvider
 from access.db import metadata
 from access.events import PUBLISHES
 from access.keys.service import ensure_signing_key
+from access.logdigest.timer import digest_task
 from access.oauth.maintenance import purge_task
 from access.oauth.verifier import LocalTokenVerifier
 from access.runtime import build_runtime
@@ -37,6 +38,7 @@ DESCRIPTION = """Identity and access for camwatch (Decision 247/QD-TCHQ, seed 2 
 * The credential vault for the camera-system accounts EPEs hand to customs: write-only for
   EPEs, revealed to assigned officers through single-use handles after a step-up.
 * A keyed (HMAC) hash-chained, append-only audit log, anchored hourly in Object-Locked S3.
+* Operations notices (planned maintenance, breakdowns) and the daily log digest.
 """
 
 
@@ -62,7 +64,7 @@ def create_app(
         public_routers=api.public_routers,
         publishes=PUBLISHES,
         subscriptions=subscriptions(clock=runtime.clock),
-        background=[purge_task, anchor_task],
+        background=[purge_task, anchor_task, digest_task],
         startup=[lambda app: ensure_signing_key(app.state.engine, runtime=runtime)],
     )
     app = create_service_app(

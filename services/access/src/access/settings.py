@@ -94,6 +94,19 @@ class Settings(ServiceSettings, ObjectStoreSettings):
         default=3600, gt=0, le=3600, description="seconds between anchors (at most an hour)"
     )
     audit_anchor_tick: float = Field(default=60, gt=0, description="how often the timer is read")
+    # The daily log digest (seed 2 §3): yesterday's counts and checks, made once a day.
+    log_digest_enabled: bool = True
+    log_digest_minute_of_day: int = Field(
+        default=30, ge=0, lt=1440, description="when it runs: minutes after midnight in Vietnam"
+    )
+    log_digest_tick: float = Field(default=60, gt=0, description="how often the timer is read")
+    log_digest_max_signin_failures: int = Field(
+        default=50, ge=0, description="more failed sign-ins in a day is an anomaly"
+    )
+    log_digest_max_lockouts: int = Field(
+        default=5, ge=0, description="more lockouts in a day is an anomaly"
+    )
+
     audit_anchor_retention_days: int = Field(
         default=3650, ge=1, description="Object Lock COMPLIANCE retention of each anchor"
     )
