@@ -392,7 +392,9 @@ def test_one_operator_edited_swaps_file_reaches_every_pod() -> None:
     assert [e for m in manifests if (e := schema_errors(m, KUBERNETES_VERSIONS[0]))] == []
     templates = pods(manifests)
     assert set(APPS) <= set(templates)
-    for pod in templates.values():
+    for name, pod in templates.items():
+        if name == "backup":  # copies databases; counts no working days
+            continue
         (container,) = pod["spec"]["containers"]
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["SWAPS_FILE"] == "/etc/camwatch/working-days/swaps.toml"
