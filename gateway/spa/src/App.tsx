@@ -15,6 +15,7 @@ import Incidents from "./pages/Incidents";
 import NotFound from "./pages/NotFound";
 import SignIn from "./pages/SignIn";
 import WarningPage from "./pages/WarningPage";
+import Wall from "./pages/Wall";
 import Warnings from "./pages/Warnings";
 import { matchPath, navigate, useLocation } from "./router";
 
@@ -36,6 +37,7 @@ const ROUTES: Route[] = [
   { pattern: "/incidents/:incidentId", page: IncidentPage, title: "incident.title", signedIn: true },
   { pattern: "/warnings", page: Warnings, title: "warnings.title", signedIn: true },
   { pattern: "/warnings/:warningId", page: WarningPage, title: "warning.title", signedIn: true },
+  { pattern: "/wall", page: Wall, title: "wall.title", signedIn: true },
   { pattern: "/audit", page: Audit, title: "audit.title", signedIn: true },
   { pattern: "/signin", page: SignIn, title: "signin.title", signedIn: false },
   { pattern: "/callback", page: Callback, title: "callback.title", signedIn: false },

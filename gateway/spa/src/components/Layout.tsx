@@ -22,6 +22,7 @@ export const NAV: NavItem[] = [
   { href: "/epes", key: "nav.assignedEpes", roles: OFFICERS },
   { href: "/incidents", key: "nav.incidents", roles: OFFICERS },
   { href: "/warnings", key: "nav.warnings", roles: OFFICERS },
+  { href: "/wall", key: "nav.wall", roles: OFFICERS },
   { href: "/audit", key: "nav.audit", roles: ["auditor"] },
 ];
 
