@@ -292,7 +292,7 @@ const en: Record<keyof typeof vi, string> = {
   "cameras.waiting": "Waiting for the image…",
   "cameras.failed": "No image",
   "cameras.updatedAt": "Updated at {time}",
-  "cameras.notViewable": "The enterprise has not released viewing through customs.",
+  "cameras.notViewable": "Not viewable through customs (the enterprise has not released its account, or the camera has no HTTP stream).",
   "cameras.openLive": "Live view",
   "cameras.openLiveOf": "Live view of {camera}",
   "cameras.liveOf": "Live: {camera}",

@@ -290,7 +290,7 @@ export default {
   "cameras.waiting": "Đang chờ hình…",
   "cameras.failed": "Không lấy được hình",
   "cameras.updatedAt": "Cập nhật lúc {time}",
-  "cameras.notViewable": "Doanh nghiệp chưa cho phép xem qua hải quan.",
+  "cameras.notViewable": "Chưa xem được qua hải quan (doanh nghiệp chưa cho phép dùng tài khoản, hoặc camera không có luồng HTTP).",
   "cameras.openLive": "Xem trực tiếp",
   "cameras.openLiveOf": "Xem trực tiếp {camera}",
   "cameras.liveOf": "Trực tiếp: {camera}",
