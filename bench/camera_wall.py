@@ -14,6 +14,12 @@ officer k watching cameras k..k+15 (mod `--cameras`), so walls overlap as a unit
 Prints the snapshot rate, the frame latency (request sent to JPEG received) p50/p99, errors,
 and the CPU time and memory (RSS) of the access service and the gateway, per viewer (an
 officer's wall) and per camera (upstream). Figures in docs/performance.md.
+
+Baseline, in the same process and run first: the same walls fetching each camera's snapshot
+directly from the simulated camera (`snapshot.jpg`, digest auth, no customs in between), as an
+officer on the EPE's NVR web client would. The report gives the customs path as ratios to it:
+frame latency p50/p99, and CPU per frame (access + gateway against this process, which in the
+baseline is the client and the camera drawing every JPEG).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import base64
 import hashlib
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -148,18 +155,18 @@ def project_cameras(database: Path, urls: list[str]) -> list[str]:
 
 
 async def officer(
-    client: httpx.AsyncClient, cameras: list[str], until: float, latencies: list[float]
+    client: httpx.AsyncClient, urls: list[str], until: float, latencies: list[float]
 ) -> int:
     """One wall: every camera's snapshot every PERIOD seconds; returns the errors."""
     errors = 0
 
-    async def tile(camera_id: str, offset: float) -> None:
+    async def tile(url: str, offset: float) -> None:
         nonlocal errors
         await asyncio.sleep(offset)
         while time.monotonic() < until:
             started = time.monotonic()
             try:
-                answer = await client.get(f"/api/access/camera-views/cameras/{camera_id}/snapshot")
+                answer = await client.get(url)
                 if answer.status_code == 200 and answer.content[:2] == b"\xff\xd8":
                     latencies.append(time.monotonic() - started)
                 else:
@@ -168,27 +175,46 @@ async def officer(
                 errors += 1
             await asyncio.sleep(max(0.0, PERIOD - (time.monotonic() - started)))
 
-    await asyncio.gather(*(tile(c, PERIOD * i / len(cameras)) for i, c in enumerate(cameras)))
+    await asyncio.gather(*(tile(u, PERIOD * i / len(urls)) for i, u in enumerate(urls)))
     return errors
 
 
 async def drive(
-    gateway: str, token: str, camera_ids: list[str], officers: int, duration: float
+    client_options: dict[str, Any], urls: list[str], officers: int, duration: float
 ) -> tuple[list[float], int]:
+    """`officers` walls of WALL snapshot URLs each (officer k: urls k..k+15) for `duration` s."""
     limits = httpx.Limits(max_connections=officers * WALL, max_keepalive_connections=256)
     latencies: list[float] = []
-    async with httpx.AsyncClient(
-        base_url=gateway,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-        limits=limits,
-    ) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits, **client_options) as client:
         until = time.monotonic() + duration
-        walls = [
-            [camera_ids[(k + i) % len(camera_ids)] for i in range(WALL)] for k in range(officers)
-        ]
+        walls = [[urls[(k + i) % len(urls)] for i in range(WALL)] for k in range(officers)]
         errors = await asyncio.gather(*(officer(client, w, until, latencies) for w in walls))
     return latencies, sum(errors)
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def baseline(
+    urls: list[str], account: tuple[str, str], officers: int, duration: float
+) -> dict[str, float]:
+    """The same walls straight from the simulated cameras (digest auth, no customs)."""
+    direct = [u.rsplit("/", 1)[0] + "/snapshot.jpg" for u in urls]
+    options: dict[str, Any] = {"auth": httpx.DigestAuth(*account)}
+    asyncio.run(drive(options, direct, min(officers, 2), 4.0))  # warm-up
+    cpu, started = own_cpu_seconds(), time.monotonic()
+    latencies, errors = asyncio.run(drive(options, direct, officers, duration))
+    elapsed = time.monotonic() - started
+    return {
+        "frames": len(latencies),
+        "elapsed": elapsed,
+        "errors": errors,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "cpu": own_cpu_seconds() - cpu,
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -276,17 +302,20 @@ def main() -> None:
         ).raise_for_status()
         camera_ids = project_cameras(database, urls)
         token = sign_in(gateway, accounts["head"])
-        asyncio.run(drive(gateway, token, camera_ids, min(args.officers, 2), 4.0))  # warm-up
+        base = baseline(urls, site.accounts[EPE], args.officers, args.duration)
+        through = [f"/api/access/camera-views/cameras/{c}/snapshot" for c in camera_ids]
+        options = {"base_url": gateway, "headers": {"Authorization": f"Bearer {token}"}}
+        asyncio.run(drive(options, through, min(args.officers, 2), 4.0))  # warm-up
         before = {
             n: (cpu_seconds(p.pid), rss_mib(p.pid))
             for n, p in (("access", access), ("gateway", gate))
         }
         started = time.monotonic()
-        latencies, errors = asyncio.run(
-            drive(gateway, token, camera_ids, args.officers, args.duration)
-        )
+        latencies, errors = asyncio.run(drive(options, through, args.officers, args.duration))
         elapsed = time.monotonic() - started
-        report(args, before, {"access": access, "gateway": gate}, latencies, errors, elapsed, site)
+        processes = {"access": access, "gateway": gate}
+        report(args, before, processes, latencies, errors, elapsed, site)
+        compare(base, before, processes, latencies, elapsed)
     finally:
         for process in (gate, access):
             process.terminate()
@@ -325,6 +354,33 @@ def report(
             f"RSS {rss:.0f} MiB ({(rss - before[name][1]) / args.officers:.2f} MiB per viewer "
             f"over the idle {before[name][1]:.0f} MiB)"
         )
+
+
+def compare(
+    base: dict[str, float],
+    before: dict[str, tuple[float, float]],
+    processes: dict[str, subprocess.Popen[bytes]],
+    latencies: list[float],
+    elapsed: float,
+) -> None:
+    """The customs path against the direct baseline of the same run."""
+    print(
+        f"baseline (direct snapshot.jpg, digest): {base['frames'] / base['elapsed']:.1f}/s, "
+        f"errors {base['errors']:.0f}, latency p50 {base['p50'] * 1000:.0f} ms "
+        f"p99 {base['p99'] * 1000:.0f} ms, "
+        f"CPU {base['cpu'] / max(base['frames'], 1) * 1000:.1f} ms per frame (client + camera)"
+    )
+    customs_cpu = sum(cpu_seconds(p.pid) - before[n][0] for n, p in processes.items())
+    per_frame = customs_cpu / max(len(latencies), 1)
+    base_per_frame = base["cpu"] / max(base["frames"], 1)
+    print(
+        "customs / direct: "
+        f"latency p50 x{percentile(latencies, 0.5) / base['p50']:.2f}, "
+        f"p99 x{percentile(latencies, 0.99) / base['p99']:.2f}, "
+        f"frames/s x{len(latencies) / elapsed / (base['frames'] / base['elapsed']):.2f}, "
+        f"CPU per frame x{per_frame / base_per_frame:.2f} "
+        f"({per_frame * 1000:.1f} ms in access + gateway)"
+    )
 
 
 if __name__ == "__main__":

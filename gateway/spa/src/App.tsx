@@ -18,6 +18,7 @@ import NotFound from "./pages/NotFound";
 import Plan from "./pages/Plan";
 import SignIn from "./pages/SignIn";
 import WarningPage from "./pages/WarningPage";
+import Wall from "./pages/Wall";
 import Warnings from "./pages/Warnings";
 import { matchPath, navigate, useLocation } from "./router";
 
@@ -40,6 +41,7 @@ const ROUTES: Route[] = [
   { pattern: "/incidents/:incidentId", page: IncidentPage, title: "incident.title", signedIn: true },
   { pattern: "/warnings", page: Warnings, title: "warnings.title", signedIn: true },
   { pattern: "/warnings/:warningId", page: WarningPage, title: "warning.title", signedIn: true },
+  { pattern: "/wall", page: Wall, title: "wall.title", signedIn: true },
   { pattern: "/audit", page: Audit, title: "audit.title", signedIn: true },
   { pattern: "/plan", page: Plan, title: "plan.title", signedIn: true },
   { pattern: "/reports", page: Reports, title: "reports.title", signedIn: true },

@@ -112,7 +112,7 @@ SPA_HEADERS = {
     "Cache-Control": "no-cache",
     # The SPA has no inline script or style and talks only to this origin.
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",

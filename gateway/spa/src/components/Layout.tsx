@@ -22,6 +22,7 @@ export const NAV: NavItem[] = [
   { href: "/epes", key: "nav.assignedEpes", roles: OFFICERS },
   { href: "/incidents", key: "nav.incidents", roles: OFFICERS },
   { href: "/warnings", key: "nav.warnings", roles: OFFICERS },
+  { href: "/wall", key: "nav.wall", roles: OFFICERS },
   { href: "/audit", key: "nav.audit", roles: ["auditor"] },
   { href: "/plan", key: "nav.plan", roles: OFFICERS },
   { href: "/evidence", key: "nav.evidence", roles: [...OFFICERS, "auditor"] },

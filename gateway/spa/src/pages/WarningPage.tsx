@@ -9,6 +9,7 @@ import { ApiError } from "../api/problem";
 import { TextArea } from "../components/Field";
 import { Problem } from "../components/Problem";
 import { Badge, Loading, When } from "../components/Status";
+import { WarningCamera } from "../components/WarningCamera";
 import { useI18n } from "../i18n/context";
 
 /** The risk service's default list of actions (RISK_WARNING_ACTIONS). */
@@ -133,6 +134,8 @@ export default function WarningPage({ params }: { params: Record<string, string>
           </div>
         ))}
       </dl>
+
+      <WarningCamera warning={item} />
 
       {actions.length ? (
         <section aria-labelledby="warning-actions">
