@@ -42,6 +42,7 @@ from sqlalchemy.engine import Engine
 from devkit.simulator.runner import Simulator
 from devkit.testing.database import DEFAULT_POSTGRES_URL, postgres_unreachable_reason
 from devkit.testing.nats import NatsCluster
+from devkit.testing.officers import OfficerSession
 from devkit.testing.replicas import ReplicatedStack
 from devkit.testing.s3 import S3Endpoint
 from servicekit.db import normalise_url
@@ -77,7 +78,7 @@ def scaled(cluster: NatsCluster, s3: S3Endpoint, tmp_path: Path) -> Iterator[Rep
         s3=s3,
         database_url=url,
         replicas=2,
-        shifted=("incidents",),
+        shifted=("incidents", "evidence"),
         startup_timeout=float(os.environ.get("CAMWATCH_STACK_STARTUP_TIMEOUT", "900")),
         extra_env={
             "NATS_STREAM_REPLICAS": "3",
@@ -332,7 +333,7 @@ def deadline_events(db: Databases) -> dict[str, Counter[str]]:
     return found
 
 
-def deadlines_once(stack: ReplicatedStack, db: Databases) -> int:
+def deadlines_once(stack: ReplicatedStack, db: Databases, *, after: datetime) -> int:
     """Move the incidents replicas' clock past the approach, then past the extension due
     date: each unrestored incident gets each event once, though both replicas watch."""
     open_incidents = db.rows(
@@ -345,6 +346,7 @@ def deadlines_once(stack: ReplicatedStack, db: Databases) -> int:
     now = datetime.now(UTC)
     approach = max(row.approaching_at for row in open_incidents)
     assert approach < min(row.deadline_at for row in open_incidents), "one day for all"
+    assert approach > after, "the shared clock only moves forward"
     stack.shift_clock((approach - now).total_seconds() + 60)
 
     def approached() -> list[str]:
@@ -367,6 +369,80 @@ def deadlines_once(stack: ReplicatedStack, db: Databases) -> int:
     return len(ids)
 
 
+EVIDENCE_EVENTS = {
+    "reminder": "evidence.request.reminder.v1",
+    "overdue": "evidence.request.overdue.v1",
+}
+
+
+def evidence_events(db: Databases) -> dict[str, Counter[str]]:
+    """Per kind of due-date event, how many each evidence request got."""
+    found: dict[str, Counter[str]] = {kind: Counter() for kind in EVIDENCE_EVENTS}
+    types = {v: k for k, v in EVIDENCE_EVENTS.items()}
+    for row in db.outbox()["evidence"]:
+        if row.type in types:
+            found[types[row.type]][row.subject] += 1
+    return found
+
+
+def evidence_requests(stack: ReplicatedStack) -> set[str]:
+    """A supervisory officer asks an assigned EPE for footage, once through each gateway."""
+    officer = OfficerSession(stack, stack.demo["officer"])
+    try:
+        epe = stack.demo["officer"]["assigned_epes"].split(",")[0]
+        made = set()
+        for url in stack.gateways:
+            cameras = httpx.get(
+                f"{url}/api/registry/epes/{epe}/cameras", headers=officer.headers(), timeout=30
+            )
+            assert cameras.status_code == 200, cameras.text
+            answer = httpx.post(
+                f"{url}/api/evidence/requests",
+                headers=officer.headers(),
+                json={
+                    "epe_id": epe,
+                    "cameras": [cameras.json()["data"][0]["id"]],
+                    "time_ranges": [
+                        {"start": "2025-01-18T01:00:00Z", "end": "2025-01-18T03:00:00Z"}
+                    ],
+                    "reason": "Đối chiếu container xuất cổng",
+                },
+                timeout=30,
+            )
+            assert answer.status_code == 201, answer.text
+            made.add(answer.json()["id"])
+        return made
+    finally:
+        officer.close()
+
+
+def due_dates_once(stack: ReplicatedStack, db: Databases, ids: set[str]) -> datetime:
+    """Move the evidence replicas' clock past the requests' reminder, then past their due
+    date: one reminder and one overdue event per request, though both replicas watch.
+    Returns the latest due date (the clock only moves forward after it)."""
+    rows = [
+        row
+        for row in db.rows("evidence", "SELECT id, remind_at, due_at FROM evidence_request")
+        if row.id in ids
+    ]
+    assert {row.id for row in rows} == ids
+    now = datetime.now(UTC)
+    remind = max(row.remind_at for row in rows)
+    assert remind < min(row.due_at for row in rows), "the reminder comes before the due date"
+    stack.shift_clock((remind - now).total_seconds() + 60)
+    wait_until(
+        lambda: [i for i in ids if not evidence_events(db)["reminder"][i]], 60, "no reminder"
+    )
+    due = max(row.due_at for row in rows)
+    stack.shift_clock((due - now).total_seconds() + 60)
+    wait_until(lambda: [i for i in ids if not evidence_events(db)["overdue"][i]], 60, "no overdue")
+    time.sleep(3)  # a few more ticks of both watchers: nothing more may come
+    for kind, per_request in evidence_events(db).items():
+        twice = {i: n for i, n in per_request.items() if n > 1}
+        assert not twice, f"evidence {kind} emitted more than once: {twice}"
+    return due
+
+
 def test_two_replicas_of_everything_on_a_nats_cluster(
     scaled: ReplicatedStack, cluster: NatsCluster
 ) -> None:
@@ -380,6 +456,15 @@ def test_two_replicas_of_everything_on_a_nats_cluster(
         assert not refused.get(0) and not refused.get(500), f"requests failed: {refused}"
         assert set(reads) == {200}, f"reads failed: {reads}"
         assert not load["victim"].running
+        wait_until(
+            lambda: (
+                []
+                if cluster.stream_leader(stream_name("registry")) not in (None, load["victim"])
+                else ["no new leader"]
+            ),
+            30,
+            "the survivors elected no leader for the registry's stream",
+        )
 
         # Everything relayed and consumed once, across the replicas and the lost node.
         def unsent() -> list[str]:
@@ -406,11 +491,14 @@ def test_two_replicas_of_everything_on_a_nats_cluster(
         wait_until(lambda: consumption_gaps(db), SETTLE_TIMEOUT, "events not consumed")
         outages = health_transitions_once(db)
         scores, changes = rescoring_once(db)
-        watched = deadlines_once(scaled, db)
+        requests = evidence_requests(scaled)
+        latest_due = due_dates_once(scaled, db, requests)
+        watched = deadlines_once(scaled, db, after=latest_due)
         events = {name: len(rows) for name, rows in db.outbox().items()}
         print(
             f"events: {events}, outages {outages}, "
-            f"scores {scores}, level changes {changes}, incidents watched {watched}"
+            f"scores {scores}, level changes {changes}, incidents watched {watched}, "
+            f"evidence requests watched {len(requests)}"
         )
         wait_until(lambda: consumption_gaps(db), SETTLE_TIMEOUT, "events not consumed")
     finally:
