@@ -501,5 +501,12 @@ def test_two_replicas_of_everything_on_a_nats_cluster(
             f"evidence requests watched {len(requests)}"
         )
         wait_until(lambda: consumption_gaps(db), SETTLE_TIMEOUT, "events not consumed")
+        # Every replica's revocation feed re-created its consumer after the node died.
+        refused = [
+            log.name
+            for log in scaled.logs.glob("*-[0-9].log")
+            if "optional start time is also set" in log.read_text(errors="replace")
+        ]
+        assert not refused, f"a revocation feed could not follow on: {refused}"
     finally:
         db.close()
