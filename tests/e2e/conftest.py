@@ -7,11 +7,8 @@ would send it; nothing here reaches a service directly.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import json
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devkit.simulator.cameras import CameraSite
+from devkit.testing.officers import OfficerSession
 from devkit.testing.ports import free_port
 from devkit.testing.stack import DemoAccount, Stack
 from servicekit.settings import project_root
@@ -116,114 +114,6 @@ def camera_site() -> Iterator[CameraSite]:
     site = CameraSite({}, port=free_port()).start()
     yield site
     site.stop()
-
-
-class OfficerSession:
-    """An officer signed in through the gateway as the SPA does it: `/signin` (password),
-    `/signin/totp` (a pyotp code from the seeded secret), `/oauth/authorize` with PKCE S256,
-    then the code at `/oauth/token`. `headers()` refreshes the access token when it nears
-    its expiry (the refresh token rotates)."""
-
-    CLIENT_ID = "camwatch-spa"
-
-    def __init__(self, stack: Stack, account: DemoAccount) -> None:
-        self.stack = stack
-        self.account = account
-        self.redirect_uri = f"{stack.url}/callback"
-        self.token: dict[str, Any] = {}
-        self.expires_at = 0.0
-        self._http = httpx.Client(base_url=f"{stack.url}/api/access", timeout=30)
-        self._sign_in()
-
-    def headers(self) -> dict[str, str]:
-        if time.monotonic() > self.expires_at - 30:
-            self._refresh()
-        return bearer(self.token)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _sign_in(self) -> None:
-        started = self._http.post(
-            "/signin",
-            json={"username": self.account.username, "password": self.account.password},
-        )
-        assert started.status_code == 200, started.text
-        transaction = started.json()["transaction"]
-        self._second_factor(transaction)
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
-        state = secrets.token_urlsafe(16)
-        authorized = self._http.get(
-            "/oauth/authorize",
-            params={
-                "response_type": "code",
-                "client_id": self.CLIENT_ID,
-                "redirect_uri": self.redirect_uri,
-                "scope": "openid profile",
-                "state": state,
-                "nonce": secrets.token_urlsafe(16),
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-                "signin": transaction,
-            },
-        )
-        assert authorized.status_code in (302, 303), authorized.text
-        location = httpx.URL(authorized.headers["location"])
-        assert str(location.copy_with(query=None)) == self.redirect_uri, location
-        assert location.params.get("state") == state, location
-        code = location.params.get("code")
-        assert code, f"no authorization code in {location}"
-        self._store(
-            self._http.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": self.redirect_uri,
-                    "client_id": self.CLIENT_ID,
-                    "code_verifier": verifier,
-                },
-            )
-        )
-
-    def _second_factor(self, transaction: str) -> None:
-        """A TOTP code the access service has not seen used. Each code is accepted once, and
-        never one older than the last used, so the previous step's code is tried first: an
-        officer signing in right after (the SPA test) can still use the current code."""
-        totp = pyotp.TOTP(self.account["totp_secret"])
-        refused = []
-        for offset in (-30, 0, 30):
-            answer = self._http.post(
-                "/signin/totp",
-                json={"transaction": transaction, "code": totp.at(time.time() + offset)},
-            )
-            if answer.status_code == 200:
-                assert answer.json()["stage"] == "authenticated", answer.text
-                return
-            refused.append(f"{answer.status_code} {answer.text}")
-        pytest.fail(f"every TOTP code was refused: {refused}", pytrace=False)
-
-    def _refresh(self) -> None:
-        self._store(
-            self._http.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": self.token["refresh_token"],
-                    "client_id": self.CLIENT_ID,
-                },
-            )
-        )
-
-    def _store(self, response: httpx.Response) -> None:
-        assert response.status_code == 200, response.text
-        self.token = response.json()
-        self.expires_at = time.monotonic() + float(self.token["expires_in"])
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import nats
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
@@ -18,7 +19,7 @@ from devkit.testing.nats import NatsServer
 from devkit.testing.tokens import TokenFactory
 from servicekit.app import ServiceSpec, create_service_app
 from servicekit.auth import CurrentPrincipal
-from servicekit.events import CloudEvent, EventBus, attach_event_tables
+from servicekit.events import CloudEvent, EventBus, attach_event_tables, stream_name
 from servicekit.events.bus import OutgoingMessage
 from servicekit.events.revocations import (
     REVOCATION_SUBJECT,
@@ -147,6 +148,40 @@ def test_the_feed_starts_with_nothing_to_replay(private_nats):
         try:
             assert feed.caught_up and time.monotonic() - started < 3
         finally:
+            await feed.stop()
+            await bus.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_feed_follows_on_after_its_consumer_is_lost(private_nats):
+    """Regression (issue 15): when the ordered consumer vanishes (its node died), nats-py
+    re-creates it from the stream sequence; the start time must not be sent along with it,
+    or the server refuses the new consumer and no later revocation arrives."""
+
+    async def scenario() -> None:
+        bus = EventBus(private_nats)
+        await bus.connect(within=5)
+        await publish(bus, revoked(token_ids=["before"]))
+        revocations = RevocationList()
+        feed = RevocationFeed(bus=bus, revocations=revocations, window=3600)
+        await feed.start()
+        admin = await nats.connect(private_nats)
+        try:
+            jsm = admin.jsm()
+            for info in await jsm.consumers_info(stream_name("access")):
+                await jsm.delete_consumer(stream_name("access"), info.name)
+            # Missed heartbeats (5 s apart) make the client re-create its consumer.
+            await asyncio.sleep(12)
+            await publish(bus, revoked(token_ids=["after"]))
+            for _ in range(300):
+                if revocations.refuses({"jti": "after"}):
+                    break
+                await asyncio.sleep(0.1)
+            assert revocations.refuses({"jti": "after"}), "the feed stopped with its consumer"
+            assert revocations.refuses({"jti": "before"})
+        finally:
+            await admin.close()
             await feed.stop()
             await bus.close()
 

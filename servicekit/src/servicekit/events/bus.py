@@ -564,6 +564,10 @@ class EventBus:
         subscription = await self.js.subscribe(
             subject, stream=stream, cb=cb, ordered_consumer=True, config=config
         )
+        # nats-py keeps this request to re-create the consumer when it resets it (missed
+        # heartbeats, e.g. the node holding it died), switching to BY_START_SEQUENCE but
+        # keeping the start time, which the server refuses: the feed would silently stop.
+        config.opt_start_time = None
         info = await subscription.consumer_info()
         delivered = info.delivered.consumer_seq if info.delivered is not None else 0
         backlog = int(info.num_pending or 0) + int(delivered or 0)
