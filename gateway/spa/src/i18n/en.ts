@@ -281,6 +281,16 @@ const en: Record<keyof typeof vi, string> = {
   "audit.col.action": "Action",
   "audit.col.target": "Target",
   "audit.col.outcome": "Outcome",
+  "live.open": "Live updates on",
+  "live.connecting": "Connecting live updates…",
+  "live.closed": "Live updates disconnected",
+  "notice.label": "Maintenance and breakdown notices",
+  "notice.kind.planned": "Planned maintenance:",
+  "notice.kind.breakdown": "System breakdown:",
+  "notice.from": "from",
+  "notice.until": "until",
+  "notice.state.announced": "announced",
+  "notice.state.in_progress": "in progress",
 };
 
 export default en;
