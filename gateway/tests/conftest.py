@@ -331,6 +331,7 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
         servers.append(server)
         return server.url
 
+    start.servers = servers  # type: ignore[attr-defined]  # for tests that stop one
     yield start
     for server in servers:
         server.__exit__()

@@ -322,6 +322,22 @@ def test_the_connection_ends_when_the_token_expires(live_gateway, tokens, client
     assert client.next(timeout=5) is None  # and the stream is closed
 
 
+def test_stopping_the_gateway_ends_its_live_connections(
+    live_gateway, start_gateway, tokens, clients
+) -> None:
+    url = live_gateway(live_heartbeat=60)
+    client = clients(url, tokens.issue())
+    started = time.monotonic()
+    stopper = threading.Thread(target=start_gateway.servers[-1].__exit__)
+    stopper.start()
+    frame = client.next(timeout=10)
+    assert frame is not None and frame.event == "shutdown"
+    assert client.next(timeout=5) is None
+    stopper.join(20)
+    assert not stopper.is_alive()
+    assert time.monotonic() - started < 10  # not held by the endless response
+
+
 def revoke(url: str, *, token_ids: list[str]) -> None:
     now = datetime.now(UTC)
     publish(
