@@ -101,6 +101,7 @@ export function startLive(options: LiveOptions): () => void {
   const sleep = options.sleep ?? defaultSleep;
   const stopped = new AbortController();
   let lastId: string | undefined;
+  let connectedBefore = false;
 
   const handle = (frame: SseFrame): "reconnect" | null => {
     if (frame.id) lastId = frame.id;
@@ -130,8 +131,9 @@ export function startLive(options: LiveOptions): () => void {
     if (response.status === 401) return (await refresh()) ? "again" : "stop";
     if (!response.ok || !response.body) return "retry";
     onStatus?.("open");
-    const resumed = !!lastId;
-    if (!resumed) void queries.invalidateQueries(); // whatever changed while we were away
+    // whatever changed while we were away (a resumed stream replays it instead)
+    if (connectedBefore && !lastId) void queries.invalidateQueries();
+    connectedBefore = true;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
