@@ -319,6 +319,7 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
             "rate_limit_authenticated": "10000/second",
             "rate_limit_anonymous": "10000/second",
             "rate_limit_credential_address": "10000/second",
+            "live_enabled": False,  # the live channel's tests give it a NATS server
         }
         values.update({f"upstream_{name}": url for name, url in upstreams.items()})
         values.update(overrides)
@@ -330,6 +331,7 @@ def start_gateway(tokens: TokenFactory) -> Iterator[GatewayStarter]:
         servers.append(server)
         return server.url
 
+    start.servers = servers  # type: ignore[attr-defined]  # for tests that stop one
     yield start
     for server in servers:
         server.__exit__()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -155,22 +156,34 @@ def test_officer_sees_a_camera_go_offline_and_records_the_daily_update(
     )
     assert heartbeat.status_code == 202, heartbeat.text
 
-    # The officer's dashboard, left open.
+    # The officer's dashboard, left open, with the live channel open.
     page = spa_context()
+    camera_reads: list[str] = []
+    page.on("request", lambda r: camera_reads.append(r.url) if "/cameras" in r.url else None)
     spa_sign_in(page, stack, account("officer"))
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-live", "open")
     row = page.get_by_role("table", name="Doanh nghiệp và camera bắt buộc").locator(
         f'tr[data-epe-id="{epe}"]'
     )
     offline = row.get_by_test_id("cameras-offline")
     expect(offline).not_to_have_text("…")
     before = int(offline.inner_text())
+    # No polling while the channel is open: longer than the fallback interval (10 s), the
+    # dashboard reads no camera again by itself.
+    page.wait_for_timeout(2_000)
+    camera_reads.clear()
+    page.wait_for_timeout(12_000)
+    assert camera_reads == [], camera_reads
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-live", "open")
 
-    # The camera reports no signal: the dashboard shows it offline and the incident, no reload.
+    # The camera reports no signal: the live channel tells the dashboard, which shows it
+    # offline and the incident, with no reload and no polling.
     heartbeat = vendor.post(
         f"/epes/{epe}/heartbeats", json={"cameras": [{"camera": number, "status": "no_signal"}]}
     )
     assert heartbeat.status_code == 202, heartbeat.text
     expect(offline).to_have_text(str(before + 1), timeout=60_000)
+    assert any(f"/epes/{epe}/cameras" in url for url in camera_reads)
     incident = poll("the incident of the camera", lambda: _open_incident(vendor, epe, camera_id))
     incident_row = page.locator(f'tr[data-incident-id="{incident["id"]}"]')
     expect(incident_row).to_be_visible(timeout=60_000)
@@ -190,6 +203,66 @@ def test_officer_sees_a_camera_go_offline_and_records_the_daily_update(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "spa-officer-incident-vi.png"), full_page=True)
     assert not axe_violations(page)
+
+
+def test_an_announced_maintenance_shows_in_the_banner_and_the_vendor_header(
+    stack, account, officer_session, vendor_api, spa_context
+) -> None:
+    vendor, epe = vendor_api
+    page = spa_context()
+    spa_sign_in(page, stack, account("officer"))
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-live", "open")
+
+    # An IT operator announces planned maintenance (5 days' notice at least) while the page
+    # is open: the banner shows it at once, from the live channel.
+    operator = officer_session("it_operator")
+    starts = datetime.now(UTC) + timedelta(days=6)
+    title = f"Nâng cấp cơ sở dữ liệu {uuid.uuid4().hex[:6]}"
+    with httpx.Client(base_url=f"{stack.url}/api/access", timeout=30) as access:
+        announced = access.post(
+            "/maintenance",
+            headers=operator.headers(),
+            json={
+                "kind": "planned",
+                "title": title,
+                "description": "Tạm dừng 2 giờ",
+                "affects": ["registry"],
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            },
+        )
+        assert announced.status_code == 201, announced.text
+        notice = announced.json()["id"]
+        banner = page.get_by_test_id("notice-banner")
+        expect(banner).to_contain_text(title, timeout=30_000)
+        expect(banner).to_contain_text("Bảo trì theo kế hoạch")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "spa-officer-notice-banner-vi.png"), full_page=True)
+        assert not axe_violations(page)
+
+        # The EPE's vendor software hears of it on its next API call.
+        def announced_to_vendor() -> str | None:
+            header = vendor.get(f"/epes/{epe}").headers.get("camwatch-maintenance", "")
+            return header if notice in header else None
+
+        header = poll("the maintenance header", announced_to_vendor)
+        assert f'"{notice}";kind="planned";state="announced";starts="' in header
+
+        # Cancelled: the banner and the header drop it.
+        cancelled = access.post(
+            f"/maintenance/{notice}/updates",
+            headers=operator.headers(),
+            json={"state": "cancelled", "text": "Hoãn lại"},
+        )
+        assert cancelled.status_code in (200, 201), cancelled.text
+        expect(page.locator(f'[data-notice="{notice}"]')).to_have_count(0, timeout=30_000)
+        poll(
+            "the header without the notice",
+            lambda: (
+                notice not in vendor.get(f"/epes/{epe}").headers.get("camwatch-maintenance", "")
+                or None
+            ),
+        )
 
 
 def test_auditor_searches_and_verifies_the_audit_chain(stack, account, spa_context) -> None:

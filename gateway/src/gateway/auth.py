@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TLRUCache
+from pydantic import ValidationError
 
-from servicekit.auth import TokenVerifier
+from servicekit.auth import Principal, TokenVerifier, unauthorized
 from servicekit.errors import Problem
+from servicekit.events.revocations import RevocationList
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,10 @@ class Caller:
     subject: str
     client_id: str | None
     expires_at: float
+    principal: Principal
+    """Roles, unit and EPE of the token: what the live channel filters by."""
+    revocation_claims: dict[str, Any]
+    """`sub`, `jti` and `iat`: what `RevocationList.refuses` looks at."""
 
 
 def _expiry(_key: str, caller: Caller, _now: float) -> float:
@@ -43,24 +49,36 @@ class CachedTokenVerifier:
         *,
         maxsize: int,
         clock: Callable[[], float] = time.time,
+        revocations: RevocationList | None = None,
     ) -> None:
         self.verifier = verifier
+        self.revocations = revocations
         self._cache: TLRUCache[str, Caller] | None = (
             TLRUCache(maxsize=maxsize, ttu=_expiry, timer=clock) if maxsize > 0 else None
         )
 
     async def verify(self, token: str) -> Caller:
-        """The caller the token belongs to, or a 401 problem."""
+        """The caller the token belongs to, or a 401 problem (also for a revoked token)."""
         cache = self._cache
-        if cache is not None:
-            caller = cache.get(token)
-            if caller is not None:
-                return caller
-        claims = await self.verifier.verify(token)
-        caller = caller_from_claims(claims)
-        if cache is not None:
-            cache[token] = caller
+        caller = cache.get(token) if cache is not None else None
+        if caller is None:
+            claims = await self.verifier.verify(token)
+            caller = caller_from_claims(claims)
+            if cache is not None:
+                cache[token] = caller
+        if self.refuses(caller):
+            raise unauthorized("access token has been revoked")
         return caller
+
+    def refuses(self, caller: Caller) -> bool:
+        """Whether the access service revoked the caller's token (two dictionary lookups;
+        nothing at all while no revocation is pending)."""
+        revocations = self.revocations
+        return (
+            bool(revocations)
+            and revocations is not None
+            and revocations.refuses(caller.revocation_claims)
+        )
 
     def __len__(self) -> int:
         return 0 if self._cache is None else len(self._cache)
@@ -73,8 +91,10 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
             subject=str(claims["sub"]),
             client_id=claims.get("client_id") or claims.get("azp"),
             expires_at=float(claims["exp"]),
+            principal=Principal.from_claims(claims),
+            revocation_claims={k: claims[k] for k in ("sub", "jti", "iat") if k in claims},
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
         raise Problem(
             401,
             "Unauthorized",

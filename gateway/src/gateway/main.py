@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from gateway.auth import CachedTokenVerifier
+from gateway.live import LiveHub
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimits
 from gateway.ratelimit_nats import nats_rate_limits
@@ -66,24 +67,45 @@ def create_app(
     verifier = token_verifier or TokenVerifier(
         jwks_url=settings.jwks_url, issuer=settings.oidc_issuer, audience=settings.token_audience
     )
+    hub = (
+        LiveHub(
+            nats_url=settings.nats_url,
+            replicas=settings.nats_stream_replicas,
+            revocation_window=settings.token_revocation_window,
+            notice_window=settings.live_notice_window,
+            queue_size=settings.live_queue_size,
+            replay_size=settings.live_replay_size,
+        )
+        if settings.live_enabled
+        else None
+    )
     proxy = Proxy(
         settings,
-        tokens=CachedTokenVerifier(verifier, maxsize=settings.token_cache_size),
+        tokens=CachedTokenVerifier(
+            verifier,
+            maxsize=settings.token_cache_size,
+            revocations=hub.revocations if hub is not None else None,
+        ),
         rate_limits=(
             nats_rate_limits(settings)
             if settings.rate_limit_store == "nats"
             else RateLimits(settings)
         ),
+        hub=hub,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if hub is not None:
+            await hub.start()
         await proxy.start()
         if settings.gc_tuned:
             settle_heap()
         try:
             yield
         finally:
+            if hub is not None:
+                await hub.stop()  # ends the live connections first
             await proxy.stop()
 
     site = FastAPI(

@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -34,10 +35,11 @@ from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
+from gateway.live import LIVE_PATH, RETRY_MS, Listener, LiveHub, frames, named
 from gateway.openapi import through_gateway
 from gateway.ratelimit import RateLimits, attempt_key
 from gateway.settings import DOCS_ASSETS_URL, SECRET_PATH_PREFIXES, GatewaySettings
-from servicekit.auth import unauthorized
+from servicekit.auth import Role, unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
 from servicekit.telemetry import inject_headers, spans_recorded
 
@@ -75,6 +77,12 @@ _REQUEST_SPECIAL = HOP_BY_HOP | {
     b"baggage",
     b"expect",  # 100-continue is settled between the client and the gateway's server
 }
+MAINTENANCE_HEADER = b"camwatch-maintenance"
+_LIVE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),  # a reverse proxy in front must not hold events back
+]
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 # The gateway's server sets Date and Server itself, and the request id is the gateway's.
 _RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
@@ -208,10 +216,11 @@ def _docs_page(body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
 class _Exchange:
     """Per-request state the error paths need."""
 
-    __slots__ = ("body_done", "request_id", "started", "status", "too_large", "traced")
+    __slots__ = ("body_done", "notices", "request_id", "started", "status", "too_large", "traced")
 
     def __init__(self, request_id: bytes) -> None:
         self.request_id = request_id
+        self.notices: bytes | None = None  # the Camwatch-Maintenance header for this caller
         self.started = False
         self.body_done = True
         self.too_large = False
@@ -228,10 +237,12 @@ class Proxy:
         *,
         tokens: CachedTokenVerifier,
         rate_limits: RateLimits,
+        hub: LiveHub | None = None,
     ) -> None:
         self.settings = settings
         self.tokens = tokens
         self.rate_limits = rate_limits
+        self.hub = hub
         self.upstreams = {
             name: Upstream(name, url, max_body=settings.max_body_for(name))
             for name, url in settings.upstreams.items()
@@ -386,7 +397,9 @@ class Proxy:
             # Nothing records the gateway's spans: the caller's context goes on unchanged.
             forward.update(trace_carrier)
         try:
-            if upstream is None:
+            if path == LIVE_PATH:
+                await self._live(scope, receive, send, exchange, authorization)
+            elif upstream is None:
                 await self._problem(
                     send, exchange, 404, "Not Found", f"no service is named {service!r}", path
                 )
@@ -514,6 +527,12 @@ class Proxy:
         if retry_after is not None:
             await self._too_many(send, exchange, retry_after, path)
             return
+        if (
+            self.hub is not None
+            and caller is not None
+            and caller.principal.has(Role.EPE_CLIENT, Role.CUSTOMS_SYSTEM)
+        ):
+            exchange.notices = self.hub.notices.header()
 
         # The forwarding headers and the trace context of the gateway's span.
         forward["X-Forwarded-For"] = (
@@ -635,6 +654,8 @@ class Proxy:
         if connection is not None:
             listed = {t.strip().lower() for t in connection.split(b",")}
             headers = [(n, v) for n, v in headers if n not in listed]
+        if exchange.notices is not None:
+            headers.append((MAINTENANCE_HEADER, exchange.notices))
 
         exchange.status = status
         if method == "HEAD" or status in _NO_BODY_STATUS or status < 200:
@@ -685,6 +706,125 @@ class Proxy:
         if isinstance(document, dict):
             through_gateway(document, upstream.prefix)
         return json.dumps(document, separators=(",", ":")).encode()
+
+    # -- the live channel ------------------------------------------------------------------
+
+    async def _live(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        exchange: _Exchange,
+        authorization: bytes | None,
+    ) -> None:
+        """`GET /api/live`: the caller's events as server-sent events (see `gateway.live`)."""
+        path: str = scope["path"]
+        if scope["method"] != "GET":
+            await self._problem(
+                send,
+                exchange,
+                405,
+                "Method Not Allowed",
+                "the live channel is read with GET",
+                path,
+                headers={"Allow": "GET"},
+            )
+            return
+        client = scope.get("client")
+        client_ip: str = client[0] if client else "unknown"
+        token = bearer(authorization) if authorization is not None else None
+        caller: Caller | None = None
+        refusal = unauthorized("a bearer access token is required")
+        if token is not None:
+            try:
+                caller = await self.tokens.verify(token)
+            except Problem as problem:
+                refusal = problem
+        retry_after = await self.rate_limits.hit(
+            caller.subject if caller is not None else client_ip, authenticated=caller is not None
+        )
+        if retry_after is not None:
+            await self._too_many(send, exchange, retry_after, path)
+            return
+        if caller is None:
+            await self._problem(
+                send,
+                exchange,
+                refusal.status,
+                refusal.title,
+                refusal.detail,
+                path,
+                headers=refusal.headers,
+            )
+            return
+        hub = self.hub
+        if hub is None:
+            await self._problem(
+                send, exchange, 503, "Service Unavailable", "the live channel is off", path
+            )
+            return
+        last_event_id = next(
+            (v.decode("latin-1") for n, v in scope["headers"] if n == b"last-event-id"), None
+        )
+        listener = hub.listen(caller.principal, caller.revocation_claims)
+        try:
+            exchange.status = 200
+            await self._send_start(
+                send, exchange, 200, [*_LIVE_HEADERS, (b"x-request-id", exchange.request_id)]
+            )
+            opening = b"retry: %d\n: live\n\n" % RETRY_MS
+            if last_event_id:
+                missed = hub.missed(last_event_id, caller.principal)
+                opening += named("reset") if missed is None else frames(missed)
+            await send({"type": "http.response.body", "body": opening, "more_body": True})
+            await self._stream_live(send, receive, caller, listener)
+        finally:
+            hub.forget(listener)
+
+    async def _stream_live(
+        self, send: Send, receive: Receive, caller: Caller, listener: Listener
+    ) -> None:
+        """Events, heartbeats, and the end: token expired or revoked, queue overflowed,
+        gateway stopping, or the client gone."""
+        heartbeat = self.settings.live_heartbeat
+        disconnect = asyncio.ensure_future(_wait_disconnect(receive))
+        ended = asyncio.ensure_future(listener.ended.wait())
+        try:
+            while True:
+                remaining = caller.expires_at - time.time()
+                if remaining <= 0:
+                    listener.end("expired")
+                if listener.ended.is_set():
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": named(listener.reason),
+                            "more_body": False,
+                        }
+                    )
+                    return
+                get = asyncio.ensure_future(listener.queue.get())
+                await asyncio.wait(
+                    (get, disconnect, ended),
+                    timeout=min(heartbeat, remaining),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if disconnect.done():
+                    get.cancel()
+                    return
+                if get.done():
+                    batch = [get.result()]
+                    while not listener.queue.empty():
+                        batch.append(listener.queue.get_nowait())
+                    chunk = frames(batch)
+                else:
+                    get.cancel()
+                    chunk = b"" if listener.ended.is_set() else b": ping\n\n"
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            disconnect.cancel()
+            ended.cancel()
 
     # -- responses made by the gateway -----------------------------------------------------
 

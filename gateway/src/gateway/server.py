@@ -15,6 +15,8 @@ from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from gateway.live import end_live_connections
+
 # Writes at least this large go out at once (after anything held): copying them into one
 # buffer would cost more than the system call it saves.
 HOLD_BELOW = 16 * 1024
@@ -109,3 +111,9 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         wrapped: Any = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
         super().connection_made(wrapped)
+
+    def shutdown(self) -> None:
+        """The server is stopping: besides uvicorn's own (close when idle, else after the
+        response), end the live channel's endless responses so that they complete."""
+        super().shutdown()
+        end_live_connections()

@@ -156,6 +156,37 @@ class GatewaySettings(ServiceSettings):
         ),
     )
 
+    live_enabled: bool = Field(
+        default=True,
+        description=(
+            "follow NATS at nats_url: the live channel `/api/live`, revoked tokens refused at "
+            "the edge and the maintenance notices of the vendor header; off, `/api/live` is a "
+            "503 and revocations are left to the services"
+        ),
+    )
+    live_heartbeat: float = Field(
+        default=15.0, gt=0, description="seconds between heartbeat comments on /api/live"
+    )
+    live_queue_size: int = Field(
+        default=256,
+        ge=1,
+        description=(
+            "events waiting for one slow /api/live client; past it the connection is closed "
+            "(the client resumes with Last-Event-ID)"
+        ),
+    )
+    live_replay_size: int = Field(
+        default=2048, ge=0, description="recent events kept for Last-Event-ID resumption"
+    )
+    live_notice_window: float = Field(
+        default=30 * 86400.0,
+        gt=0,
+        description=(
+            "seconds of access.maintenance.* replayed at start-up to know the current notices "
+            "(the access stream keeps 30 days)"
+        ),
+    )
+
     spa_dir: Path | None = Field(
         default=None,
         description=(

@@ -1,12 +1,15 @@
 // The frame of every page: skip link, brand, who is signed in, language switch, sign-out,
 // and the navigation the user's roles open.
 
-import type { ReactNode } from "react";
-import { signOut, type User } from "../auth/session";
+import { useQueryClient } from "@tanstack/react-query";
+import { type ReactNode, useEffect } from "react";
+import { setLiveStatus, startLive, useLiveStatus } from "../api/live";
+import { accessToken, refresh, signOut, type User } from "../auth/session";
 import { formatDateTime, isoDateTime } from "../format";
 import { useI18n } from "../i18n/context";
 import { LANGUAGES, type Language } from "../i18n/messages";
 import { Link, navigate, useLocation } from "../router";
+import { NoticeBanner } from "./NoticeBanner";
 
 export interface NavItem {
   href: string;
@@ -92,8 +95,28 @@ function UserBlock({ user }: { user: User }) {
   );
 }
 
+/** The live channel, followed while someone is signed in. */
+function useLiveChannel(signedIn: boolean) {
+  const queries = useQueryClient();
+  useEffect(() => {
+    if (!signedIn) return undefined;
+    return startLive({ queries, token: accessToken, refresh, onStatus: setLiveStatus });
+  }, [signedIn, queries]);
+}
+
+function LiveIndicator() {
+  const { t } = useI18n();
+  const status = useLiveStatus();
+  return (
+    <span className={`live-status live-${status}`} data-testid="live-status" data-live={status}>
+      {t(`live.${status}`)}
+    </span>
+  );
+}
+
 export function Layout({ user, onSigningOut, children }: { user: User | null; onSigningOut: (on: boolean) => void; children: ReactNode }) {
   const { t } = useI18n();
+  useLiveChannel(!!user);
   const here = useLocation().split("?")[0];
   const current = (href: string) => (href === "/" ? here === "/" : here === href || here.startsWith(`${href}/`));
   return (
@@ -112,6 +135,7 @@ export function Layout({ user, onSigningOut, children }: { user: User | null; on
           </div>
           <div className="header-tools">
             {user ? <UserBlock user={user} /> : null}
+            {user ? <LiveIndicator /> : null}
             <LanguageSwitch />
             {user ? (
               <button
@@ -142,6 +166,7 @@ export function Layout({ user, onSigningOut, children }: { user: User | null; on
           </nav>
         ) : null}
       </header>
+      <NoticeBanner enabled={!!user} />
       <main id="main" tabIndex={-1}>
         {children}
       </main>

@@ -511,6 +511,16 @@ const en: Record<keyof typeof vi, string> = {
   "warningCamera.reasonDefault": "Checking the warning: {subject}",
   "warningCamera.request": "Request the camera footage",
   "warningCamera.requested": "Request {id} sent; answer due",
+  "live.open": "Live updates on",
+  "live.connecting": "Connecting live updates…",
+  "live.closed": "Live updates disconnected",
+  "notice.label": "Maintenance and breakdown notices",
+  "notice.kind.planned": "Planned maintenance:",
+  "notice.kind.breakdown": "System breakdown:",
+  "notice.from": "from",
+  "notice.until": "until",
+  "notice.state.announced": "announced",
+  "notice.state.in_progress": "in progress",
 };
 
 export default en;

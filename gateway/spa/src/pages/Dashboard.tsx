@@ -4,6 +4,7 @@
 import { useQueries } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { useUser } from "../auth/useUser";
+import { useLiveStatus } from "../api/live";
 import { listAll } from "../api/paging";
 import { useMyEpes, useOpenIncidents, useWarnings } from "../api/queries";
 import { listCameras } from "../client/registry/sdk.gen";
@@ -16,8 +17,9 @@ import { useI18n } from "../i18n/context";
 import { navFor } from "../components/Layout";
 import { Link, navigate } from "../router";
 
-/** How often the dashboard reads camera states, incidents and warnings again. */
-const REFRESH_MS = 10_000;
+/** How often the dashboard reads camera states, incidents and warnings again while the live
+ * channel is down; while it is open, its events say when to read again (no polling). */
+const FALLBACK_REFRESH_MS = 10_000;
 
 export default function Home() {
   const user = useUser();
@@ -44,6 +46,7 @@ function NoRole() {
 function Dashboard() {
   const { t, locale } = useI18n();
   const user = useUser();
+  const pollEvery = useLiveStatus() === "open" ? undefined : FALLBACK_REFRESH_MS;
   const epes = useMyEpes(user);
   const mine = new Set((epes.data || []).map((row) => row.epeId));
   const cameras = useQueries({
@@ -51,11 +54,11 @@ function Dashboard() {
       queryKey: ["cameras", row.epeId],
       queryFn: () =>
         listAll((cursor) => listCameras({ path: { epe_id: row.epeId }, query: { cursor, limit: 200 } }).then((r) => r.data)),
-      refetchInterval: REFRESH_MS,
+      refetchInterval: pollEvery,
     })),
   });
-  const incidents = useOpenIncidents(undefined, REFRESH_MS);
-  const warnings = useWarnings({ state: "new", refetchInterval: REFRESH_MS });
+  const incidents = useOpenIncidents(undefined, pollEvery);
+  const warnings = useWarnings({ state: "new", refetchInterval: pollEvery });
   const myIncidents = (incidents.data || []).filter((incident) => mine.has(incident.epe_id));
   const overdue = myIncidents.filter((incident) => incident.overdue).length;
 
