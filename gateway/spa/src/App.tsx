@@ -8,12 +8,14 @@ import { report } from "./components/Problem";
 import { useI18n } from "./i18n/context";
 import AssignedEpes from "./pages/AssignedEpes";
 import Audit from "./pages/Audit";
+import Authority from "./pages/Authority";
 import Callback from "./pages/Callback";
 import Dashboard from "./pages/Dashboard";
 import IncidentPage from "./pages/IncidentPage";
 import Incidents from "./pages/Incidents";
 import NotFound from "./pages/NotFound";
 import SignIn from "./pages/SignIn";
+import Vault from "./pages/Vault";
 import WarningPage from "./pages/WarningPage";
 import Warnings from "./pages/Warnings";
 import { matchPath, navigate, useLocation } from "./router";
@@ -37,6 +39,8 @@ const ROUTES: Route[] = [
   { pattern: "/warnings", page: Warnings, title: "warnings.title", signedIn: true },
   { pattern: "/warnings/:warningId", page: WarningPage, title: "warning.title", signedIn: true },
   { pattern: "/audit", page: Audit, title: "audit.title", signedIn: true },
+  { pattern: "/vault", page: Vault, title: "vault.title", signedIn: true },
+  { pattern: "/authority", page: Authority, title: "authority.title", signedIn: true },
   { pattern: "/signin", page: SignIn, title: "signin.title", signedIn: false },
   { pattern: "/callback", page: Callback, title: "callback.title", signedIn: false },
 ];

@@ -23,6 +23,8 @@ export const NAV: NavItem[] = [
   { href: "/incidents", key: "nav.incidents", roles: OFFICERS },
   { href: "/warnings", key: "nav.warnings", roles: OFFICERS },
   { href: "/audit", key: "nav.audit", roles: ["auditor"] },
+  { href: "/vault", key: "nav.vault", roles: OFFICERS },
+  { href: "/authority", key: "nav.authority", roles: ["head_of_subdepartment", "user_administrator"] },
 ];
 
 export function navFor(user: User): NavItem[] {
