@@ -145,4 +145,14 @@ def test_head_approves_a_grant_an_administrator_prepared(
     )
     assert grants.status_code == 200, grants.text
     assert [g["role"] for g in grants.json()["data"]] == ["supervisory_officer"]
+
+    # Now an officer, they can be assigned to an EPE of the unit, and the assignment ended.
+    epe = account("epe_vendor_2")["epe_id"]
+    page.get_by_label("Công chức", exact=True).select_option(label=option)
+    page.get_by_label("Doanh nghiệp", exact=True).select_option(epe)
+    page.get_by_role("button", name="Phân công", exact=True).click()
+    assignment = page.locator("tbody tr[data-assignment-id]").filter(has_text=full_name)
+    expect(assignment).to_contain_text(epe)
+    assignment.get_by_role("button", name="Kết thúc").click()
+    expect(assignment).to_have_count(0)
     _visit_every_page(page, stack.url, "head", {"authority": "/authority", "vault": "/vault"})

@@ -174,6 +174,7 @@ function Requests({ user, who }: { user: User; who: (id: string) => string }) {
       setDeciding(null);
       setNote("");
       void queries.invalidateQueries({ queryKey: ["authority-requests"] });
+      void queries.invalidateQueries({ queryKey: ["users"] }); // their roles changed
     },
   });
 
