@@ -8,6 +8,7 @@ import { report } from "./components/Problem";
 import { useI18n } from "./i18n/context";
 import AssignedEpes from "./pages/AssignedEpes";
 import Audit from "./pages/Audit";
+import Authority from "./pages/Authority";
 import Callback from "./pages/Callback";
 import Dashboard from "./pages/Dashboard";
 import IncidentPage from "./pages/IncidentPage";
@@ -17,6 +18,7 @@ import EvidenceRequests from "./pages/EvidenceRequests";
 import NotFound from "./pages/NotFound";
 import Plan from "./pages/Plan";
 import SignIn from "./pages/SignIn";
+import Vault from "./pages/Vault";
 import WarningPage from "./pages/WarningPage";
 import Wall from "./pages/Wall";
 import Warnings from "./pages/Warnings";
@@ -47,6 +49,8 @@ const ROUTES: Route[] = [
   { pattern: "/reports", page: Reports, title: "reports.title", signedIn: true },
   { pattern: "/evidence", page: EvidenceRequests, title: "evidence.title", signedIn: true },
   { pattern: "/evidence/:requestId", page: EvidenceRequest, title: "evidence.request.title", signedIn: true },
+  { pattern: "/vault", page: Vault, title: "vault.title", signedIn: true },
+  { pattern: "/authority", page: Authority, title: "authority.title", signedIn: true },
   { pattern: "/signin", page: SignIn, title: "signin.title", signedIn: false },
   { pattern: "/callback", page: Callback, title: "callback.title", signedIn: false },
 ];

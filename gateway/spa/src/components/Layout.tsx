@@ -30,6 +30,8 @@ export const NAV: NavItem[] = [
   { href: "/plan", key: "nav.plan", roles: OFFICERS },
   { href: "/evidence", key: "nav.evidence", roles: [...OFFICERS, "auditor"] },
   { href: "/reports", key: "nav.reports", roles: OFFICERS },
+  { href: "/vault", key: "nav.vault", roles: OFFICERS },
+  { href: "/authority", key: "nav.authority", roles: ["head_of_subdepartment", "user_administrator"] },
 ];
 
 export function navFor(user: User): NavItem[] {
