@@ -27,7 +27,9 @@ for suite in "${STACK_SUITES[@]}"; do ignores+=("--ignore=$suite"); done
 mkdir -p var/test-logs
 stack_log=var/test-logs/stack-suites.log
 echo "== pytest: the whole-stack suites in the background (${STACK_SUITES[*]}; $stack_log)"
-.venv/bin/pytest -p no:cacheprovider "${STACK_SUITES[@]}" >"$stack_log" 2>&1 &
+# Starting a stack shares the cores with the other process: allow its first test longer.
+CAMWATCH_STACK_STARTUP_TIMEOUT="${CAMWATCH_STACK_STARTUP_TIMEOUT:-600}" \
+  .venv/bin/pytest -p no:cacheprovider -o timeout=900 "${STACK_SUITES[@]}" >"$stack_log" 2>&1 &
 stack_pid=$!
 trap 'kill "$stack_pid" 2>/dev/null || true' INT TERM EXIT
 echo "== pytest: everything else"
