@@ -11,6 +11,7 @@ import { Problem } from "../components/Problem";
 import { Badge, Loading, When } from "../components/Status";
 import { WarningCamera } from "../components/WarningCamera";
 import { useI18n } from "../i18n/context";
+import { hasMessage } from "../i18n/messages";
 
 /** The risk service's default list of actions (RISK_WARNING_ACTIONS). */
 const PROPOSALS = ["direct_screen_supervision", "request_camera_evidence", "documentary_check", "physical_inspection", "no_action"];
@@ -33,6 +34,37 @@ export function actionsFor(state: string, head: boolean): Action[] {
     default:
       return [];
   }
+}
+
+/** The details each workflow step records, in the order the timeline shows them. */
+const STEP_FIELDS: Record<string, string[]> = {
+  analyse: ["findings"],
+  propose: ["action", "reason"],
+  close: ["note"],
+  escalate: ["reason"],
+  decide: ["decision", "note"],
+};
+
+/** Details whose value is a code the SPA translates (`warning.proposal.*`, `warning.decision.*`). */
+const CODED: Record<string, string> = { action: "warning.proposal", decision: "warning.decision" };
+
+export interface StepNote {
+  field: string;
+  value: string;
+  /** The message prefix when `value` is a code, else null (free text shown as typed). */
+  coded: string | null;
+}
+
+/**
+ * What a timeline entry's workflow step recorded (the escalation's reason, the head's decision,
+ * ...), so the head decides knowing why it was escalated. The matcher's own entries add nothing
+ * to the explanation shown above: none.
+ */
+export function stepNotes(action: string, details: Record<string, unknown>): StepNote[] {
+  return (STEP_FIELDS[action] || []).flatMap((field) => {
+    const value = details[field];
+    return typeof value === "string" && value ? [{ field, value, coded: CODED[field] ?? null }] : [];
+  });
 }
 
 export default function WarningPage({ params }: { params: Record<string, string> }) {
@@ -178,8 +210,14 @@ export default function WarningPage({ params }: { params: Record<string, string>
       <h2>{t("warning.timeline")}</h2>
       <ol className="timeline">
         {item.timeline.map((entry, index) => (
-          <li key={index}>
-            <When value={entry.at} /> · <strong>{entry.action}</strong> · {entry.actor}
+          <li key={index} data-step={entry.action}>
+            <When value={entry.at} /> · <strong>{hasMessage(`warning.step.${entry.action}`) ? t(`warning.step.${entry.action}`) : entry.action}</strong> · {entry.actor}
+            {stepNotes(entry.action, entry.details).map((note) => (
+              <span key={note.field} className="step-note">
+                {" · "}
+                {t(`warning.field.${note.field}`)}: {note.coded && hasMessage(`${note.coded}.${note.value}`) ? t(`${note.coded}.${note.value}`) : note.value}
+              </span>
+            ))}
           </li>
         ))}
       </ol>
