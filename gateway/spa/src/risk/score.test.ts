@@ -40,5 +40,6 @@ describe("formatPoints", () => {
     expect(formatPoints(12.5, "vi")).toBe("12,5");
     expect(formatPoints(1234.567, "en")).toBe("1,234.57");
     expect(formatPoints(3, "vi")).toBe("3");
+    expect(formatPoints(-3 * 0, "vi")).toBe("0");
   });
 });

@@ -31,5 +31,6 @@ export function orderTodaysSlots<T extends Pick<SlotPublic, "id" | "starts_at" |
 
 /** A score or its points in the locale's convention, up to 2 decimals (`12,5` in Vietnamese). */
 export function formatPoints(value: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value);
+  // `|| 0`: a negative weight times 0 is -0, shown as "-0" otherwise.
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value || 0);
 }
