@@ -67,6 +67,20 @@ def test_officer_pages_in_both_languages(stack, account, spa_context) -> None:
             "signin-missing": "/no-such-page",
         },
     )
+    # (in English now) The dashboard's risk level in words and today's plan slots; the EPE
+    # page's risk score (its explanation, or that none is computed yet) and evidence requests.
+    page.goto(f"{stack.url}/")
+    row = page.locator(f'tr[data-epe-id="{epe}"]')
+    expect(row.get_by_test_id("risk-level")).to_be_visible()
+    expect(row.get_by_test_id("risk-level")).to_contain_text(re.compile(r"risk"))
+    expect(page.get_by_role("heading", name="My monitoring-plan slots today")).to_be_visible()
+    page.goto(f"{stack.url}/epes/{epe}")
+    expect(page.get_by_role("heading", name="Risk score", level=2)).to_be_visible()
+    explained = page.get_by_test_id("risk-explanation")
+    expect(explained.or_(page.get_by_text("No risk score has been computed"))).to_be_visible()
+    if explained.count():
+        expect(page.get_by_test_id("risk-total")).to_be_visible()
+    expect(page.get_by_role("heading", name="Camera footage requests", level=2)).to_be_visible()
 
 
 def test_head_pages_in_both_languages(stack, account, spa_context) -> None:

@@ -8,8 +8,10 @@ import { listIncidents } from "../client/incidents/sdk.gen";
 import type { IncidentPublic } from "../client/incidents/types.gen";
 import { getEpe, listCameras, listEpes } from "../client/registry/sdk.gen";
 import type { CameraPublic, EpePublic } from "../client/registry/types.gen";
-import { listWarnings } from "../client/risk/sdk.gen";
-import type { WarningPublic } from "../client/risk/types.gen";
+import { getLevel, getMonthlyPlan, levelHistory, listLevels, listPlans, listWarnings } from "../client/risk/sdk.gen";
+import type { LevelPublic, SlotPublic, WarningPublic } from "../client/risk/types.gen";
+import { slotsOn } from "../cameras/wall";
+import { vietnamToday } from "../format";
 import { listAll } from "./paging";
 
 export interface MyEpe {
@@ -85,5 +87,62 @@ export function useWarnings({
     queryKey: ["warnings", epeId ?? null, state ?? null],
     queryFn: () =>
       listWarnings({ query: { limit: 100, epe_id: epeId, state: state as never } }).then((r) => r.data.data),
+  });
+}
+
+/**
+ * Risk levels of the EPEs the caller may see; none when the risk service cannot answer (the
+ * pages still show everything else). Under `["risk"]`, so a `risk.level.*` event reads again.
+ */
+export function useRiskLevels(refetchInterval?: number) {
+  return useQuery({
+    queryKey: ["risk", "levels"],
+    refetchInterval,
+    queryFn: async (): Promise<LevelPublic[]> => {
+      try {
+        return await listAll((cursor) => listLevels({ query: { cursor, limit: 1000 } }).then((r) => r.data));
+      } catch {
+        return [];
+      }
+    },
+  });
+}
+
+/** One EPE's current level with the explanation of its score. */
+export function useRiskLevel(epeId: string) {
+  return useQuery({ queryKey: ["risk", "level", epeId], queryFn: () => getLevel({ path: { epe_id: epeId } }).then((r) => r.data) });
+}
+
+/** One EPE's latest scores (newest first, as the API pages them). */
+export function useRiskHistory(epeId: string, limit = 200) {
+  return useQuery({
+    queryKey: ["risk", "history", epeId, limit],
+    queryFn: () => levelHistory({ path: { epe_id: epeId }, query: { limit } }).then((r) => r.data.data),
+  });
+}
+
+/**
+ * Today's slots (Vietnam day) of the approved monitoring plans of this month; `mine`: only
+ * the caller's. None when the risk service cannot answer.
+ */
+export function useTodaysSlots({ mine = false, refetchInterval }: { mine?: boolean; refetchInterval?: number } = {}) {
+  const today = vietnamToday();
+  return useQuery({
+    queryKey: ["plan-slots", today, mine],
+    refetchInterval,
+    queryFn: async (): Promise<SlotPublic[]> => {
+      try {
+        const plans = (await listPlans({ query: { month: today.slice(0, 7) } })).data.filter((plan) => plan.state === "approved");
+        const details = await Promise.all(
+          plans.map((plan) => getMonthlyPlan({ path: { plan_id: plan.id }, query: { mine } }).then((r) => r.data)),
+        );
+        return slotsOn(
+          details.flatMap((plan) => plan.slots),
+          today,
+        );
+      } catch {
+        return [];
+      }
+    },
   });
 }

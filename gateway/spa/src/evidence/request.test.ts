@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_REQUEST, formatBytes, isOpen, requestBody, uploadProgress } from "./request";
+import { EMPTY_REQUEST, formatBytes, isOpen, requestBody, requestsOfEpe, uploadProgress } from "./request";
 
 describe("the evidence pages' logic", () => {
   it("sends Vietnam times as instants and the due days as a number or the default", () => {
@@ -47,5 +47,22 @@ describe("a field error on a list item", () => {
     expect(error.fieldMessage("time_ranges.0.start")).toBeNull();
     const dotted = new ApiError({ status: 422, errors: [{ field: "body.time_ranges.0.end", message: "missing" }] });
     expect(dotted.fieldMessage("time_ranges.0.end")).toBe("missing");
+  });
+});
+
+describe("requestsOfEpe", () => {
+  it("keeps the EPE's requests, overdue first, then open, then closed, newest first", () => {
+    const request = (id: string, epe_id: string, state: string, requested_at: string) => ({ id, epe_id, state, requested_at });
+    const rows = requestsOfEpe(
+      [
+        request("sealed", "E1", "sealed", "2026-11-29T00:00:00Z"),
+        request("other", "E2", "overdue", "2026-11-29T00:00:00Z"),
+        request("old-open", "E1", "requested", "2026-11-01T00:00:00Z"),
+        request("new-open", "E1", "uploading", "2026-11-20T00:00:00Z"),
+        request("late", "E1", "overdue", "2026-10-01T00:00:00Z"),
+      ],
+      "E1",
+    );
+    expect(rows.map((row) => row.id)).toEqual(["late", "new-open", "old-open", "sealed"]);
   });
 });

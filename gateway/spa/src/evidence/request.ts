@@ -59,3 +59,14 @@ export function formatBytes(bytes: number, locale: string): string {
   }
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`;
 }
+
+/**
+ * One EPE's requests (the API does not filter by EPE): overdue first, then the others still
+ * open, then the rest; newest first within each.
+ */
+export function requestsOfEpe<T extends { epe_id: string; state: string; requested_at: string }>(requests: T[], epeId: string): T[] {
+  const rank = (request: T) => (request.state === "overdue" ? 0 : isOpen(request.state) ? 1 : 2);
+  return requests
+    .filter((request) => request.epe_id === epeId)
+    .sort((a, b) => rank(a) - rank(b) || b.requested_at.localeCompare(a.requested_at));
+}

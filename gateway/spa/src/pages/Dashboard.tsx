@@ -1,21 +1,26 @@
 // The officer's and head's first screen: their EPEs with the required cameras online and
-// offline, open incidents with the working days left (overdue first), and new warnings.
+// offline and their risk level, today's monitoring-plan slots (overdue first), open incidents
+// with the working days left (overdue first), and new warnings.
 
 import { useQueries } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { useUser } from "../auth/useUser";
 import { useLiveStatus } from "../api/live";
 import { listAll } from "../api/paging";
-import { useMyEpes, useOpenIncidents, useWarnings } from "../api/queries";
+import { useMyEpes, useOpenIncidents, useRiskLevels, useTodaysSlots, useWarnings } from "../api/queries";
 import { listCameras } from "../client/registry/sdk.gen";
 import { IncidentTable } from "../components/IncidentTable";
+import { RiskBadge } from "../components/RiskBadge";
 import { Problem } from "../components/Problem";
-import { Loading } from "../components/Status";
+import { Badge, Loading } from "../components/Status";
 import { WarningTable } from "../components/WarningTable";
 import { formatNumber } from "../format";
 import { useI18n } from "../i18n/context";
 import { navFor } from "../components/Layout";
 import { Link, navigate } from "../router";
+import { vietnamTime } from "../plan/calendar";
+import { orderTodaysSlots } from "../risk/score";
+import type { SlotPublic } from "../client/risk/types.gen";
 
 /** How often the dashboard reads camera states, incidents and warnings again while the live
  * channel is down; while it is open, its events say when to read again (no polling). */
@@ -61,6 +66,10 @@ function Dashboard() {
   const warnings = useWarnings({ state: "new", refetchInterval: pollEvery });
   const myIncidents = (incidents.data || []).filter((incident) => mine.has(incident.epe_id));
   const overdue = myIncidents.filter((incident) => incident.overdue).length;
+  const levels = useRiskLevels(pollEvery);
+  const levelOf = new Map((levels.data || []).map((level) => [level.epe_id, level]));
+  const slots = useTodaysSlots({ mine: true, refetchInterval: pollEvery });
+  const names = new Map((epes.data || []).map((row) => [row.epeId, row.epe?.name || row.epeId]));
 
   return (
     <section className="page" aria-labelledby="dashboard-heading">
@@ -92,6 +101,11 @@ function Dashboard() {
         </li>
       </ul>
 
+      <section aria-labelledby="dash-slots">
+        <h2 id="dash-slots">{t("dashboard.slots")}</h2>
+        {slots.isPending ? <Loading /> : <TodaysSlots slots={slots.data || []} names={names} />}
+      </section>
+
       <section aria-labelledby="dash-incidents">
         <h2 id="dash-incidents">{t("dashboard.incidents")}</h2>
         {incidents.isPending ? <Loading /> : incidents.isError ? <Problem error={incidents.error} /> : <IncidentTable incidents={myIncidents} caption={t("dashboard.incidents")} />}
@@ -113,6 +127,7 @@ function Dashboard() {
                 <tr>
                   <th scope="col">{t("epes.col.name")}</th>
                   <th scope="col">{t("epes.col.taxCode")}</th>
+                  <th scope="col">{t("dashboard.col.risk")}</th>
                   <th scope="col">{t("dashboard.col.online")}</th>
                   <th scope="col">{t("dashboard.col.offline")}</th>
                 </tr>
@@ -128,6 +143,7 @@ function Dashboard() {
                         <Link href={`/epes/${encodeURIComponent(row.epeId)}`}>{row.epe ? row.epe.name : row.epeId}</Link>
                       </th>
                       <td>{row.epe ? <code>{row.epe.tax_code}</code> : "—"}</td>
+                      <td data-testid="risk-cell">{levels.isPending ? "…" : <RiskBadge level={levelOf.get(row.epeId)} />}</td>
                       <td data-testid="cameras-online">{cameras[index]?.data ? formatNumber(online, locale) : "…"}</td>
                       <td data-testid="cameras-offline" className={offline ? "cell-alert" : undefined}>
                         {cameras[index]?.data ? formatNumber(offline, locale) : "…"}
@@ -146,5 +162,43 @@ function Dashboard() {
         {warnings.isPending ? <Loading /> : warnings.isError ? <Problem error={warnings.error} /> : <WarningTable warnings={warnings.data} caption={t("dashboard.warnings")} />}
       </section>
     </section>
+  );
+}
+
+/** The caller's slots today, overdue first, then those still planned, then the recorded ones. */
+function TodaysSlots({ slots, names }: { slots: SlotPublic[]; names: Map<string, string> }) {
+  const { t } = useI18n();
+  if (!slots.length) return <p className="empty">{t("dashboard.noSlots")}</p>;
+  return (
+    <div className="table-wrap">
+      <table className="data-table" data-testid="todays-slots">
+        <caption className="visually-hidden">{t("dashboard.slots")}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t("plan.col.when")}</th>
+            <th scope="col">{t("plan.col.epe")}</th>
+            <th scope="col">{t("plan.col.state")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {orderTodaysSlots(slots).map((slot) => (
+            <tr key={slot.id} className={slot.overdue ? "row-overdue" : undefined} data-slot-id={slot.id}>
+              <th scope="row">
+                {vietnamTime(slot.starts_at)}–{vietnamTime(slot.ends_at)}
+              </th>
+              <td>
+                <Link href={`/epes/${encodeURIComponent(slot.epe_id)}`}>{names.get(slot.epe_id) || slot.epe_id}</Link>
+              </td>
+              <td>
+                <Badge prefix="plan.slot.state" value={slot.state} /> {slot.overdue ? <strong className="cell-alert">{t("plan.overdue")}</strong> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p>
+        <Link href="/plan">{t("dashboard.openPlan")}</Link>
+      </p>
+    </div>
   );
 }

@@ -1,9 +1,17 @@
 // One EPE: profile and contacts, areas and cameras with their live health, diagram versions,
-// Appendix I conformity, the logbook, open incidents and warnings.
+// Appendix I conformity, the logbook, open incidents and warnings, the risk score with its
+// explanation and history, and the evidence requests.
 
 import { useQuery } from "@tanstack/react-query";
 import { listAll } from "../api/paging";
-import { useOpenIncidents, useWarnings } from "../api/queries";
+import { useOpenIncidents, useRiskHistory, useRiskLevel, useWarnings } from "../api/queries";
+import { ApiError } from "../api/problem";
+import { listRequests } from "../client/evidence/sdk.gen";
+import { requestsOfEpe } from "../evidence/request";
+import { RequestTable } from "./EvidenceRequests";
+import { RiskBadge } from "../components/RiskBadge";
+import { RiskHistoryChart } from "../components/RiskHistoryChart";
+import { explanationTotal, formatPoints, historyPoints } from "../risk/score";
 import { cameraStates, conformityReport, getEpe, listAreas, listDiagrams, listEntries } from "../client/registry/sdk.gen";
 import { HealthChart } from "../components/HealthChart";
 import { IncidentTable } from "../components/IncidentTable";
@@ -12,6 +20,7 @@ import { Badge, Loading, When } from "../components/Status";
 import { WarningTable } from "../components/WarningTable";
 import { formatDay, formatNumber } from "../format";
 import { useI18n } from "../i18n/context";
+import { hasMessage } from "../i18n/messages";
 
 /** How often the cameras' health is read again (until the live feed pushes it). */
 const HEALTH_REFRESH_MS = 15_000;
@@ -44,6 +53,10 @@ export default function EpePage({ params }: { params: Record<string, string> }) 
   const logbook = useQuery({ queryKey: ["logbook", epeId], queryFn: () => listEntries({ path, query: { limit: 20 } }).then((r) => r.data.data) });
   const incidents = useOpenIncidents(epeId);
   const warnings = useWarnings({ epeId, state: null });
+  const evidence = useQuery({
+    queryKey: ["evidence-requests", "epe", epeId],
+    queryFn: () => listAll((cursor) => listRequests({ query: { cursor, limit: 100 } }).then((r) => r.data)).then((all) => requestsOfEpe(all, epeId)),
+  });
 
   if (epe.isPending) return <Loading />;
   if (epe.isError)
@@ -97,6 +110,10 @@ export default function EpePage({ params }: { params: Record<string, string> }) 
         ) : (
           <p className="empty">—</p>
         )}
+      </Section>
+
+      <Section id="epe-risk" title={t("risk.title")}>
+        <RiskScore epeId={epeId} />
       </Section>
 
       <Section id="epe-cameras" title={t("epe.cameras")}>
@@ -242,6 +259,99 @@ export default function EpePage({ params }: { params: Record<string, string> }) 
       <Section id="epe-warnings" title={t("epe.warnings")}>
         {warnings.isPending ? <Loading /> : warnings.isError ? <Problem error={warnings.error} /> : <WarningTable warnings={warnings.data} caption={t("epe.warnings")} />}
       </Section>
+
+      <Section id="epe-evidence" title={t("epe.evidence")}>
+        {evidence.isPending ? (
+          <Loading />
+        ) : evidence.isError ? (
+          <Problem error={evidence.error} />
+        ) : (
+          <RequestTable requests={evidence.data} names={new Map([[epeId, profile.name]])} />
+        )}
+      </Section>
     </section>
+  );
+}
+
+/**
+ * The current level, why (each indicator's value, weight, counted value and points, and
+ * their sum, which is the score) and the score's history as a step chart.
+ */
+function RiskScore({ epeId }: { epeId: string }) {
+  const { t, locale } = useI18n();
+  const level = useRiskLevel(epeId);
+  const history = useRiskHistory(epeId);
+  if (level.isPending) return <Loading />;
+  if (level.isError)
+    return level.error instanceof ApiError && level.error.status === 404 ? <p className="empty">{t("risk.none")}</p> : <Problem error={level.error} />;
+  const score = level.data.explanation;
+  const points = historyPoints(history.data || []);
+  return (
+    <>
+      <dl className="facts">
+        <dt>{t("risk.level")}</dt>
+        <dd>
+          <RiskBadge level={level.data} />
+        </dd>
+        <dt>{t("risk.bandSince")}</dt>
+        <dd>
+          <When value={level.data.band_since} />
+        </dd>
+        <dt>{t("risk.computedAt")}</dt>
+        <dd>
+          <When value={level.data.computed_at} />
+        </dd>
+        <dt>{t("risk.window")}</dt>
+        <dd>{t("risk.windowDays", { days: formatNumber(score.window_days, locale) })}</dd>
+      </dl>
+      <h3 id="risk-explanation">{t("risk.explanation")}</h3>
+      <div className="table-wrap">
+        <table className="data-table" aria-labelledby="risk-explanation" data-testid="risk-explanation">
+          <thead>
+            <tr>
+              <th scope="col">{t("risk.col.indicator")}</th>
+              <th scope="col">{t("risk.col.value")}</th>
+              <th scope="col">{t("risk.col.cap")}</th>
+              <th scope="col">{t("risk.col.weight")}</th>
+              <th scope="col">{t("risk.col.points")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {score.items.map((item) => (
+              <tr key={item.indicator}>
+                <th scope="row">
+                  {hasMessage(`risk.indicator.${item.indicator}`) ? t(`risk.indicator.${item.indicator}`) : item.description || item.indicator}
+                </th>
+                <td>
+                  {formatPoints(item.value, locale)}
+                  {item.counted !== item.value ? ` (${t("risk.counted", { counted: formatPoints(item.counted, locale) })})` : ""}
+                </td>
+                <td>{item.cap === null ? "—" : formatPoints(item.cap, locale)}</td>
+                <td>{formatPoints(item.weight, locale)}</td>
+                <td>{formatPoints(item.points, locale)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={4}>
+                {t("risk.total")}
+              </th>
+              <td data-testid="risk-total">{formatPoints(explanationTotal(score.items), locale)}</td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      <h3 id="risk-history">{t("risk.history")}</h3>
+      {history.isPending ? (
+        <Loading />
+      ) : history.isError ? (
+        <Problem error={history.error} />
+      ) : points.length ? (
+        <RiskHistoryChart points={points} />
+      ) : (
+        <p className="empty">{t("risk.noHistory")}</p>
+      )}
+    </>
   );
 }

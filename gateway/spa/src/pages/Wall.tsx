@@ -3,52 +3,16 @@
 // monitoring-plan slot today marked; `?live=<camera id>` opens a camera's live view above.
 
 import { useQuery } from "@tanstack/react-query";
-import { listAll } from "../api/paging";
-import { orderWall, slotsOn, type Tile } from "../cameras/wall";
+import { orderWall, type Tile } from "../cameras/wall";
 import { cameraLabel, positionName } from "../cameras/labels";
 import { formatHourMinute } from "../cameras/time";
 import { watchWall } from "../client/access/sdk.gen";
-import { getMonthlyPlan, listLevels, listPlans } from "../client/risk/sdk.gen";
-import type { LevelPublic, SlotPublic } from "../client/risk/types.gen";
+import { useRiskLevels, useTodaysSlots } from "../api/queries";
 import { LiveView, SnapshotView, WALL_REFRESH_MS } from "../components/CameraView";
 import { Problem } from "../components/Problem";
 import { Badge, Loading } from "../components/Status";
-import { vietnamToday } from "../format";
 import { useI18n } from "../i18n/context";
 import { Link, useLocation } from "../router";
-
-/** Risk levels of the EPEs the caller may see; none when the risk service cannot answer. */
-function useLevels() {
-  return useQuery({
-    queryKey: ["risk-levels"],
-    refetchInterval: 60_000,
-    queryFn: async (): Promise<LevelPublic[]> => {
-      try {
-        return await listAll((cursor) => listLevels({ query: { cursor, limit: 1000 } }).then((r) => r.data));
-      } catch {
-        return [];
-      }
-    },
-  });
-}
-
-/** Today's slots (Vietnam day) of the unit's approved monitoring plan of this month. */
-function useTodaysSlots() {
-  const today = vietnamToday();
-  return useQuery({
-    queryKey: ["plan-slots", today],
-    refetchInterval: 300_000,
-    queryFn: async (): Promise<SlotPublic[]> => {
-      try {
-        const plans = (await listPlans({ query: { month: today.slice(0, 7) } })).data.filter((plan) => plan.state === "approved");
-        const details = await Promise.all(plans.map((plan) => getMonthlyPlan({ path: { plan_id: plan.id } }).then((r) => r.data)));
-        return slotsOn(details.flatMap((plan) => plan.slots), today);
-      } catch {
-        return [];
-      }
-    },
-  });
-}
 
 function WallTile({ tile }: { tile: Tile }) {
   const { t, locale } = useI18n();
@@ -86,8 +50,8 @@ export default function Wall() {
   const { t, tn } = useI18n();
   const live = new URLSearchParams(useLocation().split("?")[1] || "").get("live");
   const wall = useQuery({ queryKey: ["wall"], queryFn: () => watchWall().then((r) => r.data), refetchInterval: 60_000 });
-  const levels = useLevels();
-  const slots = useTodaysSlots();
+  const levels = useRiskLevels(60_000);
+  const slots = useTodaysSlots({ refetchInterval: 300_000 });
   if (wall.isPending) return <Loading />;
   if (wall.isError)
     return (
