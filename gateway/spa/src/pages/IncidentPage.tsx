@@ -1,5 +1,6 @@
-// One incident: its facts and deadline, the Appendix II notice (PDF), the timeline, the surveillance
-// plan agreement, the daily follow-up form, extension notices and the manual gate log the EPE keeps meanwhile.
+// One incident: its facts and deadline, the Appendix II notice (PDF), the surveillance plan
+// agreement, the daily follow-up form, extension notices, the manual gate log the EPE keeps
+// meanwhile and the timeline.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
