@@ -12,7 +12,8 @@ import { RequestTable } from "./EvidenceRequests";
 import { RiskBadge } from "../components/RiskBadge";
 import { RiskHistoryChart } from "../components/RiskHistoryChart";
 import { explanationTotal, formatPoints, historyPoints } from "../risk/score";
-import { cameraStates, conformityReport, getEpe, listAreas, listDiagrams, listEntries } from "../client/registry/sdk.gen";
+import { cameraStates, getEpe, listAreas, listDiagrams, listEntries } from "../client/registry/sdk.gen";
+import { ConformitySection } from "../components/ConformitySection";
 import { HealthChart } from "../components/HealthChart";
 import { IncidentTable } from "../components/IncidentTable";
 import { Problem } from "../components/Problem";
@@ -49,7 +50,6 @@ export default function EpePage({ params }: { params: Record<string, string> }) 
     refetchInterval: HEALTH_REFRESH_MS,
   });
   const diagrams = useQuery({ queryKey: ["diagrams", epeId], queryFn: () => listDiagrams({ path, query: { limit: 50 } }).then((r) => r.data.data) });
-  const conformity = useQuery({ queryKey: ["conformity", epeId], queryFn: () => conformityReport({ path }).then((r) => r.data) });
   const logbook = useQuery({ queryKey: ["logbook", epeId], queryFn: () => listEntries({ path, query: { limit: 20 } }).then((r) => r.data.data) });
   const incidents = useOpenIncidents(epeId);
   const warnings = useWarnings({ epeId, state: null });
@@ -196,42 +196,7 @@ export default function EpePage({ params }: { params: Record<string, string> }) 
       </Section>
 
       <Section id="epe-conformity" title={t("epe.conformity")}>
-        {conformity.isPending ? (
-          <Loading />
-        ) : conformity.isError ? (
-          <Problem error={conformity.error} />
-        ) : (
-          <>
-            <p>
-              <Badge prefix="conformity.status" value={conformity.data.status} />
-            </p>
-            {conformity.data.cameras.length ? (
-              <div className="table-wrap">
-                <table className="data-table">
-                  <caption className="visually-hidden">{t("epe.conformity")}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("camera.number")}</th>
-                      <th scope="col">{t("conformity.passed")}</th>
-                      <th scope="col">{t("conformity.failed")}</th>
-                      <th scope="col">{t("conformity.notDeclared")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {conformity.data.cameras.map((camera) => (
-                      <tr key={camera.camera_id}>
-                        <th scope="row">{camera.camera_number}</th>
-                        <td>{camera.passed}</td>
-                        <td className={camera.failed ? "cell-alert" : undefined}>{camera.failed}</td>
-                        <td>{camera.not_declared}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            ) : null}
-          </>
-        )}
+        <ConformitySection epeId={epeId} />
       </Section>
 
       <Section id="epe-logbook" title={t("epe.logbook")}>

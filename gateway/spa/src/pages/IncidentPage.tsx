@@ -1,5 +1,6 @@
-// One incident: its facts and deadline, the Appendix II notice (PDF), the timeline, the daily
-// follow-up form, extension notices and the manual gate log the EPE keeps meanwhile.
+// One incident: its facts and deadline, the Appendix II notice (PDF), the surveillance plan
+// agreement, the daily follow-up form, extension notices, the manual gate log the EPE keeps
+// meanwhile and the timeline.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
@@ -7,6 +8,7 @@ import { listAll } from "../api/paging";
 import { addFollowUp, getFollowUps, getGateLog, getIncident, getNoticePdf, getTimeline } from "../client/incidents/sdk.gen";
 import { Countdown } from "../components/Countdown";
 import { TextArea } from "../components/Field";
+import { PlanSection } from "../components/PlanForm";
 import { Problem } from "../components/Problem";
 import { Badge, Loading, When } from "../components/Status";
 import { formatDay } from "../format";
@@ -116,8 +118,6 @@ export default function IncidentPage({ params }: { params: Record<string, string
         </dd>
         <dt>{t("incident.cameras")}</dt>
         <dd>{item.camera_ids.length ? item.camera_ids.join(", ") : "—"}</dd>
-        <dt>{t("incident.plan")}</dt>
-        <dd>{item.plan || "—"}</dd>
         <dt>{t("incident.missedFollowUps")}</dt>
         <dd data-testid="missed-follow-ups">{item.missed_follow_up_days.length ? item.missed_follow_up_days.map((day) => formatDay(day, locale)).join(", ") : "—"}</dd>
       </dl>
@@ -130,6 +130,8 @@ export default function IncidentPage({ params }: { params: Record<string, string
         </p>
       ) : null}
       {pdf.isError ? <Problem error={pdf.error} /> : null}
+
+      <PlanSection incident={item} />
 
       <section aria-labelledby="incident-follow-ups">
         <h2 id="incident-follow-ups">{t("incident.followUps")}</h2>
