@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devkit.simulator.cameras import CameraSite
@@ -137,6 +137,10 @@ def officer_session(stack: Stack) -> Iterator[Callable[[str], OfficerSession]]:
 
 
 # -- the officer SPA in Debian's Chromium ------------------------------------------------------
+
+# Assertions wait for the page up to 15 s (Playwright's default is 5 s): lazily loaded pages
+# render later when the other half of the suite shares the cores.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
