@@ -46,6 +46,14 @@ KeepDaysOption = Annotated[
     int | None,
     typer.Option("--keep-days", min=1, help="then delete backups older than this many days"),
 ]
+ToOption = Annotated[Path, typer.Option("--to", help="directory receiving dated backups")]
+KeysToOption = Annotated[
+    Path | None, typer.Option("--keys-to", help="a separate directory for sealed key files")
+]
+KeyFileOption = Annotated[
+    list[Path] | None, typer.Option("--key-file", exists=True, dir_okay=False)
+]
+StreamsOption = Annotated[bool, typer.Option(help="include the JetStream streams")]
 
 
 def _create(
@@ -75,15 +83,11 @@ def _create(
 
 @cli.command()
 def create(
-    to: Annotated[Path, typer.Option("--to", help="directory receiving dated backups")],
-    keys_to: Annotated[
-        Path | None, typer.Option("--keys-to", help="a separate directory for sealed key files")
-    ] = None,
-    key_file: Annotated[
-        list[Path] | None, typer.Option("--key-file", exists=True, dir_okay=False)
-    ] = None,
+    to: ToOption,
+    keys_to: KeysToOption = None,
+    key_file: KeyFileOption = None,
     services: ServicesOption = None,
-    streams: Annotated[bool, typer.Option(help="include the JetStream streams")] = True,
+    streams: StreamsOption = True,
     keep_days: KeepDaysOption = None,
 ) -> None:
     """Back up every service database, the event streams and the key files, then verify."""
@@ -102,16 +106,12 @@ def create(
 
 @cli.command()
 def daily(
-    to: Annotated[Path, typer.Option("--to", help="directory receiving dated backups")],
+    to: ToOption,
     at: Annotated[str, typer.Option("--at", help="time of day, HH:MM UTC")] = "19:00",
-    keys_to: Annotated[
-        Path | None, typer.Option("--keys-to", help="a separate directory for sealed key files")
-    ] = None,
-    key_file: Annotated[
-        list[Path] | None, typer.Option("--key-file", exists=True, dir_okay=False)
-    ] = None,
+    keys_to: KeysToOption = None,
+    key_file: KeyFileOption = None,
     services: ServicesOption = None,
-    streams: Annotated[bool, typer.Option(help="include the JetStream streams")] = True,
+    streams: StreamsOption = True,
     keep_days: KeepDaysOption = 30,
     runs: Annotated[
         int | None, typer.Option("--runs", min=1, help="stop after this many (default: never)")
