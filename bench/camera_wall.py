@@ -42,13 +42,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pyotp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "devkit" / "src"))
 
 from devkit.simulator.cameras import CameraSite  # noqa: E402
 from devkit.testing.ports import free_port  # noqa: E402
+from devkit.testing.totp import fresh_code  # noqa: E402
 
 WALL = 16
 PERIOD = 2.0
@@ -87,12 +87,8 @@ def sign_in(gateway: str, account: dict[str, Any]) -> str:
     )
     started.raise_for_status()
     transaction = started.json()["transaction"]
-    totp = pyotp.TOTP(account["totp_secret"])
-    for offset in (0, 30, -30):
-        if api.post(
-            "/signin/totp", json={"transaction": transaction, "code": totp.at(time.time() + offset)}
-        ).is_success:
-            break
+    code = fresh_code(account["totp_secret"])
+    api.post("/signin/totp", json={"transaction": transaction, "code": code}).raise_for_status()
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     redirect = f"{gateway}/callback"

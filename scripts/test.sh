@@ -29,12 +29,12 @@ stack_log=var/test-logs/stack-suites.log
 echo "== pytest: the whole-stack suites in the background (${STACK_SUITES[*]}; $stack_log)"
 # Starting a stack shares the cores with the other process: allow its first test longer.
 CAMWATCH_STACK_STARTUP_TIMEOUT="${CAMWATCH_STACK_STARTUP_TIMEOUT:-600}" \
-  .venv/bin/pytest -p no:cacheprovider -o timeout=900 "${STACK_SUITES[@]}" >"$stack_log" 2>&1 &
+  .venv/bin/pytest -p no:cacheprovider -o timeout=900 --durations=25 "${STACK_SUITES[@]}" >"$stack_log" 2>&1 &
 stack_pid=$!
 trap 'kill "$stack_pid" 2>/dev/null || true' INT TERM EXIT
 echo "== pytest: everything else"
 set +e
-.venv/bin/pytest "${ignores[@]}"
+.venv/bin/pytest --durations=40 "${ignores[@]}"
 rest=$?
 wait "$stack_pid"
 stack=$?

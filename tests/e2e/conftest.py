@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import functools
 import json
-import time
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devkit.simulator.cameras import CameraSite
 from devkit.testing.officers import OfficerSession
 from devkit.testing.ports import free_port
 from devkit.testing.stack import DemoAccount, Stack
+from devkit.testing.totp import fresh_code
 from servicekit.settings import project_root
 
 
@@ -184,24 +183,11 @@ def spa_sign_in(page: Page, stack: Stack, account: DemoAccount) -> None:
 
 
 def spa_submit_fresh_totp(page: Page, account: DemoAccount) -> None:
-    """Submit a TOTP code the access service has not seen used on the SPA's second step.
-
-    Each code is accepted once and never one older than the last used, and the session-wide
-    stack may have signed this account in during the same 30 s step, so the current code is
-    tried first and then the next ones."""
-    code = page.locator("#code")
-    totp = pyotp.TOTP(account["totp_secret"])
-    for offset in (0, 30, 60):
-        code.fill(totp.at(time.time() + offset))
-        page.locator("form button[type=submit]").click()
-        try:
-            page.wait_for_url(
-                lambda url: "/signin" not in url and "/callback" not in url, timeout=10_000
-            )
-            return
-        except PlaywrightTimeout:
-            continue
-    pytest.fail(f"every TOTP code was refused for {account.username}", pytrace=False)
+    """Submit, on the SPA's second step, a TOTP code no other sign-in in this process has used
+    (`devkit.testing.totp`: a refused guess would count toward the account's lockout)."""
+    page.locator("#code").fill(fresh_code(account["totp_secret"]))
+    page.locator("form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/(signin|callback)(\?|$)"), timeout=30_000)
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:

@@ -10,16 +10,15 @@ import time
 from typing import Any
 
 import httpx
-import pyotp
-import pytest
 
 from devkit.testing.http import bearer
 from devkit.testing.stack import DemoAccount, Stack
+from devkit.testing.totp import fresh_code
 
 
 class OfficerSession:
     """An officer signed in through the gateway as the SPA does it: `/signin` (password),
-    `/signin/totp` (a pyotp code from the seeded secret), `/oauth/authorize` with PKCE S256,
+    `/signin/totp` (a fresh code from the seeded secret), `/oauth/authorize` with PKCE S256,
     then the code at `/oauth/token`. `headers()` refreshes the access token when it nears
     its expiry (the refresh token rotates)."""
 
@@ -91,21 +90,13 @@ class OfficerSession:
         )
 
     def _second_factor(self, transaction: str) -> None:
-        """A TOTP code the access service has not seen used. Each code is accepted once, and
-        never one older than the last used, so the previous step's code is tried first: an
-        officer signing in right after (the SPA test) can still use the current code."""
-        totp = pyotp.TOTP(self.account["totp_secret"])
-        refused = []
-        for offset in (-30, 0, 30):
-            answer = self._http.post(
-                "/signin/totp",
-                json={"transaction": transaction, "code": totp.at(time.time() + offset)},
-            )
-            if answer.status_code == 200:
-                assert answer.json()["stage"] == "authenticated", answer.text
-                return
-            refused.append(f"{answer.status_code} {answer.text}")
-        pytest.fail(f"every TOTP code was refused: {refused}", pytrace=False)
+        """A TOTP code no other sign-in in this process has used (`devkit.testing.totp`)."""
+        answer = self._http.post(
+            "/signin/totp",
+            json={"transaction": transaction, "code": fresh_code(self.account["totp_secret"])},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["stage"] == "authenticated", answer.text
 
     def _refresh(self) -> None:
         self._store(
