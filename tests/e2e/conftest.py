@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devkit.simulator.cameras import CameraSite
+from devkit.testing.http import bearer
 from devkit.testing.officers import OfficerSession
 from devkit.testing.ports import free_port
 from devkit.testing.stack import DemoAccount, Stack
@@ -48,10 +49,6 @@ def client_credentials_token(stack: Stack, account: DemoAccount) -> dict[str, An
     )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def bearer(token: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token['access_token']}"}
 
 
 @pytest.fixture(scope="session")
@@ -236,3 +233,18 @@ def spa_context(browser: Browser) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert not failures, f"errors in the page: {failures}"
+
+
+@pytest.fixture
+def vendor_api(stack, account, machine_token) -> Iterator[tuple[httpx.Client, str]]:
+    """The vendor of an EPE the demo officer is assigned to, on the gateway's API (`/api`)."""
+    officer_epes = set(account("officer")["assigned_epes"].split(","))
+    for name in ("epe_vendor_1", "epe_vendor_2"):
+        if account(name)["epe_id"] in officer_epes:
+            token = machine_token(name)
+            with httpx.Client(
+                base_url=f"{stack.url}/api", headers=bearer(token), timeout=30
+            ) as client:
+                yield client, account(name)["epe_id"]
+            return
+    pytest.fail("the demo officer is assigned to no demo vendor's EPE", pytrace=False)

@@ -11,15 +11,11 @@ pages are saved in Vietnamese and English under test-artifacts/ and checked with
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
-
-from devkit.testing.http import bearer
 
 from .conftest import ARTIFACTS, axe_violations, spa_sign_in
 
@@ -27,21 +23,6 @@ pytestmark = pytest.mark.browser
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-def vendor_api(stack, account, machine_token) -> Iterator[tuple[httpx.Client, str]]:
-    """The vendor of an EPE the demo officer is assigned to, on the gateway's API."""
-    officer_epes = set(account("officer")["assigned_epes"].split(","))
-    for name in ("epe_vendor_1", "epe_vendor_2"):
-        if account(name)["epe_id"] in officer_epes:
-            token = machine_token(name)
-            with httpx.Client(
-                base_url=f"{stack.url}/api", headers=bearer(token), timeout=30
-            ) as client:
-                yield client, account(name)["epe_id"]
-            return
-    pytest.fail("the demo officer is assigned to no demo vendor's EPE", pytrace=False)
 
 
 def _save_in_both_languages(page: Page, name: str) -> None:

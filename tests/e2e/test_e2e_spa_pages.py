@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from devkit.testing.http import bearer, poll
+from devkit.testing.http import poll
 
 from .conftest import ARTIFACTS, axe_violations, spa_sign_in
 
@@ -113,28 +112,13 @@ def test_the_sign_in_page_in_both_languages(stack, spa_context) -> None:
     expect(page.locator("#username")).to_have_value("nobody")
 
 
-@pytest.fixture
-def vendor_api(stack, account, machine_token) -> Iterator[tuple[httpx.Client, str]]:
-    """The vendor of an EPE the demo officer is assigned to, on the registry."""
-    officer_epes = set(account("officer")["assigned_epes"].split(","))
-    for name in ("epe_vendor_1", "epe_vendor_2"):
-        if account(name)["epe_id"] in officer_epes:
-            token = machine_token(name)
-            with httpx.Client(
-                base_url=f"{stack.url}/api/registry", headers=bearer(token), timeout=30
-            ) as client:
-                yield client, account(name)["epe_id"]
-            return
-    pytest.fail("the demo officer is assigned to no demo vendor's EPE", pytrace=False)
-
-
 def _offline_required(api: httpx.Client, epe: str, camera_id: str) -> str | None:
     """The number of the EPE's required cameras offline, once `camera_id` is one of them."""
     cameras: list[dict[str, Any]] = []
     cursor = None
     while True:
         answer = api.get(
-            f"/epes/{epe}/cameras",
+            f"/registry/epes/{epe}/cameras",
             params={"limit": 200, "cursor": cursor} if cursor else {"limit": 200},
         )
         assert answer.status_code == 200, answer.text
@@ -165,13 +149,13 @@ def test_officer_sees_a_camera_go_offline_and_records_the_daily_update(
     vendor, epe = vendor_api
     suffix = uuid.uuid4().hex[:6].upper()
     area = vendor.post(
-        f"/epes/{epe}/areas",
+        f"/registry/epes/{epe}/areas",
         json={"code": f"GS-{suffix}", "name": f"Cổng {suffix}", "kind": "epe_gate"},
     )
     assert area.status_code == 201, area.text
     number = f"SPA-{suffix}"
     camera = vendor.post(
-        f"/epes/{epe}/cameras",
+        f"/registry/epes/{epe}/cameras",
         json={
             "number": number,
             "position_kind": "epe_gate",
@@ -184,7 +168,7 @@ def test_officer_sees_a_camera_go_offline_and_records_the_daily_update(
     assert camera.status_code == 201, camera.text
     camera_id = camera.json()["id"]
     heartbeat = vendor.post(
-        f"/epes/{epe}/heartbeats", json={"cameras": [{"camera": number, "status": "ok"}]}
+        f"/registry/epes/{epe}/heartbeats", json={"cameras": [{"camera": number, "status": "ok"}]}
     )
     assert heartbeat.status_code == 202, heartbeat.text
 
@@ -210,7 +194,8 @@ def test_officer_sees_a_camera_go_offline_and_records_the_daily_update(
     # The camera reports no signal: the live channel tells the dashboard, which shows it
     # offline and the incident, with no reload and no polling.
     heartbeat = vendor.post(
-        f"/epes/{epe}/heartbeats", json={"cameras": [{"camera": number, "status": "no_signal"}]}
+        f"/registry/epes/{epe}/heartbeats",
+        json={"cameras": [{"camera": number, "status": "no_signal"}]},
     )
     assert heartbeat.status_code == 202, heartbeat.text
     # Other tests' cameras of the demo EPE go offline on their own (their heartbeats stop), so
@@ -281,7 +266,7 @@ def test_an_announced_maintenance_shows_in_the_banner_and_the_vendor_header(
 
         # The EPE's vendor software hears of it on its next API call.
         def announced_to_vendor() -> str | None:
-            header = vendor.get(f"/epes/{epe}").headers.get("camwatch-maintenance", "")
+            header = vendor.get(f"/registry/epes/{epe}").headers.get("camwatch-maintenance", "")
             return header if notice in header else None
 
         header = poll("the maintenance header", announced_to_vendor)
@@ -298,7 +283,8 @@ def test_an_announced_maintenance_shows_in_the_banner_and_the_vendor_header(
         poll(
             "the header without the notice",
             lambda: (
-                notice not in vendor.get(f"/epes/{epe}").headers.get("camwatch-maintenance", "")
+                notice
+                not in vendor.get(f"/registry/epes/{epe}").headers.get("camwatch-maintenance", "")
                 or None
             ),
         )
