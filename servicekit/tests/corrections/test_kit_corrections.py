@@ -214,3 +214,13 @@ def test_the_command_line_calls_access_through_the_gateway(registry_db, tmp_path
         corrections_cli.cli, ["apply", "c8", "--backup-dir", str(tmp_path / "b")]
     )
     assert refused.exit_code == 1 and "not approved" in refused.output
+
+
+def test_no_verified_backup_no_change(registry_db, tmp_path):
+    access = FakeAccess({"c9": plan("c9")})
+    blocked = tmp_path / "b"
+    blocked.write_text("a file where the backups should go")
+    with pytest.raises(CorrectionRefused, match="no verified backup"):
+        run("c9", access=access, database_for=database_of, backup_dir=blocked)
+    assert access.calls[-1][0] == "failed" and access.calls[-1][2]["backup_id"] is None
+    assert row(registry_db)["name"] == "Công ty A"

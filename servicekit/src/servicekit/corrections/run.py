@@ -8,7 +8,13 @@ from typing import Any, Protocol
 
 from servicekit.backup import archive
 from servicekit.backup.databases import BackupError, Database
-from servicekit.corrections.change import CorrectionRefused, Outcome, Plan, apply_change
+from servicekit.corrections.change import (
+    CorrectionRefused,
+    Outcome,
+    Plan,
+    apply_change,
+    target_table,
+)
 
 
 class Access(Protocol):
@@ -33,12 +39,15 @@ class Applied:
 def take_backup(database: Database, into: Path) -> tuple[str, Path, str]:
     """Back up the one service database (no streams, no keys) and verify it; returns the
     backup id, its folder and the SHA-256 of the database copy."""
-    folder = archive.create(
-        archive.Plan(databases=[database], nats_url=None, key_files=[]),
-        into=into,
-        keys_into=None,
-        passphrase=None,
-    )
+    try:
+        folder = archive.create(
+            archive.Plan(databases=[database], nats_url=None, key_files=[]),
+            into=into,
+            keys_into=None,
+            passphrase=None,
+        )
+    except OSError as exc:
+        raise BackupError(f"cannot write {into}: {exc}") from exc
     archive.verify(folder)  # create verifies too; checked again right before the change
     manifest = archive.read_manifest(folder)
     entry = manifest["databases"][database.service]
@@ -62,11 +71,14 @@ def run(
     database: Database = database_for(plan.service)
     access.start(plan.id)
     backup_id: str | None = None
+    engine = database.engine()
     try:
+        target_table(engine, database.schema, plan)  # refused before a useless backup
         backup_id, folder, sha256 = take_backup(database, backup_dir / "corrections" / plan.id)
-        outcome = apply_change(database.engine(), database.schema, plan)
+        outcome = apply_change(engine, database.schema, plan)
     except (BackupError, CorrectionRefused) as exc:
-        reason = str(exc) if backup_id else f"the backup did not verify: {exc}"
+        backup_failed = isinstance(exc, BackupError)
+        reason = f"no verified backup, nothing changed: {exc}" if backup_failed else str(exc)
         access.failed(plan.id, {"reason": reason[:2000], "backup_id": backup_id})
         raise CorrectionRefused(reason) from exc
     except Exception as exc:
@@ -74,6 +86,8 @@ def run(
             plan.id, {"reason": f"{type(exc).__name__}: {exc}"[:2000], "backup_id": backup_id}
         )
         raise
+    finally:
+        engine.dispose()
     access.applied(
         plan.id,
         {
