@@ -87,8 +87,6 @@ class Supervisor(InputModel):
 class ChangeValue(InputModel):
     """One column's value now (`from`, checked before changing) and after (`to`)."""
 
-    model_config = pydantic.ConfigDict(populate_by_name=True)
-
     from_: Scalar = pydantic.Field(alias="from")
     to: Scalar
 
