@@ -9,6 +9,7 @@ from access.audit import routes as audit
 from access.authority import routes as authority
 from access.cameraview import routes as cameraview
 from access.clients import routes as clients
+from access.corrections import routes as corrections
 from access.keys import routes as keys
 from access.logdigest import routes as logdigest
 from access.maintenance import routes as maintenance
@@ -33,4 +34,5 @@ routers: list[APIRouter] = [
     keys.router,
     maintenance.router,
     logdigest.router,
+    corrections.router,
 ]

@@ -6,6 +6,7 @@ from access.assignments.events import AssignmentChanged
 from access.audit.events import AuditAnchored
 from access.authority.events import GrantApproved, GrantRevoked
 from access.cameraview.events import CameraViewUnreachable
+from access.corrections.events import CorrectionApplied, CorrectionApproved
 from access.logdigest.events import LogDigestAnomalies
 from access.maintenance.events import MaintenanceAnnounced, MaintenanceUpdated
 from access.officers.events import OfficerMoved
@@ -35,4 +36,6 @@ PUBLISHES: list[type[EventPayload]] = [
     MaintenanceAnnounced,
     MaintenanceUpdated,
     LogDigestAnomalies,
+    CorrectionApproved,
+    CorrectionApplied,
 ]

@@ -1,0 +1,3 @@
+from servicekit.corrections.cli import cli
+
+cli()
