@@ -18,14 +18,17 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from devkit.simulator.runner import TokenClient
+from devkit.testing.database import DEFAULT_POSTGRES_URL, postgres_unreachable_reason
 from devkit.testing.faults import (
     CAMERA_CHANGED,
     CAMERA_CONSUMERS,
@@ -34,16 +37,20 @@ from devkit.testing.faults import (
     camera_change_events,
     consumption_gaps,
     count,
+    dispose_engines,
     inbox,
     outbox_totals,
     render,
     stream_totals,
     unsent,
 )
-from devkit.testing.nats import NatsServer
+from devkit.testing.nats import NatsCluster, NatsServer
 from devkit.testing.officers import OfficerSession
+from devkit.testing.replicas import ReplicatedStack
 from devkit.testing.s3 import S3Endpoint
 from devkit.testing.stack import Stack, StackError
+from servicekit.db import normalise_url
+from servicekit.events import stream_name
 from servicekit.services import SERVICES
 from servicekit.settings import project_root
 
@@ -164,22 +171,37 @@ class Probe:
         self.api.close()
 
 
-def inject(fault: str, window: FaultWindow, stack: Stack, nats_server: NatsServer) -> None:
-    """Kill `fault` (SIGKILL), leave it down `DOWN` seconds, restart it, wait until it is ready."""
-    window.killed = time.monotonic()
-    if fault == "nats":
-        nats_server.kill()
+Fault = Callable[[FaultWindow], None]
+
+
+def process_fault(stack: Stack, name: str, process: str | None = None) -> Fault:
+    """Kill a process of the stack (SIGKILL), leave it down `DOWN` s, restart it, wait ready.
+    `process`: the process's name when it is not the service's (`registry-0` of a lane)."""
+    url = f"{stack.url}/healthz" if name == "gateway" else f"{stack.service_url(name)}/readyz"
+
+    def inject(window: FaultWindow) -> None:
+        window.killed = time.monotonic()
+        stack.kill(process or name)
         time.sleep(DOWN)
         window.restarted = time.monotonic()
-        nats_server.start()
+        stack.restart(process or name)
+        window.ready = wait_for(lambda: answers_200(url), RECOVERY_LIMIT * 2, f"{name} not ready")
+
+    return inject
+
+
+def nats_fault(server: NatsServer) -> Fault:
+    """Kill a NATS server (SIGKILL), leave it down `DOWN` s, start it again on its store."""
+
+    def inject(window: FaultWindow) -> None:
+        window.killed = time.monotonic()
+        server.kill()
+        time.sleep(DOWN)
+        window.restarted = time.monotonic()
+        server.start()
         window.ready = time.monotonic()
-        return
-    stack.kill(fault)
-    time.sleep(DOWN)
-    window.restarted = time.monotonic()
-    stack.restart(fault)
-    url = f"{stack.url}/healthz" if fault == "gateway" else f"{stack.service_url(fault)}/readyz"
-    window.ready = wait_for(lambda: answers_200(url), RECOVERY_LIMIT * 2, f"{fault} not ready")
+
+    return inject
 
 
 def settled(stack: Stack, traffic: Traffic) -> list[str]:
@@ -196,10 +218,12 @@ def settled(stack: Stack, traffic: Traffic) -> list[str]:
     return problems
 
 
-def test_faults_under_load(
-    fault_stack: Stack, nats_server: NatsServer, fault_tables: list[str]
-) -> None:
-    stack = fault_stack
+def run_faults(
+    stack: Stack, nats_url: str, faults: dict[str, Fault], *, title: str, log_name: str
+) -> str:
+    """Load, every fault in turn under it, settle, count; returns the table (Markdown),
+    written to var/test-logs/<log_name>.md (and .json), after asserting the counts."""
+    (project_root() / "var" / "test-logs" / f"{log_name}.md").unlink(missing_ok=True)
     accounts = demo_accounts(stack)
     officer = OfficerSession(stack, stack.demo["officer"])
     traffic = Traffic(stack, accounts, rate=RATE, officer=officer)
@@ -210,12 +234,12 @@ def test_faults_under_load(
     traffic.start()
     try:
         time.sleep(WARM_UP)
-        for fault in FAULTS:
-            window = FaultWindow(fault, began=time.monotonic())
+        for name, inject in faults.items():
+            window = FaultWindow(name, began=time.monotonic())
             windows[-1].ended = window.began
             windows.append(window)
             time.sleep(LEAD)
-            inject(fault, window, stack, nats_server)
+            inject(window)
             window.recovered = probe.recovered(RECOVERY_LIMIT * 2)
             time.sleep(AFTER)
     finally:
@@ -230,24 +254,23 @@ def test_faults_under_load(
         assert time.monotonic() < deadline, f"not settled after {SETTLE_TIMEOUT:.0f} s: {problems}"
         time.sleep(1)
 
-    table = count(stack, nats_server.url, windows, traffic.snapshot())
-    outboxes, streams = outbox_totals(stack), stream_totals(nats_server.url)
+    table = count(stack, nats_url, windows, traffic.snapshot())
+    outboxes, streams = outbox_totals(stack), stream_totals(nats_url)
     answers = traffic.snapshot()
-    form = "long" if LONG else "short"
     notes = [
-        f"{form} form: {load_seconds:.0f} s of load, {len(answers)} requests "
-        f"({sum(1 for a in answers if a.kind.startswith('read'))} reads), each fault down {DOWN:g} s; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
+        f"{load_seconds:.0f} s of load, {len(answers)} requests "
+        f"({sum(1 for a in answers if a.kind.startswith('read'))} reads), each process "
+        f"killed stayed down {DOWN:g} s; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores at the end.",
         "Events published by each service (outbox rows / messages in its stream): "
         + ", ".join(f"{s} {outboxes[s]}/{streams[s]}" for s in SERVICES)
         + ".",
     ]
-    markdown = render(table, title=f"Fault and load suite, {form} form", notes=notes)
+    markdown = render(table, title=title, notes=notes)
     logs = project_root() / "var" / "test-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    (logs / f"faults-{form}.md").write_text(markdown)
-    (logs / f"faults-{form}.json").write_text(json.dumps(table, indent=2))
-    fault_tables.append(markdown)
+    (logs / f"{log_name}.md").write_text(markdown)
+    (logs / f"{log_name}.json").write_text(json.dumps(table, indent=2))
 
     assert streams == outboxes, "every outbox event in its stream exactly once"
     for row in table:
@@ -255,3 +278,134 @@ def test_faults_under_load(
         assert row["duplicated"] == 0, f"{row['fault']}: duplicated effects: {row}"
         recovered = row["recovered_after_restart_s"]
         assert recovered is None or recovered < RECOVERY_LIMIT, f"{row['fault']}: {row}"
+    return markdown
+
+
+def test_faults_under_load(
+    fault_stack: Stack, nats_server: NatsServer, fault_tables: list[str]
+) -> None:
+    faults = {
+        name: nats_fault(nats_server) if name == "nats" else process_fault(fault_stack, name)
+        for name in FAULTS
+    }
+    form = "long" if LONG else "short"
+    try:
+        table = run_faults(
+            fault_stack,
+            nats_server.url,
+            faults,
+            title=f"Fault and load suite, {form} form, one node",
+            log_name=f"faults-{form}",
+        )
+    finally:
+        logged = project_root() / "var" / "test-logs" / f"faults-{form}.md"
+        if logged.exists():
+            fault_tables.append(logged.read_text())
+    assert table
+
+
+# -- long form only: a 3-node NATS cluster and PostgreSQL ------------------------------------
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    nodes = NatsCluster(tmp_path / "cluster")
+    nodes.start()
+    yield nodes
+    nodes.stop()
+
+
+@pytest.fixture
+def postgres_stack(
+    cluster: NatsCluster, s3: S3Endpoint, tmp_path: Path
+) -> Iterator[ReplicatedStack]:
+    """One lane of every process on PostgreSQL (a schema each) and the 3-node cluster; its
+    connections carry an application name of their own, so the suite can end exactly them."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
+    if reason := postgres_unreachable_reason(url):
+        pytest.skip(reason)
+    tagged = make_url(url).update_query_dict(
+        {"application_name": f"faults-{uuid.uuid4().hex[:10]}"}
+    )
+    stack = ReplicatedStack(
+        tmp_path / "stack",
+        nats_url=cluster.url,
+        s3=s3,
+        database_url=tagged.render_as_string(hide_password=False),
+        replicas=1,
+        startup_timeout=float(os.environ.get("CAMWATCH_STACK_STARTUP_TIMEOUT", "600")),
+        extra_env={**ENVIRONMENT, "NATS_STREAM_REPLICAS": "3"},
+    )
+    try:
+        try:
+            stack.start()
+        except StackError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield stack
+    finally:
+        stack.stop()
+        dispose_engines()
+        stack.drop_schemas()
+
+
+def node_fault(cluster: NatsCluster, stream: str) -> Fault:
+    """Kill the node leading `stream` (SIGKILL), leave it down `DOWN` s, start it again."""
+
+    def inject(window: FaultWindow) -> None:
+        victim = cluster.stream_leader(stream)
+        assert victim is not None, f"no leader for {stream}"
+        nats_fault(victim)(window)
+
+    return inject
+
+
+def postgres_fault(stack: ReplicatedStack) -> Fault:
+    """The closest we may come to restarting the shared PostgreSQL: end every connection the
+    stack's processes hold (pg_terminate_backend, by their application name)."""
+    name = make_url(stack.database_url).query["application_name"]
+    urls = [f"{stack.service_url(s)}/readyz" for s in stack.services]
+
+    def inject(window: FaultWindow) -> None:
+        engine = create_engine(normalise_url(stack.database_url))
+        try:
+            window.killed = time.monotonic()
+            with engine.connect() as connection:
+                ended = connection.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = :name AND pid != pg_backend_pid()"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+            assert ended, "no connection of the stack to end"
+        finally:
+            engine.dispose()
+        window.restarted = time.monotonic()
+        window.ready = wait_for(
+            lambda: all(answers_200(u) for u in urls), RECOVERY_LIMIT * 2, "services not ready"
+        )
+
+    return inject
+
+
+@pytest.mark.skipif(not LONG, reason="long form only (make faults)")
+def test_faults_cluster_and_postgres(
+    postgres_stack: ReplicatedStack, cluster: NatsCluster, fault_tables: list[str]
+) -> None:
+    faults = {
+        "nats node leading the registry's stream": node_fault(cluster, stream_name("registry")),
+        "postgresql connections ended": postgres_fault(postgres_stack),
+        "registry (on PostgreSQL)": process_fault(postgres_stack, "registry", "registry-0"),
+    }
+    try:
+        run_faults(
+            postgres_stack,
+            cluster.url,
+            faults,
+            title="Fault and load suite, long form, 3-node NATS cluster and PostgreSQL",
+            log_name="faults-cluster",
+        )
+    finally:
+        logged = project_root() / "var" / "test-logs" / "faults-cluster.md"
+        if logged.exists():
+            fault_tables.append(logged.read_text())

@@ -29,17 +29,20 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
 from nats.js.errors import NotFoundError
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
 from devkit.simulator.generate import CameraOutages, Generator
 from devkit.simulator.runner import CUSTOMS_PATHS, TokenClient
 from devkit.testing.officers import OfficerSession
+from devkit.testing.replicas import ReplicatedStack
 from devkit.testing.stack import Stack
+from servicekit.db import normalise_url
 from servicekit.events import stream_name
 from servicekit.events.consumer import durable_name
 from servicekit.services import SERVICES
@@ -248,27 +251,46 @@ class Traffic:
 # -- the stack's databases and streams ----------------------------------------------------------
 
 
-def sqlite_path(stack: Stack, service: str) -> Path:
-    url = stack.env[f"{service.upper()}_DATABASE_URL"]
-    if not url.startswith("sqlite:///"):
-        raise ValueError(f"{service} does not run on SQLite: {url}")
-    return Path(url.removeprefix("sqlite:///"))
+_ENGINES: dict[str, Engine] = {}
 
 
 def query(
-    stack: Stack, service: str, sql: str, params: Iterable[Any] = ()
+    stack: Stack, service: str, sql: str, params: Mapping[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
-    """Rows of one service's own database, opened read-only."""
-    uri = f"file:{sqlite_path(stack, service)}?mode=ro"
+    """Rows of one service's own database: its SQLite file opened read-only, or its schema
+    of a `ReplicatedStack`'s PostgreSQL database."""
+    if isinstance(stack, ReplicatedStack):
+        engine = _ENGINES.get(stack.database_url)
+        if engine is None:
+            engine = _ENGINES[stack.database_url] = create_engine(
+                normalise_url(stack.database_url), pool_pre_ping=True
+            )
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'SET search_path TO "{stack.schema(service)}"')
+            return [tuple(row) for row in connection.execute(text(sql), dict(params or {}))]
+    url = stack.env[f"{service.upper()}_DATABASE_URL"]
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"{service} does not run on SQLite: {url}")
+    uri = f"file:{url.removeprefix('sqlite:///')}?mode=ro"
     with sqlite3.connect(uri, uri=True, timeout=30) as connection:
-        return list(connection.execute(sql, tuple(params)).fetchall())
+        return list(connection.execute(sql, dict(params or {})).fetchall())
+
+
+def dispose_engines() -> None:
+    """Close the connections `query` opened to PostgreSQL."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
 
 
 def camera_change_events(stack: Stack) -> dict[str, str]:
     """`camera_id|model` -> the id of the registry's `camera.changed` event that carried it."""
     found: dict[str, str] = {}
     rows = query(
-        stack, "registry", "SELECT id, envelope FROM event_outbox WHERE type = ?", [CAMERA_CHANGED]
+        stack,
+        "registry",
+        "SELECT id, envelope FROM event_outbox WHERE type = :type",
+        {"type": CAMERA_CHANGED},
     )
     for event_id, envelope in rows:
         data = json.loads(envelope)["data"]
@@ -282,8 +304,8 @@ def inbox(stack: Stack, service: str, subject: str) -> set[str]:
     rows = query(
         stack,
         service,
-        "SELECT event_id FROM event_inbox WHERE consumer = ?",
-        [durable_name(service, subject)],
+        "SELECT event_id FROM event_inbox WHERE consumer = :consumer",
+        {"consumer": durable_name(service, subject)},
     )
     return {row[0] for row in rows}
 
@@ -292,7 +314,7 @@ def stream_message_ids(nats_url: str, service: str, subject: str) -> Counter[str
     """How many times each `Nats-Msg-Id` is held in `service`'s stream on `subject`."""
 
     async def read() -> Counter[str]:
-        connection = await nats.connect(nats_url, connect_timeout=5)
+        connection = await nats.connect(nats_url.split(","), connect_timeout=5)
         found: Counter[str] = Counter()
         try:
             js = connection.jetstream(timeout=10)
@@ -316,7 +338,7 @@ def stream_totals(nats_url: str) -> dict[str, int]:
     """Messages held by each service's stream."""
 
     async def read() -> dict[str, int]:
-        connection = await nats.connect(nats_url, connect_timeout=5)
+        connection = await nats.connect(nats_url.split(","), connect_timeout=5)
         try:
             js = connection.jetstream(timeout=10)
             totals = {}
@@ -419,7 +441,7 @@ def count(
         )
         gates, declarations = acked["gate_event"], acked["declarations"]
         faulted = window.killed > 0
-        through = THROUGH.get(window.name)
+        through = THROUGH.get(window.name.split()[0])
         until = window.recovered or window.ended
         during = [a for a in mine if faulted and window.killed <= a.ended <= until]
         after_restart = [
