@@ -20,6 +20,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from devkit.testing.faults import (
     inbox,
     outbox_totals,
     render,
+    start_up_phases,
     stream_totals,
     unsent,
 )
@@ -183,9 +185,10 @@ def process_fault(stack: Stack, name: str, process: str | None = None) -> Fault:
         window.killed = time.monotonic()
         stack.kill(process or name)
         time.sleep(DOWN)
-        window.restarted = time.monotonic()
+        window.restarted, wall = time.monotonic(), datetime.now()
         stack.restart(process or name)
         window.ready = wait_for(lambda: answers_200(url), RECOVERY_LIMIT * 2, f"{name} not ready")
+        window.figures.update(start_up_phases(stack.log_of(process or name), wall))
 
     return inject
 

@@ -21,6 +21,7 @@ import functools
 import itertools
 import json
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -29,6 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -482,12 +484,40 @@ def count(
                 "first_write_after_restart_s": round(min(after_restart), 1)
                 if after_restart
                 else None,
+                **window.figures,
                 "recovered_after_restart_s": round(window.recovered - window.restarted, 1)
                 if window.recovered
                 else None,
             }
         )
     return table
+
+
+_LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+def start_up_phases(log: Path, restarted_at: datetime) -> dict[str, float]:
+    """Where a restarted process's start went, from its log (local times, as `logging` writes
+    them; `restarted_at` naive local too): from the restart until uvicorn serves (interpreter,
+    imports, building the app) and the lifespan (NATS, streams, consumers, background tasks)."""
+    started = complete = None
+    for line in log.read_text(errors="replace").splitlines():
+        match = _LOG_TIME.match(line)
+        if match is None:
+            continue
+        at = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
+        if at < restarted_at:
+            continue
+        if started is None and "Started server process" in line:
+            started = at
+        elif complete is None and "Application startup complete" in line:
+            complete = at
+    phases = {}
+    if started is not None:
+        phases["imports_s"] = round((started - restarted_at).total_seconds(), 1)
+        if complete is not None:
+            phases["lifespan_s"] = round((complete - started).total_seconds(), 1)
+    return phases
 
 
 def render(table: list[dict[str, Any]], *, title: str, notes: Iterable[str] = ()) -> str:
@@ -511,6 +541,20 @@ def render(table: list[dict[str, Any]], *, title: str, notes: Iterable[str] = ()
             f"{_seconds(row['first_write_after_restart_s'])} | "
             f"{_seconds(row['recovered_after_restart_s'])} |"
         )
+    restarted = [row for row in table if "imports_s" in row]
+    if restarted:
+        lines += [
+            "",
+            "| restarted process | until uvicorn serves (interpreter, imports, app) | lifespan "
+            "(NATS, streams, consumers) | ready after restart | recovered after restart |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['fault']} | {_seconds(row['imports_s'])} | "
+            f"{_seconds(row.get('lifespan_s'))} | {_seconds(row['ready_after_restart_s'])} | "
+            f"{_seconds(row['recovered_after_restart_s'])} |"
+            for row in restarted
+        ]
     lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
