@@ -5,7 +5,9 @@ consumer, and the table of counts is printed (docs/reliability.md, "Fault and lo
 
 Short form (`make test`): a modest load, and the faults that matter most: the registry (it
 produces the events), incidents (it consumes them), the gateway, and the stack's only NATS
-server. Long form (`make faults`, `CAMWATCH_FAULTS=long`): more load, longer, every service.
+server. Long form (`make faults`, `CAMWATCH_FAULTS=long`): more load, longer, every service;
+then a second stack on PostgreSQL and a 3-node NATS cluster: the node leading the registry's
+stream killed, every PostgreSQL connection of the stack ended, the registry killed.
 
 Asserted: no acknowledged write lost (its row, its event in the stream, its effect in each
 consumer), no duplicated effect, every outbox event in its stream once and applied by every
