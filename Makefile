@@ -1,5 +1,5 @@
 # camwatch: the two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test lint typecheck fmt contracts bench bootstrap clean totp
+.PHONY: run test lint typecheck fmt contracts bench bootstrap clean totp faults
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -26,6 +26,11 @@ fmt: bootstrap
 
 contracts: bootstrap
 	@.venv/bin/python scripts/export_contracts.py
+
+# The fault and load suite's long form (docs/reliability.md): every process killed under load.
+faults: bootstrap
+	@mkdir -p var/test-logs
+	@CAMWATCH_FAULTS=long .venv/bin/pytest -p no:cacheprovider -o timeout=3000 -rA tests/faults
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done

@@ -12,3 +12,16 @@ fi
 export UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy
 .uv/bin/uv sync --frozen --all-packages --quiet
 scripts/build_spa.sh
+
+# Byte-compile what every process imports. Where PYTHONDONTWRITEBYTECODE is set (as on the
+# CI machines) no process writes its .pyc, so without this each one compiled every module it
+# imports from source: a service took 10-50 s to start on a loaded 2-core machine instead of
+# a few (docs/reliability.md, "Where start-up time goes"). The installed packages are
+# compiled again only when uv.lock changed; our own sources every time (only changed files
+# are rewritten).
+stamp=.venv/.bytecode-compiled
+if [ ! -f "$stamp" ] || [ uv.lock -nt "$stamp" ]; then
+  .venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages >/dev/null
+  touch "$stamp"
+fi
+.venv/bin/python -m compileall -q -j 0 servicekit/src devkit/src gateway/src services/*/src >/dev/null

@@ -21,7 +21,7 @@ fi
 # The whole suite as two pytest processes side by side, one per core: the suites that start
 # whole stacks (processes, NATS, S3, browsers) and everything else. Each process runs its part
 # in one process (no pytest-xdist: under it some tests were silently never run).
-STACK_SUITES=(tests/e2e tests/scaleout tests/ops tests/tracing tests/devstack)
+STACK_SUITES=(tests/e2e tests/scaleout tests/ops tests/faults tests/tracing tests/devstack)
 ignores=()
 for suite in "${STACK_SUITES[@]}"; do ignores+=("--ignore=$suite"); done
 mkdir -p var/test-logs

@@ -207,6 +207,16 @@ class ManagedProcess:
         if self.running and self._process is not None:
             self._process.send_signal(signal.SIGTERM)
 
+    def kill(self) -> None:
+        """Kill the process without warning (SIGKILL), as a crash would, and reap it."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
     def wait_or_kill(self, deadline: float) -> None:
         """Wait for the process until the monotonic deadline, then kill it."""
         process = self._process
@@ -354,6 +364,20 @@ class Stack:
             process.wait_or_kill(deadline)
         self.processes.clear()
         atexit.unregister(self.stop)
+
+    def kill(self, name: str) -> None:
+        """Kill one process of the stack (`registry`, `gateway`...) with SIGKILL."""
+        self.processes[name].kill()
+
+    def restart(self, name: str) -> None:
+        """Start a killed (or stopped) process again with the same command and environment;
+        its log continues in the same file. Returns at once: poll its `/readyz`."""
+        old = self.processes[name]
+        if old.running:
+            raise StackError(f"camwatch stack: {name} is still running")
+        process = ManagedProcess(name, old.args, env=old.env, cwd=old.cwd, log=old.log)
+        process.start()
+        self.processes[name] = process
 
     def __enter__(self) -> Stack:
         return self.start()
