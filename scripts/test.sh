@@ -18,29 +18,49 @@ if [ "$#" -gt 0 ]; then  # a chosen part of the suite: one pytest process
   exec .venv/bin/pytest "$@"
 fi
 
-# The whole suite as two pytest processes side by side, one per core: the suites that start
-# whole stacks (processes, NATS, S3, browsers) and everything else. Each process runs its part
-# in one process (no pytest-xdist: under it some tests were silently never run).
+# The whole suite as four pytest processes side by side: the browser journeys on one shared
+# stack, the suites that start stacks of their own (faults, scale-out, restore drill, traces,
+# dev stack), the runs on PostgreSQL, and everything else. Much of the suite waits (processes
+# starting, NATS, S3, PostgreSQL, browsers), so four processes keep two cores busy. Each part
+# runs in one process (no pytest-xdist: under it some tests were silently never run); every
+# test belongs to exactly one part (`-k postgresql` and `-k "not postgresql"` split the rest).
 STACK_SUITES=(tests/e2e tests/scaleout tests/ops tests/faults tests/tracing tests/devstack)
 ignores=()
 for suite in "${STACK_SUITES[@]}"; do ignores+=("--ignore=$suite"); done
+names=("browser journeys (tests/e2e)" "stacks of their own (${STACK_SUITES[*]:1})"
+  "PostgreSQL runs" "everything else")
+logs=(var/test-logs/e2e.log var/test-logs/stacks.log var/test-logs/postgresql.log
+  var/test-logs/rest.log)
 mkdir -p var/test-logs
-stack_log=var/test-logs/stack-suites.log
-echo "== pytest: the whole-stack suites in the background (${STACK_SUITES[*]}; $stack_log)"
-# Starting a stack shares the cores with the other process: allow its first test longer.
-CAMWATCH_STACK_STARTUP_TIMEOUT="${CAMWATCH_STACK_STARTUP_TIMEOUT:-600}" \
-  .venv/bin/pytest -p no:cacheprovider -o timeout=900 --durations=25 "${STACK_SUITES[@]}" >"$stack_log" 2>&1 &
-stack_pid=$!
-trap 'kill "$stack_pid" 2>/dev/null || true' INT TERM EXIT
-echo "== pytest: everything else"
+# Starting a stack shares the cores with the other processes: allow it longer.
+export CAMWATCH_STACK_STARTUP_TIMEOUT="${CAMWATCH_STACK_STARTUP_TIMEOUT:-600}"
+stack_options=(-p no:cacheprovider -o timeout=900 --durations=15)
+pids=()
+run_part() {  # index, pytest arguments...
+  local index=$1
+  shift
+  echo "== pytest: ${names[$index]} (${logs[$index]})"
+  .venv/bin/pytest "$@" >"${logs[$index]}" 2>&1 &
+  pids+=($!)
+}
+trap 'kill "${pids[@]}" 2>/dev/null || true' INT TERM EXIT
+run_part 0 "${stack_options[@]}" tests/e2e
+run_part 1 "${stack_options[@]}" "${STACK_SUITES[@]:1}"
+run_part 2 --durations=15 -k postgresql "${ignores[@]}"
+run_part 3 --durations=15 -k "not postgresql" "${ignores[@]}"
+codes=()
 set +e
-.venv/bin/pytest --durations=40 "${ignores[@]}"
-rest=$?
-wait "$stack_pid"
-stack=$?
+for index in "${!pids[@]}"; do
+  wait "${pids[$index]}"
+  codes+=($?)
+  echo "== pytest: ${names[$index]}"
+  cat "${logs[$index]}"
+done
 set -e
 trap - INT TERM EXIT
-echo "== pytest: the whole-stack suites"
-cat "$stack_log"
-echo "== pytest exit codes: everything else $rest, whole-stack suites $stack"
-[ "$rest" -eq 0 ] && [ "$stack" -eq 0 ]
+failed=0
+for index in "${!codes[@]}"; do
+  echo "== pytest exit code: ${names[$index]}: ${codes[$index]}"
+  [ "${codes[$index]}" -eq 0 ] || failed=1
+done
+[ "$failed" -eq 0 ]
