@@ -2,11 +2,13 @@
 every acknowledged write, and the counts read back from each service's own database and from
 the JetStream streams (tests/faults, docs/reliability.md "Fault and load suite").
 
-`Traffic` plays the demo EPE vendors (camera declaration changes, heartbeats, gate reads), the
+`Traffic` plays the demo EPE vendors (camera declaration changes, heartbeats, Appendix II
+interruption notices, gate reads), the
 customs system (declarations and the other customs records, reads) and an officer (reads).
 Every request is logged with when it ended and its status (0: no answer); a 2xx write keeps
 the id that finds it again: the camera and the marker written in its `model` (the registry's
-`registry.camera.changed.v1` event carries it), the gate read's `event_id`, the customs
+`registry.camera.changed.v1` event carries it), the notice's id (its description carries a
+marker, so a resend that made a second notice shows), the gate read's `event_id`, the customs
 record's number and version.
 
 `Ledger` reads the stack's SQLite databases read-only with plain SQL (the test may; services
@@ -29,7 +31,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,7 @@ from servicekit.events.consumer import durable_name
 from servicekit.services import SERVICES
 
 CAMERA_CHANGED = "registry.camera.changed.v1"
+NOTICE_MARKER = re.compile(r"flt-[0-9a-f]+-n\d+")
 # Who consumes the registry's camera changes (each service's subscriptions.py).
 CAMERA_CONSUMERS = ("access", "evidence", "incidents", "risk")
 
@@ -58,7 +61,7 @@ CAMERA_CONSUMERS = ("access", "evidence", "incidents", "risk")
 THROUGH = {
     "access": ("read_access",),
     "registry": ("camera_change", "heartbeats", "read_registry"),
-    "incidents": ("read_incidents",),
+    "incidents": ("notice", "read_incidents"),
     "risk": ("declarations", "customs_other", "gate_event", "read_risk"),
     "evidence": (),
 }
@@ -86,6 +89,8 @@ class _Vendor:
 class Traffic:
     """Bounded load through the gateway, in threads, until `stop()`.
 
+    An interruption notice per vendor every `notice_every` seconds (resent with the same
+    Idempotency-Key until it gets an answer that is not a 5xx, as a vendor's software does),
     `rate` camera changes a second per vendor, `rate` movements (customs records, then the
     gate read) a second, heartbeats of every camera every `heartbeat_every` seconds, and reads
     by the customs system and an officer (five a second each)."""
@@ -97,6 +102,7 @@ class Traffic:
         *,
         rate: float,
         heartbeat_every: float = 2.0,
+        notice_every: float = 5.0,
         outage_share: float = 0.05,
         seed: int = 7,
         officer: OfficerSession | None = None,
@@ -105,6 +111,7 @@ class Traffic:
         self.url = stack.url
         self.rate = rate
         self.heartbeat_every = heartbeat_every
+        self.notice_every = notice_every
         self.tag = uuid.uuid4().hex[:6]
         self.stop_event = threading.Event()
         self.answers: list[Answer] = []
@@ -122,6 +129,7 @@ class Traffic:
         self.generator = Generator(gates, seed=seed, anomaly_share=0.2, salt=salt)
         self.officer = officer
         self._changes = itertools.count(1)
+        self._notices = itertools.count(1)
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -173,9 +181,28 @@ class Traffic:
 
     def _vendor_lane(self, vendor: _Vendor) -> None:
         cameras = itertools.cycle(vendor.cameras)
-        next_heartbeat = 0.0
+        notices = itertools.cycle(vendor.cameras)
+        next_heartbeat = next_notice = 0.0
+        notice: tuple[str, dict[str, Any]] | None = None  # (Idempotency-Key, body) unanswered
         while not self.stop_event.is_set():
             started = time.monotonic()
+            if notice is None and started >= next_notice:
+                notice = (str(uuid.uuid4()), self._notice(vendor, next(notices)))
+                next_notice = started + self.notice_every
+            if notice is not None:
+                key, body = notice
+                answer = self._send(
+                    vendor.api,
+                    "POST",
+                    "/api/incidents/notices",
+                    body,
+                    headers={"Idempotency-Key": key},
+                )
+                status = answer.status_code if answer is not None else 0
+                filed = answer.json()["id"] if answer is not None and status == 201 else None
+                self._record("notice", status, filed)
+                if 0 < status < 500:
+                    notice = None  # answered: stored, or refused for good (an open notice)
             if started >= next_heartbeat:
                 statuses = self.outages.statuses([c["number"] for c in vendor.cameras])
                 body = {"cameras": [{"camera": c, "status": s} for c, s in statuses.items()]}
@@ -191,6 +218,19 @@ class Traffic:
                 "camera_change", answer.status_code if answer else 0, f"{camera['id']}|{marker}"
             )
             self.stop_event.wait(max(0.0, 1.0 / self.rate - (time.monotonic() - started)))
+
+    def _notice(self, vendor: _Vendor, camera: Mapping[str, Any]) -> dict[str, Any]:
+        """An Appendix II notice for a camera; the marker in its description finds it again."""
+        marker = f"flt-{self.tag}-n{next(self._notices)}"
+        return {
+            "epe_id": vendor.epe_id,
+            "kind": "camera_equipment",
+            "camera_ids": [camera["id"]],
+            "description": f"Camera {camera['number']} mất tín hiệu ({marker})",
+            "effects": "Không quan sát được khu vực của camera",
+            "estimated_restoration_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+            "technician": {"name": "Nguyễn Văn Hùng", "phone": "+84 912 345 678"},
+        }
 
     def _movement_lane(self) -> None:
         by_tax_code = {v.tax_code: v for v in self.vendors}
@@ -420,6 +460,19 @@ def count(
             stack, "risk", "SELECT reference FROM gate_event WHERE origin != 'manual'"
         )
     )
+    notice_rows = Counter(
+        notice_id for (notice_id,) in query(stack, "incidents", "SELECT id FROM notice")
+    )
+    marker_of = {
+        notice_id: match.group(0)
+        for notice_id, description in query(
+            stack,
+            "incidents",
+            "SELECT notice_id, description FROM notice_revision WHERE revision = 1",
+        )
+        if (match := NOTICE_MARKER.search(description))
+    }
+    notice_markers = Counter(marker_of.values())
     declaration_rows = Counter(
         f"{number}|{version}"
         for number, version in query(
@@ -442,6 +495,7 @@ def count(
             if e is None or not in_stream[e] or any(e not in effects[s] for s in CAMERA_CONSUMERS)
         )
         gates, declarations = acked["gate_event"], acked["declarations"]
+        notices = acked["notice"]
         faulted = window.killed > 0
         through = THROUGH.get(window.name.split()[0])
         until = window.recovered or window.ended
@@ -459,10 +513,11 @@ def count(
                 "fault": window.name,
                 "writes_acked": {
                     k: len(acked[k])
-                    for k in ("camera_change", "declarations", "gate_event", "heartbeats")
+                    for k in ("camera_change", "notice", "declarations", "gate_event", "heartbeats")
                 },
                 "rows_stored": {
                     "camera_change": len(stored),
+                    "notice": sum(1 for r in notices if notice_rows[r]),
                     "declarations": sum(1 for r in declarations if declaration_rows[r]),
                     "gate_event": sum(1 for r in gates if gate_rows[r]),
                 },
@@ -470,10 +525,12 @@ def count(
                 "effects": {s: sum(1 for e in stored if e in effects[s]) for s in CAMERA_CONSUMERS},
                 "lost": lost_changes
                 + sum(1 for r in gates if not gate_rows[r])
+                + sum(1 for r in notices if not notice_rows[r])
                 + sum(1 for r in declarations if not declaration_rows[r]),
                 "duplicated": sum(1 for e in stored if in_stream[e] > 1)
                 + sum(1 for r in set(gates) if gate_rows[r] > 1)
-                + sum(1 for r in set(declarations) if declaration_rows[r] > 1),
+                + sum(1 for r in set(declarations) if declaration_rows[r] > 1)
+                + sum(1 for r in notices if notice_markers[marker_of.get(r, "")] > 1),
                 "5xx_during_fault": sum(1 for a in during if a.status >= 500),
                 "no_answer_during_fault": sum(1 for a in during if a.status == 0),
                 "refused_4xx": sum(1 for a in mine if 400 <= a.status < 500),
