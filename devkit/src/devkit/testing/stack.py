@@ -355,6 +355,21 @@ class Stack:
         self.processes.clear()
         atexit.unregister(self.stop)
 
+    def stop_service(self, name: str) -> None:
+        """Stop one service's process (SIGTERM, killed after the grace): the gateway then
+        answers 503 for it until `start_service` brings it back."""
+        process = self.processes[name]
+        process.terminate()
+        process.wait_or_kill(time.monotonic() + self.stop_timeout)
+
+    def start_service(self, name: str) -> None:
+        """Start a stopped service again (on its database and port) and wait until ready."""
+        if self.processes[name].running:
+            return
+        self._deadline = time.monotonic() + self.startup_timeout
+        self._spawn(name, ["-m", name, "serve", "--no-migrate-first"])
+        self._wait_http(name, f"{self.service_url(name)}/readyz")
+
     def __enter__(self) -> Stack:
         return self.start()
 
