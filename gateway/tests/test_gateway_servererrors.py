@@ -148,3 +148,26 @@ def test_counts_wait_while_nats_is_unreachable() -> None:
         return left
 
     assert asyncio.run(run()) == 1
+
+
+def test_stopping_publishes_the_current_window(nats_url) -> None:
+    templates = RouteTemplates({"evidence": {"paths": {"/requests/{request_id}": {"get": {}}}}})
+    since = datetime.now(UTC) - timedelta(seconds=1)
+
+    async def run() -> None:
+        bus = EventBus(nats_url)
+        assert await bus.connect(within=10)
+        try:
+            errors = ServerErrors(templates, bus, flush_seconds=3600, name="stopping-gateway")
+            await errors.start()
+            errors.count("evidence", "GET", "/requests/r-1", 504)
+            await errors.stop()  # long before the window's end
+            assert errors.pending == []
+        finally:
+            await bus.close()
+
+    asyncio.run(run())
+    events = [
+        e for e in _published(nats_url, since, wanted=1) if e.data["gateway"] == "stopping-gateway"
+    ]
+    assert _totals(events) == {("evidence", "GET", "/requests/{request_id}", 504): 1}
