@@ -95,6 +95,8 @@ def stack_env(camera_site: CameraSite, simulator_camera_port: int) -> dict[str, 
             [80, 443, camera_site.bound_port, simulator_camera_port]
         ),
         "ACCESS_CAMERA_VIEW_TIMEOUT": "2",
+        # The gateway's 5xx counts reach the log digest within seconds, not a minute.
+        "GATEWAY_SERVER_ERRORS_FLUSH_SECONDS": "1",
     }
 
 

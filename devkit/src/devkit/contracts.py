@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
 from servicekit.app import ServiceSpec
+from servicekit.events import EventPayload
+from servicekit.events.servererrors import ServerErrorsCounted
 from servicekit.services import SERVICES
 from servicekit.settings import Environment, project_root
 
 CONTRACTS_DIR = project_root() / "contracts"
+OTHER_PUBLISHERS: dict[str, Sequence[type[EventPayload]]] = {"gateway": [ServerErrorsCounted]}
+"""Producers that are not services: the gateway's events (their payloads live in the kit)."""
 
 
 def load_app(service: str) -> FastAPI:
@@ -32,12 +36,17 @@ def load_app(service: str) -> FastAPI:
     return app
 
 
-def asyncapi_document(specs: dict[str, ServiceSpec]) -> dict[str, Any]:
+def asyncapi_document(
+    specs: dict[str, ServiceSpec],
+    other_publishers: Mapping[str, Sequence[type[EventPayload]]] | None = None,
+) -> dict[str, Any]:
     """AsyncAPI 3.0: every subject as a channel, who sends it and who receives it."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for service, spec in sorted(specs.items()):
-        for payload in spec.publishes:
+    publishers = {service: spec.publishes for service, spec in specs.items()}
+    publishers.update(other_publishers or {})
+    for service, publishes in sorted(publishers.items()):
+        for payload in publishes:
             key = payload.event_type.replace(".", "_")
             channels[key] = {
                 "address": payload.event_type,
@@ -90,7 +99,11 @@ def generate(services: Iterable[str] = SERVICES) -> dict[Path, str]:
         for payload in spec.publishes:
             path = Path("events") / service / f"{payload.event_type}.json"
             files[path] = render(payload.json_schema())
-    files[Path("asyncapi.json")] = render(asyncapi_document(specs))
+    for producer, publishes in OTHER_PUBLISHERS.items():
+        for payload in publishes:
+            path = Path("events") / producer / f"{payload.event_type}.json"
+            files[path] = render(payload.json_schema())
+    files[Path("asyncapi.json")] = render(asyncapi_document(specs, OTHER_PUBLISHERS))
     return files
 
 

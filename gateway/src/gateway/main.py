@@ -18,6 +18,7 @@ from gateway.live import LiveHub
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimits
 from gateway.ratelimit_nats import nats_rate_limits
+from gateway.servererrors import RouteTemplates, ServerErrors
 from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from gateway.site import SPAFiles, docs_assets, docs_router, health_router
 from servicekit.auth import TokenVerifier
@@ -79,6 +80,15 @@ def create_app(
         if settings.live_enabled
         else None
     )
+    errors = (
+        ServerErrors(
+            RouteTemplates.from_directory(settings.openapi_contracts_dir, list(settings.upstreams)),
+            hub.bus if hub is not None else None,
+            flush_seconds=settings.server_errors_flush_seconds,
+        )
+        if settings.server_errors_enabled
+        else None
+    )
     proxy = Proxy(
         settings,
         tokens=CachedTokenVerifier(
@@ -92,6 +102,7 @@ def create_app(
             else RateLimits(settings)
         ),
         hub=hub,
+        errors=errors,
     )
 
     @contextlib.asynccontextmanager
@@ -99,11 +110,15 @@ def create_app(
         if hub is not None:
             await hub.start()
         await proxy.start()
+        if errors is not None:
+            await errors.start()
         if settings.gc_tuned:
             settle_heap()
         try:
             yield
         finally:
+            if errors is not None:
+                await errors.stop()  # the last window, while the bus is still open
             if hub is not None:
                 await hub.stop()  # ends the live connections first
             await proxy.stop()

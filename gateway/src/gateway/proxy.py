@@ -38,6 +38,7 @@ from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_pat
 from gateway.live import LIVE_PATH, RETRY_MS, Listener, LiveHub, frames, named
 from gateway.openapi import through_gateway
 from gateway.ratelimit import RateLimits, attempt_key
+from gateway.servererrors import ServerErrors
 from gateway.settings import DOCS_ASSETS_URL, SECRET_PATH_PREFIXES, GatewaySettings
 from servicekit.auth import Role, unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
@@ -238,11 +239,13 @@ class Proxy:
         tokens: CachedTokenVerifier,
         rate_limits: RateLimits,
         hub: LiveHub | None = None,
+        errors: ServerErrors | None = None,
     ) -> None:
         self.settings = settings
         self.tokens = tokens
         self.rate_limits = rate_limits
         self.hub = hub
+        self.errors = errors
         self.upstreams = {
             name: Upstream(name, url, max_body=settings.max_body_for(name))
             for name, url in settings.upstreams.items()
@@ -433,6 +436,12 @@ class Proxy:
                     path,
                 )
         finally:
+            if exchange.status >= 500 and self.errors is not None:
+                if upstream is None:
+                    self.errors.count("gateway", method, path, exchange.status)
+                else:
+                    tail = path[len(upstream.prefix) :] or "/"
+                    self.errors.count(upstream.name, method, tail, exchange.status)
             if span is not None:
                 status = exchange.status
                 span.set_attribute("http.response.status_code", status)

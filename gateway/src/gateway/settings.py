@@ -187,6 +187,21 @@ class GatewaySettings(ServiceSettings):
         ),
     )
 
+    server_errors_enabled: bool = Field(
+        default=True,
+        description=(
+            "count the 5xx answers per route and publish them each window as "
+            "`gateway.server_errors.counted.v1` (on the live channel's NATS connection: "
+            "with live_enabled off they are counted but not published)"
+        ),
+    )
+    server_errors_flush_seconds: float = Field(
+        default=60, gt=0, description="the window of the 5xx counts: published this often"
+    )
+    openapi_contracts_dir: Path = Field(
+        default_factory=lambda: project_root() / "contracts" / "openapi",
+        description="the committed OpenAPI documents the 5xx are matched to routes with",
+    )
     spa_dir: Path | None = Field(
         default=None,
         description=(

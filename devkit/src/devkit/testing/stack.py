@@ -369,15 +369,26 @@ class Stack:
         """Kill one process of the stack (`registry`, `gateway`...) with SIGKILL."""
         self.processes[name].kill()
 
-    def restart(self, name: str) -> None:
+    def stop_service(self, name: str) -> None:
+        """Stop one process (SIGTERM, killed after the grace): the gateway then answers 503
+        for it until `restart` brings it back."""
+        process = self.processes[name]
+        process.terminate()
+        process.wait_or_kill(time.monotonic() + self.stop_timeout)
+
+    def restart(self, name: str, *, wait_ready: bool = False) -> None:
         """Start a killed (or stopped) process again with the same command and environment;
-        its log continues in the same file. Returns at once: poll its `/readyz`."""
+        its log continues in the same file. Returns at once (poll its `/readyz`), or once a
+        service answers ready with `wait_ready`."""
         old = self.processes[name]
         if old.running:
             raise StackError(f"camwatch stack: {name} is still running")
         process = ManagedProcess(name, old.args, env=old.env, cwd=old.cwd, log=old.log)
         process.start()
         self.processes[name] = process
+        if wait_ready:
+            self._deadline = time.monotonic() + self.startup_timeout
+            self._wait_http(name, f"{self.service_url(name)}/readyz")
 
     def __enter__(self) -> Stack:
         return self.start()

@@ -106,6 +106,11 @@ class Settings(ServiceSettings, ObjectStoreSettings):
     log_digest_max_lockouts: int = Field(
         default=5, ge=0, description="more lockouts in a day is an anomaly"
     )
+    log_digest_max_server_errors: int = Field(
+        default=0,
+        ge=0,
+        description="more 5xx answers on one route in a day is an anomaly (0: any 5xx)",
+    )
 
     audit_anchor_retention_days: int = Field(
         default=3650, ge=1, description="Object Lock COMPLIANCE retention of each anchor"

@@ -5,7 +5,9 @@ made once a day by a database-held timer whichever replica reads it."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -17,9 +19,12 @@ from access.context import AuditContext
 from access.logdigest import service as digests
 from access.logdigest import timer
 from access.logdigest.models import LogDigestTimer
-from servicekit.events import DeadLetter
+from access.subscriptions import subscriptions
+from servicekit.events import CloudEvent, DeadLetter, PermanentError
+from servicekit.events.servererrors import SERVER_ERRORS_SUBJECT
 
 CONTEXT = AuditContext.system("test-digest")
+CUSTODY = "evidence.custody.verified.v1"
 
 
 def audited(app, action: str, at: datetime, times: int = 1) -> None:
@@ -36,6 +41,55 @@ def anomaly_events(app) -> list[str]:
             {"t": "access.log_digest.anomalies_found.v1"},
         )
         return list(rows.scalars())
+
+
+def delivered(app, event_type: str, data: dict[str, Any], event_id: str | None = None) -> str:
+    """An event handed to its handler as the consumer does (in one transaction)."""
+    event = CloudEvent(
+        id=event_id or str(uuid.uuid4()),
+        source=f"camwatch/{event_type.split('.')[0]}",
+        type=event_type,
+        subject="s",
+        time=datetime.now(UTC),
+        data=data,
+    )
+    with Session(app.state.engine) as session:
+        subscriptions(clock=app.state.runtime.clock)[event_type](event, session)
+        session.commit()
+    return event.id
+
+
+def custody_verified(app, day: date, *, verified: bool = True, **data: Any) -> str:
+    return delivered(
+        app,
+        CUSTODY,
+        {
+            "day": day.isoformat(),
+            "verified": verified,
+            "records_checked": 12,
+            "anchors_checked": 2,
+            "last_seq": 12,
+            "head_mac": "ab" * 32,
+            "first_broken_seq": None if verified else 7,
+            "problem": None if verified else "record 7 was altered",
+            "checked_at": datetime.now(UTC).isoformat(),
+            **data,
+        },
+    )
+
+
+def server_errors(app, start: datetime, routes: list[dict[str, Any]], event_id=None) -> str:
+    return delivered(
+        app,
+        SERVER_ERRORS_SUBJECT,
+        {
+            "gateway": "gw-1",
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(minutes=1)).isoformat(),
+            "routes": routes,
+        },
+        event_id,
+    )
 
 
 def test_day_bounds_are_the_day_in_vietnam():
@@ -60,6 +114,7 @@ def test_on_demand_digest_counts_yesterday_and_is_kept(app, client, flows):
     audited(app, "vault.revealed", noon)
     audited(app, "authority.grant.approved", noon)
     audited(app, "signin.failed", start - timedelta(seconds=1))  # the day before: not counted
+    custody_verified(app, day)
 
     made = client.post("/log-digests", json={}, headers=operator)
     assert made.status_code == 201, made.text
@@ -71,6 +126,9 @@ def test_on_demand_digest_counts_yesterday_and_is_kept(app, client, flows):
     assert counts["lockouts"] == 0
     assert counts["dead_letters"] is None  # events are off in these tests
     assert digest["audit_chain"]["ok"] is True and digest["audit_chain"]["records_checked"] > 0
+    assert counts["server_errors"] == 0 and counts["server_errors_by_route"] == []
+    assert digest["custody_chain"]["verified"] is True
+    assert digest["custody_chain"]["head_mac"] == "ab" * 32
     assert digest["ok"] is True and digest["anomalies"] == []
     assert anomaly_events(app) == []
 
@@ -88,10 +146,16 @@ def test_on_demand_digest_counts_yesterday_and_is_kept(app, client, flows):
     assert "log_digest.run" in actions
 
 
-def test_today_or_a_future_day_is_refused(app, client, flows):
+def test_today_is_the_day_so_far_and_a_future_day_is_refused(app, client, flows):
     operator = flows.officer_headers("it_operator")
-    today = app.state.runtime.clock.now().astimezone(digests.VIETNAM_TZ).date()
-    refused = client.post("/log-digests", json={"day": today.isoformat()}, headers=operator)
+    now = app.state.runtime.clock.now()
+    today = now.astimezone(digests.VIETNAM_TZ).date()
+    made = client.post("/log-digests", json={"day": today.isoformat()}, headers=operator)
+    assert made.status_code == 201, made.text
+    start, end = digests.day_bounds(today)
+    assert start < datetime.fromisoformat(made.json()["period_end"]) <= end  # so far
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    refused = client.post("/log-digests", json={"day": tomorrow}, headers=operator)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "body.day"
     unknown = client.post("/log-digests", json={"since": "x"}, headers=operator)
@@ -103,6 +167,7 @@ def test_anomalies_are_listed_and_raised_as_an_event(app, client, flows):
     day = digests.yesterday(app.state.runtime.clock.now())
     start, _ = digests.day_bounds(day)
     audited(app, "signin.locked_out", start + timedelta(hours=1), 6)
+    custody_verified(app, day)
     digest = client.post("/log-digests", json={"day": day.isoformat()}, headers=operator).json()
     assert digest["ok"] is False
     assert digest["anomalies"] == ["6 lockouts (more than 5)"]
@@ -192,3 +257,100 @@ def test_the_timer_runs_the_daily_digest_once_across_replicas(app, client, flows
     assert asyncio.run(timer.tick(app)) is None, "not again the same day"
     listed = client.get("/log-digests", headers=flows.officer_headers("auditor")).json()
     assert [d["trigger"] for d in listed["data"]] == ["scheduled"]
+
+
+def test_5xx_of_the_day_are_listed_per_route_and_are_anomalies(app, client, flows):
+    operator = flows.officer_headers("it_operator")
+    day = digests.yesterday(app.state.runtime.clock.now())
+    start, end = digests.day_bounds(day)
+    custody_verified(app, day)
+    cameras = {"service": "registry", "method": "GET", "route": "/epes/{epe_id}/cameras"}
+    first = server_errors(
+        app,
+        start + timedelta(hours=2),
+        [{**cameras, "status": 503, "count": 2}, {**cameras, "status": 500, "count": 1}],
+    )
+    server_errors(  # another gateway process, later that day
+        app,
+        start + timedelta(hours=9),
+        [
+            {**cameras, "status": 503, "count": 1},
+            {"service": "risk", "method": "POST", "route": "*", "status": 502, "count": 1},
+        ],
+    )
+    server_errors(  # redelivered: the same event changes nothing
+        app, start + timedelta(hours=2), [{**cameras, "status": 503, "count": 2}], first
+    )
+    server_errors(app, end, [{**cameras, "status": 500, "count": 5}])  # the next day
+
+    digest = client.post("/log-digests", json={"day": day.isoformat()}, headers=operator).json()
+    counts = digest["counts"]
+    assert counts["server_errors"] == 5
+    assert counts["server_errors_by_route"] == [
+        {**cameras, "count": 4, "by_status": {"500": 1, "503": 3}},
+        {"service": "risk", "method": "POST", "route": "*", "count": 1, "by_status": {"502": 1}},
+    ]
+    assert digest["ok"] is False
+    assert digest["anomalies"] == [
+        "4 server error(s) on registry GET /epes/{epe_id}/cameras (1x 500, 3x 503)",
+        "1 server error(s) on risk POST * (1x 502)",
+    ]
+    with app.state.engine.connect() as conn:
+        kept = conn.execute(text("SELECT COUNT(*) FROM server_error_counts")).scalar_one()
+    assert kept == 5  # 2 + 2 + 1 rows: the redelivery added none
+
+
+def test_a_threshold_allows_some_5xx_per_route():
+    counts = digests.DigestCounts(
+        signins=0,
+        signin_failures=0,
+        lockouts=0,
+        reveals=0,
+        reveal_refusals=0,
+        authority_changes=0,
+        dead_letters=0,
+        server_errors=3,
+        server_errors_by_route=[
+            digests.RouteServerErrors(
+                service="risk", method="GET", route="/x", count=3, by_status={"503": 3}
+            )
+        ],
+    )
+    chain = digests.AuditChainCheck(ok=True, records_checked=1, anchors_checked=0)
+    lenient = digests.Thresholds(signin_failures=50, lockouts=5, server_errors=3)
+    assert digests.anomalies_of(counts, chain, lenient, events_on=True) == []
+    strict = digests.Thresholds(signin_failures=50, lockouts=5, server_errors=2)
+    assert digests.anomalies_of(counts, chain, strict, events_on=True) == [
+        "3 server error(s) on risk GET /x (3x 503)"
+    ]
+
+
+def test_a_missing_or_failed_custody_check_is_an_anomaly(app, client, flows):
+    operator = flows.officer_headers("it_operator")
+    day = digests.yesterday(app.state.runtime.clock.now())
+    before = day - timedelta(days=1)
+    missing = client.post("/log-digests", json={"day": before.isoformat()}, headers=operator)
+    assert missing.json()["custody_chain"] is None
+    assert missing.json()["anomalies"] == [
+        f"no verification of the evidence custody chain was received for {before}"
+    ]
+
+    custody_verified(app, day, checked_at="2020-01-01T00:00:00+00:00")
+    custody_verified(app, day, verified=False)  # the latest check of the day counts
+    digest = client.post("/log-digests", json={"day": day.isoformat()}, headers=operator).json()
+    assert digest["custody_chain"]["verified"] is False
+    assert digest["custody_chain"]["first_broken_seq"] == 7
+    assert digest["anomalies"] == [
+        "evidence custody chain not verified at record 7: record 7 was altered"
+    ]
+    assert anomaly_events(app) == [
+        f"log_digest:{missing.json()['id']}",
+        f"log_digest:{digest['id']}",
+    ]
+
+
+def test_an_invalid_event_is_refused_for_good(app):
+    with pytest.raises(PermanentError):
+        delivered(app, CUSTODY, {"day": "yesterday"})
+    with pytest.raises(PermanentError):
+        delivered(app, SERVER_ERRORS_SUBJECT, {"gateway": "g", "routes": []})

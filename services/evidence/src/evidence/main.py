@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from evidence.custody.anchoring import anchor_task
+from evidence.custody.daily import verify_task
+from evidence.custody.events import CustodyVerified
 from evidence.custody.models import CHAIN
 from evidence.custody.routes import router as custody_router
 from evidence.custody.service import bind_key
@@ -71,7 +73,7 @@ def create_app(
         untraced_paths=["/shared/"],  # a share link's path carries its token
         body_limits={"patch_upload": settings.upload_max_file_bytes},
         subscriptions=subscriptions(),
-        background=(request_watcher, anchor_task) if watcher_enabled else (),
+        background=(request_watcher, anchor_task, verify_task) if watcher_enabled else (),
         publishes=[
             RequestCreated,
             RequestCancelled,
@@ -81,6 +83,7 @@ def create_app(
             LegalHoldChanged,
             ShareCreated,
             ShareRevoked,
+            CustodyVerified,
         ],
         startup=[require_object_lock] if settings.environment == Environment.PRODUCTION else [],
     )

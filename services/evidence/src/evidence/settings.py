@@ -42,6 +42,19 @@ class Settings(ServiceSettings, ObjectStoreSettings):
     custody_anchor_tick: float = Field(
         default=60, gt=0, description="how often the anchoring timer is read"
     )
+    custody_verify_enabled: bool = Field(
+        default=True, description="verify the custody chain daily for the log digest"
+    )
+    custody_verify_minute_of_day: int = Field(
+        default=15,
+        ge=0,
+        lt=1440,
+        description="when the daily check runs, in minutes after midnight in Vietnam (the "
+        "access service's digest runs at 00:30)",
+    )
+    custody_verify_tick: float = Field(
+        default=60, gt=0, description="how often the daily check's timer is read"
+    )
     share_max_days: int = Field(
         default=30, ge=1, le=366, description="the longest a share link may last"
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pydantic
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
 from access.db import AccessModel
@@ -62,6 +62,61 @@ class LogDigest(AccessModel, table=True):
     )
     anomalies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     ok: bool
+    custody_chain: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+
+
+class ServerErrorCount(AccessModel, table=True):
+    """5xx answers of one route and status in one window of one gateway process, as the
+    gateway published them (`gateway.server_errors.counted.v1`); one row per route and status
+    of an event, so a redelivered event (same id) adds nothing."""
+
+    __tablename__ = "server_error_counts"
+    __table_args__ = (UniqueConstraint("event_id", "service", "method", "route", "status"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    event_id: str = Field(max_length=64, index=True)
+    gateway: str = Field(max_length=100)
+    window_start: datetime = Field(sa_type=UTCDateTime, index=True)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    service: str = Field(max_length=40)
+    method: str = Field(max_length=10)
+    route: str = Field(max_length=300)
+    status: int
+    count: int
+
+
+class CustodyCheck(AccessModel, table=True):
+    """The evidence service's daily check of its custody chain (`evidence.custody.verified.v1`),
+    kept by event id (a redelivery changes nothing)."""
+
+    __tablename__ = "custody_checks"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(index=True)
+    verified: bool
+    records_checked: int
+    anchors_checked: int
+    last_seq: int
+    head_mac: str | None = Field(default=None, max_length=128)
+    first_broken_seq: int | None = None
+    problem: str | None = Field(default=None, max_length=500)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CustodyVerifiedData(BaseModel):
+    """What the digest reads of `evidence.custody.verified.v1` (its schema is evidence's)."""
+
+    day: date
+    verified: bool
+    records_checked: int = pydantic.Field(ge=0)
+    anchors_checked: int = pydantic.Field(ge=0)
+    last_seq: int = pydantic.Field(ge=0)
+    head_mac: str | None = pydantic.Field(default=None, max_length=128)
+    first_broken_seq: int | None = None
+    problem: str | None = pydantic.Field(default=None, max_length=500)
+    checked_at: datetime
 
 
 class LogDigestTimer(AccessModel, table=True):
@@ -72,6 +127,16 @@ class LogDigestTimer(AccessModel, table=True):
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     due_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RouteServerErrors(BaseModel):
+    """The day's 5xx answers of one route, as the gateway counted them."""
+
+    service: str
+    method: str
+    route: str = pydantic.Field(description="the OpenAPI path template, or `*` when unknown")
+    count: int
+    by_status: dict[str, int]
 
 
 class DigestCounts(BaseModel):
@@ -85,6 +150,22 @@ class DigestCounts(BaseModel):
     authority_changes: int
     dead_letters: int | None
     dead_letters_by_consumer: dict[str, int] = pydantic.Field(default_factory=dict)
+    server_errors: int = 0
+    server_errors_by_route: list[RouteServerErrors] = pydantic.Field(default_factory=list)
+
+
+class CustodyChainCheck(BaseModel):
+    """The evidence service's verification of its custody chain for the day (the latest it
+    published), as the digest shows it."""
+
+    verified: bool
+    checked_at: datetime
+    records_checked: int
+    anchors_checked: int
+    last_seq: int
+    head_mac: str | None
+    first_broken_seq: int | None = None
+    problem: str | None = None
 
 
 class AuditChainCheck(BaseModel):
@@ -109,6 +190,9 @@ class LogDigestPublic(BaseModel):
     created_at: datetime
     counts: DigestCounts
     audit_chain: AuditChainCheck
+    custody_chain: CustodyChainCheck | None = pydantic.Field(
+        description="null: the evidence service published no verification for the day"
+    )
     anomalies: list[str]
     ok: bool
 
@@ -121,6 +205,7 @@ class LogDigestPage(BaseModel):
 
 
 class LogDigestRun(InputModel):
-    """Run the digest now for one day (default: yesterday in Vietnam)."""
+    """Run the digest now for one day (default: yesterday in Vietnam; today gives the day so
+    far)."""
 
     day: Day | None = None

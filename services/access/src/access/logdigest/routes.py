@@ -66,11 +66,11 @@ async def run_now(
     context: AuditContextDep,
     now: NowDep,
 ) -> LogDigestPublic:
-    """Make a digest now, for one past day (default: yesterday in Vietnam); kept beside the
-    daily one. The run is audited."""
+    """Make a digest now, for one day (default: yesterday in Vietnam; today gives the day so
+    far); kept beside the daily one. The run is audited."""
     day: date = body.day or digests.yesterday(now)
-    if day >= now.astimezone(VIETNAM_TZ).date():
-        raise field_error("body.day", "must be a past day (in Vietnam)")
+    if day > now.astimezone(VIETNAM_TZ).date():
+        raise field_error("body.day", "must not be a future day (in Vietnam)")
     digest = await run_digest(
         request.app, day=day, trigger=Trigger.ON_DEMAND, requested_by=principal.subject
     )

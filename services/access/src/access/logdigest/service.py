@@ -3,7 +3,9 @@
 The counts are read from the audit records of the day (every sign-in, lockout, reveal and
 authority change is audited, so the audit log is the log being checked); the dead letters
 from the bus's dead-letter stream (read by the caller, which is async); the audit chain is
-verified against its anchors. Thresholds turn counts into anomalies.
+verified against its anchors; the 5xx per route from the gateway's counts and the custody
+chain's check from the evidence service's event, both kept by `handlers`. Thresholds turn
+counts into anomalies; a missing or failed custody check is one too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from access.audit import service as audit
@@ -24,9 +27,13 @@ from access.logdigest.models import (
     AUTHORITY_PREFIXES,
     COUNTED_ACTIONS,
     AuditChainCheck,
+    CustodyChainCheck,
+    CustodyCheck,
     DigestCounts,
     LogDigest,
     LogDigestPublic,
+    RouteServerErrors,
+    ServerErrorCount,
     Trigger,
 )
 from servicekit.chain import Anchor
@@ -40,6 +47,7 @@ class Thresholds:
 
     signin_failures: int
     lockouts: int
+    server_errors: int = 0  # per route
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -96,6 +104,77 @@ def count_dead_letters(
     return sum(by_consumer.values()), dict(sorted(by_consumer.items()))
 
 
+def count_server_errors(
+    session: Session, start: datetime, end: datetime
+) -> tuple[int, list[RouteServerErrors]]:
+    """The 5xx the gateways counted in windows that began within the day, per route (most
+    first) with their statuses."""
+    rows = session.execute(  # five columns: more than sqlmodel's select() types
+        sa_select(
+            col(ServerErrorCount.service),
+            col(ServerErrorCount.method),
+            col(ServerErrorCount.route),
+            col(ServerErrorCount.status),
+            func.sum(col(ServerErrorCount.count)),
+        )
+        .where(col(ServerErrorCount.window_start) >= start)
+        .where(col(ServerErrorCount.window_start) < end)
+        .group_by(
+            col(ServerErrorCount.service),
+            col(ServerErrorCount.method),
+            col(ServerErrorCount.route),
+            col(ServerErrorCount.status),
+        )
+    ).all()
+    routes: dict[tuple[str, str, str], dict[str, int]] = {}
+    for service, method, route, status, n in rows:
+        routes.setdefault((service, method, route), {})[str(status)] = int(n)
+    listed = [
+        RouteServerErrors(
+            service=service,
+            method=method,
+            route=route,
+            count=sum(by_status.values()),
+            by_status=dict(sorted(by_status.items())),
+        )
+        for (service, method, route), by_status in routes.items()
+    ]
+    listed.sort(key=lambda r: (-r.count, r.service, r.route, r.method))
+    return sum(r.count for r in listed), listed
+
+
+def custody_check(session: Session, day: date) -> CustodyChainCheck | None:
+    """The evidence service's latest verification of its custody chain for the day."""
+    row = session.exec(
+        select(CustodyCheck)
+        .where(CustodyCheck.day == day)
+        .order_by(col(CustodyCheck.checked_at).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return CustodyChainCheck(
+        verified=row.verified,
+        checked_at=as_utc(row.checked_at),
+        records_checked=row.records_checked,
+        anchors_checked=row.anchors_checked,
+        last_seq=row.last_seq,
+        head_mac=row.head_mac,
+        first_broken_seq=row.first_broken_seq,
+        problem=row.problem,
+    )
+
+
+def custody_anomalies(custody: CustodyChainCheck | None, day: date) -> list[str]:
+    """A missing or failed custody verification of the day."""
+    if custody is None:
+        return [f"no verification of the evidence custody chain was received for {day}"]
+    if not custody.verified:
+        where = f" at record {custody.first_broken_seq}" if custody.first_broken_seq else ""
+        return [f"evidence custody chain not verified{where}: {custody.problem}"]
+    return []
+
+
 def check_chain(session: Session, anchors: Sequence[Anchor] | None) -> AuditChainCheck:
     """The audit chain against its anchors (`None`: the anchors could not be read)."""
     result = audit.verify_chain(session, anchors=anchors or ())
@@ -130,6 +209,13 @@ def anomalies_of(
         )
     if counts.lockouts > thresholds.lockouts:
         found.append(f"{counts.lockouts} lockouts (more than {thresholds.lockouts})")
+    for route in counts.server_errors_by_route:
+        if route.count > thresholds.server_errors:
+            statuses = ", ".join(f"{n}x {status}" for status, n in route.by_status.items())
+            found.append(
+                f"{route.count} server error(s) on {route.service} {route.method} "
+                f"{route.route} ({statuses})"
+            )
     return found
 
 
@@ -147,14 +233,20 @@ def build(
 ) -> LogDigest:
     """Count, check, store the digest, and raise its anomalies as an event (outbox)."""
     start, end = day_bounds(day)
+    end = min(end, now)  # today: the day so far
     letters, by_consumer = count_dead_letters(dead_letters, start, end)
+    errors, errors_by_route = count_server_errors(session, start, end)
     counts = DigestCounts(
         **count_actions(session, start, end),
         dead_letters=letters,
         dead_letters_by_consumer=by_consumer,
+        server_errors=errors,
+        server_errors_by_route=errors_by_route,
     )
     chain = check_chain(session, anchors)
+    custody = custody_check(session, day)
     anomalies = anomalies_of(counts, chain, thresholds, events_on=events_on)
+    anomalies += custody_anomalies(custody, day)
     digest = LogDigest(
         day=day,
         period_start=start,
@@ -164,6 +256,7 @@ def build(
         created_at=now,
         counts=counts.model_dump(),
         audit_chain=chain.model_dump(),
+        custody_chain=custody.model_dump(mode="json") if custody else None,
         anomalies=anomalies,
         ok=not anomalies,
     )
@@ -201,6 +294,9 @@ def to_public(digest: LogDigest) -> LogDigestPublic:
         created_at=as_utc(digest.created_at),
         counts=DigestCounts.model_validate(digest.counts),
         audit_chain=AuditChainCheck.model_validate(digest.audit_chain),
+        custody_chain=CustodyChainCheck.model_validate(digest.custody_chain)
+        if digest.custody_chain
+        else None,
         anomalies=list(digest.anomalies),
         ok=digest.ok,
     )

@@ -104,6 +104,7 @@ async def run_digest(
                 thresholds=digests.Thresholds(
                     signin_failures=runtime.settings.log_digest_max_signin_failures,
                     lockouts=runtime.settings.log_digest_max_lockouts,
+                    server_errors=runtime.settings.log_digest_max_server_errors,
                 ),
                 events_on=runtime.settings.events_enabled,
             )

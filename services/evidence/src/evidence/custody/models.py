@@ -98,3 +98,13 @@ class CustodyAnchorTimer(EvidenceModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     due_at: datetime = utc_field()
     anchored_seq: int = Field(default=0, description="the last seq anchored")
+
+
+class CustodyVerifyTimer(EvidenceModel, table=True):
+    """When the chain is next verified for the daily log digest (one row, shared by replicas):
+    a replica verifies only after moving `due_at` to the next day in its own transaction."""
+
+    __tablename__ = "custody_verify_timer"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    due_at: datetime = utc_field()
