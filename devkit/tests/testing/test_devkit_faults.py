@@ -36,8 +36,14 @@ def test_start_up_phases_of_a_process_that_never_served(tmp_path: Path) -> None:
 def test_render_lists_every_fault_and_the_restarts() -> None:
     row = {
         "fault": "registry",
-        "writes_acked": {"camera_change": 3, "declarations": 2, "gate_event": 2, "heartbeats": 1},
-        "rows_stored": {"camera_change": 3, "declarations": 2, "gate_event": 2},
+        "writes_acked": {
+            "camera_change": 3,
+            "notice": 5,
+            "declarations": 2,
+            "gate_event": 2,
+            "heartbeats": 1,
+        },
+        "rows_stored": {"camera_change": 3, "notice": 5, "declarations": 2, "gate_event": 2},
         "events_in_stream": 3,
         "effects": {"access": 3, "evidence": 3, "incidents": 3, "risk": 3},
         "lost": 0,
@@ -54,7 +60,8 @@ def test_render_lists_every_fault_and_the_restarts() -> None:
     markdown = render([row], title="t", notes=["a note"])
 
     assert (
-        "| registry | 3 / 2 / 2 / 1 | 3 / 2 / 2 | 3 | 3 / 3 / 3 / 3 | 0 | 0 | 4 (1) |" in markdown
+        "| registry | 3 / 5 / 2 / 2 / 1 | 3 / 5 / 2 / 2 | 3 | 3 / 3 / 3 / 3 | 0 | 0 | 4 (1) |"
+        in markdown
     )
     assert "| registry | 2.0 s | 0.3 s | 2.5 s | 3.0 s |" in markdown
     assert markdown.rstrip().endswith("a note")

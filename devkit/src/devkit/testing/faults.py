@@ -86,6 +86,63 @@ class _Vendor:
     cameras: list[dict[str, Any]]
 
 
+class NoticeWriter:
+    """A vendor's Appendix II notices, a camera after the other: the first for a camera is
+    filed (POST with an Idempotency-Key), later ones revise it (PUT with If-Match on the
+    revision it knows). A request without an answer, or with a 5xx, is sent again unchanged,
+    as a vendor's software does: the key, or the revision in If-Match, keeps a resend from
+    writing twice. Each write's marker in the description finds it again; the ref of an
+    acknowledged write is `notice_id|revision`."""
+
+    def __init__(self, traffic: Traffic, vendor: _Vendor) -> None:
+        self.traffic = traffic
+        self.vendor = vendor
+        self.cameras = itertools.cycle(vendor.cameras)
+        self.filed: dict[str, tuple[str, int]] = {}  # camera id -> (notice id, revision)
+        self.pending: tuple[str, str, dict[str, Any], dict[str, str]] | None = None
+
+    def send(self) -> None:
+        if self.pending is None:
+            self.pending = self._next()
+        camera_id, method, body, headers = self.pending
+        known = self.filed.get(camera_id)
+        path = "/api/incidents/notices" + (f"/{known[0]}" if method == "PUT" and known else "")
+        answer = self.traffic._send(self.vendor.api, method, path, body, headers=headers)
+        status = answer.status_code if answer is not None else 0
+        ref = None
+        if answer is not None and status in (200, 201):
+            notice = answer.json()
+            revision = int(answer.headers.get("etag", '"r1"').strip('"r'))
+            self.filed[camera_id] = (notice["id"], revision)
+            ref = f"{notice['id']}|{revision}"
+        elif status in (404, 409) and method == "PUT":  # closed meanwhile: file anew
+            self.filed.pop(camera_id, None)
+        elif status == 412 and known:  # an earlier send without an answer was applied
+            current = self.traffic._send(self.vendor.api, "GET", path)
+            if current is not None and current.status_code == 200:
+                self.filed[camera_id] = (known[0], int(current.headers["etag"].strip('"r')))
+        self.traffic._record("notice", status, ref)
+        if 0 < status < 500:
+            self.pending = None  # answered: stored, or refused for good
+
+    def _next(self) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+        camera = next(self.cameras)
+        marker = f"flt-{self.traffic.tag}-n{next(self.traffic._notices)}"
+        body: dict[str, Any] = {
+            "kind": "camera_equipment",
+            "camera_ids": [camera["id"]],
+            "description": f"Camera {camera['number']} mất tín hiệu ({marker})",
+            "effects": "Không quan sát được khu vực của camera",
+            "estimated_restoration_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+            "technician": {"name": "Nguyễn Văn Hùng", "phone": "+84 912 345 678"},
+        }
+        known = self.filed.get(camera["id"])
+        if known is None:
+            body["epe_id"] = self.vendor.epe_id
+            return camera["id"], "POST", body, {"Idempotency-Key": str(uuid.uuid4())}
+        return camera["id"], "PUT", body, {"If-Match": f'"r{known[1]}"'}
+
+
 class Traffic:
     """Bounded load through the gateway, in threads, until `stop()`.
 
@@ -181,28 +238,14 @@ class Traffic:
 
     def _vendor_lane(self, vendor: _Vendor) -> None:
         cameras = itertools.cycle(vendor.cameras)
-        notices = itertools.cycle(vendor.cameras)
+        notices = NoticeWriter(self, vendor)
         next_heartbeat = next_notice = 0.0
-        notice: tuple[str, dict[str, Any]] | None = None  # (Idempotency-Key, body) unanswered
         while not self.stop_event.is_set():
             started = time.monotonic()
-            if notice is None and started >= next_notice:
-                notice = (str(uuid.uuid4()), self._notice(vendor, next(notices)))
-                next_notice = started + self.notice_every
-            if notice is not None:
-                key, body = notice
-                answer = self._send(
-                    vendor.api,
-                    "POST",
-                    "/api/incidents/notices",
-                    body,
-                    headers={"Idempotency-Key": key},
-                )
-                status = answer.status_code if answer is not None else 0
-                filed = answer.json()["id"] if answer is not None and status == 201 else None
-                self._record("notice", status, filed)
-                if 0 < status < 500:
-                    notice = None  # answered: stored, or refused for good (an open notice)
+            if notices.pending or started >= next_notice:
+                if not notices.pending:
+                    next_notice = started + self.notice_every
+                notices.send()
             if started >= next_heartbeat:
                 statuses = self.outages.statuses([c["number"] for c in vendor.cameras])
                 body = {"cameras": [{"camera": c, "status": s} for c, s in statuses.items()]}
@@ -218,19 +261,6 @@ class Traffic:
                 "camera_change", answer.status_code if answer else 0, f"{camera['id']}|{marker}"
             )
             self.stop_event.wait(max(0.0, 1.0 / self.rate - (time.monotonic() - started)))
-
-    def _notice(self, vendor: _Vendor, camera: Mapping[str, Any]) -> dict[str, Any]:
-        """An Appendix II notice for a camera; the marker in its description finds it again."""
-        marker = f"flt-{self.tag}-n{next(self._notices)}"
-        return {
-            "epe_id": vendor.epe_id,
-            "kind": "camera_equipment",
-            "camera_ids": [camera["id"]],
-            "description": f"Camera {camera['number']} mất tín hiệu ({marker})",
-            "effects": "Không quan sát được khu vực của camera",
-            "estimated_restoration_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-            "technician": {"name": "Nguyễn Văn Hùng", "phone": "+84 912 345 678"},
-        }
 
     def _movement_lane(self) -> None:
         by_tax_code = {v.tax_code: v for v in self.vendors}
@@ -460,19 +490,17 @@ def count(
             stack, "risk", "SELECT reference FROM gate_event WHERE origin != 'manual'"
         )
     )
-    notice_rows = Counter(
-        notice_id for (notice_id,) in query(stack, "incidents", "SELECT id FROM notice")
-    )
-    marker_of = {
-        notice_id: match.group(0)
-        for notice_id, description in query(
-            stack,
-            "incidents",
-            "SELECT notice_id, description FROM notice_revision WHERE revision = 1",
-        )
-        if (match := NOTICE_MARKER.search(description))
-    }
-    notice_markers = Counter(marker_of.values())
+    notice_rows: Counter[str] = Counter()
+    notice_markers: Counter[str] = Counter()
+    marker_of: dict[str, str] = {}
+    for notice_id, revision, description in query(
+        stack, "incidents", "SELECT notice_id, revision, description FROM notice_revision"
+    ):
+        ref = f"{notice_id}|{revision}"
+        notice_rows[ref] += 1
+        if match := NOTICE_MARKER.search(description):
+            marker_of[ref] = match.group(0)
+            notice_markers[match.group(0)] += 1
     declaration_rows = Counter(
         f"{number}|{version}"
         for number, version in query(
@@ -580,17 +608,18 @@ def start_up_phases(log: Path, restarted_at: datetime) -> dict[str, float]:
 def render(table: list[dict[str, Any]], *, title: str, notes: Iterable[str] = ()) -> str:
     """The table as Markdown (what docs/reliability.md records)."""
     head = (
-        "| fault | writes acked (camera changes / declarations / gate reads / heartbeat "
-        "batches) | rows stored | camera changes in the stream | effects (access / evidence "
-        "/ incidents / risk) | lost | duplicated | 5xx (no answer) during the fault | ready "
-        "after restart | first write after restart | recovered after restart |"
+        "| fault | writes acked (camera changes / notices / declarations / gate reads / "
+        "heartbeat batches) | rows stored | camera changes in the stream | effects (access / "
+        "evidence / incidents / risk) | lost | duplicated | 5xx (no answer) during the fault | "
+        "ready after restart | first write after restart | recovered after restart |"
     )
     lines = [f"### {title}", "", head, "|" + "---|" * 11]
     for row in table:
         w, r, e = row["writes_acked"], row["rows_stored"], row["effects"]
         lines.append(
-            f"| {row['fault']} | {w['camera_change']} / {w['declarations']} / {w['gate_event']} / "
-            f"{w['heartbeats']} | {r['camera_change']} / {r['declarations']} / {r['gate_event']} | "
+            f"| {row['fault']} | {w['camera_change']} / {w['notice']} / {w['declarations']} / "
+            f"{w['gate_event']} / {w['heartbeats']} | {r['camera_change']} / {r['notice']} / "
+            f"{r['declarations']} / {r['gate_event']} | "
             f"{row['events_in_stream']} | "
             + " / ".join(str(e[s]) for s in CAMERA_CONSUMERS)
             + f" | {row['lost']} | {row['duplicated']} | {row['5xx_during_fault']} "
