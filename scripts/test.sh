@@ -18,18 +18,20 @@ if [ "$#" -gt 0 ]; then  # a chosen part of the suite: one pytest process
   exec .venv/bin/pytest "$@"
 fi
 
-# The whole suite as four pytest processes side by side: the browser journeys on one shared
-# stack, the suites that start stacks of their own (faults, scale-out, restore drill, traces,
-# dev stack), the runs on PostgreSQL, and everything else. Much of the suite waits (processes
-# starting, NATS, S3, PostgreSQL, browsers), so four processes keep two cores busy. Each part
-# runs in one process (no pytest-xdist: under it some tests were silently never run); every
-# test belongs to exactly one part (`-k postgresql` and `-k "not postgresql"` split the rest).
-STACK_SUITES=(tests/e2e tests/scaleout tests/ops tests/faults tests/tracing tests/devstack)
+# The whole suite as four pytest processes side by side. Much of it waits (processes starting,
+# NATS, S3, PostgreSQL, browsers), so four processes keep two cores busy: the browser journeys
+# on one shared stack with the gateway's tests; the suites that start stacks of their own
+# (faults, scale-out, restore drill, traces, dev stack) with the deployment checks and the dev
+# kit's tests; the runs on PostgreSQL; and everything else (the two last split by
+# `-k postgresql` / `-k "not postgresql"`). Each part runs in one process (no pytest-xdist:
+# under it some tests were silently never run); every test belongs to exactly one part.
+JOURNEYS=(tests/e2e gateway/tests)
+STACKS=(tests/scaleout tests/ops tests/faults tests/tracing tests/devstack tests/deploy devkit/tests)
 ignores=()
-for suite in "${STACK_SUITES[@]}"; do ignores+=("--ignore=$suite"); done
-names=("browser journeys (tests/e2e)" "stacks of their own (${STACK_SUITES[*]:1})"
+for suite in "${JOURNEYS[@]}" "${STACKS[@]}"; do ignores+=("--ignore=$suite"); done
+names=("browser journeys and the gateway (${JOURNEYS[*]})" "stacks of their own (${STACKS[*]})"
   "PostgreSQL runs" "everything else")
-logs=(var/test-logs/e2e.log var/test-logs/stacks.log var/test-logs/postgresql.log
+logs=(var/test-logs/journeys.log var/test-logs/stacks.log var/test-logs/postgresql.log
   var/test-logs/rest.log)
 mkdir -p var/test-logs
 # Starting a stack shares the cores with the other processes: allow it longer.
@@ -44,9 +46,9 @@ run_part() {  # index, pytest arguments...
   pids+=($!)
 }
 trap 'kill "${pids[@]}" 2>/dev/null || true' INT TERM EXIT
-run_part 0 "${stack_options[@]}" tests/e2e
-run_part 1 "${stack_options[@]}" "${STACK_SUITES[@]:1}"
-run_part 2 --durations=15 -k postgresql "${ignores[@]}"
+run_part 0 "${stack_options[@]}" "${JOURNEYS[@]}"
+run_part 1 "${stack_options[@]}" "${STACKS[@]}"
+run_part 2 -p no:cacheprovider --durations=15 -k postgresql "${ignores[@]}"
 run_part 3 --durations=15 -k "not postgresql" "${ignores[@]}"
 codes=()
 set +e

@@ -63,8 +63,12 @@ def test_concurrent_viewers_share_one_upstream_at_the_rate_limit(site):
     watched = asyncio.run(main())
     assert site.cameras["E1.C01"].streams == 1
     for stamps in watched:
+        # 8 fps upstream, at most 2 fps to each viewer: over three gaps at least ~1.5 s (8 fps
+        # would take 0.375 s). One gap alone may look short when the viewer itself woke late
+        # for the frame before (the hub paces what it hands out, not when the viewer runs).
         gaps = [b - a for a, b in itertools.pairwise(stamps)]
-        assert min(gaps) >= 0.4, gaps  # 8 fps upstream, at most 2 fps to each viewer
+        assert stamps[-1] - stamps[0] >= 0.45 * len(gaps), gaps
+        assert min(gaps) >= 0.25, gaps
 
 
 def test_the_replica_holds_at_most_max_feeds_upstreams(site):
