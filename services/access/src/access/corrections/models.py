@@ -91,7 +91,7 @@ class ChangeValue(InputModel):
     to: Scalar
 
 
-class CorrectionCreate(InputModel):
+class DataCorrectionCreate(InputModel):
     """The IT operator's plan: which row of which service's table, the exact change, why, and
     who supervises."""
 
@@ -103,7 +103,7 @@ class CorrectionCreate(InputModel):
     supervisors: list[Supervisor] = pydantic.Field(min_length=1, max_length=10)
 
 
-class Decision(InputModel):
+class DataCorrectionDecision(InputModel):
     """The head's note on an approval or refusal."""
 
     note: CleanStr | None = pydantic.Field(default=None, max_length=2000)

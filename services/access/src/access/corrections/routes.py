@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Response
 from access.corrections import service as corrections
 from access.corrections.models import (
     AppliedReport,
-    CorrectionCreate,
     CorrectionPublic,
     CorrectionsPage,
     CorrectionStatus,
     DataCorrection,
-    Decision,
+    DataCorrectionCreate,
+    DataCorrectionDecision,
     FailedReport,
 )
 from access.deps import AuditContextDep, CursorQuery, LimitQuery, NowDep, after_key
@@ -46,7 +46,7 @@ def _readable(session: SessionDep, principal: Principal, correction_id: str) -> 
 
 @router.post("/corrections", status_code=201, dependencies=[requires(*IT_OPERATORS)])
 def prepare(
-    body: CorrectionCreate,
+    body: DataCorrectionCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
     context: AuditContextDep,
@@ -100,7 +100,7 @@ def get_correction(
 def _decide(
     approve: bool,
     correction_id: str,
-    body: Decision,
+    body: DataCorrectionDecision,
     principal: Principal,
     session: SessionDep,
     context: AuditContextDep,
@@ -127,7 +127,7 @@ def _decide(
 )
 def approve(
     correction_id: str,
-    body: Decision,
+    body: DataCorrectionDecision,
     principal: CurrentPrincipal,
     session: SessionDep,
     context: AuditContextDep,
@@ -144,7 +144,7 @@ def approve(
 )
 def refuse(
     correction_id: str,
-    body: Decision,
+    body: DataCorrectionDecision,
     principal: CurrentPrincipal,
     session: SessionDep,
     context: AuditContextDep,

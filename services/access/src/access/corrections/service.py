@@ -15,10 +15,10 @@ from access.corrections.events import CorrectionApplied, CorrectionApproved
 from access.corrections.minutes import Minutes, render_minutes
 from access.corrections.models import (
     AppliedReport,
-    CorrectionCreate,
     CorrectionPublic,
     CorrectionStatus,
     DataCorrection,
+    DataCorrectionCreate,
     FailedReport,
     SupervisorPublic,
 )
@@ -44,7 +44,7 @@ def _plan_details(row: DataCorrection) -> dict[str, object]:
 def prepare(
     session: Session,
     *,
-    body: CorrectionCreate,
+    body: DataCorrectionCreate,
     preparer: str,
     unit: str,
     context: AuditContext,
