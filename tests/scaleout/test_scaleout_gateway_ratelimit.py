@@ -58,7 +58,7 @@ def gateways(cluster: NatsCluster, tmp_path: Path) -> Iterator[tuple[list[str], 
             "GATEWAY_RATE_LIMIT_BUCKET": bucket,
             "GATEWAY_RATE_LIMIT_ANONYMOUS": f"{BUDGET}/hour",
             # Long enough to wait through a leader election instead of counting locally.
-            "GATEWAY_RATE_LIMIT_STORE_TIMEOUT": "10",
+            "GATEWAY_RATE_LIMIT_STORE_TIMEOUT": "30",
             "GATEWAY_GC_TUNED": "false",
         }
         logs.append(tmp_path / f"gateway-{n}.log")
@@ -73,7 +73,7 @@ def gateways(cluster: NatsCluster, tmp_path: Path) -> Iterator[tuple[list[str], 
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
-            wait_for_port(int(url.rsplit(":", 1)[1]), timeout=60)
+            wait_for_port(int(url.rsplit(":", 1)[1]), timeout=180)
         yield urls, f"KV_{bucket}", logs
     finally:
         for process in processes:
@@ -91,7 +91,8 @@ def test_limits_hold_across_gateways_when_a_nats_node_dies(
 ) -> None:
     urls, stream, logs = gateways
     # The bucket exists once the first gateway started: find the node leading it.
-    deadline = time.monotonic() + 30
+    # Generous waits: make test starts this beside three other pytest processes.
+    deadline = time.monotonic() + 120
     while (leader := cluster.stream_leader(stream)) is None:
         assert time.monotonic() < deadline, "the rate-limit bucket was not created"
         time.sleep(0.2)
@@ -120,7 +121,7 @@ def test_limits_hold_across_gateways_when_a_nats_node_dies(
     for log in logs:
         assert "counted per replica" not in log.read_text(), "no fallback to local counts"
     # The survivors elected a new leader for the bucket (the monitoring view lags briefly).
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while (new_leader := cluster.stream_leader(stream)) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert new_leader not in (None, leader)
