@@ -34,6 +34,16 @@ rest=("${REST[@]}")
 for suite in "${JOURNEYS[@]}" "${STACKS[@]}"; do
   case "$suite" in tests/*) rest+=("--ignore=$suite") ;; esac
 done
+# A test path added to pyproject but to no part would silently not run: refuse that.
+.venv/bin/python - "${JOURNEYS[@]}" "${STACKS[@]}" "${REST[@]}" <<'PY'
+import sys
+import tomllib
+
+with open("pyproject.toml", "rb") as f:
+    paths = tomllib.load(f)["tool"]["pytest"]["ini_options"]["testpaths"]
+if missing := [p for p in paths if p not in sys.argv[1:]]:
+    sys.exit(f"scripts/test.sh: test paths in no part: {missing}")
+PY
 names=("browser journeys and the gateway (${JOURNEYS[*]})" "stacks of their own (${STACKS[*]})"
   "PostgreSQL runs" "everything else")
 logs=(var/test-logs/journeys.log var/test-logs/stacks.log var/test-logs/postgresql.log
