@@ -55,6 +55,17 @@ def holds(session: Session, user: User, role: str, *, unit: str | None = None) -
     return role in active_roles(session, user)
 
 
+def deciding_head(session: Session, user_id: str, *, unit: str, subject: str) -> User:
+    """The officer deciding a maker-checker item: a current head of the item's unit, or refused.
+
+    Authority requests and data corrections share this rule; each adds its own preparer check.
+    """
+    person = session.get(User, user_id)
+    if person is None or not holds(session, person, Role.HEAD_OF_SUBDEPARTMENT, unit=unit):
+        raise Forbidden(f"only the head of {unit} may decide this {subject}")
+    return person
+
+
 def check_separation_of_duties(roles: Iterable[str], *, username: str) -> None:
     """Refuse it_operator together with an administrative data role (seed 2 section 3)."""
     held = set(roles)
@@ -261,11 +272,7 @@ def get_request(session: Session, request_id: str) -> AuthorityRequest:
 
 
 def _check_decider(session: Session, request: AuthorityRequest, decider_id: str) -> User:
-    decider = session.get(User, decider_id)
-    if decider is None or not holds(
-        session, decider, Role.HEAD_OF_SUBDEPARTMENT, unit=request.unit
-    ):
-        raise Forbidden(f"only the head of {request.unit} may decide this request")
+    decider = deciding_head(session, decider_id, unit=request.unit, subject="request")
     if decider_id in (request.prepared_by, request.user_id):
         raise Forbidden("nobody may decide a request they prepared or that concerns themselves")
     if request.status != RequestStatus.PENDING:

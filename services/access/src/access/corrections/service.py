@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from access.audit import service as audit
-from access.authority.service import holds
+from access.authority.service import deciding_head
 from access.context import AuditContext
 from access.corrections.events import CorrectionApplied, CorrectionApproved
 from access.corrections.minutes import Minutes, render_minutes
@@ -23,7 +23,6 @@ from access.corrections.models import (
     SupervisorPublic,
 )
 from access.officers.models import User
-from servicekit.auth import Role
 from servicekit.errors import Conflict, Forbidden, NotFound, field_error
 from servicekit.events import add_event
 
@@ -117,9 +116,7 @@ def decide(
     now: datetime,
 ) -> DataCorrection:
     """The head of the plan's unit approves or refuses it, never the one who prepared it."""
-    person = session.get(User, decider)
-    if person is None or not holds(session, person, Role.HEAD_OF_SUBDEPARTMENT, unit=row.unit):
-        raise Forbidden(f"only the head of {row.unit} may decide this correction")
+    deciding_head(session, decider, unit=row.unit, subject="correction")
     if decider == row.prepared_by:
         raise Forbidden("nobody may decide a correction they prepared")
     if row.status != CorrectionStatus.PENDING:
