@@ -10,8 +10,10 @@ import AssignedEpes from "./pages/AssignedEpes";
 import Audit from "./pages/Audit";
 import Authority from "./pages/Authority";
 import Callback from "./pages/Callback";
+import Corrections from "./pages/Corrections";
 import Dashboard from "./pages/Dashboard";
 import IncidentPage from "./pages/IncidentPage";
+import LogDigests from "./pages/LogDigests";
 import Incidents from "./pages/Incidents";
 import EvidenceRequest from "./pages/EvidenceRequest";
 import EvidenceRequests from "./pages/EvidenceRequests";
@@ -51,6 +53,8 @@ const ROUTES: Route[] = [
   { pattern: "/evidence/:requestId", page: EvidenceRequest, title: "evidence.request.title", signedIn: true },
   { pattern: "/vault", page: Vault, title: "vault.title", signedIn: true },
   { pattern: "/authority", page: Authority, title: "authority.title", signedIn: true },
+  { pattern: "/corrections", page: Corrections, title: "corrections.title", signedIn: true },
+  { pattern: "/log-digests", page: LogDigests, title: "digests.title", signedIn: true },
   { pattern: "/signin", page: SignIn, title: "signin.title", signedIn: false },
   { pattern: "/callback", page: Callback, title: "callback.title", signedIn: false },
 ];

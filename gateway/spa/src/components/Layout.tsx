@@ -32,6 +32,8 @@ export const NAV: NavItem[] = [
   { href: "/reports", key: "nav.reports", roles: OFFICERS },
   { href: "/vault", key: "nav.vault", roles: OFFICERS },
   { href: "/authority", key: "nav.authority", roles: ["head_of_subdepartment", "user_administrator"] },
+  { href: "/corrections", key: "nav.corrections", roles: ["it_operator", "head_of_subdepartment", "auditor"] },
+  { href: "/log-digests", key: "nav.digests", roles: ["it_operator", "auditor"] },
 ];
 
 export function navFor(user: User): NavItem[] {
