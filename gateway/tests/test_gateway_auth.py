@@ -78,6 +78,8 @@ def test_valid_token_passes_and_reaches_the_service_with_its_header(
         ("GET", "/api/access/oauth/authorize"),
         ("POST", "/api/access/oauth/revoke"),
         ("POST", "/api/access/oauth/introspect"),
+        ("POST", "/api/access/oauth/device_authorization"),
+        ("POST", "/api/access/oauth/device/decisions"),  # access checks the person's bearer
         ("GET", "/api/access/signin"),
         ("POST", "/api/access/signin/totp"),
     ],

@@ -40,6 +40,7 @@ PUBLIC = {
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/oauth/authorize"),
     ("POST", "/oauth/token"),
+    ("POST", "/oauth/device_authorization"),
     ("POST", "/oauth/revoke"),
     ("POST", "/oauth/introspect"),
     ("POST", "/signin"),
@@ -68,6 +69,21 @@ def rows() -> list[Row]:
     secret = {"access_url": "https://nvr.example/", "account": "a", "password": "p"}
     return [
         Row("GET", "/userinfo", PERSONS, fixed("/userinfo")),
+        # a code nobody was given: people get 404 (counted, well below the pause), not 403
+        Row(
+            "POST",
+            "/oauth/device/verifications",
+            PERSONS,
+            fixed("/oauth/device/verifications"),
+            {"user_code": "BBBB-BBBB"},
+        ),
+        Row(
+            "POST",
+            "/oauth/device/decisions",
+            PERSONS,
+            fixed("/oauth/device/decisions"),
+            {"user_code": "BBBB-BBBB", "decision": "approve"},
+        ),
         Row("POST", "/step-up", PERSONS, fixed("/step-up"), {"code": "000000"}, frozenset({401})),
         Row(
             "POST",
@@ -436,6 +452,8 @@ def test_public_routes_need_no_token(client, flows):
         400,
         401,
     )
+    device = client.post("/oauth/device_authorization", data={"client_id": "camwatch-cli"})
+    assert device.status_code == 200
 
 
 def test_an_epe_client_cannot_touch_another_epes_data(client, flows, world):

@@ -61,6 +61,24 @@ class Settings(ServiceSettings, ObjectStoreSettings):
         ]
     )
 
+    # Command-line tools sign in with the device authorization grant (RFC 8628).
+    cli_client_id: str = "camwatch-cli"
+    device_verification_uri: str | None = Field(
+        default=None,
+        description=(
+            "the SPA page where a person approves a command-line sign-in (default: `/device` "
+            "where the gateway serves the SPA, the issuer without its `/api/access`)"
+        ),
+    )
+    device_code_ttl: int = Field(default=600, ge=60, le=1800, description="seconds")
+    device_code_interval: int = Field(
+        default=5, ge=1, le=60, description="seconds a tool waits between two polls"
+    )
+    device_code_attempts: int = Field(
+        default=5, ge=1, description="wrong user codes a person may enter before a pause"
+    )
+    device_code_lockout_seconds: int = Field(default=900, ge=1)
+
     # Officers' sign-in
     signin_transaction_ttl: int = Field(default=300, ge=30, le=1800)
     signin_totp_attempts: int = Field(default=5, ge=1)
@@ -163,6 +181,13 @@ class Settings(ServiceSettings, ObjectStoreSettings):
     @property
     def jwks_path(self) -> str:
         return "/.well-known/jwks.json"
+
+    @property
+    def verification_uri(self) -> str:
+        """The SPA's `/device` page, which command-line tools show people (RFC 8628)."""
+        if self.device_verification_uri:
+            return self.device_verification_uri
+        return self.oidc_issuer.rstrip("/").removesuffix("/api/access") + "/device"
 
     def endpoint(self, path: str) -> str:
         """An absolute URL of this service as clients see it (under the issuer)."""

@@ -20,6 +20,8 @@ from servicekit.auth import Role
 from servicekit.errors import Conflict, NotFound, field_error
 
 SPA_KIND = "spa"
+CLI_KIND = "cli"
+DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 OIDC_SCOPES = ("openid", "profile")
 
 ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -93,6 +95,19 @@ def spa_client(runtime: Runtime) -> RegisteredClient:
     )
 
 
+def cli_client(runtime: Runtime) -> RegisteredClient:
+    """Command-line tools: a public client of the device authorization grant (RFC 8628),
+    defined by settings like the SPA. No refresh token: a tool signs in again when needed."""
+    return RegisteredClient(
+        client_id=runtime.settings.cli_client_id,
+        kind=CLI_KIND,
+        name="camwatch command-line tools",
+        public=True,
+        runtime=runtime,
+        grant_types=(DEVICE_CODE_GRANT_TYPE,),
+    )
+
+
 def registered(row: OAuthClient, runtime: Runtime) -> RegisteredClient:
     """A stored machine client as Authlib sees it."""
     return RegisteredClient(
@@ -110,9 +125,11 @@ def registered(row: OAuthClient, runtime: Runtime) -> RegisteredClient:
 
 
 def find_client(session: Session, client_id: str, *, runtime: Runtime) -> RegisteredClient | None:
-    """The SPA or an active machine client by id."""
+    """The SPA, the command-line client or an active machine client by id."""
     if client_id == runtime.settings.spa_client_id:
         return spa_client(runtime)
+    if client_id == runtime.settings.cli_client_id:
+        return cli_client(runtime)
     row = session.get(OAuthClient, client_id)
     if row is None or not row.active:
         return None
@@ -175,7 +192,7 @@ def create_client(
 ) -> tuple[OAuthClient, str]:
     """A new machine client; returns its secret (stored only as an argon2id hash)."""
     taken = session.get(OAuthClient, client_id) is not None
-    if taken or client_id == runtime.settings.spa_client_id:
+    if taken or client_id in (runtime.settings.spa_client_id, runtime.settings.cli_client_id):
         raise Conflict(f"the client id {client_id} is taken")
     if unit is not None and session.get(Unit, unit) is None:
         raise field_error("body.unit", f"unknown customs unit {unit}")

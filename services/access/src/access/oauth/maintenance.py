@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
-from access.oauth.models import AuthorizationCode, IssuedAccessToken, RefreshToken
+from access.oauth.models import AuthorizationCode, DeviceCode, IssuedAccessToken, RefreshToken
 from access.runtime import Runtime
 from access.signin.models import SigninTransaction
 from access.vault.models import RevealHandle
@@ -30,6 +30,7 @@ def purge_expired(session: Session, *, now: datetime) -> int:
     for table, column in (
         (SigninTransaction, SigninTransaction.expires_at),
         (AuthorizationCode, AuthorizationCode.expires_at),
+        (DeviceCode, DeviceCode.expires_at),
         (IssuedAccessToken, IssuedAccessToken.expires_at),
         (RefreshToken, RefreshToken.expires_at),
         (RevealHandle, RevealHandle.expires_at),

@@ -1,7 +1,9 @@
-"""OAuth 2 / OIDC endpoints: discovery, JWKS, authorize, token, revoke, introspect, userinfo."""
+"""OAuth 2 / OIDC endpoints: discovery, JWKS, authorize, token, revoke, introspect, userinfo,
+and the device authorization grant (RFC 8628) with the person's approval."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,10 +13,17 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ConfigDict
 
 from access.audit import service as audit
+from access.clients.service import DEVICE_CODE_GRANT_TYPE
 from access.context import AuditContext
 from access.deps import AuditContextDep, NowDep, RuntimeDep
 from access.keys import service as signing
-from access.oauth import tokens
+from access.oauth import device, tokens
+from access.oauth.models import (
+    DeviceCodeEntry,
+    DeviceDecision,
+    DeviceDecisionPublic,
+    DeviceRequestPublic,
+)
 from access.oauth.server import (
     StarletteOAuth2Request,
     build_server,
@@ -23,9 +32,10 @@ from access.oauth.server import (
 )
 from access.officers import service as officers
 from access.permissions import ensure_person
+from access.refusals import keep_refusals
 from access.responses import NO_STORE
 from access.signin import service as signin_service
-from servicekit.auth import CurrentPrincipal
+from servicekit.auth import CurrentPrincipal, Principal
 from servicekit.db import SessionDep
 from servicekit.errors import Forbidden, problem_response
 from servicekit.ids import new_id
@@ -68,7 +78,13 @@ def openid_configuration(runtime: RuntimeDep) -> dict[str, Any]:
         "jwks_uri": settings.endpoint(settings.jwks_path),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "device_authorization_endpoint": settings.endpoint("/oauth/device_authorization"),
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            DEVICE_CODE_GRANT_TYPE,
+        ],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": [
             "none",
@@ -261,11 +277,13 @@ def token(
     redirect_uri: FormStr = None,
     code_verifier: FormStr = None,
     refresh_token: FormStr = None,
+    device_code: FormStr = None,
     scope: FormStr = None,
     client_id: FormStr = None,
     client_secret: FormStr = None,
 ) -> Response:
-    """Token endpoint: authorization_code (+PKCE), refresh_token (rotating), client_credentials."""
+    """Token endpoint: authorization_code (+PKCE), refresh_token (rotating), client_credentials,
+    and the device code (RFC 8628) a command-line tool polls with."""
     server = build_server(session=session, runtime=runtime, context=context)
     try:
         oauth_request = _form_request(
@@ -278,6 +296,7 @@ def token(
                 "redirect_uri": redirect_uri,
                 "code_verifier": code_verifier,
                 "refresh_token": refresh_token,
+                "device_code": device_code,
                 "scope": scope,
                 "client_id": client_id,
                 "client_secret": client_secret,
@@ -287,7 +306,7 @@ def token(
     except ValueError:  # control characters, or ones Authlib refuses to echo in errors
         session.rollback()
         return malformed()
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not _still_waiting(response):
         server.audit(
             "token.refused",
             target=f"client:{client_id}" if client_id else None,
@@ -297,6 +316,129 @@ def token(
     session.commit()
     response.headers.update(NO_STORE)
     return response
+
+
+def _still_waiting(response: Response) -> bool:
+    """A device-code poll before the person decided: a normal answer, not a refused attempt
+    (a tool polls every few seconds; each is not worth an audit record)."""
+    if response.status_code != 400:
+        return False
+    try:
+        error = json.loads(bytes(response.body)).get("error")
+    except ValueError:
+        return False
+    return error in ("authorization_pending", "slow_down")
+
+
+@public.post("/oauth/device_authorization", responses=OAUTH_ERRORS)
+def device_authorization(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    client_id: FormStr = None,
+    scope: FormStr = None,
+) -> Response:
+    """RFC 8628 device authorization: a device code for the tool, a user code and the SPA page
+    (`verification_uri`) where the person approves it."""
+    server = build_server(session=session, runtime=runtime, context=context)
+    try:
+        oauth_request = _form_request(
+            request,
+            runtime,
+            "/oauth/device_authorization",
+            {"client_id": client_id, "scope": scope},
+        )
+        response: Response = server.create_endpoint_response("device_authorization", oauth_request)
+    except ValueError:  # control characters, or ones Authlib refuses to echo in errors
+        session.rollback()
+        return malformed()
+    session.commit()
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _device_caller(principal: Principal, runtime: RuntimeDep) -> None:
+    """People only, and not with a token a command-line sign-in gave: one tool's token must not
+    approve the sign-in of another."""
+    ensure_person(principal)
+    if principal.client_id == runtime.settings.cli_client_id:
+        raise Forbidden("approve command-line sign-ins from the SPA, not from another tool")
+
+
+DEVICE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no pending sign-in has this code (counted as a wrong code)"},
+    429: {"description": "too many wrong codes: paused (Retry-After)"},
+}
+
+
+@protected.post("/oauth/device/verifications", responses=DEVICE_ERRORS)
+def verify_device_code(
+    body: DeviceCodeEntry,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
+) -> DeviceRequestPublic:
+    """Which client a user code stands for, so the person knows what they approve."""
+    _device_caller(principal, runtime)
+    with keep_refusals(session):
+        pending = device.find_pending(
+            session,
+            user_code=body.user_code,
+            principal=principal,
+            runtime=runtime,
+            context=context,
+            now=now,
+        )
+    session.commit()
+    return DeviceRequestPublic(
+        client_id=pending.client.client_id,
+        client_name=pending.client.name,
+        scope=pending.row.scope,
+        expires_at=pending.row.expires_at,
+    )
+
+
+@protected.post("/oauth/device/decisions", responses=DEVICE_ERRORS)
+def decide_device_code(
+    body: DeviceDecision,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    context: AuditContextDep,
+    now: NowDep,
+) -> DeviceDecisionPublic:
+    """Approve or deny a command-line tool's sign-in; an approved tool gets this person's token
+    (their roles and unit, the factors of this session) at its next poll."""
+    _device_caller(principal, runtime)
+    with keep_refusals(session):
+        pending = device.find_pending(
+            session,
+            user_code=body.user_code,
+            principal=principal,
+            runtime=runtime,
+            context=context,
+            now=now,
+        )
+    row = device.decide(
+        session,
+        pending=pending,
+        approve=body.decision == "approve",
+        principal=principal,
+        context=context,
+        now=now,
+    )
+    session.commit()
+    return DeviceDecisionPublic(
+        client_id=pending.client.client_id,
+        client_name=pending.client.name,
+        scope=row.scope,
+        expires_at=row.expires_at,
+        decision=body.decision,
+        decided_at=now,
+    )
 
 
 def _token_endpoint_response(

@@ -13,6 +13,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
+    InvalidGrantError,
     InvalidRequestError,
     OAuth2Payload,
     OAuth2Request,
@@ -22,6 +23,11 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc8628 import (
+    DeviceAuthorizationEndpoint,
+    DeviceCodeGrant,
+    DeviceCredentialMixin,
+)
 from authlib.oidc.core import OpenIDCode, UserInfo
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
@@ -34,10 +40,18 @@ from access.crypto.hashing import digest
 from access.db import as_utc
 from access.keys import service as signing
 from access.oauth import tokens
-from access.oauth.models import AuthorizationCode, IssuedAccessToken, RefreshToken
+from access.oauth.device import user_code_digest
+from access.oauth.models import (
+    AuthorizationCode,
+    DeviceCode,
+    DeviceStatus,
+    IssuedAccessToken,
+    RefreshToken,
+)
 from access.officers.models import Unit, User
 from access.runtime import Runtime
 from servicekit.errors import PROBLEM_BASE
+from servicekit.ids import new_id
 from servicekit.inputs import refuse_control_characters
 
 
@@ -322,6 +336,131 @@ class ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
             )
 
 
+class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
+    """RFC 8628 section 3.1-3.2: a device code and a user code (`XXXX-XXXX`, Authlib's
+    consonant alphabet) for a client allowed the grant; both stored only as digests."""
+
+    CLIENT_AUTH_METHODS = ["none"]
+    server: AccessAuthorizationServer
+
+    def __init__(self, server: AccessAuthorizationServer) -> None:
+        super().__init__(server)
+        settings = server.runtime.settings
+        self.EXPIRES_IN = settings.device_code_ttl
+        self.INTERVAL = settings.device_code_interval
+
+    def authenticate_client(self, request: OAuth2Request) -> RegisteredClient:
+        client: RegisteredClient = super().authenticate_client(request)
+        if not client.check_grant_type(DeviceCodeGrant.GRANT_TYPE):
+            raise UnauthorizedClientError("this client may not use the device authorization grant")
+        return client
+
+    def get_verification_uri(self) -> str:
+        return self.server.runtime.settings.verification_uri
+
+    def save_device_credential(
+        self, client_id: str, scope: str | None, data: dict[str, Any]
+    ) -> None:
+        server = self.server
+        client = server.query_client(client_id)
+        assert client is not None  # authenticated just before
+        granted = client.get_allowed_scope(scope)
+        server.session.add(
+            DeviceCode(
+                digest=digest(data["device_code"]),
+                user_code_digest=user_code_digest(data["user_code"]),
+                client_id=client_id,
+                scope=granted,
+                interval=self.INTERVAL,
+                created_at=server.now,
+                expires_at=server.now + timedelta(seconds=self.EXPIRES_IN),
+            )
+        )
+        server.audit(
+            "device.requested",
+            target=f"client:{client_id}",
+            details={"client_id": client_id, "scope": granted},
+        )
+
+
+class DeviceRecord(DeviceCredentialMixin):  # type: ignore[misc]
+    """DeviceCredentialMixin over an `oauth_device_codes` row. Only digests are stored, so the
+    "user code" Authlib hands back to `query_user_grant` is the row's user-code digest."""
+
+    def __init__(self, row: DeviceCode, now: datetime) -> None:
+        self.row = row
+        self.now = now
+
+    def get_client_id(self) -> str:
+        return self.row.client_id
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_user_code(self) -> str:
+        return self.row.user_code_digest
+
+    def is_expired(self) -> bool:
+        return as_utc(self.row.expires_at) <= self.now
+
+
+class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
+    """RFC 8628 section 3.4-3.5 over `oauth_device_codes`: pending, slow_down (the interval
+    grows by 5 s for good), access_denied, expired_token; a device code gives one token."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+    SLOW_DOWN_STEP = 5
+    server: AccessAuthorizationServer
+
+    def query_device_credential(self, device_code: str) -> DeviceRecord | None:
+        row = self.server.session.get(DeviceCode, digest(device_code))
+        if row is None:
+            return None
+        if row.used_at is not None:
+            raise InvalidGrantError("this device code was already used")
+        return DeviceRecord(row, self.server.now)
+
+    def query_user_grant(self, user_code: str) -> tuple[tokens.Grantee | None, bool] | None:
+        server = self.server
+        row = server.session.exec(
+            select(DeviceCode).where(DeviceCode.user_code_digest == user_code)
+        ).first()
+        if row is None or row.status == DeviceStatus.PENDING or row.user_id is None:
+            return None
+        user = server.session.get(User, row.user_id)
+        if row.status == DeviceStatus.DENIED or user is None or not user.active:
+            return None, False
+        grantee = tokens.Grantee(
+            user=user,
+            auth_time=row.auth_time or int(server.now.timestamp()),
+            amr=list(row.amr),
+            family_id=new_id(),
+        )
+        return grantee, True
+
+    def should_slow_down(self, credential: DeviceRecord) -> bool:
+        row, now = credential.row, self.server.now
+        last, row.last_polled_at = row.last_polled_at, now
+        too_soon = last is not None and (now - as_utc(last)).total_seconds() < row.interval
+        if too_soon:
+            row.interval += self.SLOW_DOWN_STEP
+        self.server.session.add(row)
+        return too_soon
+
+    def create_token_response(self) -> tuple[int, Any, Any]:
+        """Issue the approving person's token once: the device code is spent with it."""
+        record: DeviceRecord = self.request.credential
+        record.row.used_at = self.server.now
+        self.server.session.add(record.row)
+        result: tuple[int, Any, Any] = super().create_token_response()
+        self.server.audit(
+            "device.token_issued",
+            target=f"user:{record.row.user_id}",
+            details={"client_id": record.row.client_id},
+        )
+        return result
+
+
 class OpenIDTokens(OpenIDCode):  # type: ignore[misc]
     """ID tokens for the SPA (scope openid), signed with the current signing key."""
 
@@ -494,6 +633,8 @@ class AccessAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(CodeGrant, [PkceS256(required=True), OpenIDTokens(self)])
         self.register_grant(RefreshGrant)
         self.register_grant(ClientCredentials)
+        self.register_grant(DeviceGrant)
+        self.register_endpoint(DeviceAuthorization(self))
         self.register_endpoint(Revocation(self))
         self.register_endpoint(Introspection(self))
 
