@@ -12,6 +12,7 @@ import Authority from "./pages/Authority";
 import Callback from "./pages/Callback";
 import Corrections from "./pages/Corrections";
 import Dashboard from "./pages/Dashboard";
+import Device from "./pages/Device";
 import IncidentPage from "./pages/IncidentPage";
 import LogDigests from "./pages/LogDigests";
 import Incidents from "./pages/Incidents";
@@ -55,6 +56,7 @@ const ROUTES: Route[] = [
   { pattern: "/authority", page: Authority, title: "authority.title", signedIn: true },
   { pattern: "/corrections", page: Corrections, title: "corrections.title", signedIn: true },
   { pattern: "/log-digests", page: LogDigests, title: "digests.title", signedIn: true },
+  { pattern: "/device", page: Device, title: "device.title", signedIn: true },
   { pattern: "/signin", page: SignIn, title: "signin.title", signedIn: false },
   { pattern: "/callback", page: Callback, title: "callback.title", signedIn: false },
 ];

@@ -790,6 +790,22 @@ const en: Record<keyof typeof vi, string> = {
   "digests.col.route": "Route",
   "digests.col.count": "Count",
   "digests.col.statuses": "Statuses",
+  "device.title": "Sign in a command-line tool",
+  "device.lead": "A camwatch command (for example the data correction command) asked you to sign in. Type the code it shows, check which tool asks, then approve or deny. An approved tool acts as you, with your roles, for a few minutes.",
+  "device.enter.title": "The tool's code",
+  "device.enter.code": "Code",
+  "device.enter.hint": "8 letters, as the command shows them (XXXX-XXXX). Too many wrong codes pause you for a while.",
+  "device.enter.submit": "Continue",
+  "device.request.title": "Sign-in request",
+  "device.request.client": "Tool",
+  "device.request.code": "Code",
+  "device.request.expires": "Valid until",
+  "device.request.warning": "Approve only a command you started yourself just now, and only if the code is the one it shows.",
+  "device.approve": "Approve",
+  "device.deny": "Deny",
+  "device.approved": "Approved: {client} is signed in as you. You can go back to the command.",
+  "device.denied": "Denied: {client} was not signed in.",
+  "device.another": "Enter another code",
 };
 
 export default en;
