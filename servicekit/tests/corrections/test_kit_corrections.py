@@ -216,6 +216,77 @@ def test_the_command_line_calls_access_through_the_gateway(registry_db, tmp_path
     assert refused.exit_code == 1 and "not approved" in refused.output
 
 
+def test_without_a_token_the_command_signs_the_operator_in(registry_db, tmp_path, monkeypatch):
+    """No `CAMWATCH_TOKEN`: the device flow through the gateway (pending once, then the
+    operator's token), the code printed for the person, then the correction applied."""
+    access = FakeAccess({"c10": plan("c10")})
+    polls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/access/oauth/device_authorization":
+            return httpx.Response(
+                200,
+                json={
+                    "device_code": "secret-device-code",
+                    "user_code": "BDFG-HJKL",
+                    "verification_uri": "http://gw/device",
+                    "verification_uri_complete": "http://gw/device?user_code=BDFG-HJKL",
+                    "expires_in": 600,
+                    "interval": 1,
+                },
+            )
+        if path == "/api/access/oauth/token":
+            polls.append(request.content.decode())
+            if len(polls) == 1:
+                return httpx.Response(400, json={"error": "authorization_pending"})
+            return httpx.Response(200, json={"access_token": "approved-token", "expires_in": 300})
+        assert request.headers["authorization"] == "Bearer approved-token"
+        cid = path.split("/")[4]
+        action = path.split("/")[5] if path.count("/") > 4 else "plan"
+        body = json.loads(request.content) if request.content else None
+        result = getattr(access, action)(cid, body) if body else getattr(access, action)(cid)
+        return httpx.Response(200, json=result)
+
+    monkeypatch.setattr(corrections_cli, "TRANSPORT", httpx.MockTransport(handler))
+    monkeypatch.delenv("CAMWATCH_TOKEN", raising=False)
+    outcome = CliRunner().invoke(
+        corrections_cli.cli,
+        ["apply", "c10", "--backup-dir", str(tmp_path / "b"), "--gateway", "http://gw"],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "http://gw/device?user_code=BDFG-HJKL" in outcome.output
+    assert "enter the code BDFG-HJKL" in outcome.output
+    assert "secret-device-code" not in outcome.output and "approved-token" not in outcome.output
+    assert len(polls) == 2 and "device_code=secret-device-code" in polls[0]
+    assert row(registry_db)["name"] == "Công ty Cổ phần A"
+
+
+def test_a_denied_sign_in_changes_nothing(registry_db, tmp_path, monkeypatch):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/device_authorization"):
+            return httpx.Response(
+                200,
+                json={
+                    "device_code": "d",
+                    "user_code": "BDFG-HJKL",
+                    "verification_uri": "http://gw/device",
+                    "expires_in": 600,
+                    "interval": 1,
+                },
+            )
+        assert request.url.path == "/api/access/oauth/token", "nothing else is called"
+        return httpx.Response(400, json={"error": "access_denied"})
+
+    monkeypatch.setattr(corrections_cli, "TRANSPORT", httpx.MockTransport(handler))
+    monkeypatch.delenv("CAMWATCH_TOKEN", raising=False)
+    outcome = CliRunner().invoke(
+        corrections_cli.cli, ["apply", "c11", "--backup-dir", str(tmp_path / "b")]
+    )
+    assert outcome.exit_code == 1 and "not signed in: the sign-in was denied" in outcome.output
+    assert row(registry_db)["name"] == "Công ty A"
+
+
 def test_no_verified_backup_no_change(registry_db, tmp_path):
     access = FakeAccess({"c9": plan("c9")})
     blocked = tmp_path / "b"

@@ -1,8 +1,9 @@
 """`python -m servicekit.corrections apply <id>`: apply an approved direct data correction.
 
 Run it with the target service's environment (its `<SERVICE>_DATABASE_URL` or `DATABASE_URL`,
-as the backup job reads them), an IT operator's access token in `CAMWATCH_TOKEN` and the
-gateway's URL in `CAMWATCH_GATEWAY_URL`.
+as the backup job reads them) and the gateway's URL in `CAMWATCH_GATEWAY_URL`. It signs the IT
+operator in by itself (a code to approve on the SPA's `/device` page); an access token in
+`CAMWATCH_TOKEN` or `--token` skips that.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import typer
 from servicekit.backup.databases import database_of
 from servicekit.corrections.change import CorrectionRefused
 from servicekit.corrections.run import run
+from servicekit.signin import SigninFailed, access_token
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -78,15 +80,18 @@ def apply(
         typer.Option(
             "--token",
             envvar="CAMWATCH_TOKEN",
-            help="an IT operator's access token",
+            help="an IT operator's access token (default: sign in with a code approved in the SPA)",
             show_default=False,
         ),
     ] = "",
 ) -> None:
     """Claim the approved plan, back up and verify the target service's database, apply the
     change (only if every `from` value still holds) and report it to access for the minutes."""
-    if not token:
-        raise typer.BadParameter("an IT operator's access token is required", param_hint="--token")
+    try:
+        token = access_token(token, gateway=gateway, transport=TRANSPORT)
+    except SigninFailed as exc:
+        typer.echo(f"not signed in: {exc}", err=True)
+        raise typer.Exit(1) from exc
     access = AccessClient(gateway, token, transport=TRANSPORT)
     try:
         done = run(correction_id, access=access, database_for=database_of, backup_dir=backup_dir)
