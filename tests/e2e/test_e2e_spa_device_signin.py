@@ -3,6 +3,7 @@
 `python -m servicekit.corrections apply` started without a token prints the SPA's `/device`
 address and a code; the IT operator opens the address, signs in, sees which tool asks,
 approves, and the command applies the approved correction with the operator's own token.
+The page is saved in both languages under test-artifacts/ and checked with axe-core.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from playwright.sync_api import expect
 
 from .conftest import axe_violations, spa_submit_fresh_totp
 from .test_e2e_data_corrections import SUPERVISORS, _approved
+from .test_e2e_spa_pages import _visit_every_page
 
 pytestmark = pytest.mark.browser
 
@@ -135,6 +137,10 @@ def test_the_apply_command_signs_in_with_a_code_approved_in_the_spa(
             done = api.get(f"/corrections/{correction_id}", headers=head).json()
             assert done["status"] == "applied"
             assert done["applied_by"] == _subject(operator)  # the approving person, as themself
+            # The page in both languages (saved under test-artifacts/, checked with axe-core).
+            _visit_every_page(
+                page, stack.url, "it_operator", {"device": "/device?user_code=BDFG-HJKL"}
+            )
         finally:
             if command.poll() is None:
                 command.kill()

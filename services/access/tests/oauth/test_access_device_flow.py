@@ -7,10 +7,15 @@ import json
 import re
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from access.audit.models import AuditRecord
+from access.context import AuditContext
+from access.oauth import device
 from access.oauth.models import DeviceCode
+from servicekit.auth import Principal
+from servicekit.errors import Problem
 
 CLI = "camwatch-cli"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -188,3 +193,38 @@ def test_malformed_user_codes_are_422(client, flows):
     headers = flows.officer_headers("officer")
     response = decide(client, headers, "12345678", "approve")
     assert response.status_code == 422
+
+
+def test_two_answers_at_once_only_one_stands(client, world):
+    """Both found the request pending; the second decision is a 409, not an overwrite."""
+    codes = start(client)
+    person = Principal(
+        subject=world.user_id("officer"),
+        roles=frozenset({"supervisory_officer"}),
+        client_id="camwatch-spa",
+        amr=("pwd", "otp"),
+    )
+    context = AuditContext.system("test")
+    now = world.runtime.clock.now()
+    with world.session() as session:
+        found = [
+            device.find_pending(
+                session,
+                user_code=codes["user_code"],
+                principal=person,
+                runtime=world.runtime,
+                context=context,
+                now=now,
+            )
+            for _ in range(2)
+        ]
+        device.decide(
+            session, pending=found[0], approve=False, principal=person, context=context, now=now
+        )
+        with pytest.raises(Problem) as refused:
+            device.decide(
+                session, pending=found[1], approve=True, principal=person, context=context, now=now
+            )
+        assert refused.value.status == 409
+        session.commit()
+    assert poll(client, codes["device_code"]).json()["error"] == "access_denied"

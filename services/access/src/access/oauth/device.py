@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from access.audit import service as audit
 from access.clients.service import RegisteredClient, find_client
@@ -21,7 +22,7 @@ from access.oauth.models import DeviceCode, DeviceCodeAttempts, DeviceStatus
 from access.refusals import Refusal
 from access.runtime import Runtime
 from servicekit.auth import Principal
-from servicekit.errors import NotFound, Problem
+from servicekit.errors import Conflict, NotFound, Problem
 
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 """Authlib's `create_string_user_code` alphabet (RFC 8628 section 6.1)."""
@@ -147,14 +148,26 @@ def decide(
     context: AuditContext,
     now: datetime,
 ) -> DeviceCode:
-    """Approve (the tool's token will be this person's, with their session's factors) or deny."""
+    """Approve (the tool's token will be this person's, with their session's factors) or deny.
+    Only a request still pending is decided (a conditional update, so two answers at once
+    cannot both stand): otherwise 409."""
     row = pending.row
-    row.status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
-    row.user_id = principal.subject
-    row.auth_time = principal.auth_time
-    row.amr = list(principal.amr)
-    row.decided_at = now
-    session.add(row)
+    status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
+    decided = session.execute(
+        update(DeviceCode)
+        .where(col(DeviceCode.digest) == row.digest)
+        .where(col(DeviceCode.status) == DeviceStatus.PENDING)
+        .values(
+            status=status,
+            user_id=principal.subject,
+            auth_time=principal.auth_time,
+            amr=list(principal.amr),
+            decided_at=now,
+        )
+    )
+    if getattr(decided, "rowcount", 0) != 1:
+        raise Conflict("this sign-in was approved or denied meanwhile")
+    session.refresh(row)
     audit.record(
         session,
         context=context,

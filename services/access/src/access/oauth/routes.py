@@ -368,6 +368,7 @@ def _device_caller(principal: Principal, runtime: RuntimeDep) -> None:
 
 DEVICE_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no pending sign-in has this code (counted as a wrong code)"},
+    409: {"description": "the sign-in was approved or denied meanwhile"},
     429: {"description": "too many wrong codes: paused (Retry-After)"},
 }
 

@@ -30,7 +30,8 @@ from authlib.oauth2.rfc8628 import (
 )
 from authlib.oidc.core import OpenIDCode, UserInfo
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from access.audit import service as audit
 from access.authority import service as authority
@@ -450,8 +451,14 @@ class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
     def create_token_response(self) -> tuple[int, Any, Any]:
         """Issue the approving person's token once: the device code is spent with it."""
         record: DeviceRecord = self.request.credential
-        record.row.used_at = self.server.now
-        self.server.session.add(record.row)
+        spent = self.server.session.execute(  # two polls at once: only one spends the code
+            update(DeviceCode)
+            .where(col(DeviceCode.digest) == record.row.digest)
+            .where(col(DeviceCode.used_at).is_(None))
+            .values(used_at=self.server.now)
+        )
+        if getattr(spent, "rowcount", 0) != 1:
+            raise InvalidGrantError("this device code was already used")
         result: tuple[int, Any, Any] = super().create_token_response()
         self.server.audit(
             "device.token_issued",
