@@ -6,9 +6,14 @@ failures and stale connections are covered by the proxy, streaming and failure t
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+
 import httpx
 
 from servicekit.services import SERVICES
+
+MIB = 1024 * 1024
 
 
 def test_a_body_ended_by_closing_the_connection(start_gateway, raw_server, tokens) -> None:
@@ -61,3 +66,22 @@ def test_a_chunked_answer_is_passed_on(start_gateway, raw_server, tokens) -> Non
 
     assert response.status_code == 200
     assert response.text == "hello world"
+
+
+def test_a_service_that_stops_reading_an_upload_is_a_504(start_gateway, tokens) -> None:
+    """A streamed body the service no longer reads does not hold the gateway forever."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        service = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        url = start_gateway(upstreams={"registry": service}, upstream_read_timeout=0.5)
+
+        def body() -> Iterator[bytes]:
+            for _ in range(64):
+                yield b"x" * MIB
+
+        response = httpx.post(
+            f"{url}/api/registry/upload", headers=tokens.headers(), content=body(), timeout=20
+        )
+
+        assert response.status_code == 504, response.text

@@ -11,7 +11,8 @@ What the proxy relies on, kept from its aiohttp days:
 - a limit on open connections (`limit`): requests past it wait for one to come back;
 - idle connections kept `keepalive` seconds, the most recently used first;
 - `connect_timeout` (then `TimeoutError`), unreachable services (`UpstreamUnavailable`),
-  `read_timeout` of silence from the service while it owes an answer (`TimeoutError`);
+  `read_timeout` of silence from the service while it owes an answer, or of a service not
+  reading a streamed request body (`TimeoutError`);
 - bodies streamed both ways with backpressure: a request body from an async iterator
   (`Content-Length` if given, else chunked) while the answer may already come back, a
   response body chunk by chunk, reading paused while the proxy's client is slower;
@@ -317,7 +318,9 @@ class _Connection(asyncio.Protocol):
         if not self._can_write:
             self._drain = self.loop.create_future()
             try:
-                await self._drain
+                # A service that stops reading is as silent as one that stops answering.
+                async with asyncio.timeout(self.pool.read_timeout):
+                    await self._drain
             finally:
                 self._drain = None
 
