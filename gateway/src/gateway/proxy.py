@@ -1,4 +1,4 @@
-"""The proxy path `/api/<service>/<path>`: a raw ASGI handler in front of an aiohttp client.
+"""The proxy path `/api/<service>/<path>`: a raw ASGI handler in front of a lean pooled client.
 
 Everything on this path is per request, so it avoids framework layers: one pass over the
 request headers, a token check answered from the verified-token cache, a rate-limit hit, one
@@ -21,18 +21,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from multidict import CIMultiDict
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from starlette.types import Message, Receive, Scope, Send
-from yarl import URL
 
 from gateway.auth import CachedTokenVerifier, Caller, bearer, compile_public_paths
 from gateway.live import LIVE_PATH, RETRY_MS, Listener, LiveHub, frames, named
@@ -40,6 +37,14 @@ from gateway.openapi import through_gateway
 from gateway.ratelimit import RateLimits, attempt_key
 from gateway.servererrors import ServerErrors
 from gateway.settings import DOCS_ASSETS_URL, SECRET_PATH_PREFIXES, GatewaySettings
+from gateway.upstream import (
+    Origin,
+    UpstreamDisconnected,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamResponse,
+    UpstreamUnavailable,
+)
 from servicekit.auth import Role, unauthorized
 from servicekit.errors import PROBLEM_JSON, Problem, problem_body
 from servicekit.telemetry import inject_headers, spans_recorded
@@ -94,21 +99,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
-def nothing_sent(exc: BaseException) -> bool:
-    """Whether aiohttp failed before writing any byte of the request.
-
-    aiohttp buffers the request head and writes it with the body; when it finds the
-    connection already closing it raises this error and has written nothing, so the service
-    cannot have seen the request and any method may be sent again.
-    """
-    # The write error comes as it is, or as the cause of "Can not write request body".
-    return any(
-        isinstance(error, aiohttp.ClientConnectionResetError)
-        and error.args == ("Cannot write to closing transport",)
-        for error in (exc, exc.__cause__)
-    )
-
-
 def traced_path(path: str) -> str:
     """The path as a span records it: a share link's token replaced by `{token}`."""
     for prefix in SECRET_PATH_PREFIXES:
@@ -116,26 +106,6 @@ def traced_path(path: str) -> str:
             _, slash, rest = path[len(prefix) :].partition("/")
             return f"{prefix}{{token}}{slash}{rest}"
     return path
-
-
-class UpstreamResponse(aiohttp.ClientResponse):
-    """A response whose connection goes back to the pool only if it did not answer 5xx.
-
-    uvicorn closes a connection right after the 500 of an unhandled error, without
-    `Connection: close`; aiohttp would pool it the moment the body is read and hand it to the
-    next request, for another client, which then fails with a reset. A service may well
-    close after any 5xx, so the gateway does not reuse those connections (they are rare).
-    """
-
-    async def start(self, connection: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
-        protocol = connection.protocol
-        response = await super().start(connection)
-        if self.status >= 500 and protocol is not None:
-            if self.connection is None:  # already pooled: the whole answer was read
-                protocol.close()
-            else:  # closed instead of pooled once the body is read
-                protocol.force_close()
-        return response
 
 
 class ClientDisconnected(Exception):
@@ -149,11 +119,21 @@ class BodyTooLarge(Exception):
 class Upstream:
     """One service behind the gateway, with what the hot path needs precomputed."""
 
-    __slots__ = ("base", "docs", "max_body", "name", "prefix", "prefix_bytes", "span_name")
+    __slots__ = (
+        "base",
+        "docs",
+        "max_body",
+        "name",
+        "origin",
+        "prefix",
+        "prefix_bytes",
+        "span_name",
+    )
 
     def __init__(self, name: str, base: str, *, max_body: int) -> None:
         self.name = name
         self.base = base
+        self.origin = Origin(base)
         self.max_body = max_body
         self.prefix = f"/api/{name}"
         self.prefix_bytes = self.prefix.encode()
@@ -252,15 +232,9 @@ class Proxy:
         }
         self._public = compile_public_paths(settings.public_paths)
         self._credentials = compile_public_paths(settings.credential_paths)
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=settings.upstream_connect_timeout,
-            sock_read=settings.upstream_read_timeout,
-        )
         self._tracer = trace.get_tracer("camwatch.gateway")
         self._provider = trace.get_tracer_provider()
-        self._session: aiohttp.ClientSession | None = None
-        self._fresh: aiohttp.ClientSession | None = None
+        self._pool: UpstreamPool | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     def _spans_recorded(self) -> bool:
@@ -270,8 +244,8 @@ class Proxy:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._session is None or self._session.closed:
-            self._session = self._new_session()
+        if self._pool is None or self._pool.closed:
+            self._pool = self._new_pool()  # in the server's event loop
         if self._sweeper is None:
             await self.rate_limits.start()
             self._sweeper = asyncio.create_task(self._sweep_rate_limits())
@@ -282,49 +256,30 @@ class Proxy:
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
             await self.rate_limits.stop()
-        for session in (self._session, self._fresh):
-            if session is not None:
-                await session.close()
-        self._session = self._fresh = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     async def _sweep_rate_limits(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             await self.rate_limits.sweep()
 
-    def _new_session(self, *, fresh: bool = False) -> aiohttp.ClientSession:
-        """The upstream pool, or with `fresh` a client whose every request opens a connection."""
-        connector = aiohttp.TCPConnector(
+    @property
+    def pool(self) -> UpstreamPool:
+        """The upstream connections (opened on first use when served without a lifespan,
+        e.g. by some test transports)."""
+        if self._pool is None or self._pool.closed:
+            self._pool = self._new_pool()
+        return self._pool
+
+    def _new_pool(self) -> UpstreamPool:
+        return UpstreamPool(
             limit=self.settings.upstream_pool_size,
-            limit_per_host=0,
-            keepalive_timeout=None if fresh else self.settings.upstream_keepalive,
-            force_close=fresh,
-            use_dns_cache=True,
-            ttl_dns_cache=None,  # upstream names resolve once per process
+            keepalive=self.settings.upstream_keepalive,
+            connect_timeout=self.settings.upstream_connect_timeout,
+            read_timeout=self.settings.upstream_read_timeout,
         )
-        return aiohttp.ClientSession(
-            connector=connector,
-            timeout=self._timeout,
-            cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
-            auto_decompress=False,  # bodies pass through as the service encoded them
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-            raise_for_status=False,
-            response_class=UpstreamResponse,
-        )
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # Served without a lifespan (e.g. some test transports): open the pool lazily.
-            self._session = self._new_session()
-        return self._session
-
-    @property
-    def fresh_session(self) -> aiohttp.ClientSession:
-        """For the one retry after a stale connection (opened on first need: it is rare)."""
-        if self._fresh is None or self._fresh.closed:
-            self._fresh = self._new_session(fresh=True)
-        return self._fresh
 
     # -- ASGI ------------------------------------------------------------------------------
 
@@ -338,7 +293,7 @@ class Proxy:
         upstream = self.upstreams.get(service)
 
         # One pass over the headers: copy what goes upstream, pick out what the gateway uses.
-        forward: CIMultiDict[str] = CIMultiDict()
+        forward: list[tuple[bytes, bytes]] = []
         authorization: bytes | None = None
         host = b""
         client_xff: bytes | None = None
@@ -351,11 +306,11 @@ class Proxy:
             if name in _REQUEST_SPECIAL:
                 if name == b"authorization":
                     authorization = value
-                    forward.add("Authorization", value.decode("latin-1"))
+                    forward.append((name, value))
                 elif name == b"content-length":
+                    # Sent upstream by the client (`UpstreamPool.request`): the actual length.
                     has_body = value != b"0"
                     content_length = int(value) if value.isdigit() else None
-                    forward.add("Content-Length", value.decode("latin-1"))
                 elif name == b"transfer-encoding":
                     has_body = True
                 elif name == b"host":
@@ -371,12 +326,10 @@ class Proxy:
                 elif name == b"connection":
                     connection = value
             else:
-                forward.add(name.decode("latin-1"), value.decode("latin-1"))
+                forward.append((name, value))
         if connection is not None:
-            for listed in connection.split(b","):
-                listed = listed.strip().lower()
-                if listed and listed not in _REQUEST_SPECIAL:
-                    forward.popall(listed.decode("latin-1"), None)
+            listed = {token.strip().lower() for token in connection.split(b",")}
+            forward = [(n, v) for n, v in forward if n not in listed or n in _REQUEST_SPECIAL]
 
         if request_id is None or _REQUEST_ID.fullmatch(request_id) is None:
             # A correlation id, not a secret: no need for a system call per request.
@@ -398,7 +351,9 @@ class Proxy:
             exchange.traced = True
         elif trace_carrier is not None:
             # Nothing records the gateway's spans: the caller's context goes on unchanged.
-            forward.update(trace_carrier)
+            forward += [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in trace_carrier.items()
+            ]
         try:
             if path == LIVE_PATH:
                 await self._live(scope, receive, send, exchange, authorization)
@@ -458,7 +413,7 @@ class Proxy:
         exchange: _Exchange,
         *,
         upstream: Upstream,
-        forward: CIMultiDict[str],
+        forward: list[tuple[bytes, bytes]],
         authorization: bytes | None,
         host: bytes,
         client_xff: bytes | None,
@@ -544,16 +499,19 @@ class Proxy:
             exchange.notices = self.hub.notices.header()
 
         # The forwarding headers and the trace context of the gateway's span.
-        forward["X-Forwarded-For"] = (
-            f"{client_xff.decode('latin-1')}, {client_ip}" if client_xff else client_ip
+        address = client_ip.encode("latin-1")
+        forward.append(
+            (b"x-forwarded-for", client_xff + b", " + address if client_xff else address)
         )
-        forward["X-Forwarded-Proto"] = scope.get("scheme", "http")
+        forward.append((b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")))
         if host:
-            forward["X-Forwarded-Host"] = host.decode("latin-1")
-        forward["X-Forwarded-Prefix"] = upstream.prefix
-        forward["X-Request-ID"] = exchange.request_id.decode("latin-1")
+            forward.append((b"x-forwarded-host", host))
+        forward.append((b"x-forwarded-prefix", upstream.prefix_bytes))
+        forward.append((b"x-request-id", exchange.request_id))
         if exchange.traced:
-            forward.update(inject_headers())
+            forward += [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in inject_headers().items()
+            ]
 
         data: Any = None
         first = b""
@@ -575,12 +533,14 @@ class Proxy:
             if more:
                 exchange.body_done = False
                 data = _request_body(first, receive, exchange, upstream.max_body)
+                if content_length is not None:
+                    forward.append((b"content-length", b"%d" % content_length))
             else:
                 data = first
 
         attempt: str | None = None
         if credential:
-            content_type = forward.get("Content-Type", "").encode("latin-1")
+            content_type = next((v for n, v in forward if n == b"content-type"), b"")
             body = first if exchange.body_done else b""
             attempt = attempt_key(authorization, content_type, body, address=client_ip)
             retry_after = (
@@ -591,19 +551,19 @@ class Proxy:
                 return
 
         query: bytes = scope.get("query_string", b"")
-        target = upstream.base + tail + ("?" + query.decode("latin-1") if query else "")
+        target = tail.encode("latin-1") + (b"?" + query if query else b"")
         try:
-            response = await self._send(method, URL(target, encoded=True), forward, data)
+            response = await self._send(upstream.origin, method, target, forward, data)
         except ClientDisconnected:
             return
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (UpstreamError, TimeoutError, BodyTooLarge) as exc:
             await self._upstream_failed(send, exchange, upstream, exc, path)
             return
         if attempt is not None and response.status in FAILED_ATTEMPT:
             await self.rate_limits.failed(attempt)
         try:
             await self._respond(send, receive, exchange, upstream, response, method, tail, path)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (UpstreamError, TimeoutError) as exc:
             if exchange.started:
                 raise
             await self._upstream_failed(send, exchange, upstream, exc, path)
@@ -611,31 +571,30 @@ class Proxy:
             response.release()
 
     async def _send(
-        self, method: str, url: URL, headers: CIMultiDict[str], data: Any
-    ) -> aiohttp.ClientResponse:
+        self,
+        origin: Origin,
+        method: str,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        data: bytes | AsyncIterator[bytes] | None,
+    ) -> UpstreamResponse:
         """Send the request upstream; after a stale connection, once more on a fresh one.
 
         A kept-alive connection the service has closed fails with a reset or a disconnect
-        before any response byte. Sending again is safe when the method is idempotent, or when
-        nothing of the request was written; a body streamed from the client cannot be sent
-        twice. (aiohttp itself retries idempotent requests once, but on another pooled
-        connection, which after a service restart is as stale as the first.)
+        before any response byte. Sending again is safe when the method is idempotent; a body
+        streamed from the client cannot be sent twice. The retry takes a new connection:
+        after a service restart, every pooled one is as stale as the first.
         """
+        pool = self.pool
         try:
-            return await self.session.request(
-                method, url, headers=headers, data=data, allow_redirects=False
-            )
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            if (
-                isinstance(exc, aiohttp.ClientConnectorError)  # never connected: 503
-                or not isinstance(data, bytes | None)
-                or (method not in IDEMPOTENT_METHODS and not nothing_sent(exc))
-            ):
+            return await pool.request(origin, method, target, headers, data)
+        except UpstreamDisconnected as exc:
+            if not exc.stale or not isinstance(data, bytes | None):
+                raise
+            if method not in IDEMPOTENT_METHODS:
                 raise
             log.info("stale upstream connection (%r): retrying on a fresh one", exc)
-        return await self.fresh_session.request(
-            method, url, headers=headers, data=data, allow_redirects=False
-        )
+        return await pool.request(origin, method, target, headers, data, fresh=True)
 
     async def _respond(
         self,
@@ -643,7 +602,7 @@ class Proxy:
         receive: Receive,
         exchange: _Exchange,
         upstream: Upstream,
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         method: str,
         tail: str,
         path: str,
@@ -651,7 +610,7 @@ class Proxy:
         status = response.status
         headers: list[tuple[bytes, bytes]] = [(b"x-request-id", exchange.request_id)]
         connection: bytes | None = None
-        for name, value in response.raw_headers:
+        for name, value in response.headers:
             lname = name.lower()
             if lname in _RESPONSE_DROP:
                 if lname == b"connection":
@@ -703,15 +662,13 @@ class Proxy:
         if not pump.cancelled():
             pump.result()
 
-    async def _rewrite_openapi(self, response: aiohttp.ClientResponse, upstream: Upstream) -> bytes:
+    async def _rewrite_openapi(self, response: UpstreamResponse, upstream: Upstream) -> bytes:
         """The service's OpenAPI with its gateway prefix as server and the gateway's problems."""
-        raw = await response.content.read(self.settings.openapi_max_bytes + 1)
-        if len(raw) > self.settings.openapi_max_bytes:
-            raise aiohttp.ClientPayloadError("openapi.json exceeds openapi_max_bytes")
+        raw = await response.read(self.settings.openapi_max_bytes)
         try:
             document = json.loads(raw)
         except ValueError as exc:
-            raise aiohttp.ClientPayloadError("openapi.json is not JSON") from exc
+            raise UpstreamError("openapi.json is not JSON") from exc
         if isinstance(document, dict):
             through_gateway(document, upstream.prefix)
         return json.dumps(document, separators=(",", ":")).encode()
@@ -912,13 +869,13 @@ class Proxy:
         instance: str,
     ) -> None:
         if exchange.too_large:
-            # The gateway cut the body off (aiohttp reports it as a failed upload).
+            # The gateway cut the body off.
             await self._too_large(send, exchange, upstream, instance)
             return
         if isinstance(exc, TimeoutError):
             status, title = 504, "Gateway Timeout"
             detail = f"{upstream.name} did not answer in time"
-        elif isinstance(exc, aiohttp.ClientConnectorError):
+        elif isinstance(exc, UpstreamUnavailable):
             status, title = 503, "Service Unavailable"
             detail = f"{upstream.name} is unavailable"
         else:
@@ -955,8 +912,8 @@ async def _request_body(
             return
 
 
-async def _pump(response: aiohttp.ClientResponse, send: Send) -> None:
-    async for chunk in response.content.iter_any():
+async def _pump(response: UpstreamResponse, send: Send) -> None:
+    async for chunk in response.iter_chunks():
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send(_END)
 

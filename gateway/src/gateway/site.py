@@ -7,7 +7,6 @@ import html
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -17,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from gateway.settings import GatewaySettings
+from gateway.upstream import Origin, UpstreamError, UpstreamPool
 from servicekit.errors import problem_response
 
 
@@ -30,11 +30,14 @@ def health_router(settings: GatewaySettings) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request) -> Any:
-        session: aiohttp.ClientSession = request.app.state.proxy.session
-        timeout = aiohttp.ClientTimeout(total=settings.readiness_timeout)
+        proxy = request.app.state.proxy
+        pool: UpstreamPool = proxy.pool
         names = list(settings.upstreams)
         results = await asyncio.gather(
-            *(_service_ready(session, settings.upstreams[n], limit=timeout) for n in names)
+            *(
+                _service_ready(pool, proxy.upstreams[n].origin, settings.readiness_timeout)
+                for n in names
+            )
         )
         services = dict(zip(names, results, strict=True))
         not_ready = [name for name, state in services.items() if state != "ready"]
@@ -52,17 +55,19 @@ def health_router(settings: GatewaySettings) -> APIRouter:
     return router
 
 
-async def _service_ready(
-    session: aiohttp.ClientSession, base: str, *, limit: aiohttp.ClientTimeout
-) -> str:
+async def _service_ready(pool: UpstreamPool, origin: Origin, limit: float) -> str:
     try:
-        async with session.get(f"{base}/readyz", timeout=limit) as response:
-            await response.read()
-            return "ready" if response.status == 200 else f"not ready (HTTP {response.status})"
+        async with asyncio.timeout(limit):
+            response = await pool.request(origin, "GET", b"/readyz", [], None)
+            try:
+                await response.read()
+            finally:
+                response.release()
     except TimeoutError:
         return "timed out"
-    except aiohttp.ClientError:
+    except UpstreamError:
         return "unreachable"
+    return "ready" if response.status == 200 else f"not ready (HTTP {response.status})"
 
 
 def docs_router(settings: GatewaySettings) -> APIRouter:
