@@ -46,7 +46,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from servicekit.events.bus import Delivery, EventBus, PullConsumer, stream_name
 from servicekit.events.envelope import CloudEvent, producer_of, schema_path
 from servicekit.events.outbox import TABLES
-from servicekit.telemetry import extract_context, spans_recorded
+from servicekit.telemetry import ContextCache, spans_recorded
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("servicekit.events.consumer")
@@ -338,13 +338,20 @@ class EventConsumer:
         self.schemas.validate(event.type, event.data)
         return event
 
-    def _handle_traced(self, item: _Item, session: Session, *, record: bool = True) -> None:
+    def _handle_traced(
+        self,
+        item: _Item,
+        session: Session,
+        *,
+        record: bool = True,
+        contexts: ContextCache | None = None,
+    ) -> None:
         """Run the handler inside a consumer span continuing the producer's trace.
 
         Without a span processor (`record` False) no span is created, but the producer's
         context is still current, so log lines and nested spans keep its trace id.
         """
-        parent = extract_context(item.delivery.headers)
+        parent = (contexts or ContextCache()).extract(item.delivery.headers)
         if not record:
             token = otel_context.attach(parent)
             try:
@@ -391,12 +398,13 @@ class EventConsumer:
                 outcomes: list[Outcome] = []
                 rows: list[dict[str, Any]] = []
                 record = spans_recorded()
+                contexts = ContextCache()
                 for item in items:
                     if item.event.id in seen:
                         outcomes.append(Outcome.DUPLICATE)
                         continue
                     seen.add(item.event.id)
-                    self._handle_traced(item, session, record=record)
+                    self._handle_traced(item, session, record=record, contexts=contexts)
                     rows.append(
                         {"consumer": self.durable, "event_id": item.event.id, "processed_at": now}
                     )
