@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -38,7 +38,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
@@ -396,7 +396,7 @@ class EventConsumer:
                     ).scalars()
                 )
                 outcomes: list[Outcome] = []
-                rows: list[dict[str, Any]] = []
+                rows: list[str] = []
                 record = spans_recorded()
                 contexts = ContextCache()
                 for item in items:
@@ -405,12 +405,10 @@ class EventConsumer:
                         continue
                     seen.add(item.event.id)
                     self._handle_traced(item, session, record=record, contexts=contexts)
-                    rows.append(
-                        {"consumer": self.durable, "event_id": item.event.id, "processed_at": now}
-                    )
+                    rows.append(item.event.id)
                     outcomes.append(Outcome.DONE)
                 if rows:
-                    session.connection().execute(insert(inbox), rows)
+                    _insert_inbox(session.connection(), self.durable, rows, now)
                 session.commit()
                 return outcomes
         except Exception as exc:
@@ -502,6 +500,65 @@ class EventConsumer:
                 delete(inbox).where(inbox.c.consumer == self.durable, inbox.c.processed_at < cutoff)
             )
         return int(result.rowcount or 0)
+
+
+@dataclass(frozen=True)
+class _InboxInsert:
+    """The inbox insert compiled for one dialect, with its constant columns' bind processors."""
+
+    sql: str
+    positions: tuple[str, ...] | None  # parameter order of a positional paramstyle
+    processors: Mapping[str, Callable[[Any], Any]]
+
+    @classmethod
+    def of(cls, dialect: Dialect) -> _InboxInsert:
+        compiled = insert(TABLES.inbox).compile(dialect=dialect)
+        processors = {}
+        for column in TABLES.inbox.columns:
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[column.name] = processor
+        positions = tuple(compiled.positiontup or ()) if dialect.positional else None
+        return cls(str(compiled), positions, processors)
+
+    def value(self, column: str, value: Any) -> Any:
+        processor = self.processors.get(column)
+        return value if processor is None else processor(value)
+
+
+_INBOX_INSERTS: dict[Dialect, _InboxInsert] = {}
+
+
+def _insert_inbox(
+    connection: Connection, consumer: str, event_ids: list[str], now: datetime
+) -> None:
+    """Insert a batch's inbox rows with one driver-level executemany.
+
+    Through `connection.execute(insert(...), rows)` SQLAlchemy builds and processes every
+    row's parameters (about 2 us per event, a twelfth of the consumer's CPU); here the
+    statement is compiled once per dialect and only the event id varies per row.
+    """
+    dialect = connection.dialect
+    statement = _INBOX_INSERTS.get(dialect)
+    if statement is None:
+        statement = _INBOX_INSERTS[dialect] = _InboxInsert.of(dialect)
+    constants = {
+        "consumer": statement.value("consumer", consumer),
+        "processed_at": statement.value("processed_at", now),
+    }
+    params: list[Any]
+    if statement.positions is None:
+        params = [{**constants, "event_id": statement.value("event_id", i)} for i in event_ids]
+    else:
+        order = statement.positions
+        params = [
+            tuple(
+                statement.value("event_id", i) if name == "event_id" else constants[name]
+                for name in order
+            )
+            for i in event_ids
+        ]
+    connection.exec_driver_sql(statement.sql, params)
 
 
 def _record(span: Any, exc: BaseException) -> None:
