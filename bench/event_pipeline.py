@@ -17,6 +17,10 @@ nats-py JetStream asynchronous publishing, measured in the same run on a private
     SQLite database, then the messages are acknowledged. The clock runs from the relay's start
     to the consumer's last commit; inbox rows and effects are counted afterwards.
 
+Both processes settle their heap after start-up as a service's `serve` does
+(`servicekit.heap.settle_heap`: start-up objects frozen, young collections every 10,000
+allocations), which applies to (a) too, as it runs in the consumer's process.
+
 (b) runs with the OpenTelemetry SDK installed as `create_service_app` installs it, in two forms:
 - "pipeline", `--rounds` times: no span exporter is configured (the default without
   OTEL_EXPORTER_OTLP_ENDPOINT; the trace context still travels), and the handler only counts
@@ -63,6 +67,7 @@ from servicekit.db import make_engine
 from servicekit.events import CloudEvent, EventPayload, EventRuntime, add_event, attach_event_tables
 from servicekit.events.bus import stream_name
 from servicekit.events.outbox import TABLES
+from servicekit.heap import settle_heap
 from servicekit.settings import Environment, ServiceSettings
 from servicekit.telemetry import setup_telemetry
 
@@ -200,6 +205,7 @@ async def run_producer_relay(
     )
     await runtime.bus.connect(within=10)
     await runtime.bus.ensure_stream(PRODUCER)
+    settle_heap()  # as `serve` does once the service is built
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     cpu = time.process_time()
@@ -410,6 +416,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
             write_outbox(warmup / "producer.db", 1000)
             await pipeline(server.url, 1000, warmup, server.pid, projection=True)
             await drop_stream(server.url)
+            settle_heap()  # as `serve` does once the service is built (both processes)
             # (c) first, without the span processor (as the pipeline runs)
             run_dir = workdir / "latency"
             run_dir.mkdir()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import typer
 import uvicorn
+from uvicorn.importer import import_from_string
 
 from servicekit import migrations
+from servicekit.heap import settle_heap
 from servicekit.settings import ServiceSettings
 
 
@@ -41,9 +43,10 @@ def service_cli(
         settings = settings_factory()
         if migrate_first:
             migrate()
+        app = import_from_string(app_factory)()
+        settle_heap()  # the app is built: freeze it before serving
         uvicorn.run(
-            app_factory,
-            factory=True,
+            app,
             host=settings.host,
             port=settings.port,
             access_log=False,

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData, insert
 from sqlmodel import Session
 
 from servicekit.events import EventBus, EventRuntime, OutboxRelay, add_event, attach_event_tables
+from servicekit.events.bus import OutgoingMessage
 from servicekit.events.outbox import TABLES, outbox_row, register_waker, unregister_waker
 
 
@@ -127,6 +128,25 @@ async def test_relay_leaves_rows_unsent_when_nats_does_not_ack(world):
         relay = OutboxRelay(engine=world.engine, bus=bus, publish_timeout=1.0)
         assert await relay.run_once() == (3, 0)
         assert world.outbox_unsent() == 3
+    finally:
+        await bus.close()
+
+
+async def test_publish_many_answers_each_message_of_a_batch(world):
+    bus = EventBus(world.nats_url)
+    assert await bus.connect(within=10)
+    try:
+        await bus.ensure_stream(world.producer)
+        subject = world.event_type
+        batch = [
+            OutgoingMessage(subject, b"{}", msg_id="m-1"),
+            OutgoingMessage(f"nostream{world.producer}.x.y.v1", b"{}", msg_id="m-2"),
+            OutgoingMessage(subject, b"{}", msg_id="m-1"),  # a duplicate is stored (once)
+            OutgoingMessage(subject, b"{}", msg_id="m-3", headers={"traceparent": "kept"}),
+        ]
+        assert await bus.publish_many(batch, ack_timeout=5.0) == [True, False, True, True]
+        assert await bus.publish_many(batch[:1], ack_timeout=5.0) == [True]
+        assert await world.stream_messages() == 2
     finally:
         await bus.close()
 
