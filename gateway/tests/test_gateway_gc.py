@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.main import GC_THRESHOLDS
+from servicekit.heap import GC_THRESHOLDS
 
 
 @pytest.fixture

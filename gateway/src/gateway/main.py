@@ -7,7 +7,6 @@ path); everything else (health, readiness, the docs index and the SPA) is a smal
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -23,22 +22,9 @@ from gateway.settings import DOCS_ASSETS_URL, GatewaySettings
 from gateway.site import SPAFiles, docs_assets, docs_router, health_router
 from servicekit.auth import TokenVerifier
 from servicekit.errors import install_problem_handlers
+from servicekit.heap import settle_heap
 from servicekit.logging import configure_logging
 from servicekit.telemetry import instrument_app, setup_telemetry
-
-# Young collections every 10,000 net allocations instead of 700: per-request garbage is
-# collected in fewer passes, each still well under a millisecond (measured in
-# bench/gateway_overhead.py, see docs/performance.md).
-GC_THRESHOLDS = (10_000, 20, 100)
-
-
-def settle_heap() -> None:
-    """Freeze what start-up built (modules, FastAPI, schemas, docs pages) so that no full
-    collection walks it again: a full collection of the unfrozen heap paused the gateway for
-    over 100 ms under load; and collect young garbage less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class Gateway:

@@ -1,4 +1,4 @@
-"""The garbage collector's policy for a long-running service process (`serve`)."""
+"""The garbage collector's policy for a long-running process (a service's `serve`, the gateway)."""
 
 from __future__ import annotations
 
