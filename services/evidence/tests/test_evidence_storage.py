@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,29 @@ def test_an_evidence_object_can_be_neither_deleted_nor_replaced(s3: Any) -> None
     )
     assert original.read() == b"video"
     original.close()
+
+
+class _Changing:
+    """A part whose bytes change between the checksum and the sending (a corruption)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return 6 * 1024 * 1024
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.reads += 1
+        yield bytes([self.reads]) * len(self)
+
+
+def test_a_part_is_checked_by_the_server_on_receipt(s3: Any) -> None:
+    store = EvidenceStore(
+        _client(s3), f"evidence-{uuid.uuid4().hex[:8]}", retention=timedelta(days=366)
+    )
+    upload_id = store.start_upload("req-1/cam-1.mp4", media_type="video/mp4")
+    with pytest.raises(S3Error, match="BadDigest"):
+        store.upload_part("req-1/cam-1.mp4", upload_id, 1, _Changing())
 
 
 def test_a_bucket_without_object_lock_is_refused(s3: Any) -> None:
