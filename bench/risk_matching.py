@@ -24,7 +24,9 @@ migrated it: for the 1,000,000-declaration runs only, where the API would take 2
 
 `--database-url` runs the risk service on PostgreSQL, in a fresh schema of that database
 dropped afterwards. Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-warning, the
-risk service's RSS (start, peak, end, and every minute of a soak) and the load average.
+risk service's RSS (start, peak, end, and every minute of a soak), the load average, and the
+CPU time per gate read of the risk service, the gateway, NATS and the bench's own senders over
+the matched phase (`cpu_ms_per_read_*`, from /proc: the figure that holds on a loaded machine).
 """
 
 from __future__ import annotations
@@ -71,6 +73,17 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, from /proc/<pid>/stat (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each named process (the bench itself as `bench`)."""
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
 
 
 class MemorySampler(threading.Thread):
@@ -341,7 +354,7 @@ def gate_jobs(
 
 
 async def measure(
-    stack: Stack, options: argparse.Namespace, database: tuple[str, str | None]
+    stack: Stack, options: argparse.Namespace, database: tuple[str, str | None], nats_pid: int
 ) -> dict[str, float]:
     customs = token(stack, "customs_system")
     cameras = gates(stack)
@@ -389,6 +402,9 @@ async def measure(
     if not options.duration:
         jobs = itertools.islice(jobs, -(-options.events // size))
     sent: dict[str, float] = {}
+    pids = {name: stack_pid(stack, name) for name in ("risk", "gateway")}
+    pids |= {"nats": nats_pid, "bench": os.getpid()}
+    cpu_before = cpu_of(pids)
     started = time.monotonic()
     until = started + options.duration if options.duration else None
     gate_seconds, _ = await drive(
@@ -399,6 +415,7 @@ async def measure(
         await asyncio.sleep(0.05)
     await client.drain()
     sampler.done.set()
+    cpu_used = {name: cpu - cpu_before[name] for name, cpu in cpu_of(pids).items()}
     matched = [warned[g] - sent[g] for g in sent if g in warned]
     if len(matched) < len(sent):
         print(f"only {len(matched)} of {len(sent)} warnings arrived", file=sys.stderr)
@@ -422,6 +439,7 @@ async def measure(
         "rss_start_mb": rss[0],
         "rss_peak_mb": max(rss),
         "rss_end_mb": rss[-1],
+        **{f"cpu_ms_per_read_{name}": cpu * 1000 / len(sent) for name, cpu in cpu_used.items()},
     }
 
 
@@ -452,7 +470,9 @@ def run(options: argparse.Namespace, workdir: Path, schema: str | None) -> dict[
         )
         with stack:
             try:
-                return asyncio.run(measure(stack, options, database))
+                pid = nats_server.pid
+                assert pid is not None
+                return asyncio.run(measure(stack, options, database, pid))
             except Exception:
                 print(log_tail(stack.log_of("risk")), file=sys.stderr)
                 raise
