@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/risk_matching.py [--declarations 2000] [--events 400]
         [--batch-size 1] [--concurrency 4] [--duration SECONDS] [--preload api|bulk]
-        [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--schema-prefix bench_risk_]
 
 Starts the whole stack (devkit.testing.stack: every service and the gateway as processes, a
 private NATS, SeaweedFS), preloads `--declarations` cleared export declarations (the
@@ -19,8 +19,8 @@ simulator's generator), then in the same run:
 
 Preload: `api` posts the declarations as the customs system (batches of 5,000, about 800/s
 here); `bulk` writes the same rows (same normalisation and digests as ingestion, so a resend
-is `unchanged`) straight into the risk database with multi-row inserts, after the stack has
-migrated it: for the 1,000,000-declaration runs only, where the API would take 20 minutes.
+is `unchanged`) straight into the risk database after the stack has migrated it, with COPY on
+PostgreSQL and multi-row inserts on SQLite: for the 1,000,000-declaration runs.
 
 `--database-url` runs the risk service on PostgreSQL, in a fresh schema of that database
 dropped afterwards. Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-warning, the
@@ -374,13 +374,10 @@ async def measure(
     )  # a long preload outlives tokens
     size, single = options.batch_size, options.batch_size == 1
     raw_generator = Generator(generator.gates, seed=options.seed + 2, anomaly_share=1.0, salt=3)
-    # Customs batches are stored one record at a time; on SQLite (one writer) concurrent
-    # batches only queue on its lock, and past its 30 s busy timeout fail.
-    raw_concurrency = 1 if size > 1 and not options.database_url else options.concurrency
     raw_seconds, raw_count = await drive(
         stack.url,
         gps_jobs(raw_generator, customs, size, options.events),
-        concurrency=raw_concurrency,
+        concurrency=options.concurrency,
         single=single,
         until=None,
         sent={},
