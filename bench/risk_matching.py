@@ -109,22 +109,39 @@ class MemorySampler(threading.Thread):
 
 
 def token(stack: Stack, name: str) -> dict[str, str]:
-    account = stack.demo[name]
-    answer = httpx.post(
-        f"{stack.url}/api/access/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(account["client_id"], account["client_secret"]),
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return Credential(stack, name).headers()
 
 
-def gates(stack: Stack) -> dict[str, tuple[str, dict[str, str]]]:
-    """{tax code: (gate camera id, vendor headers)} of the demo EPEs."""
+class Credential:
+    """A demo client's access token, fetched again at half its lifetime: a soak outlives it."""
+
+    def __init__(self, stack: Stack, name: str) -> None:
+        self.stack, self.name = stack, name
+        self._headers: dict[str, str] = {}
+        self._renew_at = 0.0
+
+    def headers(self) -> dict[str, str]:
+        if time.monotonic() >= self._renew_at:
+            account = self.stack.demo[self.name]
+            answer = httpx.post(
+                f"{self.stack.url}/api/access/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(account["client_id"], account["client_secret"]),
+                timeout=30,
+            )
+            answer.raise_for_status()
+            document = answer.json()
+            self._headers = {"Authorization": f"Bearer {document['access_token']}"}
+            self._renew_at = time.monotonic() + float(document.get("expires_in", 300)) / 2
+        return self._headers
+
+
+def gates(stack: Stack) -> dict[str, tuple[str, Credential]]:
+    """{tax code: (gate camera id, vendor credential)} of the demo EPEs."""
     found = {}
     for name in ("epe_vendor_1", "epe_vendor_2"):
-        headers, epe_id = token(stack, name), stack.demo[name]["epe_id"]
+        vendor, epe_id = Credential(stack, name), stack.demo[name]["epe_id"]
+        headers = vendor.headers()
         epe = httpx.get(f"{stack.url}/api/registry/epes/{epe_id}", headers=headers, timeout=30)
         cameras = httpx.get(
             f"{stack.url}/api/registry/epes/{epe_id}/cameras",
@@ -132,7 +149,7 @@ def gates(stack: Stack) -> dict[str, tuple[str, dict[str, str]]]:
             headers=headers,
             timeout=30,
         )
-        found[epe.json()["tax_code"]] = (cameras.json()["data"][0]["id"], headers)
+        found[epe.json()["tax_code"]] = (cameras.json()["data"][0]["id"], vendor)
     return found
 
 
@@ -340,7 +357,7 @@ def gps_jobs(generator: Generator, customs: dict[str, str], size: int, total: in
 
 
 def gate_jobs(
-    generator: Generator, cameras: dict[str, tuple[str, dict[str, str]]], size: int
+    generator: Generator, cameras: dict[str, tuple[str, Credential]], size: int
 ) -> Iterator[Job]:
     """Endless gate reads in requests of `size`, each request for one EPE's vendor."""
     path = "/api/risk/gate-events" + ("" if size == 1 else "/batch")
@@ -350,7 +367,7 @@ def gate_jobs(
         reads.append(movement.event)
         if len(reads) == size:
             pending[movement.epe_tax_code] = []
-            yield path, cameras[movement.epe_tax_code][1], reads
+            yield path, cameras[movement.epe_tax_code][1].headers(), reads
 
 
 async def measure(
