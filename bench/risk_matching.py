@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/risk_matching.py [--declarations 2000] [--events 400]
         [--batch-size 1] [--concurrency 4] [--duration SECONDS] [--preload api|bulk]
-        [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--schema-prefix bench_risk_]
 
 Starts the whole stack (devkit.testing.stack: every service and the gateway as processes, a
 private NATS, SeaweedFS), preloads `--declarations` cleared export declarations (the
@@ -19,12 +19,14 @@ simulator's generator), then in the same run:
 
 Preload: `api` posts the declarations as the customs system (batches of 5,000, about 800/s
 here); `bulk` writes the same rows (same normalisation and digests as ingestion, so a resend
-is `unchanged`) straight into the risk database with multi-row inserts, after the stack has
-migrated it: for the 1,000,000-declaration runs only, where the API would take 20 minutes.
+is `unchanged`) straight into the risk database after the stack has migrated it, with COPY on
+PostgreSQL and multi-row inserts on SQLite: for the 1,000,000-declaration runs.
 
 `--database-url` runs the risk service on PostgreSQL, in a fresh schema of that database
 dropped afterwards. Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-warning, the
-risk service's RSS (start, peak, end, and every minute of a soak) and the load average.
+risk service's RSS (start, peak, end, and every minute of a soak), the load average, and the
+CPU time per gate read of the risk service, the gateway, NATS and the bench's own senders over
+the matched phase (`cpu_ms_per_read_*`, from /proc: the figure that holds on a loaded machine).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from typing import Any
 import httpx
 import nats
 from nats.aio.msg import Msg
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from devkit.simulator.generate import OWNER_CODES, Generator, Movement
 from devkit.testing.nats import NatsServer
@@ -71,6 +73,17 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, from /proc/<pid>/stat (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each named process (the bench itself as `bench`)."""
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
 
 
 class MemorySampler(threading.Thread):
@@ -96,22 +109,39 @@ class MemorySampler(threading.Thread):
 
 
 def token(stack: Stack, name: str) -> dict[str, str]:
-    account = stack.demo[name]
-    answer = httpx.post(
-        f"{stack.url}/api/access/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(account["client_id"], account["client_secret"]),
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return Credential(stack, name).headers()
 
 
-def gates(stack: Stack) -> dict[str, tuple[str, dict[str, str]]]:
-    """{tax code: (gate camera id, vendor headers)} of the demo EPEs."""
+class Credential:
+    """A demo client's access token, fetched again at half its lifetime: a soak outlives it."""
+
+    def __init__(self, stack: Stack, name: str) -> None:
+        self.stack, self.name = stack, name
+        self._headers: dict[str, str] = {}
+        self._renew_at = 0.0
+
+    def headers(self) -> dict[str, str]:
+        if time.monotonic() >= self._renew_at:
+            account = self.stack.demo[self.name]
+            answer = httpx.post(
+                f"{self.stack.url}/api/access/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(account["client_id"], account["client_secret"]),
+                timeout=30,
+            )
+            answer.raise_for_status()
+            document = answer.json()
+            self._headers = {"Authorization": f"Bearer {document['access_token']}"}
+            self._renew_at = time.monotonic() + float(document.get("expires_in", 300)) / 2
+        return self._headers
+
+
+def gates(stack: Stack) -> dict[str, tuple[str, Credential]]:
+    """{tax code: (gate camera id, vendor credential)} of the demo EPEs."""
     found = {}
     for name in ("epe_vendor_1", "epe_vendor_2"):
-        headers, epe_id = token(stack, name), stack.demo[name]["epe_id"]
+        vendor, epe_id = Credential(stack, name), stack.demo[name]["epe_id"]
+        headers = vendor.headers()
         epe = httpx.get(f"{stack.url}/api/registry/epes/{epe_id}", headers=headers, timeout=30)
         cameras = httpx.get(
             f"{stack.url}/api/registry/epes/{epe_id}/cameras",
@@ -119,7 +149,7 @@ def gates(stack: Stack) -> dict[str, tuple[str, dict[str, str]]]:
             headers=headers,
             timeout=30,
         )
-        found[epe.json()["tax_code"]] = (cameras.json()["data"][0]["id"], headers)
+        found[epe.json()["tax_code"]] = (cameras.json()["data"][0]["id"], vendor)
     return found
 
 
@@ -213,17 +243,53 @@ def bulk_declarations(
 
 
 def preload_bulk(url: str, schema: str | None, count: int, tax_codes: list[str], seed: int) -> None:
-    """Straight into the risk database: the rows ingestion would write, many per statement."""
+    """Straight into the risk database: the rows ingestion would write. PostgreSQL takes them
+    with COPY (one stream per table and batch; multi-row INSERTs of a million rows took over
+    half an hour here), SQLite with multi-row inserts."""
     engine = make_engine(url, schema=schema)
     try:
+        copy = engine.dialect.name == "postgresql"
         for batch in bulk_declarations(count, tax_codes, seed):
             with engine.begin() as connection:
-                connection.execute(insert(CustomsRecord), [row for row, _ in batch])
-                connection.execute(insert(RecordRef), [r for _, refs in batch for r in refs])
+                if copy:
+                    _copy(connection, batch)
+                else:
+                    connection.execute(insert(CustomsRecord), [row for row, _ in batch])
+                    connection.execute(insert(RecordRef), [r for _, refs in batch for r in refs])
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()
+
+
+RECORD_COLUMNS = (
+    "id",
+    "kind",
+    "number",
+    "version",
+    "epe_tax_code",
+    "occurred_at",
+    "data",
+    "digest",
+    "source",
+    "received_at",
+    "superseded_by",
+)
+REF_COLUMNS = ("record_id", "kind", "container_number", "plate")
+
+
+def _copy(connection: Connection, batch: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """One batch with PostgreSQL COPY (psycopg 3) on the transaction's own connection."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    records = ", ".join(RECORD_COLUMNS)
+    with cursor.copy(f"COPY customs_record ({records}) FROM STDIN") as stream:
+        for row, _ in batch:
+            values = row | {"data": json.dumps(row["data"])}
+            stream.write_row([values[c] for c in RECORD_COLUMNS])
+    with cursor.copy(f"COPY customs_record_ref ({', '.join(REF_COLUMNS)}) FROM STDIN") as stream:
+        for _, refs in batch:
+            for ref in refs:
+                stream.write_row([ref[c] for c in REF_COLUMNS])
 
 
 def _ref(record_id: str, **named: str) -> dict[str, Any]:
@@ -291,7 +357,7 @@ def gps_jobs(generator: Generator, customs: dict[str, str], size: int, total: in
 
 
 def gate_jobs(
-    generator: Generator, cameras: dict[str, tuple[str, dict[str, str]]], size: int
+    generator: Generator, cameras: dict[str, tuple[str, Credential]], size: int
 ) -> Iterator[Job]:
     """Endless gate reads in requests of `size`, each request for one EPE's vendor."""
     path = "/api/risk/gate-events" + ("" if size == 1 else "/batch")
@@ -301,11 +367,11 @@ def gate_jobs(
         reads.append(movement.event)
         if len(reads) == size:
             pending[movement.epe_tax_code] = []
-            yield path, cameras[movement.epe_tax_code][1], reads
+            yield path, cameras[movement.epe_tax_code][1].headers(), reads
 
 
 async def measure(
-    stack: Stack, options: argparse.Namespace, database: tuple[str, str | None]
+    stack: Stack, options: argparse.Namespace, database: tuple[str, str | None], nats_pid: int
 ) -> dict[str, float]:
     customs = token(stack, "customs_system")
     cameras = gates(stack)
@@ -325,13 +391,10 @@ async def measure(
     )  # a long preload outlives tokens
     size, single = options.batch_size, options.batch_size == 1
     raw_generator = Generator(generator.gates, seed=options.seed + 2, anomaly_share=1.0, salt=3)
-    # Customs batches are stored one record at a time; on SQLite (one writer) concurrent
-    # batches only queue on its lock, and past its 30 s busy timeout fail.
-    raw_concurrency = 1 if size > 1 and not options.database_url else options.concurrency
     raw_seconds, raw_count = await drive(
         stack.url,
         gps_jobs(raw_generator, customs, size, options.events),
-        concurrency=raw_concurrency,
+        concurrency=options.concurrency,
         single=single,
         until=None,
         sent={},
@@ -353,6 +416,9 @@ async def measure(
     if not options.duration:
         jobs = itertools.islice(jobs, -(-options.events // size))
     sent: dict[str, float] = {}
+    pids = {name: stack_pid(stack, name) for name in ("risk", "gateway")}
+    pids |= {"nats": nats_pid, "bench": os.getpid()}
+    cpu_before = cpu_of(pids)
     started = time.monotonic()
     until = started + options.duration if options.duration else None
     gate_seconds, _ = await drive(
@@ -363,6 +429,7 @@ async def measure(
         await asyncio.sleep(0.05)
     await client.drain()
     sampler.done.set()
+    cpu_used = {name: cpu - cpu_before[name] for name, cpu in cpu_of(pids).items()}
     matched = [warned[g] - sent[g] for g in sent if g in warned]
     if len(matched) < len(sent):
         print(f"only {len(matched)} of {len(sent)} warnings arrived", file=sys.stderr)
@@ -386,6 +453,7 @@ async def measure(
         "rss_start_mb": rss[0],
         "rss_peak_mb": max(rss),
         "rss_end_mb": rss[-1],
+        **{f"cpu_ms_per_read_{name}": cpu * 1000 / len(sent) for name, cpu in cpu_used.items()},
     }
 
 
@@ -416,7 +484,9 @@ def run(options: argparse.Namespace, workdir: Path, schema: str | None) -> dict[
         )
         with stack:
             try:
-                return asyncio.run(measure(stack, options, database))
+                pid = nats_server.pid
+                assert pid is not None
+                return asyncio.run(measure(stack, options, database, pid))
             except Exception:
                 print(log_tail(stack.log_of("risk")), file=sys.stderr)
                 raise
@@ -436,11 +506,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--startup-timeout", type=float, default=600, help="stack start, s")
     parser.add_argument("--database-url", help="PostgreSQL for the risk service (else SQLite)")
+    parser.add_argument(
+        "--schema-prefix", default="bench_risk_", help="of the run's PostgreSQL schema"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-risk-") as work:
         schema = None
         if options.database_url:
-            schema = f"bench_risk_{uuid.uuid4().hex[:12]}"
+            schema = f"{options.schema_prefix}{uuid.uuid4().hex[:12]}"
         try:
             result = run(options, Path(work), schema)
         finally:

@@ -78,7 +78,10 @@ class Generator:
         """The next movement, its gate read at `now` (customs records a little before)."""
         rng = self.rng
         self.count += 1
-        serial = f"{self.salt:05d}{self.count % 10**6:06d}"
+        # past a million movements the count carries into the salt digits, so a long run
+        # (the benchmark's soak) never repeats an event id or a declaration number
+        salt = (self.salt + self.count // 10**6) % 100_000
+        serial = f"{salt:05d}{self.count % 10**6:06d}"
         tax_code = rng.choice(list(self.gates))
         container, truck = container_number(rng), plate(rng)
         anomaly = None

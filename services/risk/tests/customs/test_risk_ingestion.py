@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import FastAPI
@@ -305,3 +306,34 @@ def test_a_batch_of_thousands_larger_than_the_default_body_limit(
         client.post("/customs/declarations/batch", json=too_many, headers=customs_headers), 422
     )
     assert problem["errors"][0]["field"] == "body.records"
+
+
+def test_a_batch_supersedes_as_the_records_one_by_one_would(
+    client: TestClient, app: FastAPI, customs_headers: dict[str, str]
+) -> None:
+    client.post("/customs/declarations", json=declaration(), headers=customs_headers)
+    batch = [declaration(version=3, channel="red"), declaration(version=2, channel="yellow")]
+    response = client.post(
+        "/customs/declarations/batch", json={"records": batch}, headers=customs_headers
+    )
+    assert response.json()["created"] == 2, response.text
+    latest = response.json()["items"][0]["id"]
+    stored = {r.version: r.superseded_by for r in records(app)}
+    assert stored == {1: latest, 2: latest, 3: None}
+    assert len(refs(app)) == 6  # a container and a plate per version
+
+
+def test_concurrent_batches_are_all_stored(
+    client: TestClient, app: FastAPI, customs_headers: dict[str, str]
+) -> None:
+    def send(part: int) -> int:
+        batch = [declaration(number=f"3060{part:02d}{i:06d}") for i in range(300)]
+        answer = client.post(
+            "/customs/declarations/batch", json={"records": batch}, headers=customs_headers
+        )
+        assert answer.json()["created"] == 300, answer.text
+        return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(send, range(8))) == [200] * 8
+    assert len(records(app)) == 2400

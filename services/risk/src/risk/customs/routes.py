@@ -25,7 +25,7 @@ from risk.customs.schemas import (
 )
 from risk.customs.service import ingest_batch, ingest_one
 from risk.deps import CustomsSystemOnly, SettingsDep, source_of
-from risk.matching.service import rematch_for_record
+from risk.matching.service import rematch_for_record, rematch_for_records
 from risk.settings import Settings
 from risk.transactions import commit_once
 from servicekit.auth import CurrentPrincipal
@@ -80,8 +80,7 @@ def _batch(
         result, created = ingest_batch(
             session, model, body.records, source=source_of(principal), now=now
         )
-        for row in created:
-            rematch_for_record(session, row, settings=settings, now=now)
+        rematch_for_records(session, created, settings=settings, now=now)
         return result
 
     result = commit_once(session, work)

@@ -129,17 +129,34 @@ def _gate_movements(
 def _warnings(
     session: Session, epe_ids: list[str], start: datetime, at: datetime, out: dict[str, Indicators]
 ) -> None:
+    """Counted in SQL, citing the latest RECORDS_SHOWN: an EPE's window holds every warning of
+    the last 90 days (a million at full gate traffic), which must not be loaded per rescoring."""
     for epe_id in epe_ids:
         out[epe_id].values.update(warnings_raised=0, warnings_confirmed=0, confirmed_violations=0)
-    warnings = session.exec(
-        select(RiskWarning.id, RiskWarning.epe_id, RiskWarning.rule, RiskWarning.state)
-        .where(col(RiskWarning.epe_id).in_(epe_ids))
-        .where(RiskWarning.raised_at > start, RiskWarning.raised_at <= at)
-        .where(RiskWarning.state != WarningState.RESOLVED.value)
-        .order_by(col(RiskWarning.raised_at).desc())
+    in_window = (
+        col(RiskWarning.epe_id).in_(epe_ids),
+        col(RiskWarning.raised_at) > start,
+        col(RiskWarning.raised_at) <= at,
+        col(RiskWarning.state) != WarningState.RESOLVED.value,
+    )
+    counts = session.exec(
+        select(RiskWarning.epe_id, func.count()).where(*in_window).group_by(RiskWarning.epe_id)
     ).all()
-    for warning_id, epe_id, rule, _state in warnings:
-        _count(out[epe_id], "warnings_raised", _warning_link(warning_id, rule))
+    rank = (
+        func.row_number()
+        .over(partition_by=col(RiskWarning.epe_id), order_by=col(RiskWarning.raised_at).desc())
+        .label("rank")
+    )
+    ranked = sa_select(
+        col(RiskWarning.id), col(RiskWarning.epe_id), col(RiskWarning.rule), rank
+    ).where(*in_window)
+    latest = ranked.subquery()
+    shown = session.execute(
+        sa_select(latest.c.id, latest.c.epe_id, latest.c.rule)
+        .where(latest.c.rank <= RECORDS_SHOWN)
+        .order_by(latest.c.epe_id, latest.c.rank)
+    ).all()
+    _counted(out, "warnings_raised", counts, [(e, _warning_link(w, r)) for w, e, r in shown])
     steps = session.exec(
         select(TimelineEntry.warning_id, TimelineEntry.action, TimelineEntry.details)
         .join(RiskWarning, col(RiskWarning.id) == col(TimelineEntry.warning_id))
@@ -155,11 +172,34 @@ def _warnings(
             confirmed.add(warning_id)
         if action == "decide" and details.get("decision") == "organise_inspection":
             inspected.add(warning_id)
-    for warning_id, epe_id, rule, _state in warnings:
+    acted = sorted(confirmed | inspected)
+    warnings: list[tuple[datetime, str, str, str]] = []
+    for index in range(0, len(acted), CHUNK):
+        warnings += session.exec(
+            select(RiskWarning.raised_at, RiskWarning.id, RiskWarning.epe_id, RiskWarning.rule)
+            .where(*in_window)
+            .where(col(RiskWarning.id).in_(acted[index : index + CHUNK]))
+        ).all()
+    warnings.sort(key=lambda row: row[0], reverse=True)
+    for _raised, warning_id, epe_id, rule in warnings:
         if warning_id in confirmed:
             _count(out[epe_id], "warnings_confirmed", _warning_link(warning_id, rule))
         if warning_id in inspected:
             _count(out[epe_id], "confirmed_violations", _warning_link(warning_id, rule))
+
+
+def _counted(
+    out: dict[str, Indicators],
+    name: str,
+    counts: Iterable[tuple[str, int]],
+    shown: Iterable[tuple[str, dict[str, Any]]],
+) -> None:
+    """An indicator counted in SQL: its value and total per EPE, and the records shown."""
+    for epe_id, count in counts:
+        out[epe_id].values[name] = int(count)
+        out[epe_id].totals[name] = int(count)
+    for epe_id, record in shown:
+        out[epe_id].records[name].append(record)
 
 
 def _warning_link(warning_id: str, rule: str) -> dict[str, Any]:
@@ -288,24 +328,50 @@ def _declarations(
     )
     if not tax_codes:
         return
-    rows = session.exec(
-        select(
-            CustomsRecord.id, CustomsRecord.number, CustomsRecord.epe_tax_code, CustomsRecord.data
-        )
-        .where(CustomsRecord.kind == RecordKind.DECLARATION.value)
-        .where(col(CustomsRecord.epe_tax_code).in_(list(tax_codes)))
-        .where(col(CustomsRecord.superseded_by).is_(None))
-        .where(CustomsRecord.occurred_at > start, CustomsRecord.occurred_at <= at)
-        .order_by(col(CustomsRecord.occurred_at).desc())
+    current = (
+        col(CustomsRecord.kind) == RecordKind.DECLARATION.value,
+        col(CustomsRecord.epe_tax_code).in_(list(tax_codes)),
+        col(CustomsRecord.superseded_by).is_(None),
+        col(CustomsRecord.occurred_at) > start,
+        col(CustomsRecord.occurred_at) <= at,
+    )
+    by_tax_code = col(CustomsRecord.epe_tax_code)
+    counts = session.exec(
+        select(by_tax_code, func.count()).where(*current).group_by(by_tax_code)
     ).all()
-    for record_id, number, tax_code, data in rows:
-        indicators = out[tax_codes[str(tax_code)]]
-        indicators.values["declarations"] = int(indicators.values["declarations"]) + 1
-        if data.get("channel") == "red":
-            link = {"kind": "declaration", "id": record_id, "number": number}
-            _count(
-                indicators, "declarations_red", {**link, "href": f"/customs/records/{record_id}"}
+    for tax_code, count in counts:
+        out[tax_codes[str(tax_code)]].values["declarations"] = int(count)
+    red = (*current, col(CustomsRecord.data)["channel"].as_string() == "red")
+    rank = (
+        func.row_number()
+        .over(partition_by=by_tax_code, order_by=col(CustomsRecord.occurred_at).desc())
+        .label("rank")
+    )
+    total = func.count().over(partition_by=by_tax_code).label("total")
+    ranked = sa_select(col(CustomsRecord.id), col(CustomsRecord.number), by_tax_code, rank, total)
+    latest = ranked.where(*red).subquery()  # one pass over the red ones: counts and the latest
+    shown = session.execute(
+        sa_select(latest.c.id, latest.c.number, latest.c.epe_tax_code, latest.c.total)
+        .where(latest.c.rank <= RECORDS_SHOWN)
+        .order_by(latest.c.epe_tax_code, latest.c.rank)
+    ).all()
+    _counted(
+        out,
+        "declarations_red",
+        {(tax_codes[str(tax_code)], count) for _, _, tax_code, count in shown},
+        [
+            (
+                tax_codes[str(tax_code)],
+                {
+                    "kind": "declaration",
+                    "id": record_id,
+                    "number": number,
+                    "href": f"/customs/records/{record_id}",
+                },
             )
+            for record_id, number, tax_code, _ in shown
+        ],
+    )
 
 
 def last_inspections(session: Session, epe_ids: list[str], at: datetime) -> dict[str, datetime]:

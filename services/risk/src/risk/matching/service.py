@@ -8,10 +8,12 @@ amendment takes the explanation back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from risk.customs.models import CustomsRecord, RecordKind, RecordRef
@@ -272,6 +274,72 @@ def rematch_for_record(
     )
     for version in list(session.exec(earlier)):
         check_declaration(session, version, settings=settings, now=now, because=record)
+
+
+def rematch_for_records(
+    session: Session, records: Sequence[CustomsRecord], *, settings: Settings, now: datetime
+) -> None:
+    """`rematch_for_record` for each record of a batch that may concern a gate event, found
+    with one query per CHUNK of them: a GPS fix with a gate event of its plate within the
+    window, a declaration or release naming a container seen at a gate, or one with other
+    versions (an amendment may take an explanation back). The others match nothing: skipping
+    them spares thousands of empty queries per customs batch."""
+    concerned: set[str] = set()
+    fixes = [r for r in records if r.kind == RecordKind.GPS_FIX.value]
+    documents = [r for r in records if r.kind in LATE_KINDS]
+    margin = timedelta(minutes=settings.gps_window_minutes)
+    for part in _chunks(fixes):
+        plates = {_compact(str(r.data.get("plate", ""))) for r in part}
+        first = min(r.occurred_at for r in part) - margin
+        last = max(r.occurred_at for r in part) + margin
+        seen: dict[str, list[datetime]] = defaultdict(list)
+        query = select(GateEvent.plate, GateEvent.occurred_at).where(
+            col(GateEvent.plate).in_(sorted(plates)),
+            col(GateEvent.occurred_at) >= first,
+            col(GateEvent.occurred_at) <= last,
+        )
+        for plate, at in session.exec(query):
+            seen[str(plate)].append(at)
+        for r in part:
+            times = seen.get(_compact(str(r.data.get("plate", ""))), [])
+            if any(abs(at - r.occurred_at) <= margin for at in times):
+                concerned.add(r.id)
+    for part in _chunks(documents):
+        numbers = sorted({r.number for r in part})
+        kinds = sorted({r.kind for r in part})
+        amended = (
+            select(CustomsRecord.kind, CustomsRecord.number)
+            .where(col(CustomsRecord.kind).in_(kinds), col(CustomsRecord.number).in_(numbers))
+            .group_by(col(CustomsRecord.kind), col(CustomsRecord.number))
+            .having(func.count() > 1)
+        )
+        versioned = {(str(k), str(n)) for k, n in session.exec(amended)}
+        containers = {str(c) for r in part for c in r.data.get("container_numbers") or [] if c}
+        shown = select(GateContainer.number).where(
+            col(GateContainer.number).in_(sorted(containers))
+        )
+        seen_numbers = {str(n) for n in session.exec(shown.distinct())} if containers else set()
+        for r in part:
+            named = set(r.data.get("container_numbers") or [])
+            if (r.kind, r.number) in versioned or named & seen_numbers:
+                concerned.add(r.id)
+    for record in records:
+        if record.id in concerned:
+            rematch_for_record(session, record, settings=settings, now=now)
+
+
+CHUNK = 900
+"""Values per IN list (well under SQLite's bound variables limit)."""
+
+
+def _chunks(records: Sequence[CustomsRecord]) -> Iterator[Sequence[CustomsRecord]]:
+    for start in range(0, len(records), CHUNK):
+        yield records[start : start + CHUNK]
+
+
+def _compact(plate: str) -> str:
+    """A plate as gate events store it (see `events_near_fix`)."""
+    return "".join(ch for ch in plate if ch.isalnum()).upper()
 
 
 def _latest_clearance(record: CustomsRecord) -> datetime:

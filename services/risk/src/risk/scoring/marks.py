@@ -41,6 +41,12 @@ def mark_due(connection: Connection, epe_ids: Iterable[str]) -> None:
     connection.execute(statement)
 
 
+def mark_declarations_due(connection: Connection, tax_codes: Iterable[str]) -> None:
+    """Ask for a new score of the EPEs with these tax codes (their declarations changed)."""
+    query = select(Enterprise.epe_id).where(col(Enterprise.tax_code).in_(sorted(set(tax_codes))))
+    mark_due(connection, connection.execute(query).scalars())
+
+
 def _touched(session: OrmSession) -> tuple[set[str], set[str]]:
     """EPE ids and declaration tax codes of the rows this flush wrote."""
     epe_ids: set[str] = set()
@@ -62,10 +68,9 @@ def _after_flush(session: OrmSession, _flush: UOWTransaction) -> None:
     if not epe_ids and not tax_codes:
         return
     connection = session.connection()
-    if tax_codes:
-        query = select(Enterprise.epe_id).where(col(Enterprise.tax_code).in_(tax_codes))
-        epe_ids.update(connection.execute(query).scalars())
     mark_due(connection, epe_ids)
+    if tax_codes:
+        mark_declarations_due(connection, tax_codes)
 
 
 def install() -> None:
