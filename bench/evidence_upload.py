@@ -334,13 +334,14 @@ def main() -> int:
                 f"{worst[name]:7.1f} MB"
             )
         ratio = max(ratios)
-        met = ratio >= RATIO_TARGET and all(rise < MEMORY_TARGET_MB for rise in worst.values())
+        ratio_met = ratio >= RATIO_TARGET
+        memory_met = all(rise < MEMORY_TARGET_MB for rise in worst.values())
+        met = ratio_met and memory_met
         print(
             f"{args.mib} MiB in {args.chunk_mib} MiB chunks: best ratio {ratio:.2f} "
-            f"(target {RATIO_TARGET:.2f}); peak rises in (b): "
+            f"(target {RATIO_TARGET:.2f}: {'met' if ratio_met else 'NOT met'}); peak rises in (b): "
             + ", ".join(f"{n} {worst[n]:.1f} MB" for n in worst)
-            + f" (target < {MEMORY_TARGET_MB:.0f} each): "
-            + ("met" if met else "NOT met")
+            + f" (target < {MEMORY_TARGET_MB:.0f} each: {'met' if memory_met else 'NOT met'})"
         )
         return 1 if args.strict and not met else 0
     finally:
