@@ -293,12 +293,18 @@ def test_an_announced_maintenance_shows_in_the_banner_and_the_vendor_header(
 def test_auditor_searches_and_verifies_the_audit_chain(stack, account, spa_context) -> None:
     page = spa_context()
     spa_sign_in(page, stack, account("auditor"))
-    # The auditor's home is the audit page; of the rest only the evidence requests (auditors
-    # read them and their custody) are in the navigation, not the officers' pages.
+    # The auditor's home is the audit page; of the rest the evidence requests (auditors read
+    # them and their custody), the data corrections and the log digests are in the
+    # navigation, not the officers' pages.
     expect(page).to_have_url(f"{stack.url}/audit")
     expect(page.get_by_role("heading", level=1)).to_have_text("Nhật ký kiểm tra")
     expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(
-        ["Nhật ký kiểm tra", "Dữ liệu camera"]
+        [
+            "Nhật ký kiểm tra",
+            "Dữ liệu camera",
+            "Sửa dữ liệu trực tiếp",
+            "Tổng hợp nhật ký hằng ngày",
+        ]
     )
 
     # Sign-ins are audited: searching by action finds them.
