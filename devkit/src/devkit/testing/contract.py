@@ -8,6 +8,10 @@ generate their clients from it.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -21,6 +25,17 @@ from schemathesis.specs.openapi.checks import (
 
 from devkit.testing.tokens import TokenFactory
 from servicekit.auth import Role
+
+
+def scratch_dir(service: str) -> Path:
+    """A directory for a contract test's database, removed when the test process ends.
+
+    The app is built when the module is imported (schemathesis reads its schema then), so no
+    pytest fixture can own the directory."""
+    path = Path(tempfile.mkdtemp(prefix=f"{service}-contract-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
 
 CONTRACT_UNIT = "HQ-KCX-TEST"
 CONTRACT_EPE = "00000000-0000-0000-0000-0000000000e1"

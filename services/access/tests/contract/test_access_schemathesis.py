@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlmodel import Session
@@ -14,12 +11,12 @@ from access.db import metadata
 from access.main import create_app
 from access.seed import seed_demo
 from access.settings import Settings
-from devkit.testing.contract import callers, check_case
+from devkit.testing.contract import callers, check_case, scratch_dir
 from devkit.testing.tokens import TokenFactory
 from servicekit.auth import Role
 from servicekit.settings import Environment
 
-_DIR = Path(tempfile.mkdtemp(prefix="access-contract-"))
+_DIR = scratch_dir("access")
 TOKENS = TokenFactory()
 APP = create_app(
     Settings(

@@ -3,16 +3,14 @@ cause a server error."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 
-from devkit.testing.contract import callers, check_case
+from devkit.testing.contract import callers, check_case, scratch_dir
 from devkit.testing.tokens import TokenFactory
 from evidence.db import metadata
 from evidence.main import create_app
@@ -23,7 +21,7 @@ from servicekit.clock import ManualClock
 from servicekit.objectstore import s3_client
 from servicekit.settings import Environment
 
-_DIR = Path(tempfile.mkdtemp(prefix="evidence-contract-"))
+_DIR = scratch_dir("evidence")
 TOKENS = TokenFactory()
 APP = create_app(
     Settings(

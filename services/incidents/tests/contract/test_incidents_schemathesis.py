@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlmodel import Session
 
-from devkit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case
+from devkit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case, scratch_dir
 from devkit.testing.tokens import TokenFactory
 from incidents.db import metadata
 from incidents.main import create_app
@@ -20,7 +18,7 @@ from servicekit.clock import ManualClock
 from servicekit.events import CloudEvent
 from servicekit.settings import Environment
 
-_DIR = Path(tempfile.mkdtemp(prefix="incidents-contract-"))
+_DIR = scratch_dir("incidents")
 TOKENS = TokenFactory()
 CLOCK = ManualClock(datetime(2025, 1, 20, 2, 0, tzinfo=UTC))
 APP = create_app(

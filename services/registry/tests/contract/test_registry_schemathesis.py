@@ -5,14 +5,18 @@ contract EPE, and S3 pointed at the test S3 server (so diagram uploads exercise 
 every case is sent as an officer, a head, an EPE client and a customs system.
 """
 
-import tempfile
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 
-from devkit.testing.contract import CONTRACT_EPE, CONTRACT_UNIT, callers, check_case, schema_for
+from devkit.testing.contract import (
+    CONTRACT_EPE,
+    CONTRACT_UNIT,
+    callers,
+    check_case,
+    schema_for,
+    scratch_dir,
+)
 from devkit.testing.registry import Callers, build_site
 from devkit.testing.tokens import TokenFactory
 from registry.main import create_app
@@ -24,7 +28,7 @@ TOKENS = TokenFactory()
 APP = create_app(
     Settings(
         environment=Environment.TEST,
-        database_url=f"sqlite:///{Path(tempfile.mkdtemp()) / 'registry.db'}",
+        database_url=f"sqlite:///{scratch_dir('registry') / 'registry.db'}",
         events_enabled=False,
         log_json=False,
         prober_enabled=False,

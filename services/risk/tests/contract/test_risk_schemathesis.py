@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from devkit.testing.contract import callers, check_case
+from devkit.testing.contract import callers, check_case, scratch_dir
 from devkit.testing.tokens import TokenFactory
 from risk.db import metadata
 from risk.main import create_app
@@ -17,7 +15,7 @@ from risk.settings import Settings
 from servicekit.clock import ManualClock
 from servicekit.settings import Environment
 
-_DIR = Path(tempfile.mkdtemp(prefix="risk-contract-"))
+_DIR = scratch_dir("risk")
 TOKENS = TokenFactory()
 APP = create_app(
     Settings(
