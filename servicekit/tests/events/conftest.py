@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import nats.errors
+import nats.js.errors
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.engine import Engine
@@ -155,13 +157,23 @@ class EventWorld:
         return stream_name(self.producer)
 
     async def stream_messages(self) -> int:
-        """How many messages the producer's stream holds (0 when it does not exist yet)."""
+        """How many messages the producer's stream holds (0 when it does not exist yet).
+
+        Read only (no stream update): on a cluster that just lost a node, JetStream API
+        requests time out until the stream has a leader again, so a timeout is asked again."""
         bus = EventBus(self.nats_url, name="test-inspect")
         assert await bus.connect(within=10)
         try:
-            await bus.ensure_stream(self.producer)
-            info = await bus.js.stream_info(self.stream)
-            return int(info.state.messages)
+            for _ in range(30):
+                try:
+                    info = await bus.js.stream_info(self.stream)
+                except nats.js.errors.NotFoundError:
+                    return 0
+                except nats.errors.TimeoutError:
+                    await asyncio.sleep(1)
+                    continue
+                return int(info.state.messages)
+            raise AssertionError(f"the stream {self.stream} answered no info request in 30 tries")
         finally:
             await bus.close()
 
