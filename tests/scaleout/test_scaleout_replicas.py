@@ -87,6 +87,10 @@ def scaled(cluster: NatsCluster, s3: S3Endpoint, tmp_path: Path) -> Iterator[Rep
             "GATEWAY_RATE_LIMIT_STORE": "nats",
             "GATEWAY_RATE_LIMIT_BUCKET": f"ratelimit-{uuid.uuid4().hex[:12]}",
             "GATEWAY_RATE_LIMIT_STORE_TIMEOUT": "10",
+            # The simulators and the reader share one customs client (one subject): its shared
+            # budget is not what this test is about (test_scaleout_gateway_ratelimit is), and a
+            # burst after the node kill once drew a 429 at the default 50/s.
+            "GATEWAY_RATE_LIMIT_AUTHENTICATED": "1000/second;60000/minute",
             "GATEWAY_GC_TUNED": "false",
             # Camera health within seconds: heartbeats every 2 s from the simulators.
             "REGISTRY_HEARTBEAT_INTERVAL": "4",
