@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +38,37 @@ def _apply(stack, correction_id: str, headers: dict[str, str], backups: Path):
     )
 
 
+@contextmanager
+def _notice_to_correct(
+    api: httpx.Client, operator: dict[str, str], *, title: str, description: str, days: int
+) -> Iterator[str]:
+    """A planned maintenance notice (starting in `days` days) whose description a test corrects;
+    yields its id and cancels it afterwards."""
+    starts = datetime.now(UTC) + timedelta(days=days)
+    notice = api.post(
+        "/maintenance",
+        json={
+            "kind": "planned",
+            "title": title,
+            "description": description,
+            "affects": ["registry"],
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        },
+        headers=operator,
+    )
+    assert notice.status_code == 201, notice.text
+    notice_id = str(notice.json()["id"])
+    try:
+        yield notice_id
+    finally:
+        api.post(
+            f"/maintenance/{notice_id}/updates",
+            json={"state": "cancelled", "text": "Kiểm thử xong"},
+            headers=operator,
+        )
+
+
 def _approved(api: httpx.Client, plan: dict, operator, head) -> str:
     prepared = api.post("/corrections", json=plan, headers=operator)
     assert prepared.status_code == 201, prepared.text
@@ -52,22 +85,9 @@ def test_a_correction_planned_approved_applied_with_minutes(stack, officer_sessi
     head = officer_session("head").headers()
     auditor = officer_session("auditor").headers()
     with httpx.Client(base_url=f"{stack.url}/api/access", timeout=60) as api:
-        starts = datetime.now(UTC) + timedelta(days=6)
-        notice = api.post(
-            "/maintenance",
-            json={
-                "kind": "planned",
-                "title": "Kiểm thử sửa dữ liệu",
-                "description": "Mô tả nhập sai",
-                "affects": ["registry"],
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            },
-            headers=operator,
-        )
-        assert notice.status_code == 201, notice.text
-        notice_id = notice.json()["id"]
-        try:
+        with _notice_to_correct(
+            api, operator, title="Kiểm thử sửa dữ liệu", description="Mô tả nhập sai", days=6
+        ) as notice_id:
             correction_id = _approved(
                 api,
                 {
@@ -98,12 +118,6 @@ def test_a_correction_planned_approved_applied_with_minutes(stack, officer_sessi
                 assert expected in text, expected
             again = _apply(stack, correction_id, operator, tmp_path / "backups")
             assert again.returncode == 1 and "not approved" in again.stderr
-        finally:
-            api.post(
-                f"/maintenance/{notice_id}/updates",
-                json={"state": "cancelled", "text": "Kiểm thử xong"},
-                headers=operator,
-            )
 
         refused_id = _approved(
             api,

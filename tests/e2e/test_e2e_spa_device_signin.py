@@ -16,14 +16,13 @@ import subprocess
 import sys
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from .conftest import axe_violations, spa_submit_fresh_totp
-from .test_e2e_data_corrections import SUPERVISORS, _approved
+from .test_e2e_data_corrections import SUPERVISORS, _approved, _notice_to_correct
 from .test_e2e_spa_pages import _visit_every_page
 
 pytestmark = pytest.mark.browser
@@ -47,22 +46,16 @@ def test_the_apply_command_signs_in_with_a_code_approved_in_the_spa(
     head = officer_session("head").headers()
     suffix = uuid.uuid4().hex[:6]
     wrong, right = f"Mô tả sai {suffix}", f"Mô tả đúng {suffix}"
-    with httpx.Client(base_url=f"{stack.url}/api/access", timeout=60) as api:
-        starts = datetime.now(UTC) + timedelta(days=8)
-        notice = api.post(
-            "/maintenance",
-            json={
-                "kind": "planned",
-                "title": f"Kiểm thử đăng nhập dòng lệnh {suffix}",
-                "description": wrong,
-                "affects": ["registry"],
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            },
-            headers=operator,
-        )
-        assert notice.status_code == 201, notice.text
-        notice_id = notice.json()["id"]
+    with (
+        httpx.Client(base_url=f"{stack.url}/api/access", timeout=60) as api,
+        _notice_to_correct(
+            api,
+            operator,
+            title=f"Kiểm thử đăng nhập dòng lệnh {suffix}",
+            description=wrong,
+            days=8,
+        ) as notice_id,
+    ):
         correction_id = _approved(
             api,
             {
@@ -145,8 +138,3 @@ def test_the_apply_command_signs_in_with_a_code_approved_in_the_spa(
             if command.poll() is None:
                 command.kill()
                 command.wait()
-            api.post(
-                f"/maintenance/{notice_id}/updates",
-                json={"state": "cancelled", "text": "Kiểm thử xong"},
-                headers=operator,
-            )
