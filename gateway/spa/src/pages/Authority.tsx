@@ -4,7 +4,7 @@
 // unit to its EPEs and ends assignments. Each user sees the parts their roles allow.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { listAll } from "../api/paging";
 import { ApiError } from "../api/problem";
 import type { User } from "../auth/session";
@@ -13,6 +13,7 @@ import { approveRequest, assign, endAssignment, listAssignments, listRequests, l
 import type { AuthorityRequestPublic, RequestAction, RequestStatus, Role, UserPublic } from "../client/access/types.gen";
 import { listEpes } from "../client/registry/sdk.gen";
 import { TextArea } from "../components/Field";
+import { Decided, DecidePanel, StatusFilter, useDecision } from "../components/MakerChecker";
 import { Problem } from "../components/Problem";
 import { Badge, Loading, When } from "../components/Status";
 import { useI18n } from "../i18n/context";
@@ -160,70 +161,44 @@ function Requests({ user, who }: { user: User; who: (id: string) => string }) {
   const { t } = useI18n();
   const queries = useQueryClient();
   const [status, setStatus] = useState<RequestStatus | "all">("pending");
-  const [deciding, setDeciding] = useState<AuthorityRequestPublic | null>(null);
-  const [note, setNote] = useState("");
   const requests = useQuery({
     queryKey: ["authority-requests", status],
     queryFn: () =>
       listAll((cursor) => listRequests({ query: { cursor, limit: 100, status: status === "all" ? undefined : status } }).then((r) => r.data)),
   });
-  const decide = useMutation({
-    mutationFn: ({ id, approve }: { id: string; approve: boolean }) =>
-      (approve ? approveRequest : rejectRequest)({ path: { request_id: id }, body: { note: note.trim() || null } }).then((r) => r.data),
-    onSuccess: () => {
-      setDeciding(null);
-      setNote("");
+  const decision = useDecision<AuthorityRequestPublic, AuthorityRequestPublic>(
+    (id, approve, note) => (approve ? approveRequest : rejectRequest)({ path: { request_id: id }, body: { note } }).then((r) => r.data),
+    () => {
       void queries.invalidateQueries({ queryKey: ["authority-requests"] });
       void queries.invalidateQueries({ queryKey: ["users"] }); // their roles changed
     },
-  });
-
-  useEffect(() => {
-    if (deciding) document.getElementById("decide-heading")?.focus();
-  }, [deciding]);
+  );
 
   return (
     <section aria-labelledby="requests-heading">
       <h2 id="requests-heading">{t("authority.requests.title")}</h2>
-      <div className="filters">
-        <label htmlFor="request-status">{t("authority.filter.status")}</label>
-        <select id="request-status" value={status} onChange={(event) => setStatus(event.target.value as RequestStatus | "all")}>
-          <option value="all">{t("authority.filter.all")}</option>
-          {STATUSES.map((code) => (
-            <option key={code} value={code}>
-              {t(`authority.status.${code}`)}
-            </option>
-          ))}
-        </select>
-      </div>
-      {decide.isSuccess && !deciding ? (
-        <p className="notice" role="status" data-testid="decision-done">
-          {decide.data.status === "approved" ? t("authority.decide.approved") : t("authority.decide.rejected")}
-        </p>
-      ) : null}
-      {deciding ? (
-        <form className="card" aria-labelledby="decide-heading" onSubmit={(event) => event.preventDefault()}>
-          <h3 id="decide-heading" tabIndex={-1}>
-            {t(`authority.decide.title.${deciding.action === "revoke" ? "revoke" : "grant"}`, { role: t(`role.${deciding.role}`), officer: who(deciding.user_id) })}
-          </h3>
+      <StatusFilter id="request-status" label={t("authority.filter.status")} all={t("authority.filter.all")} statuses={STATUSES} statusLabel={(code) => t(`authority.status.${code}`)} value={status} onChange={setStatus} />
+      <DecidePanel
+        decision={decision}
+        headingId="decide-heading"
+        doneTestId="decision-done"
+        title={(request) => t(`authority.decide.title.${request.action === "revoke" ? "revoke" : "grant"}`, { role: t(`role.${request.role}`), officer: who(request.user_id) })}
+        texts={{
+          note: t("authority.decide.note"),
+          approve: t("authority.decide.approve"),
+          refuse: t("authority.decide.reject"),
+          cancel: t("authority.decide.cancel"),
+          approved: t("authority.decide.approved"),
+          refused: t("authority.decide.rejected"),
+        }}
+        noteMaxLength={1000}
+      >
+        {(request) => (
           <p>
-            {t("authority.col.reason")}: {deciding.reason}
+            {t("authority.col.reason")}: {request.reason}
           </p>
-          <TextArea label={t("authority.decide.note")} name="note" maxLength={1000} rows={2} value={note} onChange={(event) => setNote(event.target.value)} error={decide.error} />
-          {decide.isError ? <Problem error={decide.error} /> : null}
-          <div className="form-actions">
-            <button type="button" className="button-primary" disabled={decide.isPending} onClick={() => decide.mutate({ id: deciding.id, approve: true })}>
-              {t("authority.decide.approve")}
-            </button>
-            <button type="button" className="button-secondary" disabled={decide.isPending} onClick={() => decide.mutate({ id: deciding.id, approve: false })}>
-              {t("authority.decide.reject")}
-            </button>
-            <button type="button" className="button-secondary" onClick={() => setDeciding(null)}>
-              {t("authority.decide.cancel")}
-            </button>
-          </div>
-        </form>
-      ) : null}
+        )}
+      </DecidePanel>
       {requests.isPending ? (
         <Loading />
       ) : requests.isError ? (
@@ -262,16 +237,11 @@ function Requests({ user, who }: { user: User; who: (id: string) => string }) {
                   </td>
                   <td>
                     {canDecide(request, user) ? (
-                      <button type="button" className="button-secondary" onClick={() => setDeciding(request)} aria-label={t("authority.decide.open", { officer: who(request.user_id) })}>
+                      <button type="button" className="button-secondary" onClick={() => decision.setDeciding(request)} aria-label={t("authority.decide.open", { officer: who(request.user_id) })}>
                         {t("authority.decide.button")}
                       </button>
                     ) : request.decided_by ? (
-                      <>
-                        {who(request.decided_by)}
-                        <br />
-                        <When value={request.decided_at} />
-                        {request.decision_note ? <span className="muted"> — {request.decision_note}</span> : null}
-                      </>
+                      <Decided by={who(request.decided_by)} at={request.decided_at} note={request.decision_note} />
                     ) : request.status === "pending" && user.roles.includes(HEAD) ? (
                       <span className="muted">{t("authority.decide.notYours")}</span>
                     ) : (

@@ -5,13 +5,14 @@
 // here. Auditors read every unit's corrections.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { listAll } from "../api/paging";
 import type { User } from "../auth/session";
 import { useUser } from "../auth/useUser";
 import { approve, listCorrections, listUsers, minutes, prepare, refuse } from "../client/access/sdk.gen";
 import type { CorrectionPublic, CorrectionStatus, DataCorrectionCreate } from "../client/access/types.gen";
 import { TextArea, TextField } from "../components/Field";
+import { Decided, DecidePanel, StatusFilter, useDecision } from "../components/MakerChecker";
 import { Problem } from "../components/Problem";
 import { Badge, Loading, When } from "../components/Status";
 import { useI18n } from "../i18n/context";
@@ -239,72 +240,47 @@ function CorrectionList({ user, who }: { user: User; who: (id: string | null) =>
   const queries = useQueryClient();
   const isHead = user.roles.includes(HEAD);
   const [status, setStatus] = useState<CorrectionStatus | "all">(isHead ? "pending" : "all");
-  const [deciding, setDeciding] = useState<CorrectionPublic | null>(null);
-  const [note, setNote] = useState("");
   const list = useQuery({
     queryKey: ["corrections", status],
     queryFn: () => listAll((cursor) => listCorrections({ query: { cursor, limit: 100, status: status === "all" ? undefined : status } }).then((r) => r.data)),
   });
-  const decide = useMutation({
-    mutationFn: ({ id, yes }: { id: string; yes: boolean }) => (yes ? approve : refuse)({ path: { correction_id: id }, body: { note: note.trim() || null } }).then((r) => r.data),
-    onSuccess: () => {
-      setDeciding(null);
-      setNote("");
-      void queries.invalidateQueries({ queryKey: ["corrections"] });
-    },
-  });
+  const decision = useDecision<CorrectionPublic, CorrectionPublic>(
+    (id, yes, note) => (yes ? approve : refuse)({ path: { correction_id: id }, body: { note } }).then((r) => r.data),
+    () => void queries.invalidateQueries({ queryKey: ["corrections"] }),
+  );
   const pdf = useMutation({ mutationFn: downloadMinutes });
-
-  useEffect(() => {
-    if (deciding) document.getElementById("correction-decide-heading")?.focus();
-  }, [deciding]);
 
   return (
     <section aria-labelledby="corrections-list-heading">
       <h2 id="corrections-list-heading">{t("corrections.list.title")}</h2>
-      <div className="filters">
-        <label htmlFor="correction-status">{t("corrections.filter.status")}</label>
-        <select id="correction-status" value={status} onChange={(event) => setStatus(event.target.value as CorrectionStatus | "all")}>
-          <option value="all">{t("corrections.filter.all")}</option>
-          {STATUSES.map((code) => (
-            <option key={code} value={code}>
-              {t(`corrections.status.${code}`)}
-            </option>
-          ))}
-        </select>
-      </div>
-      {decide.isSuccess && !deciding ? (
-        <p className="notice" role="status" data-testid="correction-decision-done">
-          {decide.data.status === "approved" ? t("corrections.decide.approved") : t("corrections.decide.refused")}
-        </p>
-      ) : null}
-      {deciding ? (
-        <form className="card" aria-labelledby="correction-decide-heading" onSubmit={(event) => event.preventDefault()}>
-          <h3 id="correction-decide-heading" tabIndex={-1}>
-            {t("corrections.decide.title", { target: `${deciding.service}.${deciding.table}` })}
-          </h3>
-          <Plan row={deciding} />
-          <p>
-            {t("corrections.col.reason")}: {deciding.reason}
-          </p>
-          <p>
-            {t("corrections.col.supervisors")}: {deciding.supervisors.map((person) => `${person.name} (${person.position})`).join("; ")}
-          </p>
-          <TextArea label={t("corrections.decide.note")} name="note" maxLength={2000} rows={2} value={note} onChange={(event) => setNote(event.target.value)} error={decide.error} />
-          {decide.isError ? <Problem error={decide.error} /> : null}
-          <div className="form-actions">
-            <button type="button" className="button-primary" disabled={decide.isPending} onClick={() => decide.mutate({ id: deciding.id, yes: true })}>
-              {t("corrections.decide.approve")}
-            </button>
-            <button type="button" className="button-secondary" disabled={decide.isPending} onClick={() => decide.mutate({ id: deciding.id, yes: false })}>
-              {t("corrections.decide.refuse")}
-            </button>
-            <button type="button" className="button-secondary" onClick={() => setDeciding(null)}>
-              {t("corrections.decide.cancel")}
-            </button>
-          </div>
-        </form>
-      ) : null}
+      <StatusFilter id="correction-status" label={t("corrections.filter.status")} all={t("corrections.filter.all")} statuses={STATUSES} statusLabel={(code) => t(`corrections.status.${code}`)} value={status} onChange={setStatus} />
+      <DecidePanel
+        decision={decision}
+        headingId="correction-decide-heading"
+        doneTestId="correction-decision-done"
+        title={(row) => t("corrections.decide.title", { target: `${row.service}.${row.table}` })}
+        texts={{
+          note: t("corrections.decide.note"),
+          approve: t("corrections.decide.approve"),
+          refuse: t("corrections.decide.refuse"),
+          cancel: t("corrections.decide.cancel"),
+          approved: t("corrections.decide.approved"),
+          refused: t("corrections.decide.refused"),
+        }}
+        noteMaxLength={2000}
+      >
+        {(row) => (
+          <>
+            <Plan row={row} />
+            <p>
+              {t("corrections.col.reason")}: {row.reason}
+            </p>
+            <p>
+              {t("corrections.col.supervisors")}: {row.supervisors.map((person) => `${person.name} (${person.position})`).join("; ")}
+            </p>
+          </>
+        )}
+      </DecidePanel>
       {pdf.isError ? <Problem error={pdf.error} /> : null}
       {list.isPending ? (
         <Loading />
@@ -343,16 +319,11 @@ function CorrectionList({ user, who }: { user: User; who: (id: string | null) =>
                   </td>
                   <td>
                     {canDecide(row, user) ? (
-                      <button type="button" className="button-secondary" onClick={() => setDeciding(row)} aria-label={t("corrections.decide.open", { target: `${row.service}.${row.table}` })}>
+                      <button type="button" className="button-secondary" onClick={() => decision.setDeciding(row)} aria-label={t("corrections.decide.open", { target: `${row.service}.${row.table}` })}>
                         {t("corrections.decide.button")}
                       </button>
                     ) : row.decided_by ? (
-                      <>
-                        {who(row.decided_by)}
-                        <br />
-                        <When value={row.decided_at} />
-                        {row.decision_note ? <span className="muted"> — {row.decision_note}</span> : null}
-                      </>
+                      <Decided by={who(row.decided_by)} at={row.decided_at} note={row.decision_note} />
                     ) : (
                       <span className="muted">{t("corrections.decide.waiting")}</span>
                     )}
