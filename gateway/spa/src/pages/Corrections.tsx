@@ -7,6 +7,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { listAll } from "../api/paging";
+import { ApiError } from "../api/problem";
 import type { User } from "../auth/session";
 import { useUser } from "../auth/useUser";
 import { approve, listCorrections, listUsers, minutes, prepare, refuse } from "../client/access/sdk.gen";
@@ -14,6 +15,7 @@ import type { CorrectionPublic, CorrectionStatus, DataCorrectionCreate } from ".
 import { TextArea, TextField } from "../components/Field";
 import { Decided, DecidePanel, StatusFilter, useDecision } from "../components/MakerChecker";
 import { Problem } from "../components/Problem";
+import { SelectField } from "../components/SelectField";
 import { Badge, Loading, When } from "../components/Status";
 import { useI18n } from "../i18n/context";
 
@@ -90,6 +92,38 @@ export function planBody(plan: Plan): DataCorrectionCreate {
   };
 }
 
+/** The API's field errors under the form's field names. The API names a change line and the
+ * key's value by their column (`body.changes.<column>.from`, `body.primary_key.<column>`), the
+ * form by the line (`changes.<i>.from`) and `key_value`; a bad key column name is the
+ * `primary_key` field. Every other pointer (`body.service`, `body.supervisors.0.name`, ...)
+ * already matches a field's name. */
+export function planErrors(error: unknown, plan: Plan): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const columns = plan.changes.map((line) => line.column.trim());
+  const rename = (field: string | undefined) => {
+    const [top, column, part] = (field || "").replace(/^body\./, "").split(".");
+    if (top === "changes" && column !== undefined && columns.includes(column)) {
+      return `changes.${columns.indexOf(column)}.${part === "from" || part === "to" ? part : "column"}`;
+    }
+    if (top === "primary_key" && column !== undefined) {
+      return column === plan.keyColumn.trim() && part !== "[key]" ? "key_value" : "primary_key";
+    }
+    return field;
+  };
+  const errors = error.errors.map((item) => ({ ...item, field: rename(item.field) }));
+  return new ApiError({ status: error.status, title: error.title, detail: error.detail, errors, retryAfter: error.retryAfter });
+}
+
+/** The message of an error about a whole list of the form (too many lines, none). */
+function ListError({ id, error, field }: { id: string; error: unknown; field: string }) {
+  const message = error instanceof ApiError ? error.fieldMessage(field) : null;
+  return message !== null ? (
+    <p className="field-error" id={id}>
+      {message}
+    </p>
+  ) : null;
+}
+
 function usePeople(user: User | null) {
   return useQuery({
     queryKey: ["users", user?.unit ?? null],
@@ -145,6 +179,7 @@ function PrepareForm() {
   const set = <K extends keyof Plan>(name: K, value: Plan[K]) => setPlan({ ...plan, [name]: value });
   const setLine = (index: number, name: keyof Line, value: string) => set("changes", plan.changes.map((line, i) => (i === index ? { ...line, [name]: value } : line)));
   const setPerson = (index: number, name: keyof Person, value: string) => set("supervisors", plan.supervisors.map((person, i) => (i === index ? { ...person, [name]: value } : person)));
+  const errors = planErrors(save.error, plan);
   function submit(event: FormEvent) {
     event.preventDefault();
     save.mutate(planBody(plan));
@@ -153,27 +188,26 @@ function PrepareForm() {
     <section aria-labelledby="correction-prepare-heading">
       <h2 id="correction-prepare-heading">{t("corrections.prepare.title")}</h2>
       <form className="card authority-form" onSubmit={submit}>
-        <div className="field">
-          <label htmlFor="correction-service">{t("corrections.field.service")}</label>
-          <select id="correction-service" name="service" required value={plan.service} onChange={(event) => set("service", event.target.value)}>
-            <option value="">{t("form.choose")}</option>
-            {SERVICES.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <TextField label={t("corrections.field.table")} name="table" required maxLength={63} value={plan.table} onChange={(event) => set("table", event.target.value)} error={save.error} />
-        <TextField label={t("corrections.field.keyColumn")} name="primary_key" required maxLength={63} value={plan.keyColumn} onChange={(event) => set("keyColumn", event.target.value)} error={save.error} />
-        <TextField label={t("corrections.field.keyValue")} hint={t("corrections.field.valueHint")} name="key_value" required value={plan.keyValue} onChange={(event) => set("keyValue", event.target.value)} />
+        <SelectField
+          label={t("corrections.field.service")}
+          name="service"
+          required
+          value={plan.service}
+          onChange={(event) => set("service", event.target.value)}
+          error={errors}
+          options={[{ value: "", label: t("form.choose") }, ...SERVICES.map((name) => ({ value: name, label: name }))]}
+        />
+        <TextField label={t("corrections.field.table")} name="table" required maxLength={63} value={plan.table} onChange={(event) => set("table", event.target.value)} error={errors} />
+        <TextField label={t("corrections.field.keyColumn")} name="primary_key" required maxLength={63} value={plan.keyColumn} onChange={(event) => set("keyColumn", event.target.value)} error={errors} />
+        <TextField label={t("corrections.field.keyValue")} hint={t("corrections.field.valueHint")} name="key_value" required value={plan.keyValue} onChange={(event) => set("keyValue", event.target.value)} error={errors} />
         <fieldset className="field">
           <legend>{t("corrections.field.changes")}</legend>
+          <ListError id="correction-changes-error" error={errors} field="changes" />
           {plan.changes.map((line, index) => (
             <div className="field-row" key={index}>
-              <TextField label={t("corrections.field.column", { n: index + 1 })} name={`changes.${index}.column`} required maxLength={63} value={line.column} onChange={(event) => setLine(index, "column", event.target.value)} />
-              <TextField label={t("corrections.field.from", { n: index + 1 })} name={`changes.${index}.from`} value={line.from} onChange={(event) => setLine(index, "from", event.target.value)} />
-              <TextField label={t("corrections.field.to", { n: index + 1 })} name={`changes.${index}.to`} value={line.to} onChange={(event) => setLine(index, "to", event.target.value)} />
+              <TextField label={t("corrections.field.column", { n: index + 1 })} name={`changes.${index}.column`} required maxLength={63} value={line.column} onChange={(event) => setLine(index, "column", event.target.value)} error={errors} />
+              <TextField label={t("corrections.field.from", { n: index + 1 })} name={`changes.${index}.from`} value={line.from} onChange={(event) => setLine(index, "from", event.target.value)} error={errors} />
+              <TextField label={t("corrections.field.to", { n: index + 1 })} name={`changes.${index}.to`} value={line.to} onChange={(event) => setLine(index, "to", event.target.value)} error={errors} />
             </div>
           ))}
           <p className="field-hint">{t("corrections.field.valueHint")}</p>
@@ -181,13 +215,14 @@ function PrepareForm() {
             {t("corrections.field.addChange")}
           </button>
         </fieldset>
-        <TextArea label={t("corrections.field.reason")} name="reason" required minLength={10} maxLength={2000} rows={2} value={plan.reason} onChange={(event) => set("reason", event.target.value)} error={save.error} />
+        <TextArea label={t("corrections.field.reason")} name="reason" required minLength={10} maxLength={2000} rows={2} value={plan.reason} onChange={(event) => set("reason", event.target.value)} error={errors} />
         <fieldset className="field">
           <legend>{t("corrections.field.supervisors")}</legend>
+          <ListError id="correction-supervisors-error" error={errors} field="supervisors" />
           {plan.supervisors.map((person, index) => (
             <div className="field-row" key={index}>
-              <TextField label={t("corrections.field.supervisorName", { n: index + 1 })} name={`supervisors.${index}.name`} required minLength={2} maxLength={200} value={person.name} onChange={(event) => setPerson(index, "name", event.target.value)} />
-              <TextField label={t("corrections.field.supervisorPosition", { n: index + 1 })} name={`supervisors.${index}.position`} required minLength={2} maxLength={200} value={person.position} onChange={(event) => setPerson(index, "position", event.target.value)} />
+              <TextField label={t("corrections.field.supervisorName", { n: index + 1 })} name={`supervisors.${index}.name`} required minLength={2} maxLength={200} value={person.name} onChange={(event) => setPerson(index, "name", event.target.value)} error={errors} />
+              <TextField label={t("corrections.field.supervisorPosition", { n: index + 1 })} name={`supervisors.${index}.position`} required minLength={2} maxLength={200} value={person.position} onChange={(event) => setPerson(index, "position", event.target.value)} error={errors} />
             </div>
           ))}
           <button type="button" className="button-secondary" onClick={() => set("supervisors", [...plan.supervisors, { name: "", position: "" }])}>
