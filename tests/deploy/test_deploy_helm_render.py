@@ -8,9 +8,12 @@ rendered objects, never the template text.
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -143,6 +146,49 @@ def test_production_runs_replicas_behind_an_ingress_with_tls() -> None:
     }
     assert env["NATS_STREAM_REPLICAS"] == "3"
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://")
+
+
+def env_of(manifests: Manifests, component: str) -> dict[str, Any]:
+    """The plain variables of a Deployment's container."""
+    (container,) = of_kind(manifests, "Deployment")[component]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_the_spa_signs_in_through_the_public_url(
+    manifests: Manifests, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Access lets the SPA come back to <publicUrl>/callback (the ingress host in production),
+    never to its loopback defaults, in the format its settings read (a JSON list)."""
+    values: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    for path in PROFILES[profile]:
+        values = merged(values, yaml.safe_load(path.read_text()))
+    public = values["publicUrl"].rstrip("/")
+    rendered = env_of(manifests, "access")["ACCESS_SPA_REDIRECT_URIS"]
+    assert json.loads(rendered) == [f"{public}/callback"]
+    monkeypatch.setenv("ACCESS_SPA_REDIRECT_URIS", rendered)
+    settings = importlib.import_module("access.settings").Settings()
+    assert settings.spa_redirect_uris == [f"{public}/callback"]
+    if values["gateway"]["ingress"]["enabled"]:
+        assert urlsplit(public).hostname == values["gateway"]["ingress"]["host"]
+    for component in APPS:
+        if component != "access":
+            assert "ACCESS_SPA_REDIRECT_URIS" not in env_of(manifests, component)
+
+
+def test_the_access_block_can_list_more_spa_origins(tmp_path: Path) -> None:
+    more = ["https://camwatch.example.org/callback", "https://camwatch.customs.vn/callback"]
+    extra = tmp_path / "values.yaml"
+    access_env = {"ACCESS_SPA_REDIRECT_URIS": json.dumps(more)}
+    extra.write_text(yaml.safe_dump({"services": {"access": {"env": access_env}}}))
+    manifests = render(ROOT, CHART, values=(extra,))
+    assert [e for m in manifests if (e := schema_errors(m, KUBERNETES_VERSIONS[0]))] == []
+    (container,) = of_kind(manifests, "Deployment")["access"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    env = [e for e in container["env"] if e["name"] == "ACCESS_SPA_REDIRECT_URIS"]
+    assert env == [{"name": "ACCESS_SPA_REDIRECT_URIS", "value": json.dumps(more)}]
 
 
 def pods(manifests: Manifests) -> dict[str, dict[str, Any]]:

@@ -50,6 +50,15 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end -}}
 
 {{/*
+Where the SPA may come back to after a sign-in (access's ACCESS_SPA_REDIRECT_URIS, a JSON
+list): <publicUrl>/callback, the SPA being served where browsers reach the gateway (the
+ingress host). The access block's env.ACCESS_SPA_REDIRECT_URIS replaces it (more origins).
+*/}}
+{{- define "camwatch.spaRedirectUris" -}}
+{{- list (printf "%s/callback" (trimSuffix "/" (required "publicUrl is required" .Values.publicUrl))) | toJson -}}
+{{- end -}}
+
+{{/*
 The environment of a component's containers (init container included). Common variables are
 unprefixed; host, port and database are prefixed with the component's name (ACCESS_PORT...).
 Secrets come from secretKeyRef only.
@@ -121,6 +130,10 @@ Secrets come from secretKeyRef only.
     secretKeyRef:
       name: {{ $v.s3.existingSecret }}
       key: {{ $v.s3.secretKeyKey }}
+{{- end }}
+{{- if and (eq .name "access") (not (hasKey .values.env "ACCESS_SPA_REDIRECT_URIS")) }}
+- name: ACCESS_SPA_REDIRECT_URIS
+  value: {{ include "camwatch.spaRedirectUris" $root | quote }}
 {{- end }}
 {{- if eq .name "gateway" }}
 - name: GATEWAY_RATE_LIMIT_STORE
