@@ -1,28 +1,51 @@
 """Keeping the projection current; tolerant of extra fields and of late (older) events.
 
 Each EPE and camera row remembers the time of the last event applied to it, so an event
-redelivered after a newer one does not roll it back.
+redelivered after a newer one does not roll it back. Several consumers write the same rows
+(an EPE's registration and its cameras' events; a camera's went_offline and came_back), each in
+its own transaction, so a missing row is inserted with "on conflict do nothing" and then read:
+one another consumer inserted meanwhile is updated, not inserted a second time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from risk.projection.models import GATE_POSITION, Camera, Enterprise, Outage
+from risk.scoring.marks import mark_due
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
+Row = TypeVar("Row", Enterprise, Camera, Outage)
+
+
+def _row(session: Session, new: Row, key: str) -> Row:
+    """The row of `new`'s table with this primary key, `new` inserted first if there is none
+    (nothing inserted when another transaction did it meanwhile: then that row is read). The
+    insert is a Core statement, so it marks the EPE for rescoring itself, as the ORM's would."""
+    model = type(new)
+    row = session.get(model, key)
+    if row is not None:
+        return row
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    values = {column.name: getattr(new, column.name) for column in table.columns}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    connection = session.connection()
+    insert = dialect.insert(table).values(values).on_conflict_do_nothing()
+    if connection.execute(insert).rowcount:
+        mark_due(connection, [new.epe_id])
+    row = session.get(model, key)
+    assert row is not None  # inserted, or there already
+    return row
+
 
 def _enterprise(session: Session, epe_id: str) -> Enterprise:
-    enterprise = session.get(Enterprise, epe_id)
-    if enterprise is None:
-        enterprise = Enterprise(epe_id=epe_id, last_event_at=NEVER)
-        session.add(enterprise)
-    return enterprise
+    return _row(session, Enterprise(epe_id=epe_id, last_event_at=NEVER), epe_id)
 
 
 def apply_enterprise(session: Session, data: Mapping[str, Any], *, at: datetime) -> None:
@@ -40,10 +63,8 @@ def apply_camera(
 ) -> None:
     """Upsert a camera from any registry camera event; later events win."""
     camera_id = str(data["camera_id"])
-    camera = session.get(Camera, camera_id)
-    if camera is None:
-        camera = Camera(camera_id=camera_id, epe_id=str(data["epe_id"]), last_event_at=NEVER)
-        session.add(camera)
+    new = Camera(camera_id=camera_id, epe_id=str(data["epe_id"]), last_event_at=NEVER)
+    camera = _row(session, new, camera_id)
     enterprise = _enterprise(session, str(data["epe_id"]))
     if enterprise.unit is None and data.get("unit"):
         enterprise.unit = str(data["unit"])
@@ -72,36 +93,28 @@ def _instant(data: Mapping[str, Any], key: str) -> datetime:
     return datetime.fromisoformat(str(data[key])).astimezone(UTC)
 
 
+def _outage(session: Session, data: Mapping[str, Any]) -> Outage:
+    """The outage window of a went_offline or came_back event, opened if it is not known."""
+    new = Outage(
+        outage_id=str(data["outage_id"]),
+        camera_id=str(data["camera_id"]),
+        epe_id=str(data["epe_id"]),
+        started_at=_instant(data, "started_at"),
+        planned=bool(data.get("planned")),
+    )
+    return _row(session, new, new.outage_id)
+
+
 def open_outage(session: Session, data: Mapping[str, Any], *, at: datetime) -> None:
     """registry.camera.went_offline: a window starts (kept if came_back arrived first)."""
     apply_camera(session, data, at=at)
-    outage = session.get(Outage, str(data["outage_id"]))
-    if outage is None:
-        session.add(
-            Outage(
-                outage_id=str(data["outage_id"]),
-                camera_id=str(data["camera_id"]),
-                epe_id=str(data["epe_id"]),
-                started_at=_instant(data, "started_at"),
-                planned=bool(data.get("planned")),
-            )
-        )
+    _outage(session, data)
 
 
 def close_outage(session: Session, data: Mapping[str, Any], *, at: datetime) -> None:
     """registry.camera.came_back: the window ends (opened here if went_offline was missed)."""
     apply_camera(session, data, at=at)
-    outage = session.get(Outage, str(data["outage_id"]))
-    if outage is None:
-        outage = Outage(
-            outage_id=str(data["outage_id"]),
-            camera_id=str(data["camera_id"]),
-            epe_id=str(data["epe_id"]),
-            started_at=_instant(data, "started_at"),
-            planned=bool(data.get("planned")),
-        )
-        session.add(outage)
-    outage.ended_at = _instant(data, "ended_at")
+    _outage(session, data).ended_at = _instant(data, "ended_at")
 
 
 def blind_cameras(session: Session, *, epe_id: str, at: datetime) -> list[str]:
