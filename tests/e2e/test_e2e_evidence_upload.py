@@ -1,6 +1,8 @@
 """Issue 13 through the gateway of a real stack: an officer asks an EPE for footage, the
-vendor uploads it with tus in chunks, the connection dies mid-chunk and the upload resumes
-from the last stored chunk, the vendor submits, the package is sealed and verifies.
+vendor uploads it with tus in chunks (declaring the file's SHA-256, chunks checked with
+SHA-256 and with CRC32C as the vendor CLI sends them), the connection dies mid-chunk and the
+upload resumes from the last stored chunk, the vendor submits, the package is sealed and
+verifies.
 
 Asynchronous effects (the registry's cameras reaching the evidence service) are polled with
 deadlines; nothing sleeps for a fixed time.
@@ -15,6 +17,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import google_crc32c
 import httpx
 
 from devkit.testing.http import assert_problem, bearer, poll
@@ -29,6 +32,10 @@ def _b64(text: str) -> str:
 
 def _checksum(data: bytes) -> str:
     return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _crc32c(data: bytes) -> str:
+    return "crc32c " + base64.b64encode(google_crc32c.value(data).to_bytes(4, "big")).decode()
 
 
 def _kill_mid_chunk(url: str, path: str, token: str, offset: int, chunk: bytes) -> None:
@@ -84,7 +91,7 @@ def test_footage_uploaded_resumed_after_a_lost_connection_sealed_and_verified(
             **TUS,
             "Upload-Length": str(len(data)),
             "Upload-Metadata": f"filename {_b64('gate.mp4')},filetype {_b64('video/mp4')},"
-            f"camera {_b64(camera)}",
+            f"camera {_b64(camera)},sha256 {_b64(hashlib.sha256(data).hexdigest())}",
         },
     )
     assert created.status_code == 201, created.text
@@ -118,10 +125,15 @@ def test_footage_uploaded_resumed_after_a_lost_connection_sealed_and_verified(
     poll("the offset after the lost connection", stored_offset)
     bad = patch(6 * MIB, second, **{"Upload-Checksum": _checksum(b"not these bytes")})
     assert_problem(bad, 460)
+    bad = patch(6 * MIB, second, **{"Upload-Checksum": _crc32c(b"not these bytes")})
+    assert_problem(bad, 460)
     # the killed chunk's hold on the file ends when the service sees the connection drop
     resumed = poll(
         "the resumed chunk is taken",
-        lambda: (r := patch(6 * MIB, second)).status_code == 204 and r,
+        lambda: (
+            (r := patch(6 * MIB, second, **{"Upload-Checksum": _crc32c(second)})).status_code == 204
+            and r
+        ),
     )
     assert resumed.headers["Upload-Offset"] == str(len(data))
 

@@ -8,12 +8,22 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+import typer
 from fastapi.testclient import TestClient
 
+from evidence import vendor
 from evidence.vendor import MIB, Uploader, upload_file
 
 from .conftest import Feed
 from .packages import tus
+
+BODY: dict[str, Any] = {
+    "epe_id": "epe-1",
+    "cameras": ["cam-1"],
+    "time_ranges": [{"start": "2025-01-18T01:00:00Z", "end": "2025-01-18T03:00:00Z"}],
+    "reason": "Đối chiếu",
+}
 
 
 def test_the_client_resumes_an_unfinished_upload_and_completes_it(
@@ -45,3 +55,43 @@ def test_the_client_resumes_an_unfinished_upload_and_completes_it(
     [stored] = client.get(f"/requests/{request_id}/files").json()["data"]
     assert stored["state"] == "uploaded"
     assert stored["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_new_upload_declares_its_sha256_and_sends_crc32c_chunks(
+    client: TestClient,
+    feed: Feed,
+    officer_headers: dict[str, str],
+    epe_headers: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    request_id = client.post("/requests", json=BODY, headers=officer_headers).json()["id"]
+    data = os.urandom(11 * MIB + 17)
+    good, changed = tmp_path / "gate.mp4", tmp_path / "yard.mp4"
+    good.write_bytes(data)
+    changed.write_bytes(data)
+    sent: list[str] = []
+    original = client.patch
+
+    def recording(url: str, **kwargs: Any) -> Any:
+        sent.append(kwargs["headers"]["Upload-Checksum"].split()[0])
+        return original(url, **kwargs)
+
+    monkeypatch.setattr(client, "patch", recording)
+    client.headers.update(epe_headers)
+    uploader = Uploader(client, request_id)
+    upload_file(uploader, good, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+    assert sent == ["crc32c"] * 3
+    [stored] = client.get(f"/requests/{request_id}/files").json()["data"]
+    assert (stored["state"], stored["sha256"]) == ("uploaded", hashlib.sha256(data).hexdigest())
+
+    # the file changes after the vendor hashed it: the service refuses to complete it, and
+    # the client stops at once (resending the last chunk cannot help)
+    monkeypatch.setattr(vendor, "file_sha256", lambda path: hashlib.sha256(b"before").hexdigest())
+    with pytest.raises(typer.BadParameter, match="sha256 does not match"):
+        upload_file(uploader, changed, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+    files = client.get(f"/requests/{request_id}/files").json()["data"]
+    assert [(f["name"], f["state"], f["received"]) for f in files] == [
+        ("gate.mp4", "uploaded", len(data)),
+        ("yard.mp4", "uploading", 10 * MIB),
+    ]

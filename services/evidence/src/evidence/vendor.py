@@ -2,8 +2,11 @@
 
 It speaks tus 1.0 through the gateway like any other tus client: it finds (by file name) an
 upload already started for the request and continues it from the offset the service reports,
-otherwise creates one; sends chunks with their SHA-256 (`Upload-Checksum`); after a lost
-connection or a 5xx it asks the offset again and goes on from there. Nothing is kept on disk.
+otherwise creates one, declaring the file's SHA-256 (`Upload-Metadata` `sha256`, one read of
+the file before the first byte is sent), which the service compares with its own when the
+last chunk arrives; sends chunks with their checksum (`Upload-Checksum`, CRC32C by default,
+`--checksum sha256` for SHA-256); after a lost connection or a 5xx it asks the offset again and
+goes on from there. Nothing is kept on disk.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+import google_crc32c
 import httpx
 import typer
 from rich.progress import (
@@ -28,6 +32,26 @@ from rich.progress import (
 MIB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 RETRIES = 8
+CHECKSUMS = ("crc32c", "sha256")
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 in hex, read in 1 MiB blocks."""
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(MIB):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def chunk_checksum(algorithm: str, chunk: bytes) -> str:
+    """`Upload-Checksum`'s value for a chunk (crc32c: 4 bytes big-endian, as tus servers)."""
+    if algorithm == "crc32c":
+        digest = google_crc32c.value(chunk).to_bytes(4, "big")
+    else:
+        digest = hashlib.new(algorithm, chunk).digest()
+    return f"{algorithm} {base64.b64encode(digest).decode()}"
+
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -39,9 +63,10 @@ def _b64(text: str) -> str:
 class Uploader:
     """One file into one request, resumably."""
 
-    def __init__(self, client: httpx.Client, request_id: str) -> None:
+    def __init__(self, client: httpx.Client, request_id: str, checksum: str = "crc32c") -> None:
         self.client = client
         self.request_id = request_id
+        self.checksum = checksum
 
     def location(self, path: Path, *, camera: str, media_type: str) -> str:
         """The upload of this file name: an unfinished one of the request, or a new one."""
@@ -58,7 +83,7 @@ class Uploader:
                 **TUS,
                 "Upload-Length": str(path.stat().st_size),
                 "Upload-Metadata": f"filename {_b64(path.name)},filetype {_b64(media_type)},"
-                f"camera {_b64(camera)}",
+                f"camera {_b64(camera)},sha256 {_b64(file_sha256(path))}",
             },
         )
         if created.status_code != 201:
@@ -76,7 +101,6 @@ class Uploader:
         """One chunk from `offset`; the new offset."""
         handle.seek(offset)
         chunk = handle.read(chunk_size)
-        digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
         answer = self.client.patch(
             location,
             content=chunk,
@@ -84,9 +108,12 @@ class Uploader:
                 **TUS,
                 "Content-Type": "application/offset+octet-stream",
                 "Upload-Offset": str(offset),
-                "Upload-Checksum": f"sha256 {digest}",
+                "Upload-Checksum": chunk_checksum(self.checksum, chunk),
             },
         )
+        if answer.status_code == 460 and "header.Upload-Metadata" in answer.text:
+            # the whole file differs from what was declared: resending the chunk cannot help
+            raise typer.BadParameter(f"{answer.status_code}: {answer.text}")
         if answer.status_code >= 500 or answer.status_code == 460:
             raise httpx.TransportError(f"{answer.status_code}: {answer.text}")
         if answer.status_code != 204:
@@ -142,16 +169,21 @@ def upload(
     client_secret: str = typer.Option(..., envvar="CAMWATCH_CLIENT_SECRET"),
     chunk_mib: int = typer.Option(32, min=5, help="MiB per chunk (the last may be smaller)"),
     submit: bool = typer.Option(False, help="submit the request once every file is uploaded"),
+    checksum: str = typer.Option(
+        "crc32c", help="each chunk's Upload-Checksum: crc32c (cheap) or sha256"
+    ),
     quiet: bool = typer.Option(False, help="no progress bar"),
 ) -> None:
     """Upload footage for a request (resumes what a previous run left unfinished)."""
+    if checksum not in CHECKSUMS:
+        raise typer.BadParameter(f"--checksum must be one of {', '.join(CHECKSUMS)}")
     token = _token(api, client_id, client_secret)
     with httpx.Client(
         base_url=f"{api}/api/evidence",
         headers={"Authorization": f"Bearer {token}"},
         timeout=httpx.Timeout(30, write=300, read=300),
     ) as client:
-        uploader = Uploader(client, request_id)
+        uploader = Uploader(client, request_id, checksum)
         for path in files:
             upload_file(uploader, path, camera=camera, chunk_size=chunk_mib * MIB, quiet=quiet)
         if submit:

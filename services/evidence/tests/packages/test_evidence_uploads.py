@@ -107,6 +107,110 @@ def test_a_wrong_checksum_discards_the_chunk_and_the_next_try_continues(
     assert files[0]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+def test_crc32c_chunk_checksums_are_offered_accepted_and_checked(
+    client: TestClient, request_id: str, epe_headers: dict[str, str]
+) -> None:
+    offered = client.options(f"/requests/{request_id}/uploads", headers={**epe_headers, **tus.TUS})
+    assert offered.status_code == 204
+    assert offered.headers["Tus-Checksum-Algorithm"].split(",") == [
+        "sha256",
+        "sha1",
+        "md5",
+        "crc32c",
+    ]
+    data = os.urandom(200 * PIECE + 5)
+    sha256 = hashlib.sha256(data).hexdigest()
+    created = tus.create(client, request_id, epe_headers, size=len(data), sha256=sha256)
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    first = tus.patch(
+        client, location, epe_headers, offset=0, data=data[: 100 * PIECE], checksum="crc32c"
+    )
+    assert first.status_code == 204, first.text
+    bad = tus.patch(
+        client,
+        location,
+        epe_headers,
+        offset=100 * PIECE,
+        data=data[100 * PIECE :],
+        checksum="crc32c",
+        digest_of=data[100 * PIECE : -1] + b"?",  # one byte differs
+    )
+    body = _problem(bad, 460, "header.Upload-Checksum")
+    assert "crc32c" in body["detail"]
+    assert tus.offset(client, location, epe_headers) == 100 * PIECE
+    rest = tus.patch(
+        client,
+        location,
+        epe_headers,
+        offset=100 * PIECE,
+        data=data[100 * PIECE :],
+        checksum="crc32c",
+    )
+    assert rest.status_code == 204, rest.text
+    [stored] = client.get(f"/requests/{request_id}/files", headers=epe_headers).json()["data"]
+    assert (stored["state"], stored["sha256"]) == ("uploaded", sha256)
+
+
+def test_a_file_unlike_its_declared_sha256_is_not_completed(
+    client: TestClient,
+    request_id: str,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+) -> None:
+    data = os.urandom(150 * PIECE)
+    declared = hashlib.sha256(data[:-1] + b"?").hexdigest()  # the vendor hashed other bytes
+    created = tus.create(client, request_id, epe_headers, size=len(data), sha256=declared)
+    location = created.headers["Location"]
+    first = tus.patch(client, location, epe_headers, offset=0, data=data[: 100 * PIECE])
+    assert first.status_code == 204, first.text
+    last = tus.patch(client, location, epe_headers, offset=100 * PIECE, data=data[100 * PIECE :])
+    body = _problem(last, 460, "header.Upload-Metadata")
+    assert f"offset {100 * PIECE}" in body["detail"]
+    assert tus.offset(client, location, epe_headers) == 100 * PIECE
+    [stored] = client.get(f"/requests/{request_id}/files", headers=epe_headers).json()["data"]
+    assert (stored["state"], stored["sha256"]) == ("uploading", None)
+    trail = client.get(f"/requests/{request_id}/custody", headers=officer_headers).json()["data"]
+    assert [r for r in trail if r["action"] == "uploaded"] == []
+
+
+def test_a_malformed_declaration_or_checksum_algorithm_is_refused(
+    client: TestClient, request_id: str, epe_headers: dict[str, str]
+) -> None:
+    _problem(
+        tus.create(client, request_id, epe_headers, size=10, sha256="not-a-digest"),
+        400,
+        "header.Upload-Metadata",
+    )
+    data = os.urandom(90 * PIECE)
+    location = tus.create(client, request_id, epe_headers, size=len(data)).headers["Location"]
+    crc32 = client.patch(
+        location,
+        content=data,
+        headers={
+            **epe_headers,
+            **tus.TUS,
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+            "Upload-Checksum": f"crc32 {tus.digest('crc32c', data)}",
+        },
+    )
+    _problem(crc32, 400, "header.Upload-Checksum")
+    short = client.patch(
+        location,
+        content=data,
+        headers={
+            **epe_headers,
+            **tus.TUS,
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+            "Upload-Checksum": f"crc32c {tus.digest('sha256', data)}",
+        },
+    )
+    _problem(short, 400, "header.Upload-Checksum")
+    assert tus.offset(client, location, epe_headers) == 0
+
+
 def test_a_lost_connection_resumes_from_the_last_stored_chunk(
     client: TestClient, request_id: str, epe_headers: dict[str, str]
 ) -> None:

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+import google_crc32c
 from fastapi.testclient import TestClient
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -25,16 +26,29 @@ def create(
     name: str = "cam-1.mp4",
     filetype: str = "video/mp4",
     camera: str = "cam-1",
+    sha256: str | None = None,
 ) -> Any:
+    values = {"filename": name, "filetype": filetype, "camera": camera}
+    if sha256 is not None:
+        values["sha256"] = sha256
     return client.post(
         f"/requests/{request_id}/uploads",
         headers={
             **headers,
             **TUS,
             "Upload-Length": str(size),
-            "Upload-Metadata": metadata(filename=name, filetype=filetype, camera=camera),
+            "Upload-Metadata": metadata(**values),
         },
     )
+
+
+def digest(algorithm: str, body: bytes) -> str:
+    """An `Upload-Checksum` digest (crc32c: its 4 bytes big-endian), base64."""
+    if algorithm == "crc32c":
+        raw = google_crc32c.value(body).to_bytes(4, "big")
+    else:
+        raw = hashlib.new(algorithm, body).digest()
+    return base64.b64encode(raw).decode()
 
 
 def patch(
@@ -57,8 +71,7 @@ def patch(
     if checksum is not None:
         body = digest_of if digest_of is not None else data
         assert isinstance(body, bytes)
-        digest = base64.b64encode(hashlib.new(checksum, body).digest()).decode()
-        extra["Upload-Checksum"] = f"{checksum} {digest}"
+        extra["Upload-Checksum"] = f"{checksum} {digest(checksum, body)}"
     return client.patch(location, content=data, headers={**headers, **TUS, **extra})
 
 

@@ -42,6 +42,11 @@ class PackageFile(EvidenceModel, table=True):
     size: int = Field(sa_type=BigInteger, description="declared length (tus Upload-Length)")
     state: str = Field(default=FileState.UPLOADING.value, max_length=20)
     sha256: str | None = Field(default=None, max_length=64)
+    declared_sha256: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the file's SHA-256 the vendor declared at creation (checked at the end)",
+    )
     object_key: str = Field(max_length=300)
     version_id: str | None = Field(default=None, max_length=200)
     created_by: str = Field(max_length=200)

@@ -6,19 +6,19 @@ another. Memory stays flat: one part being filled and at most `parallel` being h
 stored (`upload_part_bytes` each, plus the S3 minimum a tail may add). The SHA-256 of the
 whole file continues from the state saved after the previous chunk (`rehashes` serialises
 it; no pickle), so no byte is ever read back; the chunk's own checksum (tus
-`Upload-Checksum`) is computed beside it.
+`Upload-Checksum`, e.g. SHA-256 or CRC32C) is computed beside it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from rehashes import PySha256
 
+from evidence.packages.protocol import new_checksum
 from evidence.packages.uploads import Chunk
 from evidence.storage import EvidenceStore
 
@@ -81,7 +81,7 @@ class _Parts:
         self.parallel = parallel
         self.number = chunk.first_part
         self.hasher = PySha256.deserialize(chunk.hash_state) if chunk.hash_state else PySha256()
-        self.check = hashlib.new(checksum) if checksum else None
+        self.check = new_checksum(checksum) if checksum else None
         self.parts: list[dict[str, int | str]] = []
         self.in_flight: list[asyncio.Future[None]] = []
         self.hashed: asyncio.Future[None] | None = None

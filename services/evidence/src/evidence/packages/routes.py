@@ -25,6 +25,7 @@ from evidence.packages.protocol import (
     EXTENSIONS,
     OFFSET_CONTENT_TYPE,
     TUS_VERSION,
+    declared_sha256,
     header_error,
     non_negative,
     parse_checksum,
@@ -119,7 +120,9 @@ def create_upload(
     settings: SettingsDep,
 ) -> Response:
     """tus creation. Headers: `Upload-Length`, `Upload-Metadata` with `filename`, `filetype`
-    (a media type the service accepts) and `camera` (one of the request's cameras)."""
+    (a media type the service accepts), `camera` (one of the request's cameras) and,
+    optionally, `sha256`: the file's SHA-256 in hex, compared with the SHA-256 the service
+    computes when the last chunk arrives (460 and nothing completed if they differ)."""
     require_tus(request.headers)
     size = non_negative(request.headers, "Upload-Length")
     if size == 0:
@@ -128,6 +131,7 @@ def create_upload(
     for required in ("filename", "filetype", "camera"):
         if not metadata.get(required):
             raise header_error("Upload-Metadata", f"{required} is required")
+    declared = declared_sha256(metadata)
     evidence_request = get_visible(session, principal, request_id, lock=True)
     row = new_file(
         session,
@@ -139,6 +143,7 @@ def create_upload(
         created_by=principal.subject,
         now=clock.now(),
         settings=settings,
+        declared_sha256=declared,
     )
     try:
         row.s3_upload_id = _store(request).start_upload(row.object_key, media_type=row.media_type)
@@ -207,6 +212,17 @@ def _release(engine: Any, chunk: Chunk) -> None:
         session.commit()
 
 
+def _file_mismatch(chunk: Chunk) -> Problem:
+    return Problem(
+        CHECKSUM_MISMATCH,
+        "Checksum Mismatch",
+        "the file's SHA-256 does not match the sha256 declared at creation: the last chunk "
+        f"was discarded, the file stays at offset {chunk.start} and is not completed",
+        errors=[{"field": "header.Upload-Metadata", "message": "sha256 does not match the file"}],
+        headers=tus_headers(),
+    )
+
+
 def _finish(
     engine: Any,
     store: EvidenceStore,
@@ -225,10 +241,13 @@ def _finish(
             session, chunk, parts=received.parts, hash_state=received.hasher.serialize()
         )
         if chunk.final:
+            sha256 = received.hasher.finalize()
+            if row.declared_sha256 is not None and sha256 != row.declared_sha256:
+                raise _file_mismatch(chunk)  # rolled back: the file stays where it was
             now = clock.now()
             parts = [(int(p["number"]), str(p["etag"])) for p in row.parts]
             version = store.complete_upload(row.object_key, chunk.upload_id, parts)
-            complete(row, sha256=received.hasher.finalize(), version_id=version, now=now)
+            complete(row, sha256=sha256, version_id=version, now=now)
             record_custody(
                 session,
                 action=CustodyAction.UPLOADED,
@@ -260,7 +279,8 @@ async def patch_upload(
     source: SourceDep,
 ) -> Response:
     """tus core + checksum: append the body at `Upload-Offset`. Optional `Upload-Checksum:
-    sha256|sha1|md5 <base64>` over the chunk; a mismatch answers 460 and stores nothing. A
+    sha256|sha1|md5|crc32c <base64>` over the chunk; a mismatch answers 460 and stores nothing
+    (so does a last chunk that leaves the file unlike its declared `sha256`). A
     chunk but the last holds at least `EVIDENCE_UPLOAD_MIN_PART_BYTES` (5 MiB)."""
     require_tus(request.headers)
     content_type = request.headers.get("content-type", "").split(";")[0].strip()

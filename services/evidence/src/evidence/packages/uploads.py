@@ -85,6 +85,7 @@ def new_file(
     created_by: str,
     now: datetime,
     settings: Settings,
+    declared_sha256: str | None = None,
 ) -> PackageFile:
     """Check and add the file (its S3 upload is started by the caller); the request is now
     `uploading` (an overdue one stays overdue: it is still late)."""
@@ -105,6 +106,7 @@ def new_file(
         media_type=media_type,
         camera=camera,
         size=size,
+        declared_sha256=declared_sha256,
         object_key=f"{request.id}/files/{file_id}",
         created_by=created_by,
         created_at=now,
