@@ -86,12 +86,18 @@ def test_a_new_upload_declares_its_sha256_and_sends_crc32c_chunks(
     assert (stored["state"], stored["sha256"]) == ("uploaded", hashlib.sha256(data).hexdigest())
 
     # the file changes after the vendor hashed it: the service refuses to complete it, and
-    # the client stops at once (resending the last chunk cannot help)
-    monkeypatch.setattr(vendor, "file_sha256", lambda path: hashlib.sha256(b"before").hexdigest())
-    with pytest.raises(typer.BadParameter, match="sha256 does not match"):
-        upload_file(uploader, changed, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+    # the client stops at once (resending the last chunk cannot help), terminating the upload
+    with monkeypatch.context() as patched:
+        patched.setattr(vendor, "file_sha256", lambda path: hashlib.sha256(b"before").hexdigest())
+        with pytest.raises(typer.BadParameter, match="sha256 does not match") as refused:
+            upload_file(uploader, changed, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+    assert "the upload was terminated" in str(refused.value)
     files = client.get(f"/requests/{request_id}/files").json()["data"]
-    assert [(f["name"], f["state"], f["received"]) for f in files] == [
-        ("gate.mp4", "uploaded", len(data)),
-        ("yard.mp4", "uploading", 10 * MIB),
+    assert [(f["name"], f["state"]) for f in files] == [("gate.mp4", "uploaded")]
+    # a rerun uploads it anew under the same name
+    upload_file(uploader, changed, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+    files = client.get(f"/requests/{request_id}/files").json()["data"]
+    assert [(f["name"], f["state"]) for f in files] == [
+        ("gate.mp4", "uploaded"),
+        ("yard.mp4", "uploaded"),
     ]

@@ -163,6 +163,15 @@ class EvidenceStore:
         body = cast(bytes, data)
         return self._parts._upload_part(self.bucket, key, body, headers, upload_id, number)
 
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload: its parts are discarded and no object ever appears (an
+        upload already gone is fine: a retried termination aborts it again)."""
+        try:
+            self.client._abort_multipart_upload(self.bucket, key, upload_id)
+        except S3Error as exc:
+            if exc.code != "NoSuchUpload":
+                raise
+
     def retain_until(self) -> datetime:
         """When retention set now ends. Counted on the wall clock, not the app's: the S3
         server refuses a retention date in its past."""

@@ -6,7 +6,10 @@ otherwise creates one, declaring the file's SHA-256 (`Upload-Metadata` `sha256`,
 the file before the first byte is sent), which the service compares with its own when the
 last chunk arrives; sends chunks with their checksum (`Upload-Checksum`, CRC32C by default,
 `--checksum sha256` for SHA-256); after a lost connection or a 5xx it asks the offset again and
-goes on from there. Nothing is kept on disk.
+goes on from there. If the service refuses the last chunk because the file is not the one
+declared (it changed after it was hashed), the client terminates the upload (tus termination)
+so a rerun uploads it anew under the same name; `terminate REQUEST NAME` abandons any
+unfinished upload. Nothing is kept on disk.
 """
 
 from __future__ import annotations
@@ -97,6 +100,11 @@ class Uploader:
         answer.raise_for_status()
         return int(answer.headers["Upload-Offset"])
 
+    def terminate(self, location: str) -> bool:
+        """Abandon an unfinished upload (tus termination): its name is free again."""
+        answer = self.client.delete(location, headers=TUS)
+        return answer.status_code == 204
+
     def send(self, location: str, handle: BinaryIO, offset: int, chunk_size: int) -> int:
         """One chunk from `offset`; the new offset."""
         handle.seek(offset)
@@ -112,8 +120,18 @@ class Uploader:
             },
         )
         if answer.status_code == 460 and "header.Upload-Metadata" in answer.text:
-            # the whole file differs from what was declared: resending the chunk cannot help
-            raise typer.BadParameter(f"{answer.status_code}: {answer.text}")
+            # the whole file differs from what was declared: resending the chunk cannot help,
+            # so the upload is terminated and a rerun starts it again under the same name
+            terminated = self.terminate(location)
+            raise typer.BadParameter(
+                f"{answer.status_code}: {answer.text}\n"
+                + (
+                    "the upload was terminated: check the file (was it still being written?) "
+                    "and run again to upload it anew under the same name"
+                    if terminated
+                    else "the upload could not be terminated; run `terminate` for it"
+                )
+            )
         if answer.status_code >= 500 or answer.status_code == 460:
             raise httpx.TransportError(f"{answer.status_code}: {answer.text}")
         if answer.status_code != 204:
@@ -191,6 +209,33 @@ def upload(
             if answer.status_code != 200:
                 raise typer.BadParameter(f"submit: {answer.status_code}: {answer.text}")
             typer.echo(f"sealed: package {answer.json()['package_id']}")
+
+
+@app.command()
+def terminate(
+    request_id: str = typer.Argument(..., help="the evidence request being answered"),
+    name: str = typer.Argument(..., help="the file name of the unfinished upload"),
+    api: str = typer.Option("http://127.0.0.1:8000", envvar="CAMWATCH_API", help="the gateway"),
+    client_id: str = typer.Option(..., envvar="CAMWATCH_CLIENT_ID"),
+    client_secret: str = typer.Option(..., envvar="CAMWATCH_CLIENT_SECRET"),
+) -> None:
+    """Abandon an unfinished upload (a wrong file picked, a file still being written): what
+    it stored is discarded and the name is free again. A complete file cannot be removed."""
+    token = _token(api, client_id, client_secret)
+    with httpx.Client(
+        base_url=f"{api}/api/evidence",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ) as client:
+        listed = client.get(f"/requests/{request_id}/files")
+        listed.raise_for_status()
+        found = [row for row in listed.json()["data"] if row["name"] == name]
+        if not found:
+            raise typer.BadParameter(f"the request has no file named {name!r}")
+        answer = client.delete(f"/requests/{request_id}/uploads/{found[0]['id']}", headers=TUS)
+        if answer.status_code != 204:
+            raise typer.BadParameter(f"{answer.status_code}: {answer.text}")
+        typer.echo(f"terminated: {name}")
 
 
 if __name__ == "__main__":

@@ -6,15 +6,19 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update as sa_update
+from sqlmodel import col
 
+from evidence.packages.models import PackageFile
 from servicekit.auth import Role
 
-from ..conftest import UNIT, Feed
+from ..conftest import START, UNIT, Feed
 from . import tus
 
 BODY: dict[str, Any] = {
@@ -317,3 +321,109 @@ def test_a_cancelled_request_takes_no_more_bytes(
     assert cancelled.status_code == 200, cancelled.text
     _problem(tus.patch(client, location, epe_headers, offset=0, data=b"0123456789"), 409)
     _problem(tus.create(client, request_id, epe_headers, size=10, name="b.mp4"), 409)
+
+
+def _open_uploads(app: FastAPI, request_id: str) -> list[str]:
+    """The S3 multipart uploads still open under the request's files (on the real server)."""
+    store = app.state.evidence_store
+    listed = store.client._list_multipart_uploads(store.bucket, prefix=f"{request_id}/files/")
+    return [u.upload_id for u in listed.uploads]
+
+
+def test_an_abandoned_upload_is_terminated_and_its_name_used_again(
+    client: TestClient,
+    app: FastAPI,
+    request_id: str,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+) -> None:
+    offered = client.options(f"/requests/{request_id}/uploads", headers={**epe_headers, **tus.TUS})
+    assert "termination" in offered.headers["Tus-Extension"].split(",")
+    data = os.urandom(150 * PIECE)
+    declared = hashlib.sha256(b"the file before it changed").hexdigest()
+    created = tus.create(client, request_id, epe_headers, size=len(data), sha256=declared)
+    location = created.headers["Location"]
+    first = tus.patch(client, location, epe_headers, offset=0, data=data[: 100 * PIECE])
+    assert first.status_code == 204, first.text
+    last = tus.patch(client, location, epe_headers, offset=100 * PIECE, data=data[100 * PIECE :])
+    _problem(last, 460, "header.Upload-Metadata")
+    assert len(_open_uploads(app, request_id)) == 1
+    submitted = client.post(f"/requests/{request_id}/submit", headers=epe_headers)
+    assert "cam-1.mp4" in _problem(submitted, 409)["detail"]  # the unfinished file blocks it
+
+    ended = client.delete(location, headers={**epe_headers, **tus.TUS})
+    assert ended.status_code == 204, ended.text
+    assert ended.headers["Tus-Resumable"] == "1.0.0"
+    assert _open_uploads(app, request_id) == []
+    assert client.head(location, headers={**epe_headers, **tus.TUS}).status_code == 404
+    _problem(tus.patch(client, location, epe_headers, offset=100 * PIECE, data=data[-10:]), 404)
+    _problem(client.delete(location, headers={**epe_headers, **tus.TUS}), 404)
+    assert client.get(f"/requests/{request_id}/files", headers=epe_headers).json()["data"] == []
+    file_id = location.rsplit("/", 1)[1]
+    trail = client.get(f"/requests/{request_id}/custody", headers=officer_headers).json()["data"]
+    [record] = [r for r in trail if r["action"] == "upload_terminated"]
+    assert (record["file_id"], record["actor"]) == (file_id, "vendor-epe-1")
+
+    sha256 = hashlib.sha256(data).hexdigest()
+    again = tus.create(client, request_id, epe_headers, size=len(data), sha256=sha256)
+    assert again.status_code == 201, again.text
+    anew = again.headers["Location"]
+    assert tus.patch(client, anew, epe_headers, offset=0, data=data).status_code == 204
+    [stored] = client.get(f"/requests/{request_id}/files", headers=epe_headers).json()["data"]
+    assert (stored["name"], stored["state"], stored["sha256"]) == ("cam-1.mp4", "uploaded", sha256)
+    submitted = client.post(f"/requests/{request_id}/submit", headers=epe_headers)
+    assert submitted.status_code == 200, submitted.text
+
+
+def test_terminating_is_refused_for_a_complete_busy_or_closed_upload(
+    client: TestClient,
+    app: FastAPI,
+    request_id: str,
+    epe_headers: dict[str, str],
+    officer_headers: dict[str, str],
+    tokens: Any,
+) -> None:
+    vendor = {**epe_headers, **tus.TUS}
+    done = tus.create(client, request_id, epe_headers, size=10, name="done.mp4")
+    complete = done.headers["Location"]
+    assert tus.patch(client, complete, epe_headers, offset=0, data=b"0123456789").status_code == 204
+    assert "complete" in _problem(client.delete(complete, headers=vendor), 409)["detail"]
+
+    data = os.urandom(100 * PIECE)
+    location = tus.create(client, request_id, epe_headers, size=len(data)).headers["Location"]
+    _problem(client.delete(location, headers=epe_headers), 412, "header.Tus-Resumable")
+    other_epe = tokens.headers(subject="v2", roles=[Role.EPE_CLIENT], unit=None, epe_id="epe-2")
+    _problem(client.delete(location, headers={**other_epe, **tus.TUS}), 404)
+    _problem(client.delete(location, headers={**officer_headers, **tus.TUS}), 403)
+    _problem(client.delete(f"/requests/{request_id}/uploads/nope", headers=vendor), 404)
+
+    # a chunk being received holds the file (its lease): a DELETE then is refused
+    file_id = location.rsplit("/", 1)[1]
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            sa_update(PackageFile)
+            .where(col(PackageFile.id) == file_id)
+            .values(busy_until=START + timedelta(hours=1))
+        )
+    assert "being received" in _problem(client.delete(location, headers=vendor), 409)["detail"]
+    assert tus.offset(client, location, epe_headers) == 0
+    assert len(_open_uploads(app, request_id)) == 1
+
+    cancelled = client.post(
+        f"/requests/{request_id}/cancel", json={"reason": "không cần"}, headers=officer_headers
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert "cancelled" in _problem(client.delete(location, headers=vendor), 409)["detail"]
+    trail = client.get(f"/requests/{request_id}/custody", headers=officer_headers).json()["data"]
+    assert [r for r in trail if r["action"] == "upload_terminated"] == []
+
+
+def test_a_sealed_request_keeps_its_files(
+    client: TestClient, request_id: str, epe_headers: dict[str, str]
+) -> None:
+    location = tus.create(client, request_id, epe_headers, size=10).headers["Location"]
+    assert tus.patch(client, location, epe_headers, offset=0, data=b"0123456789").status_code == 204
+    submitted = client.post(f"/requests/{request_id}/submit", headers=epe_headers)
+    assert submitted.status_code == 200, submitted.text
+    ended = client.delete(location, headers={**epe_headers, **tus.TUS})
+    assert "sealed" in _problem(ended, 409)["detail"]

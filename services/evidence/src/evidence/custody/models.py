@@ -23,6 +23,7 @@ class CustodyAction(StrEnum):
 
     REQUESTED = "requested"
     UPLOADED = "uploaded"
+    UPLOAD_TERMINATED = "upload_terminated"
     SEALED = "sealed"
     VIEWED = "viewed"
     DOWNLOADED = "downloaded"

@@ -1,9 +1,9 @@
-"""tus 1.0 (core, creation, checksum): the headers vendors' existing tus clients send.
+"""tus 1.0 (core, creation, checksum, termination): the headers vendors' existing tus clients send.
 
 https://tus.io/protocols/resumable-upload: a `POST` with `Upload-Length` and `Upload-Metadata`
 creates the upload, `HEAD` tells its `Upload-Offset`, each `PATCH` appends bytes at that
 offset, optionally with `Upload-Checksum` over the chunk (a mismatch answers 460 and the
-chunk is discarded).
+chunk is discarded), and a `DELETE` terminates an upload not yet complete.
 
 The chunk checksum guards the bytes of one request on the wire; `crc32c` (the processor's
 CRC32C instruction, a few hundredths of a second per GiB) is as good at that as `sha256`
@@ -27,7 +27,7 @@ import google_crc32c
 from servicekit.errors import Problem
 
 TUS_VERSION = "1.0.0"
-EXTENSIONS = "creation,checksum"
+EXTENSIONS = "creation,checksum,termination"
 CHECKSUM_ALGORITHMS = ("sha256", "sha1", "md5", "crc32c")
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460

@@ -1,7 +1,8 @@
 """tus 1.0 uploads by the EPE's vendor client, and the files of a request.
 
 `POST /requests/{id}/uploads` creates a file (tus creation), `HEAD .../uploads/{file}` tells
-how many bytes are stored, `PATCH .../uploads/{file}` appends a chunk (tus core, checksum):
+how many bytes are stored, `PATCH .../uploads/{file}` appends a chunk (tus core, checksum),
+`DELETE .../uploads/{file}` abandons an upload not yet complete (tus termination):
 existing tus clients (tus-js-client, tuspy, tus-java-client, the evidence CLI) work as is.
 """
 
@@ -44,6 +45,7 @@ from evidence.packages.uploads import (
     get_file,
     new_file,
     release,
+    terminate,
 )
 from evidence.requests.service import get_visible
 from evidence.settings import Settings
@@ -340,6 +342,56 @@ async def patch_upload(
         await run_in_threadpool(_release, engine, chunk)
         raise
     return Response(status_code=204, headers=tus_headers(**{"Upload-Offset": str(offset_now)}))
+
+
+@router.delete(
+    "/requests/{request_id}/uploads/{file_id}",
+    status_code=204,
+    dependencies=[Vendor],
+    responses={
+        404: {"description": "no such upload (or already terminated)"},
+        409: {"description": "the file is complete or busy, or the request takes no files"},
+        412: UPLOAD_ANSWERS[412],
+        503: UPLOAD_ANSWERS[503],
+    },
+)
+def terminate_upload(
+    request_id: str,
+    file_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    source: SourceDep,
+) -> Response:
+    """tus termination: abandon an upload not yet complete (a wrong file picked, a file unlike
+    its declared `sha256`). Its S3 multipart upload is aborted, the file is gone from the
+    request (its name free again, submitting no longer waits for it) and custody records
+    `upload_terminated`. Only while the request takes files; a complete file is never
+    removed (409); refused while a chunk of it is being received (409, retry after it)."""
+    require_tus(request.headers)
+    evidence_request = get_visible(session, principal, request_id, lock=True)
+    ensure_uploadable(evidence_request)
+    row = get_file(session, request_id, file_id)
+    now = clock.now()
+    terminate(session, row, now=now)
+    record_custody(
+        session,
+        action=CustodyAction.UPLOAD_TERMINATED,
+        actor=principal,
+        request_id=request_id,
+        file_id=row.id,
+        at=now,
+        source=source,
+        details={"name": row.name, "size": row.size, "received": row.received},
+    )
+    if row.s3_upload_id is not None:
+        try:
+            _store(request).abort_upload(row.object_key, row.s3_upload_id)
+        except STORAGE_ERRORS as exc:
+            raise _unavailable(exc) from exc  # rolled back: the upload is still there
+    session.commit()
+    return Response(status_code=204, headers=tus_headers())
 
 
 @router.get("/requests/{request_id}/files")

@@ -6,6 +6,11 @@ row, so a second writer, on any replica, is refused), the bytes go to S3 part by
 `finish_chunk` moves the offset, the parts and the hasher's state forward only if the file is
 still where the claim left it. A chunk that fails (checksum, lost connection) moves nothing:
 the next one starts at the last stored offset again.
+
+An upload not yet complete may be terminated (tus termination): `terminate` removes its row
+in one conditional statement, the same hold the chunks take, so it never happens while a
+chunk is being received, and the file name is free again. A complete file is never removed:
+nothing already stored is lost.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
@@ -226,7 +231,9 @@ def finish_chunk(
         .where(PackageFile.id == chunk.file_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).one()
+    ).first()
+    if row is None:  # terminated while the chunk streamed (its lease had run out)
+        raise NotFound("upload")
     if row.received != chunk.start:
         raise Conflict("the file moved while this chunk was received; ask with HEAD")
     row.received = chunk.start + chunk.length
@@ -244,3 +251,20 @@ def complete(row: PackageFile, *, sha256: str, version_id: str | None, now: date
     row.version_id = version_id
     row.uploaded_at = now
     row.hash_state = None
+
+
+def terminate(session: Session, row: PackageFile, *, now: datetime) -> None:
+    """Remove an upload not yet complete (the caller aborts its S3 upload and commits); 409
+    if it is complete or a chunk of it is being received."""
+    if row.state != FileState.UPLOADING.value:
+        raise Conflict("this file is complete: only an unfinished upload can be terminated")
+    held = col(PackageFile.busy_until)
+    result: CursorResult[object] = session.execute(  # type: ignore[assignment]
+        delete(PackageFile).where(
+            col(PackageFile.id) == row.id,
+            col(PackageFile.state) == FileState.UPLOADING.value,
+            held.is_(None) | (held < now),
+        )
+    )
+    if result.rowcount != 1:
+        raise Conflict("a chunk of this file is being received; retry after it")

@@ -23,6 +23,7 @@ TITLE = "NHẬT KÝ CHUỖI LƯU GIỮ CHỨNG CỨ"
 ACTION_LABELS = {
     "requested": "Yêu cầu cung cấp dữ liệu",
     "uploaded": "Tải lên",
+    "upload_terminated": "Huỷ tải lên dở dang",
     "sealed": "Niêm phong",
     "viewed": "Xem",
     "downloaded": "Tải xuống",
