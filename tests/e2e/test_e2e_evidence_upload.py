@@ -99,6 +99,23 @@ def test_footage_uploaded_resumed_after_a_lost_connection_sealed_and_verified(
     assert location.startswith(f"/api/evidence/requests/{request_id}/uploads/")
     upload = httpx.Client(base_url=stack.url, headers=bearer(token), timeout=60)
 
+    # a wrong file picked: the vendor terminates its upload (tus termination) through the
+    # gateway; it is gone and does not hold up the submission
+    wrong = vendor.post(
+        f"/requests/{request_id}/uploads",
+        headers={
+            **TUS,
+            "Upload-Length": "10",
+            "Upload-Metadata": f"filename {_b64('wrong.mp4')},filetype {_b64('video/mp4')},"
+            f"camera {_b64(camera)}",
+        },
+    )
+    assert wrong.status_code == 201, wrong.text
+    ended = upload.delete(wrong.headers["Location"], headers=TUS)
+    assert ended.status_code == 204, ended.text
+    assert ended.headers["Tus-Resumable"] == "1.0.0"
+    assert upload.head(wrong.headers["Location"], headers=TUS).status_code == 404
+
     def patch(offset: int, chunk: bytes, **extra: str) -> httpx.Response:
         return upload.patch(
             location,
@@ -151,7 +168,7 @@ def test_footage_uploaded_resumed_after_a_lost_connection_sealed_and_verified(
     assert files["data"][0]["sha256"] == hashlib.sha256(data).hexdigest()
     trail = evidence.get(f"/requests/{request_id}/custody", headers=officer.headers()).json()
     actions = [r["action"] for r in trail["data"]]
-    assert actions == ["requested", "uploaded", "sealed", "verified"]
+    assert actions == ["requested", "upload_terminated", "uploaded", "sealed", "verified"]
     assert all(r["source"] for r in trail["data"])
     for client in (vendor, registry, upload, evidence):
         client.close()

@@ -178,6 +178,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         lambda w, h: patch(w.client, w.fresh_upload(), h, offset=0, data=CHUNK),
         {**VENDOR_ONLY, "epe": 204},
     ),
+    ("DELETE", "/requests/{request_id}/uploads/{file_id}"): (
+        lambda w, h: w.client.delete(w.fresh_upload(), headers={**h, **TUS}),
+        {**VENDOR_ONLY, "epe": 204},
+    ),
     ("GET", "/requests/{request_id}/files"): (
         lambda w, h: w.client.get(f"/requests/{w.sealed.request_id}/files", headers=h),
         {
