@@ -91,6 +91,53 @@ def cpu_of(pids: dict[str, int]) -> dict[str, float]:
     return {name: cpu_seconds(pid) for name, pid in pids.items()}
 
 
+class Autovacuum(threading.Thread):
+    """What PostgreSQL's autovacuum daemon would do to the run's schema, for a server that has
+    it switched off (the shared test server here: `autovacuum = off`). With its default
+    thresholds: a table is analysed once more than 50 + 10 % of its rows changed since its
+    last analysis and vacuumed (and analysed) once it holds more than 50 + 20 % dead rows or
+    1,000 + 20 % rows were inserted since its last vacuum, checked every `every` seconds.
+    Without it the tables the run fills keep the statistics of their empty state (the
+    preload's ANALYZE), and the planner answers the batch's lookup of 250 event ids with a
+    scan of every gate event of the EPE, slower with each minute of the run."""
+
+    def __init__(self, url: str, schema: str, every: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.engine = make_engine(normalise_url(url))
+        self.schema, self.every, self.done = schema, every, threading.Event()
+        self.runs: collections.Counter[str] = collections.Counter()
+        with self.engine.connect() as connection:
+            self.enabled = connection.exec_driver_sql("SHOW autovacuum").scalar() == "off"
+
+    def run(self) -> None:
+        if not self.enabled:
+            return
+        query = (
+            "SELECT s.relname, s.n_mod_since_analyze, s.n_dead_tup, s.n_ins_since_vacuum, "
+            "greatest(c.reltuples, 0) "
+            "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.schemaname = %(schema)s"
+        )
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while not self.done.wait(self.every):
+                rows = connection.exec_driver_sql(query, {"schema": self.schema}).all()
+                for table, changed, dead, inserted, tuples in rows:
+                    name = f'"{self.schema}"."{table}"'
+                    if dead > 50 + 0.2 * tuples or inserted > 1000 + 0.2 * tuples:
+                        connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+                        self.runs[f"vacuum {table}"] += 1
+                    elif changed > 50 + 0.1 * tuples:
+                        connection.exec_driver_sql(f"ANALYZE {name}")
+                        self.runs[f"analyze {table}"] += 1
+
+    def finish(self) -> None:
+        self.done.set()
+        self.join()
+        if self.runs:
+            print(f"autovacuum (emulated): {dict(sorted(self.runs.items()))}", file=sys.stderr)
+        self.engine.dispose()
+
+
 def postgres_pids() -> list[int]:
     """Every PostgreSQL server process on this machine (postmaster, backends, workers)."""
     found = []
@@ -164,7 +211,7 @@ class PostgresWatch(threading.Thread):
 
     def run(self) -> None:
         query = (
-            "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 110), "
+            "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 600), "
             "coalesce(wait_event_type || ':' || wait_event, 'CPU') "
             "FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()"
         )
@@ -185,7 +232,9 @@ class PostgresWatch(threading.Thread):
         used = {pid: cpu - self.cpu_before.get(pid, 0.0) for pid, cpu in after.items()}
         print(f"pg_stat_activity, {self.samples} samples of risk's backends:", file=sys.stderr)
         for text, count in self.active.most_common(15):
-            print(f"  {count / self.samples:6.1%}  {text}", file=sys.stderr)
+            print(f"  {count / self.samples:6.1%}  {text[:133]}", file=sys.stderr)
+        for text, _count in self.active.most_common(4):
+            print(f"  full: {text}", file=sys.stderr)
         tables = self._tables()
         print(
             "table: seq_scan idx_scan ins upd hot_upd del dead autovac autoanalyze (delta)",
@@ -536,10 +585,12 @@ async def measure(
     sent: dict[str, float] = {}
     pids = {name: stack_pid(stack, name) for name in ("risk", "gateway")}
     pids |= {"nats": nats_pid, "bench": os.getpid()}
-    watch = None
+    watch, autovacuum = None, None
     if database[1] is not None:
         watch = PostgresWatch(database[0], database[1], pids["risk"])
+        autovacuum = Autovacuum(database[0], database[1])
         watch.start()
+        autovacuum.start()
     cpu_before = cpu_of(pids)
     started = time.monotonic()
     until = started + options.duration if options.duration else None
@@ -552,7 +603,8 @@ async def measure(
     await client.drain()
     sampler.done.set()
     cpu_used = {name: cpu - cpu_before[name] for name, cpu in cpu_of(pids).items()}
-    if watch is not None:
+    if watch is not None and autovacuum is not None:
+        autovacuum.finish()
         cpu_used |= watch.finish()
     matched = [warned[g] - sent[g] for g in sent if g in warned]
     if len(matched) < len(sent):
@@ -633,6 +685,9 @@ def main() -> None:
     parser.add_argument(
         "--schema-prefix", default="bench_risk_", help="of the run's PostgreSQL schema"
     )
+    parser.add_argument(
+        "--keep-schema", action="store_true", help="leave the PostgreSQL schema (to EXPLAIN)"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-risk-") as work:
         schema = None
@@ -641,7 +696,9 @@ def main() -> None:
         try:
             result = run(options, Path(work), schema)
         finally:
-            if schema:
+            if schema and options.keep_schema:
+                print(f"schema kept: {schema}", file=sys.stderr)
+            elif schema:
                 engine = make_engine(normalise_url(options.database_url))
                 with engine.begin() as connection:
                     connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
