@@ -27,9 +27,10 @@ dropped afterwards. Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-
 risk service's RSS (start, peak, end, and every minute of a soak), the load average, and the
 CPU time per gate read of the risk service, the gateway, NATS and the bench's own senders over
 the matched phase (`cpu_ms_per_read_*`, from /proc: the figure that holds on a loaded machine);
-on PostgreSQL also all its processes' (`postgresql`) and the backends serving the risk service
-(`postgresql_risk`), what those backends were doing (pg_stat_activity sampled every 20 ms) and
-the risk schema's table counters over the phase (on stderr).
+on PostgreSQL also all its processes' (`postgresql`, with the exited ones the postmaster reaped)
+and the backends serving the risk service still connected at the end (`postgresql_risk`), what
+those backends were doing (pg_stat_activity sampled every 20 ms) and the risk schema's table
+counters over the phase (on stderr).
 """
 
 from __future__ import annotations
@@ -185,10 +186,16 @@ class PostgresWatch(threading.Thread):
         self.tables_before = self._tables()
 
     def _cpu(self) -> dict[int, float]:
+        """CPU seconds of each PostgreSQL process; under key 0, what the postmaster's children
+        that have exited used (cutime + cstime: backends closed by the pool, parallel workers),
+        which their own entries no longer show."""
         cpu = {}
         for pid in postgres_pids():
             with contextlib.suppress(OSError):
                 cpu[pid] = cpu_seconds(pid)
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == 1:  # the postmaster (its parent is init)
+                    cpu[0] = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
         return cpu
 
     def _risk_backends(self) -> set[int]:
