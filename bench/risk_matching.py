@@ -26,13 +26,19 @@ PostgreSQL and multi-row inserts on SQLite: for the 1,000,000-declaration runs.
 dropped afterwards. Prints matched/s, raw/s, their ratio, p50/p99/max ingest-to-warning, the
 risk service's RSS (start, peak, end, and every minute of a soak), the load average, and the
 CPU time per gate read of the risk service, the gateway, NATS and the bench's own senders over
-the matched phase (`cpu_ms_per_read_*`, from /proc: the figure that holds on a loaded machine).
+the matched phase (`cpu_ms_per_read_*`, from /proc: the figure that holds on a loaded machine);
+on PostgreSQL also all its processes' (`postgresql`, with the exited ones the postmaster reaped)
+and the backends serving the risk service still connected at the end (`postgresql_risk`), what
+those backends were doing (pg_stat_activity sampled every 20 ms) and the risk schema's table
+counters over the phase (on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import itertools
 import json
 import os
@@ -84,6 +90,174 @@ def cpu_seconds(pid: int) -> float:
 def cpu_of(pids: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far of each named process (the bench itself as `bench`)."""
     return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+class Autovacuum(threading.Thread):
+    """What PostgreSQL's autovacuum daemon would do to the run's schema, for a server that has
+    it switched off (the shared test server here: `autovacuum = off`). With its default
+    thresholds: a table is analysed once more than 50 + 10 % of its rows changed since its
+    last analysis and vacuumed (and analysed) once it holds more than 50 + 20 % dead rows or
+    1,000 + 20 % rows were inserted since its last vacuum, checked every `every` seconds.
+    Without it the tables the run fills keep the statistics of their empty state (the
+    preload's ANALYZE), and the planner answers the batch's lookup of 250 event ids with a
+    scan of every gate event of the EPE, slower with each minute of the run."""
+
+    def __init__(self, url: str, schema: str, every: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.engine = make_engine(normalise_url(url))
+        self.schema, self.every, self.done = schema, every, threading.Event()
+        self.runs: collections.Counter[str] = collections.Counter()
+        with self.engine.connect() as connection:
+            self.enabled = connection.exec_driver_sql("SHOW autovacuum").scalar() == "off"
+
+    def run(self) -> None:
+        if not self.enabled:
+            return
+        query = (
+            "SELECT s.relname, s.n_mod_since_analyze, s.n_dead_tup, s.n_ins_since_vacuum, "
+            "greatest(c.reltuples, 0) "
+            "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.schemaname = %(schema)s"
+        )
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while not self.done.wait(self.every):
+                rows = connection.exec_driver_sql(query, {"schema": self.schema}).all()
+                for table, changed, dead, inserted, tuples in rows:
+                    name = f'"{self.schema}"."{table}"'
+                    if dead > 50 + 0.2 * tuples or inserted > 1000 + 0.2 * tuples:
+                        connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+                        self.runs[f"vacuum {table}"] += 1
+                    elif changed > 50 + 0.1 * tuples:
+                        connection.exec_driver_sql(f"ANALYZE {name}")
+                        self.runs[f"analyze {table}"] += 1
+
+    def finish(self) -> None:
+        self.done.set()
+        self.join()
+        if self.runs:
+            print(f"autovacuum (emulated): {dict(sorted(self.runs.items()))}", file=sys.stderr)
+        self.engine.dispose()
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (postmaster, backends, workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def socket_ports(pid: int) -> set[int]:
+    """Local TCP ports of a process's sockets (its fds' inodes matched in /proc/net/tcp*)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+class PostgresWatch(threading.Thread):
+    """PostgreSQL's CPU over the matched phase (all its processes, and the backends serving
+    the risk service), what those backends were running (pg_stat_activity sampled every
+    `every` s) and the risk schema's table counters before/after."""
+
+    def __init__(self, url: str, schema: str, risk_pid: int, every: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.engine = make_engine(normalise_url(url))
+        self.schema, self.risk_pid, self.every = schema, risk_pid, every
+        self.done = threading.Event()
+        self.active: collections.Counter[str] = collections.Counter()
+        self.samples = 0
+        self.cpu_before = self._cpu()
+        self.tables_before = self._tables()
+
+    def _cpu(self) -> dict[int, float]:
+        """CPU seconds of each PostgreSQL process; under key 0, what the postmaster's children
+        that have exited used (cutime + cstime: backends closed by the pool, parallel workers),
+        which their own entries no longer show."""
+        cpu = {}
+        for pid in postgres_pids():
+            with contextlib.suppress(OSError):
+                cpu[pid] = cpu_seconds(pid)
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == 1:  # the postmaster (its parent is init)
+                    cpu[0] = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        return cpu
+
+    def _risk_backends(self) -> set[int]:
+        ports = socket_ports(self.risk_pid)
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT pid, client_port FROM pg_stat_activity WHERE client_port IS NOT NULL"
+            ).all()
+        return {pid for pid, port in rows if port in ports}
+
+    def _tables(self) -> dict[str, tuple[int, ...]]:
+        query = (
+            "SELECT relname, seq_scan, coalesce(idx_scan, 0), n_tup_ins, n_tup_upd, "
+            "n_tup_hot_upd, n_tup_del, n_dead_tup, autovacuum_count, autoanalyze_count "
+            "FROM pg_stat_user_tables WHERE schemaname = %(schema)s"
+        )
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql(query, {"schema": self.schema}).all()
+        return {str(row[0]): tuple(int(v) for v in row[1:]) for row in rows}
+
+    def run(self) -> None:
+        query = (
+            "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 600), "
+            "coalesce(wait_event_type || ':' || wait_event, 'CPU') "
+            "FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()"
+        )
+        backends = self._risk_backends()
+        with self.engine.connect() as connection:
+            while not self.done.wait(self.every):
+                self.samples += 1
+                for pid, text, wait in connection.exec_driver_sql(query).all():
+                    if pid in backends:
+                        self.active[f"{wait:<22} {text}"] += 1
+                connection.rollback()
+
+    def finish(self) -> dict[str, float]:
+        """Stop sampling; the CPU seconds of all PostgreSQL processes and of risk's backends."""
+        self.done.set()
+        self.join()
+        after, backends = self._cpu(), self._risk_backends()
+        used = {pid: cpu - self.cpu_before.get(pid, 0.0) for pid, cpu in after.items()}
+        print(f"pg_stat_activity, {self.samples} samples of risk's backends:", file=sys.stderr)
+        for text, count in self.active.most_common(15):
+            print(f"  {count / self.samples:6.1%}  {text[:133]}", file=sys.stderr)
+        for text, _count in self.active.most_common(4):
+            print(f"  full: {text}", file=sys.stderr)
+        tables = self._tables()
+        print(
+            "table: seq_scan idx_scan ins upd hot_upd del dead autovac autoanalyze (delta)",
+            file=sys.stderr,
+        )
+        for name, counters in sorted(tables.items()):
+            before = self.tables_before.get(name, (0,) * len(counters))
+            delta = [a - b for a, b in zip(counters, before, strict=True)]
+            delta[6] = counters[6]  # dead tuples now, not the change
+            if any(delta):
+                print(f"  {name:<28} {' '.join(f'{v:>8}' for v in delta)}", file=sys.stderr)
+        self.engine.dispose()
+        return {
+            "postgresql": sum(used.values()),
+            "postgresql_risk": sum(v for pid, v in used.items() if pid in backends),
+        }
 
 
 class MemorySampler(threading.Thread):
@@ -256,8 +430,10 @@ def preload_bulk(url: str, schema: str | None, count: int, tax_codes: list[str],
                 else:
                     connection.execute(insert(CustomsRecord), [row for row, _ in batch])
                     connection.execute(insert(RecordRef), [r for _, refs in batch for r in refs])
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        # As autovacuum would after a bulk load: statistics, and (PostgreSQL) the visibility
+        # map that lets the rescoring count declarations from an index alone.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE" if copy else "ANALYZE")
     finally:
         engine.dispose()
 
@@ -418,6 +594,12 @@ async def measure(
     sent: dict[str, float] = {}
     pids = {name: stack_pid(stack, name) for name in ("risk", "gateway")}
     pids |= {"nats": nats_pid, "bench": os.getpid()}
+    watch, autovacuum = None, None
+    if database[1] is not None:
+        watch = PostgresWatch(database[0], database[1], pids["risk"])
+        autovacuum = Autovacuum(database[0], database[1])
+        watch.start()
+        autovacuum.start()
     cpu_before = cpu_of(pids)
     started = time.monotonic()
     until = started + options.duration if options.duration else None
@@ -430,6 +612,9 @@ async def measure(
     await client.drain()
     sampler.done.set()
     cpu_used = {name: cpu - cpu_before[name] for name, cpu in cpu_of(pids).items()}
+    if watch is not None and autovacuum is not None:
+        autovacuum.finish()
+        cpu_used |= watch.finish()
     matched = [warned[g] - sent[g] for g in sent if g in warned]
     if len(matched) < len(sent):
         print(f"only {len(matched)} of {len(sent)} warnings arrived", file=sys.stderr)
@@ -509,6 +694,9 @@ def main() -> None:
     parser.add_argument(
         "--schema-prefix", default="bench_risk_", help="of the run's PostgreSQL schema"
     )
+    parser.add_argument(
+        "--keep-schema", action="store_true", help="leave the PostgreSQL schema (to EXPLAIN)"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-risk-") as work:
         schema = None
@@ -517,7 +705,9 @@ def main() -> None:
         try:
             result = run(options, Path(work), schema)
         finally:
-            if schema:
+            if schema and options.keep_schema:
+                print(f"schema kept: {schema}", file=sys.stderr)
+            elif schema:
                 engine = make_engine(normalise_url(options.database_url))
                 with engine.begin() as connection:
                     connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -8,9 +8,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from risk.scoring.models import ScoreDue
+from risk.scoring.marks import mark_due
+from risk.scoring.models import ScoreClaim, ScoreDue
 from risk.scoring.scheduler import score_once
-from risk.scoring.service import current_bands, recompute
+from risk.scoring.service import current_bands, recompute, recompute_due
 from servicekit.clock import ManualClock
 
 from ..conftest import START, Feed
@@ -75,3 +76,43 @@ def test_a_level_is_refreshed_daily_as_its_window_slides(
     clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
     assert score_once(app) == 2
     assert client.get("/risk-levels/epe-1", headers=epe_headers).json()["score"] == 9.0
+
+
+def test_a_write_marks_its_epe_while_a_pass_rescores_it_without_waiting(
+    app: FastAPI, feed: Feed, clock: ManualClock
+) -> None:
+    """The marks leave `risk_score_due` before the rescoring: a gate batch marking the EPE
+    meanwhile waits for no rescoring, and its mark stays for the next pass."""
+    engine = app.state.engine
+    clock.advance(timedelta(seconds=1))
+    assert score_once(app) == 0  # the debounce starts
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    settings = app.state.settings
+    with Session(engine) as rescoring:
+        taken = recompute_due(
+            rescoring, now=clock.now(), debounce_seconds=1.0, limit=settings.score_batch
+        )
+        assert taken == 2 and due(app) == []  # claimed, not yet committed
+        if engine.dialect.name == "postgresql":  # SQLite has one writer at a time
+            with engine.begin() as writer:
+                writer.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                mark_due(writer, ["epe-1"])
+            assert due(app) == ["epe-1"]
+        rescoring.commit()
+    with Session(engine) as session:
+        assert session.exec(select(ScoreClaim.epe_id)).all() == []
+
+
+def test_claims_of_a_pass_that_failed_are_rescored_by_the_next(
+    app: FastAPI, feed: Feed, clock: ManualClock
+) -> None:
+    clock.advance(timedelta(seconds=1))
+    assert score_once(app) == 0
+    clock.advance(timedelta(seconds=app.state.settings.score_debounce_seconds))
+    with Session(app.state.engine) as failing:
+        recompute_due(failing, now=clock.now(), debounce_seconds=1.0, limit=10)
+        failing.rollback()  # the rescoring's transaction dies; the claims were committed
+    assert due(app) == []
+    assert score_once(app) == 2
+    with Session(app.state.engine) as session:
+        assert session.exec(select(ScoreClaim.epe_id)).all() == []

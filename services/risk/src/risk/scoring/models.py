@@ -111,3 +111,17 @@ class ScoreDue(RiskModel, table=True):
 
     epe_id: str = Field(primary_key=True, max_length=64)
     due_at: datetime | None = utc_field(nullable=True, default=None, index=True)
+
+
+class ScoreClaim(RiskModel, table=True):
+    """An EPE a scheduler pass took off `risk_score_due` and has not rescored yet.
+
+    The marks leave `risk_score_due` in a short transaction of their own, so a writer marking
+    the EPE again (every gate batch does) never waits for a rescoring to finish; the claim is
+    deleted in the rescoring's transaction, so a pass that dies leaves it for the next one.
+    """
+
+    __tablename__ = "risk_score_claim"
+
+    epe_id: str = Field(primary_key=True, max_length=64)
+    claimed_at: datetime = utc_field()

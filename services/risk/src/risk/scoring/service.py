@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, false, func, insert, text, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from risk.assignments.service import assigned_epes
@@ -30,6 +31,7 @@ from risk.scoring.models import (
     LevelChange,
     RiskLevel,
     RiskScore,
+    ScoreClaim,
     ScoreDue,
     ScoringConfig,
 )
@@ -273,9 +275,13 @@ def recompute_due(
     """One scheduler pass: mark levels older than `refresh_after` (the window slides even
     without events), start the debounce of newly marked EPEs, recompute those due.
 
-    The due rows are deleted (RETURNING) before scoring, in the scoring's transaction: a
-    second replica's delete of the same rows waits and returns nothing, and data committed
-    after the delete marks the EPE again.
+    Two transactions. The first (committed here) turns the due marks into claims
+    (`risk_score_claim`): it deletes them (RETURNING, so a second replica's delete of the same
+    rows waits a moment and returns nothing) and holds their locks only that long, so a write
+    marking the EPE again meanwhile (a gate batch) waits for no rescoring and leaves a new mark
+    for the next pass. The second (the caller commits it) takes the claims no other pass holds
+    (`FOR UPDATE SKIP LOCKED` on PostgreSQL), recomputes and deletes them; a pass that fails
+    leaves its claims to the next one.
     """
     if refresh_after is not None:
         stale = session.exec(
@@ -296,15 +302,32 @@ def recompute_due(
         .order_by(col(ScoreDue.due_at))
         .limit(limit)
     ).all()
-    if not due:
+    if due:
+        taken = session.execute(
+            delete(ScoreDue).where(col(ScoreDue.epe_id).in_(due)).returning(col(ScoreDue.epe_id))
+        ).scalars()
+        _claim(session, sorted(taken), now)
+    session.commit()
+    claims = select(ScoreClaim.epe_id).order_by(col(ScoreClaim.claimed_at)).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        claims = claims.with_for_update(skip_locked=True)
+    epe_ids = sorted(session.exec(claims).all())
+    if not epe_ids:
         return 0
-    taken = session.execute(
-        delete(ScoreDue).where(col(ScoreDue.epe_id).in_(due)).returning(col(ScoreDue.epe_id))
-    ).scalars()
-    epe_ids = sorted(taken)
-    if epe_ids:
-        recompute(session, epe_ids, now=now)
+    recompute(session, epe_ids, now=now)
+    session.execute(delete(ScoreClaim).where(col(ScoreClaim.epe_id).in_(epe_ids)))
     return len(epe_ids)
+
+
+def _claim(session: Session, epe_ids: list[str], now: datetime) -> None:
+    """Claims of these EPEs (one left by a failed pass stays as it was)."""
+    if not epe_ids:
+        return
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table: Any = ScoreClaim.__table__  # type: ignore[attr-defined]
+    rows = [{"epe_id": epe_id, "claimed_at": now} for epe_id in epe_ids]
+    connection.execute(dialect.insert(table).values(rows).on_conflict_do_nothing())
 
 
 def is_head(principal: Principal) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field
 
 from risk.db import RiskModel
@@ -48,10 +48,15 @@ class RiskWarning(RiskModel, table=True):
     """
 
     __tablename__ = "risk_warning"
-    __table_args__ = (UniqueConstraint("anchor", "rule", "subject"),)
+    __table_args__ = (
+        UniqueConstraint("anchor", "rule", "subject"),
+        # An EPE's warnings (the queue's filter) and, read from the index alone, the
+        # rescoring's count of those raised in the window and not resolved.
+        Index("ix_risk_warning_epe_id_raised_at", "epe_id", "raised_at", "state"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
-    epe_id: str = Field(index=True, max_length=64)
+    epe_id: str = Field(max_length=64)
     anchor: str = Field(max_length=36, description="the gate event or record it is about")
     gate_event_id: str | None = Field(default=None, index=True, max_length=36)
     record_id: str | None = Field(default=None, index=True, max_length=36)
@@ -65,11 +70,23 @@ class RiskWarning(RiskModel, table=True):
     updated_at: datetime = utc_field()
 
 
+CONFIRMING = "action IN ('propose', 'escalate', 'decide')"
+
+
 @append_only("the warning timeline is append-only: record a new step instead")
 class TimelineEntry(RiskModel, table=True):
     """Who did what to a warning, and when (never updated: database triggers refuse it)."""
 
     __tablename__ = "risk_warning_timeline"
+    __table_args__ = (
+        # The rescoring reads the steps that confirm a warning: a few among a "raised" each.
+        Index(
+            "ix_risk_warning_timeline_confirming",
+            "warning_id",
+            postgresql_where=text(CONFIRMING),
+            sqlite_where=text(CONFIRMING),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     warning_id: str = Field(index=True, max_length=36)
