@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import Connection, CursorResult, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -45,6 +46,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def insert_new(
+    connection: Connection, table: Table, rows: list[dict[str, Any]]
+) -> CursorResult[Any]:
+    """INSERT the rows, skipping those whose key another transaction already wrote (ON
+    CONFLICT DO NOTHING, which SQLite and PostgreSQL both have but SQLAlchemy spells per
+    dialect); the result's rowcount is the number inserted (kept on purpose: SQLAlchemy
+    keeps an INSERT's rowcount only when asked, and psycopg's is gone once it is not)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows).on_conflict_do_nothing()
+    return connection.execute(statement.execution_options(preserve_rowcount=True))
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from risk.projection.models import GATE_POSITION, Camera, Enterprise, Outage
 from risk.scoring.marks import mark_due
+from servicekit.db import insert_new
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -34,10 +34,8 @@ def _row(session: Session, new: Row, key: str) -> Row:
         return row
     table: Any = model.__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(new, column.name) for column in table.columns}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     connection = session.connection()
-    insert = dialect.insert(table).values(values).on_conflict_do_nothing()
-    if connection.execute(insert).rowcount:
+    if insert_new(connection, table, [values]).rowcount:
         mark_due(connection, [new.epe_id])
     row = session.get(model, key)
     assert row is not None  # inserted, or there already

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlmodel import col, select
@@ -25,6 +24,7 @@ from risk.plan.models import PlanSlot
 from risk.projection.models import Camera, Enterprise, Outage
 from risk.scoring.models import ScoreDue
 from risk.warnings.models import RiskWarning
+from servicekit.db import insert_new
 
 BY_EPE = (GateEvent, RiskWarning, Outage, Camera, IncidentFact, Enterprise, PlanSlot)
 """Rows that name their EPE and feed an indicator."""
@@ -35,10 +35,8 @@ def mark_due(connection: Connection, epe_ids: Iterable[str]) -> None:
     rows = [{"epe_id": epe_id, "due_at": None} for epe_id in sorted(set(epe_ids))]
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     table: Any = ScoreDue.__table__  # type: ignore[attr-defined]
-    statement = dialect.insert(table).values(rows).on_conflict_do_nothing(index_elements=["epe_id"])
-    connection.execute(statement)
+    insert_new(connection, table, rows)
 
 
 def mark_declarations_due(connection: Connection, tax_codes: Iterable[str]) -> None:

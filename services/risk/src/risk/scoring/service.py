@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, false, func, insert, text, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from risk.assignments.service import assigned_epes
@@ -36,6 +35,7 @@ from risk.scoring.models import (
     ScoringConfig,
 )
 from servicekit.auth import Principal, Role
+from servicekit.db import insert_new
 from servicekit.events import EventPayload, add_events
 from servicekit.ids import new_id
 
@@ -323,11 +323,9 @@ def _claim(session: Session, epe_ids: list[str], now: datetime) -> None:
     """Claims of these EPEs (one left by a failed pass stays as it was)."""
     if not epe_ids:
         return
-    connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     table: Any = ScoreClaim.__table__  # type: ignore[attr-defined]
     rows = [{"epe_id": epe_id, "claimed_at": now} for epe_id in epe_ids]
-    connection.execute(dialect.insert(table).values(rows).on_conflict_do_nothing())
+    insert_new(session.connection(), table, rows)
 
 
 def is_head(principal: Principal) -> bool:
