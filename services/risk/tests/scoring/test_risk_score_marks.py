@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -101,6 +102,32 @@ def test_a_write_marks_its_epe_while_a_pass_rescores_it_without_waiting(
         rescoring.commit()
     with Session(engine) as session:
         assert session.exec(select(ScoreClaim.epe_id)).all() == []
+
+
+def test_a_mark_made_during_another_replicas_rescoring_is_left_for_the_next_pass(
+    app: FastAPI, feed: Feed, clock: ManualClock
+) -> None:
+    """Replica A rescores epe-1; a gate batch marks it again meanwhile. Replica B's pass leaves
+    that mark where it is while A holds the claim, instead of waiting on A's claim row (its
+    scheduler stalled for the whole rescoring), and the next pass after A takes it."""
+    engine = app.state.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: no write or pass runs beside a rescoring")
+    debounce = timedelta(seconds=app.state.settings.score_debounce_seconds + 1)
+    clock.advance(timedelta(seconds=1))
+    assert score_once(app) == 0  # the debounce starts
+    clock.advance(debounce)
+    with Session(engine) as replica_a:
+        assert recompute_due(replica_a, now=clock.now(), debounce_seconds=0, limit=10) == 2
+        with engine.begin() as writer:  # a gate batch after A read its data
+            writer.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            mark_due(writer, ["epe-1"])
+        assert score_once(app) == 0  # replica B: the debounce starts
+        clock.advance(debounce)
+        assert score_once(app) == 0  # due, but claimed by A: left where it is
+        assert due(app) == ["epe-1"]
+        replica_a.commit()
+    assert score_once(app) == 1 and due(app) == []
 
 
 def test_claims_of_a_pass_that_failed_are_rescored_by_the_next(

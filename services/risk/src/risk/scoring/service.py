@@ -281,7 +281,9 @@ def recompute_due(
     marking the EPE again meanwhile (a gate batch) waits for no rescoring and leaves a new mark
     for the next pass. The second (the caller commits it) takes the claims no other pass holds
     (`FOR UPDATE SKIP LOCKED` on PostgreSQL), recomputes and deletes them; a pass that fails
-    leaves its claims to the next one.
+    leaves its claims to the next one. A mark of an EPE another pass has claimed stays where it
+    is until that claim is gone (claiming it again would wait on the other pass's claim row
+    for its whole rescoring); the next pass takes it.
     """
     if refresh_after is not None:
         stale = session.exec(
@@ -296,15 +298,18 @@ def recompute_due(
         .where(col(ScoreDue.due_at).is_(None))
         .values(due_at=now + timedelta(seconds=debounce_seconds))
     )
+    unclaimed = col(ScoreDue.epe_id).not_in(select(ScoreClaim.epe_id))
     due = session.exec(
         select(ScoreDue.epe_id)
-        .where(col(ScoreDue.due_at) <= now)
+        .where(col(ScoreDue.due_at) <= now, unclaimed)
         .order_by(col(ScoreDue.due_at))
         .limit(limit)
     ).all()
     if due:
         taken = session.execute(
-            delete(ScoreDue).where(col(ScoreDue.epe_id).in_(due)).returning(col(ScoreDue.epe_id))
+            delete(ScoreDue)
+            .where(col(ScoreDue.epe_id).in_(due), unclaimed)
+            .returning(col(ScoreDue.epe_id))
         ).scalars()
         _claim(session, sorted(taken), now)
     session.commit()
