@@ -18,10 +18,10 @@ import base64
 import hashlib
 import mimetypes
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-import google_crc32c
 import httpx
 import typer
 from rich.progress import (
@@ -32,28 +32,31 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from evidence.packages.protocol import new_checksum
+
 MIB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 RETRIES = 8
-CHECKSUMS = ("crc32c", "sha256")
+
+
+class Checksum(StrEnum):
+    """The chunk checksums the CLI offers (typer refuses any other)."""
+
+    crc32c = "crc32c"
+    sha256 = "sha256"
 
 
 def file_sha256(path: Path) -> str:
-    """The file's SHA-256 in hex, read in 1 MiB blocks."""
-    hasher = hashlib.sha256()
+    """The file's SHA-256 in hex."""
     with path.open("rb") as handle:
-        while block := handle.read(MIB):
-            hasher.update(block)
-    return hasher.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def chunk_checksum(algorithm: str, chunk: bytes) -> str:
-    """`Upload-Checksum`'s value for a chunk (crc32c: 4 bytes big-endian, as tus servers)."""
-    if algorithm == "crc32c":
-        digest = google_crc32c.value(chunk).to_bytes(4, "big")
-    else:
-        digest = hashlib.new(algorithm, chunk).digest()
-    return f"{algorithm} {base64.b64encode(digest).decode()}"
+    """`Upload-Checksum`'s value for a chunk, computed as the service computes it."""
+    checksum = new_checksum(algorithm)
+    checksum.update(chunk)
+    return f"{algorithm} {base64.b64encode(checksum.digest()).decode()}"
 
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -187,21 +190,19 @@ def upload(
     client_secret: str = typer.Option(..., envvar="CAMWATCH_CLIENT_SECRET"),
     chunk_mib: int = typer.Option(32, min=5, help="MiB per chunk (the last may be smaller)"),
     submit: bool = typer.Option(False, help="submit the request once every file is uploaded"),
-    checksum: str = typer.Option(
-        "crc32c", help="each chunk's Upload-Checksum: crc32c (cheap) or sha256"
+    checksum: Checksum = typer.Option(
+        Checksum.crc32c, help="each chunk's Upload-Checksum: crc32c (cheap) or sha256"
     ),
     quiet: bool = typer.Option(False, help="no progress bar"),
 ) -> None:
     """Upload footage for a request (resumes what a previous run left unfinished)."""
-    if checksum not in CHECKSUMS:
-        raise typer.BadParameter(f"--checksum must be one of {', '.join(CHECKSUMS)}")
     token = _token(api, client_id, client_secret)
     with httpx.Client(
         base_url=f"{api}/api/evidence",
         headers={"Authorization": f"Bearer {token}"},
         timeout=httpx.Timeout(30, write=300, read=300),
     ) as client:
-        uploader = Uploader(client, request_id, checksum)
+        uploader = Uploader(client, request_id, checksum.value)
         for path in files:
             upload_file(uploader, path, camera=camera, chunk_size=chunk_mib * MIB, quiet=quiet)
         if submit:

@@ -43,7 +43,8 @@ def create(
 
 
 def digest(algorithm: str, body: bytes) -> str:
-    """An `Upload-Checksum` digest (crc32c: its 4 bytes big-endian), base64."""
+    """An `Upload-Checksum` digest (crc32c: its 4 bytes big-endian), base64; computed apart from
+    the service's code, as a vendor's client would."""
     if algorithm == "crc32c":
         raw = google_crc32c.value(body).to_bytes(4, "big")
     else:
@@ -61,7 +62,11 @@ def patch(
     length: int | None = None,
     checksum: str | None = "sha256",
     digest_of: bytes | None = None,
+    digest_as: str | None = None,
 ) -> Any:
+    """Append `data` at `offset`; `Upload-Checksum` names `checksum` over `digest_of` (default
+    the data), computed with `digest_as` (default `checksum`: a different one is a wrong
+    header)."""
     extra = {
         "Content-Type": "application/offset+octet-stream",
         "Upload-Offset": str(offset),
@@ -71,7 +76,7 @@ def patch(
     if checksum is not None:
         body = digest_of if digest_of is not None else data
         assert isinstance(body, bytes)
-        extra["Upload-Checksum"] = f"{checksum} {digest(checksum, body)}"
+        extra["Upload-Checksum"] = f"{checksum} {digest(digest_as or checksum, body)}"
     return client.patch(location, content=data, headers={**headers, **TUS, **extra})
 
 
