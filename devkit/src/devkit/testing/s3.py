@@ -37,8 +37,12 @@ class SeaweedS3:
         access_key: str = "camwatch",
         secret_key: str = "camwatch-dev-secret",  # noqa: S107 - local test server only
         s3_port: int | None = None,
+        volume_size_mb: int = 64,
     ) -> None:
+        """`volume_size_mb`: small volumes keep a test's disk small; each new one costs the
+        server a pause of about a second while it grows them (docker-compose deploys 1024)."""
         self.data_dir = data_dir
+        self.volume_size_mb = volume_size_mb
         self.access_key = access_key
         self.secret_key = secret_key
         self.s3_port = s3_port or free_port()
@@ -84,7 +88,7 @@ class SeaweedS3:
             f"-s3.port.grpc={free_port()}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
-            "-master.volumeSizeLimitMB=64",
+            f"-master.volumeSizeLimitMB={self.volume_size_mb}",
             "-volume.max=0",
             "-s3",
             f"-s3.port={self.s3_port}",
