@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
 from gateway.live import end_live_connections
+from servicekit.httpserver import PassThroughBodyProtocol
 
 # Writes at least this large go out at once (after anything held): copying them into one
 # buffer would cost more than the system call it saves.
@@ -104,8 +103,9 @@ class CoalescingTransport:
         return self._transport.get_write_buffer_limits()
 
 
-class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """`http="httptools"` with its socket writes coalesced (pass the class as `http`)."""
+class CoalescingHttpToolsProtocol(PassThroughBodyProtocol):
+    """`http="httptools"` with its socket writes coalesced and request body pieces passed on
+    uncopied (pass the class as `http`)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.

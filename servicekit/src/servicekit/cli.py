@@ -11,6 +11,7 @@ from uvicorn.importer import import_from_string
 
 from servicekit import migrations
 from servicekit.heap import settle_heap
+from servicekit.httpserver import PassThroughBodyProtocol
 from servicekit.settings import ServiceSettings
 
 
@@ -52,6 +53,7 @@ def service_cli(
             access_log=False,
             log_config=None,
             proxy_headers=True,
+            http=PassThroughBodyProtocol,
         )
 
     return cli
