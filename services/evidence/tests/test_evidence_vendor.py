@@ -101,3 +101,15 @@ def test_a_new_upload_declares_its_sha256_and_sends_crc32c_chunks(
         ("gate.mp4", "uploaded"),
         ("yard.mp4", "uploaded"),
     ]
+
+
+def test_a_chunk_is_read_in_blocks_and_a_file_that_shrank_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "gate.mp4"
+    data = os.urandom(3 * MIB + 5)
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        read = list(vendor.blocks(handle, MIB - 1, 2 * MIB + 6))
+        assert b"".join(read) == data[MIB - 1 : 3 * MIB + 5]
+        assert max(len(block) for block in read) == MIB  # never the chunk in one piece
+        with pytest.raises(typer.BadParameter, match="got shorter"):
+            list(vendor.blocks(handle, 3 * MIB, MIB))

@@ -4,8 +4,9 @@ It speaks tus 1.0 through the gateway like any other tus client: it finds (by fi
 upload already started for the request and continues it from the offset the service reports,
 otherwise creates one, declaring the file's SHA-256 (`Upload-Metadata` `sha256`, one read of
 the file before the first byte is sent), which the service compares with its own when the
-last chunk arrives; sends chunks with their checksum (`Upload-Checksum`, CRC32C by default,
-`--checksum sha256` for SHA-256); after a lost connection or a 5xx it asks the offset again and
+last chunk arrives; sends chunks (64 MiB by default, streamed from the file, so memory stays
+flat) with their checksum (`Upload-Checksum`, CRC32C by default, `--checksum sha256` for
+SHA-256); after a lost connection or a 5xx it asks the offset again and
 goes on from there. If the service refuses the last chunk because the file is not the one
 declared (it changed after it was hashed), the client terminates the upload (tus termination)
 so a rerun uploads it anew under the same name; `terminate REQUEST NAME` abandons any
@@ -17,7 +18,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import os
 import time
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -52,10 +55,24 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def chunk_checksum(algorithm: str, chunk: bytes) -> str:
+def blocks(handle: BinaryIO, offset: int, length: int) -> Iterator[bytes]:
+    """The file's bytes from `offset` in blocks of at most a MiB (a chunk is never read
+    whole: the client's memory stays flat whatever the chunk size)."""
+    handle.seek(offset)
+    left = length
+    while left:
+        block = handle.read(min(MIB, left))
+        if not block:
+            raise typer.BadParameter("the file got shorter while it was being uploaded")
+        left -= len(block)
+        yield block
+
+
+def chunk_checksum(algorithm: str, chunk: Iterable[bytes]) -> str:
     """`Upload-Checksum`'s value for a chunk, computed as the service computes it."""
     checksum = new_checksum(algorithm)
-    checksum.update(chunk)
+    for block in chunk:
+        checksum.update(block)
     return f"{algorithm} {base64.b64encode(checksum.digest()).decode()}"
 
 
@@ -109,17 +126,19 @@ class Uploader:
         return answer.status_code == 204
 
     def send(self, location: str, handle: BinaryIO, offset: int, chunk_size: int) -> int:
-        """One chunk from `offset`; the new offset."""
-        handle.seek(offset)
-        chunk = handle.read(chunk_size)
+        """One chunk from `offset`, streamed from the file after a first pass for its
+        checksum; the new offset."""
+        length = min(chunk_size, os.fstat(handle.fileno()).st_size - offset)
+        checksum = chunk_checksum(self.checksum, blocks(handle, offset, length))
         answer = self.client.patch(
             location,
-            content=chunk,
+            content=blocks(handle, offset, length),
             headers={
                 **TUS,
                 "Content-Type": "application/offset+octet-stream",
+                "Content-Length": str(length),
                 "Upload-Offset": str(offset),
-                "Upload-Checksum": chunk_checksum(self.checksum, chunk),
+                "Upload-Checksum": checksum,
             },
         )
         if answer.status_code == 460 and "header.Upload-Metadata" in answer.text:
@@ -188,7 +207,9 @@ def upload(
     api: str = typer.Option("http://127.0.0.1:8000", envvar="CAMWATCH_API", help="the gateway"),
     client_id: str = typer.Option(..., envvar="CAMWATCH_CLIENT_ID"),
     client_secret: str = typer.Option(..., envvar="CAMWATCH_CLIENT_SECRET"),
-    chunk_mib: int = typer.Option(32, min=5, help="MiB per chunk (the last may be smaller)"),
+    chunk_mib: int = typer.Option(
+        64, min=5, help="MiB per chunk (the last may be smaller; a lost connection resends one)"
+    ),
     submit: bool = typer.Option(False, help="submit the request once every file is uploaded"),
     checksum: Checksum = typer.Option(
         Checksum.crc32c, help="each chunk's Upload-Checksum: crc32c (cheap) or sha256"
