@@ -1,6 +1,6 @@
 """Evidence upload-to-sealed throughput through the gateway vs. a raw `minio` SDK put.
 
-    .venv/bin/python bench/evidence_upload.py [--mib 1024] [--chunk-mib 64] [--rounds 1]
+    .venv/bin/python bench/evidence_upload.py [--mib 1024] [--chunk-mib 64] [--rounds 6]
 
 Starts, on 127.0.0.1: a SeaweedFS S3 server (volumes of `--volume-mb`, 1024 as docker-compose
 deploys it; the tests' 64 MB volumes fill every few hundred MB and each growth stalls the
@@ -258,7 +258,7 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--chunk-mib", type=int, default=64)
     parser.add_argument("--volume-mb", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--checksum", choices=("crc32c", "sha256"), default="crc32c")
     args = parser.parse_args()
