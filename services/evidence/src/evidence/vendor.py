@@ -6,11 +6,11 @@ otherwise creates one, declaring the file's SHA-256 (`Upload-Metadata` `sha256`,
 the file before the first byte is sent), which the service compares with its own when the
 last chunk arrives; sends chunks (64 MiB by default, streamed from the file, so memory stays
 flat) with their checksum (`Upload-Checksum`, CRC32C by default, `--checksum sha256` for
-SHA-256); after a lost connection or a 5xx it asks the offset again and
-goes on from there. If the service refuses the last chunk because the file is not the one
-declared (it changed after it was hashed), the client terminates the upload (tus termination)
-so a rerun uploads it anew under the same name; `terminate REQUEST NAME` abandons any
-unfinished upload. Nothing is kept on disk.
+SHA-256); after a lost connection or a 5xx it asks the offset again and goes on from there.
+If the service refuses the last chunk because the file is not the one declared (it changed
+after it was hashed), the client terminates the upload (tus termination) so a rerun uploads
+it anew under the same name; `terminate REQUEST NAME` abandons any unfinished upload.
+Nothing is kept on disk.
 """
 
 from __future__ import annotations
