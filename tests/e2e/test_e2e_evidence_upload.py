@@ -2,7 +2,7 @@
 vendor uploads it with tus in chunks (declaring the file's SHA-256, chunks checked with
 SHA-256 and with CRC32C as the vendor CLI sends them), the connection dies mid-chunk and the
 upload resumes from the last stored chunk, the vendor submits, the package is sealed and
-verifies.
+verifies; and the shipped vendor CLI, run as a vendor runs it, uploads and submits.
 
 Asynchronous effects (the registry's cameras reaching the evidence service) are polled with
 deadlines; nothing sleeps for a fixed time.
@@ -14,6 +14,8 @@ import base64
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -171,4 +173,61 @@ def test_footage_uploaded_resumed_after_a_lost_connection_sealed_and_verified(
     assert actions == ["requested", "upload_terminated", "uploaded", "sealed", "verified"]
     assert all(r["source"] for r in trail["data"])
     for client in (vendor, registry, upload, evidence):
+        client.close()
+
+
+def test_the_vendor_cli_uploads_and_submits_through_the_gateway(
+    stack, account, officer_session, tmp_path
+):
+    """The shipped client as a vendor runs it (its own process, client credentials, the
+    gateway's address): chunks streamed from the file, the request sealed with `--submit`."""
+    officer = officer_session("officer")
+    assigned = set(account("officer")["assigned_epes"].split(","))
+    vendor_name = next(
+        n for n in ("epe_vendor_1", "epe_vendor_2") if account(n)["epe_id"] in assigned
+    )
+    vendor_account = account(vendor_name)
+    epe = vendor_account["epe_id"]
+    registry = httpx.Client(base_url=f"{stack.url}/api/registry", timeout=30)
+    cameras = registry.get(f"/epes/{epe}/cameras", headers=officer.headers()).json()["data"]
+    camera = cameras[0]["id"]
+    evidence = httpx.Client(base_url=f"{stack.url}/api/evidence", timeout=60)
+
+    def ask() -> dict[str, Any] | None:
+        made = evidence.post(
+            "/requests",
+            headers=officer.headers(),
+            json={
+                "epe_id": epe,
+                "cameras": [camera],
+                "time_ranges": [{"start": "2025-01-19T01:00:00Z", "end": "2025-01-19T02:00:00Z"}],
+                "reason": "Đối chiếu hàng nhập kho",
+            },
+        )
+        return made.json() if made.status_code == 201 else None
+
+    request_id = poll("the evidence service knows the EPE's cameras", ask)["id"]
+    data = os.urandom(11 * MIB + 17)
+    path = tmp_path / "yard.mp4"
+    path.write_bytes(data)
+    env = {
+        **os.environ,
+        "CAMWATCH_API": stack.url,
+        "CAMWATCH_CLIENT_ID": vendor_account["client_id"],
+        "CAMWATCH_CLIENT_SECRET": vendor_account["client_secret"],
+    }
+    command = [sys.executable, "-m", "evidence.vendor", "upload", request_id, str(path)]
+    ran = subprocess.run(
+        [*command, "--camera", camera, "--chunk-mib", "5", "--submit", "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "sealed: package" in ran.stdout
+    files = evidence.get(f"/requests/{request_id}/files", headers=officer.headers()).json()
+    assert [(f["name"], f["state"]) for f in files["data"]] == [("yard.mp4", "uploaded")]
+    assert files["data"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    for client in (registry, evidence):
         client.close()
