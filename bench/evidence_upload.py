@@ -8,7 +8,7 @@ server for about a second, whichever phase it lands in), the evidence service (`
 serve`, SQLite, events off) and the gateway in front of it (`python -m gateway`), each its own
 process, plus a JWKS endpoint in this process for the test tokens. A file of `--mib` random
 MiB is written to a temporary directory, then per round (odd rounds (a) first, even rounds (b)
-first: the S3 server's CPU per GiB drifts upwards as it fills, which would tax the second):
+first: the S3 server's CPU per GiB drifts upwards over a run, which would tax the second):
 
 (a) raw: `Minio.fput_object` of the file into a bucket of the same S3 server (the SDK's own
     multipart upload, its default part size and parallelism);
@@ -336,7 +336,7 @@ def main() -> int:
         worst: dict[str, float] = dict.fromkeys(pids, 0.0)
         gateway = f"http://127.0.0.1:{gateway_port}"
         for round_ in range(args.rounds):
-            # The S3 server's CPU per GiB drifts as it fills (it grows in memory and metadata),
+            # The S3 server's CPU per GiB drifts upwards over a run (measured, cause not traced),
             # so the phase run second would pay more: odd rounds put raw first, even rounds ours.
             raw_first = round_ % 2 == 0
             for phase in ("raw", "ours") if raw_first else ("ours", "raw"):
