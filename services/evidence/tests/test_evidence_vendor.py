@@ -113,3 +113,29 @@ def test_a_chunk_is_read_in_blocks_and_a_file_that_shrank_is_named(tmp_path: Pat
         assert max(len(block) for block in read) == MIB  # never the chunk in one piece
         with pytest.raises(typer.BadParameter, match="got shorter"):
             list(vendor.blocks(handle, 3 * MIB, MIB))
+
+
+def test_the_client_abandons_an_unfinished_upload_by_name_and_not_a_complete_one(
+    client: TestClient,
+    feed: Feed,
+    officer_headers: dict[str, str],
+    epe_headers: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    request_id = client.post("/requests", json=BODY, headers=officer_headers).json()["id"]
+    data = os.urandom(6 * MIB)
+    created = tus.create(client, request_id, epe_headers, size=len(data), name="gate.mp4")
+    assert created.status_code == 201
+    done = tmp_path / "yard.mp4"
+    done.write_bytes(data)
+    client.headers.update(epe_headers)
+    uploader = Uploader(client, request_id)
+    upload_file(uploader, done, camera="cam-1", chunk_size=5 * MIB, quiet=True)
+
+    uploader.abandon("gate.mp4")
+    names = [f["name"] for f in client.get(f"/requests/{request_id}/files").json()["data"]]
+    assert names == ["yard.mp4"]
+    with pytest.raises(typer.BadParameter, match="no file named 'gate.mp4'"):
+        uploader.abandon("gate.mp4")
+    with pytest.raises(typer.BadParameter, match="409"):
+        uploader.abandon("yard.mp4")  # complete: never removed

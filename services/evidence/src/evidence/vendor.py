@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 import typer
@@ -91,15 +91,19 @@ class Uploader:
         self.request_id = request_id
         self.checksum = checksum
 
-    def location(self, path: Path, *, camera: str, media_type: str) -> str:
-        """The upload of this file name: an unfinished one of the request, or a new one."""
+    def find(self, name: str) -> dict[str, Any] | None:
+        """The request's file of this name (its id and state), or None."""
         listed = self.client.get(f"/requests/{self.request_id}/files")
         listed.raise_for_status()
-        for row in listed.json()["data"]:
-            if row["name"] == path.name:
-                if row["state"] != "uploading":
-                    raise typer.BadParameter(f"{path.name} is already uploaded")
-                return f"/requests/{self.request_id}/uploads/{row['id']}"
+        return next((row for row in listed.json()["data"] if row["name"] == name), None)
+
+    def location(self, path: Path, *, camera: str, media_type: str) -> str:
+        """The upload of this file name: an unfinished one of the request, or a new one."""
+        row = self.find(path.name)
+        if row is not None:
+            if row["state"] != "uploading":
+                raise typer.BadParameter(f"{path.name} is already uploaded")
+            return f"/requests/{self.request_id}/uploads/{row['id']}"
         created = self.client.post(
             f"/requests/{self.request_id}/uploads",
             headers={
@@ -120,10 +124,18 @@ class Uploader:
         answer.raise_for_status()
         return int(answer.headers["Upload-Offset"])
 
-    def terminate(self, location: str) -> bool:
-        """Abandon an unfinished upload (tus termination): its name is free again."""
-        answer = self.client.delete(location, headers=TUS)
-        return answer.status_code == 204
+    def terminate(self, location: str) -> httpx.Response:
+        """Abandon an unfinished upload (tus termination): its name is free again (204)."""
+        return self.client.delete(location, headers=TUS)
+
+    def abandon(self, name: str) -> None:
+        """Terminate the request's unfinished upload of this file name."""
+        row = self.find(name)
+        if row is None:
+            raise typer.BadParameter(f"the request has no file named {name!r}")
+        answer = self.terminate(f"/requests/{self.request_id}/uploads/{row['id']}")
+        if answer.status_code != 204:
+            raise typer.BadParameter(f"{answer.status_code}: {answer.text}")
 
     def send(self, location: str, handle: BinaryIO, offset: int, chunk_size: int) -> int:
         """One chunk from `offset`, streamed from the file after a first pass for its
@@ -144,7 +156,7 @@ class Uploader:
         if answer.status_code == 460 and "header.Upload-Metadata" in answer.text:
             # the whole file differs from what was declared: resending the chunk cannot help,
             # so the upload is terminated and a rerun starts it again under the same name
-            terminated = self.terminate(location)
+            terminated = self.terminate(location).status_code == 204
             raise typer.BadParameter(
                 f"{answer.status_code}: {answer.text}\n"
                 + (
@@ -199,6 +211,15 @@ def _token(api: str, client_id: str, client_secret: str) -> str:
     return str(answer.json()["access_token"])
 
 
+def _client(api: str, client_id: str, client_secret: str, timeout: httpx.Timeout) -> httpx.Client:
+    """The evidence API through the gateway, with the vendor's client-credentials token."""
+    return httpx.Client(
+        base_url=f"{api}/api/evidence",
+        headers={"Authorization": f"Bearer {_token(api, client_id, client_secret)}"},
+        timeout=timeout,
+    )
+
+
 @app.command()
 def upload(
     request_id: str = typer.Argument(..., help="the evidence request being answered"),
@@ -217,12 +238,7 @@ def upload(
     quiet: bool = typer.Option(False, help="no progress bar"),
 ) -> None:
     """Upload footage for a request (resumes what a previous run left unfinished)."""
-    token = _token(api, client_id, client_secret)
-    with httpx.Client(
-        base_url=f"{api}/api/evidence",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=httpx.Timeout(30, write=300, read=300),
-    ) as client:
+    with _client(api, client_id, client_secret, httpx.Timeout(30, write=300, read=300)) as client:
         uploader = Uploader(client, request_id, checksum.value)
         for path in files:
             upload_file(uploader, path, camera=camera, chunk_size=chunk_mib * MIB, quiet=quiet)
@@ -243,20 +259,8 @@ def terminate(
 ) -> None:
     """Abandon an unfinished upload (a wrong file picked, a file still being written): what
     it stored is discarded and the name is free again. A complete file cannot be removed."""
-    token = _token(api, client_id, client_secret)
-    with httpx.Client(
-        base_url=f"{api}/api/evidence",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    ) as client:
-        listed = client.get(f"/requests/{request_id}/files")
-        listed.raise_for_status()
-        found = [row for row in listed.json()["data"] if row["name"] == name]
-        if not found:
-            raise typer.BadParameter(f"the request has no file named {name!r}")
-        answer = client.delete(f"/requests/{request_id}/uploads/{found[0]['id']}", headers=TUS)
-        if answer.status_code != 204:
-            raise typer.BadParameter(f"{answer.status_code}: {answer.text}")
+    with _client(api, client_id, client_secret, httpx.Timeout(30)) as client:
+        Uploader(client, request_id).abandon(name)
         typer.echo(f"terminated: {name}")
 
 
