@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import http.server
 import json
 import os
@@ -49,7 +48,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import google_crc32c
 import httpx
 from minio import Minio
 from sqlmodel import Session
@@ -59,6 +57,7 @@ from devkit.testing.s3 import SeaweedS3
 from devkit.testing.tokens import TokenFactory
 from evidence.db import metadata
 from evidence.requests.models import EvidenceRequest
+from evidence.vendor import Checksum, blocks, chunk_checksum, file_sha256
 from servicekit.auth import Role
 from servicekit.db import make_engine
 
@@ -170,19 +169,7 @@ def _seed(database: str) -> str:
 
 def _blocks(path: Path, start: int, length: int) -> Iterator[bytes]:
     with path.open("rb") as handle:
-        handle.seek(start)
-        left = length
-        while left:
-            block = handle.read(min(MIB, left))
-            left -= len(block)
-            yield block
-
-
-def _chunk_digest(path: Path, start: int, length: int, algorithm: str) -> str:
-    hasher = google_crc32c.Checksum() if algorithm == "crc32c" else hashlib.new(algorithm)
-    for block in _blocks(path, start, length):
-        hasher.update(block)
-    return f"{algorithm} {base64.b64encode(hasher.digest()).decode()}"
+        yield from blocks(handle, start, length)
 
 
 def _upload(
@@ -194,12 +181,11 @@ def _upload(
     name = base64.b64encode(f"{path.name}-{time.time_ns()}".encode()).decode()
     meta = f"filename {name},filetype {base64.b64encode(b'video/mp4').decode()},camera "
     meta += base64.b64encode(b"cam-1").decode()
-    sha256 = hashlib.sha256()
-    for block in _blocks(path, 0, size):
-        sha256.update(block)
-    meta += f",sha256 {base64.b64encode(sha256.hexdigest().encode()).decode()}"
+    meta += f",sha256 {base64.b64encode(file_sha256(path).encode()).decode()}"
+    # Computed before the clock starts, as the CLI's first pass over each chunk would be.
     digests = {
-        o: _chunk_digest(path, o, min(chunk, size - o), checksum) for o in range(0, size, chunk)
+        o: chunk_checksum(checksum, _blocks(path, o, min(chunk, size - o)))
+        for o in range(0, size, chunk)
     }
     with httpx.Client(base_url=gateway, timeout=600) as client:
         started = time.perf_counter()
@@ -260,7 +246,7 @@ def main() -> int:
     parser.add_argument("--volume-mb", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--strict", action="store_true")
-    parser.add_argument("--checksum", choices=("crc32c", "sha256"), default="crc32c")
+    parser.add_argument("--checksum", choices=[c.value for c in Checksum], default="crc32c")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="evidence-bench-"))
     tokens = TokenFactory()
