@@ -135,7 +135,7 @@ def test_the_client_abandons_an_unfinished_upload_by_name_and_not_a_complete_one
     uploader.abandon("gate.mp4")
     names = [f["name"] for f in client.get(f"/requests/{request_id}/files").json()["data"]]
     assert names == ["yard.mp4"]
-    with pytest.raises(typer.BadParameter, match="no file named 'gate.mp4'"):
+    with pytest.raises(typer.BadParameter, match=r"no file named 'gate\.mp4'"):
         uploader.abandon("gate.mp4")
     with pytest.raises(typer.BadParameter, match="409"):
         uploader.abandon("yard.mp4")  # complete: never removed
